@@ -1,0 +1,90 @@
+/**
+ * The canonical sample shape every reader maps into, and its validation. Shared by the GraphQL
+ * `createVersion` and the bulk ingest so both accept and reject exactly the same samples.
+ */
+import type { ChatMessage } from '../db/schema.js';
+import { BadInputError } from '../errors.js';
+import { sampleCanonicalJson, sha256Hex } from './contentHash.js';
+
+export interface CanonicalSample {
+  prompt: string | null;
+  response: string | null;
+  reference: string | null;
+  messages: ChatMessage[] | null;
+  metadata: Record<string, unknown> | null;
+}
+
+export interface HashedSample extends CanonicalSample {
+  contentHash: string;
+  /** UTF-8 bytes of the canonical JSON. */
+  byteSize: number;
+}
+
+export interface SampleInput {
+  prompt?: string | null;
+  response?: string | null;
+  reference?: string | null;
+  messages?: readonly { role: string; content: string }[] | null;
+  metadata?: unknown;
+}
+
+/**
+ * Validates one sample and fills prompt/response from chat messages when they are absent.
+ * `where` names the sample in error messages (e.g. "samples[3]" or "line 17").
+ */
+export function canonicalizeSample(input: SampleInput, where: string): HashedSample {
+  const messages = input.messages && input.messages.length > 0 ? input.messages.map((m) => ({ ...m })) : null;
+  if (messages) {
+    messages.forEach((m, i) => {
+      if (typeof m.role !== 'string' || m.role.trim() === '' || typeof m.content !== 'string') {
+        throw new BadInputError(`${where}: messages[${i}] needs a non-empty string role and a string content`);
+      }
+    });
+  }
+  let prompt = emptyToNull(input.prompt);
+  let response = emptyToNull(input.response);
+  if (messages && prompt === null) {
+    const derived = promptAndResponseFromMessages(messages);
+    prompt = derived.prompt;
+    response = response ?? derived.response;
+  }
+  if (prompt === null && !messages) {
+    throw new BadInputError(`${where}: a sample needs a non-empty prompt or non-empty messages`);
+  }
+  const metadata = input.metadata ?? null;
+  if (metadata !== null && (typeof metadata !== 'object' || Array.isArray(metadata))) {
+    throw new BadInputError(`${where}: metadata must be a JSON object`);
+  }
+  const sample: CanonicalSample = {
+    prompt,
+    response,
+    reference: emptyToNull(input.reference),
+    messages,
+    metadata: metadata as Record<string, unknown> | null,
+  };
+  const json = sampleCanonicalJson(sample);
+  return { ...sample, contentHash: sha256Hex(json), byteSize: Buffer.byteLength(json, 'utf8') };
+}
+
+/** prompt = last user turn before the final assistant turn; response = that final assistant turn. */
+export function promptAndResponseFromMessages(messages: readonly ChatMessage[]): {
+  prompt: string | null;
+  response: string | null;
+} {
+  let end = messages.length;
+  let response: string | null = null;
+  const last = messages[messages.length - 1];
+  if (last && last.role === 'assistant') {
+    response = last.content;
+    end -= 1;
+  }
+  for (let i = end - 1; i >= 0; i -= 1) {
+    const m = messages[i]!;
+    if (m.role === 'user' || m.role === 'human') return { prompt: emptyToNull(m.content), response };
+  }
+  return { prompt: null, response };
+}
+
+function emptyToNull(value: string | null | undefined): string | null {
+  return value === undefined || value === null || value === '' ? null : value;
+}

@@ -1,0 +1,173 @@
+/** Registering, describing and listing datasets. */
+import { and, asc, desc, eq, gt, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { Executor } from '../db/connect.js';
+import { datasets, type DatasetRow } from '../db/schema.js';
+import { BadInputError, NotFoundError } from '../errors.js';
+import { encodeCursor, toPage, type Page, type PageRequest } from './pagination.js';
+
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,63}$/;
+
+export interface DatasetFields {
+  name?: string | null;
+  description?: string | null;
+  task?: string | null;
+  domain?: string | null;
+  license?: string | null;
+  sourceUri?: string | null;
+  tags?: readonly string[] | null;
+  card?: unknown;
+}
+
+export interface DatasetFilter {
+  task?: string | null;
+  domain?: string | null;
+  tag?: string | null;
+  text?: string | null;
+}
+
+export type DatasetOrder = 'CREATED_AT_DESC' | 'CREATED_AT_ASC' | 'NAME_ASC';
+
+export async function registerDataset(
+  db: Executor,
+  input: DatasetFields & { slug: string; name: string },
+): Promise<DatasetRow> {
+  if (!SLUG_PATTERN.test(input.slug)) {
+    throw new BadInputError(
+      `slug "${input.slug}" is invalid: use 2 to 64 lowercase letters, digits or '-', starting with a letter or digit`,
+      { field: 'slug' },
+    );
+  }
+  const fields = validateFields(input);
+  const [row] = await db
+    .insert(datasets)
+    .values({ ...fields, slug: input.slug, name: input.name })
+    .onConflictDoNothing({ target: datasets.slug })
+    .returning();
+  if (!row) throw new BadInputError(`a dataset with slug "${input.slug}" already exists`, { field: 'slug' });
+  return row;
+}
+
+export async function updateDataset(db: Executor, slug: string, input: DatasetFields): Promise<DatasetRow> {
+  const fields = validateFields(input);
+  const changes = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== null));
+  const [row] = await db
+    .update(datasets)
+    .set({ ...changes, updatedAt: sql`now()` })
+    .where(eq(datasets.slug, slug))
+    .returning();
+  if (!row) throw new NotFoundError(`no dataset with slug "${slug}"`);
+  return row;
+}
+
+export async function findDatasetBySlug(db: Executor, slug: string): Promise<DatasetRow | null> {
+  const [row] = await db.select().from(datasets).where(eq(datasets.slug, slug));
+  return row ?? null;
+}
+
+export async function requireDatasetBySlug(db: Executor, slug: string): Promise<DatasetRow> {
+  const row = await findDatasetBySlug(db, slug);
+  if (!row) throw new NotFoundError(`no dataset with slug "${slug}"`);
+  return row;
+}
+
+export async function findDatasetsByIds(db: Executor, ids: readonly number[]): Promise<DatasetRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(datasets).where(inArray(datasets.id, [...ids]));
+}
+
+export async function listDatasets(
+  db: Executor,
+  options: { filter?: DatasetFilter | null; orderBy?: DatasetOrder | null; page: PageRequest },
+): Promise<Page<DatasetRow>> {
+  const orderBy = options.orderBy ?? 'CREATED_AT_DESC';
+  const conditions = filterConditions(options.filter);
+  const after = options.page.after;
+  if (after) conditions.push(keysetCondition(orderBy, after));
+  const rows = await db
+    .select()
+    .from(datasets)
+    .where(and(...conditions))
+    .orderBy(...orderColumns(orderBy))
+    .limit(options.page.first + 1);
+  return toPage(rows, options.page.first, (row) => encodeCursor(cursorKind(orderBy), cursorKey(orderBy, row)));
+}
+
+export async function countDatasets(db: Executor, filter?: DatasetFilter | null): Promise<number> {
+  const [row] = await db
+    .select({ count: sql<number>`count(*)::int` })
+    .from(datasets)
+    .where(and(...filterConditions(filter)));
+  return row?.count ?? 0;
+}
+
+export const datasetCursorKind = cursorKind;
+
+function cursorKind(orderBy: DatasetOrder): string {
+  return `datasets:${orderBy}`;
+}
+
+// Creation order is id order (ids are handed out at insert), which makes the keyset exact even
+// when many rows share a timestamp.
+function orderColumns(orderBy: DatasetOrder) {
+  switch (orderBy) {
+    case 'CREATED_AT_ASC':
+      return [asc(datasets.id)];
+    case 'NAME_ASC':
+      return [asc(datasets.name), asc(datasets.id)];
+    case 'CREATED_AT_DESC':
+      return [desc(datasets.id)];
+  }
+}
+
+function cursorKey(orderBy: DatasetOrder, row: DatasetRow): (string | number)[] {
+  return orderBy === 'NAME_ASC' ? [row.name, row.id] : [row.id];
+}
+
+function keysetCondition(orderBy: DatasetOrder, after: readonly (string | number)[]): SQL {
+  const bad = () => new BadInputError('after is not a valid cursor for this list: pass an endCursor this list returned');
+  if (orderBy === 'NAME_ASC') {
+    const [name, id] = after;
+    if (typeof name !== 'string' || typeof id !== 'number') throw bad();
+    return sql`(${datasets.name}, ${datasets.id}) > (${name}, ${id})`;
+  }
+  const [id] = after;
+  if (typeof id !== 'number') throw bad();
+  return orderBy === 'CREATED_AT_ASC' ? gt(datasets.id, id) : lt(datasets.id, id);
+}
+
+function filterConditions(filter: DatasetFilter | null | undefined): SQL[] {
+  const conditions: SQL[] = [];
+  if (!filter) return conditions;
+  if (filter.task) conditions.push(eq(datasets.task, filter.task));
+  if (filter.domain) conditions.push(eq(datasets.domain, filter.domain));
+  if (filter.tag) conditions.push(sql`${datasets.tags} @> ARRAY[${filter.tag}]::text[]`);
+  if (filter.text) {
+    const pattern = `%${filter.text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    conditions.push(or(ilike(datasets.name, pattern), ilike(datasets.description, pattern))!);
+  }
+  return conditions;
+}
+
+function validateFields(input: DatasetFields & { name?: string | null }) {
+  if (input.name !== undefined && input.name !== null && (input.name.trim() === '' || input.name.length > 200)) {
+    throw new BadInputError('name must be 1 to 200 characters', { field: 'name' });
+  }
+  if (input.tags) {
+    if (input.tags.length > 50) throw new BadInputError('tags: at most 50 tags', { field: 'tags' });
+    const bad = input.tags.find((t) => t.trim() === '' || t.length > 64);
+    if (bad !== undefined) throw new BadInputError(`tags: "${bad}" must be 1 to 64 characters`, { field: 'tags' });
+  }
+  if (input.card !== undefined && input.card !== null && (typeof input.card !== 'object' || Array.isArray(input.card))) {
+    throw new BadInputError('card must be a JSON object', { field: 'card' });
+  }
+  return {
+    name: input.name ?? undefined,
+    description: input.description,
+    task: input.task,
+    domain: input.domain,
+    license: input.license,
+    sourceUri: input.sourceUri,
+    tags: input.tags ? [...new Set(input.tags.map((t) => t.trim()))] : undefined,
+    card: (input.card ?? undefined) as Record<string, unknown> | undefined,
+  };
+}

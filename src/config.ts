@@ -1,0 +1,90 @@
+/**
+ * The one place that reads the environment. Every variable is documented here and in the README,
+ * and validated at startup so a typo fails loudly instead of silently falling back.
+ */
+import { isIP } from 'node:net';
+
+export type AuthMode = 'required' | 'off';
+
+export interface Config {
+  /** PostgreSQL connection string. Unset: the embedded PGlite database is used. */
+  databaseUrl: string | undefined;
+  /** PGlite data directory (ignored with DATABASE_URL). `memory://` keeps everything in memory. */
+  dataDir: string;
+  host: string;
+  port: number;
+  /** `undefined` = not set: the server derives it (see resolveAuthMode). */
+  auth: AuthMode | undefined;
+  /** Largest accepted HTTP request body for /graphql, in bytes. */
+  maxBodyBytes: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export class ConfigError extends Error {}
+
+/** Documentation of every environment variable, printed by `qdc serve --help` and mirrored in the README. */
+export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
+  ['DATABASE_URL', 'postgres://user@host:5432/db: run on PostgreSQL + pgvector. Unset: embedded PGlite.'],
+  ['QDC_DATA_DIR', 'PGlite data directory (default ./.qdc/pglite).'],
+  ['QDC_HOST', 'Address to bind (default 127.0.0.1).'],
+  ['QDC_PORT', 'Port to listen on (default 4000).'],
+  ['QDC_AUTH', 'required | off. Default: required with DATABASE_URL or a non-loopback QDC_HOST, else off.'],
+  ['QDC_MAX_BODY_BYTES', 'Largest /graphql request body in bytes (default 16777216 = 16 MiB).'],
+  ['QDC_LOG_LEVEL', 'debug | info | warn | error (default info).'],
+];
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = nonEmpty(env.DATABASE_URL);
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://');
+  }
+  const auth = nonEmpty(env.QDC_AUTH);
+  if (auth !== undefined && auth !== 'required' && auth !== 'off') {
+    throw new ConfigError(`QDC_AUTH must be "required" or "off" (got "${auth}")`);
+  }
+  const logLevel = nonEmpty(env.QDC_LOG_LEVEL) ?? 'info';
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
+    throw new ConfigError(`QDC_LOG_LEVEL must be debug, info, warn or error (got "${logLevel}")`);
+  }
+  return {
+    databaseUrl,
+    dataDir: nonEmpty(env.QDC_DATA_DIR) ?? './.qdc/pglite',
+    host: nonEmpty(env.QDC_HOST) ?? '127.0.0.1',
+    port: parseIntVar('QDC_PORT', env.QDC_PORT, 4000, 0, 65535),
+    auth,
+    maxBodyBytes: parseIntVar('QDC_MAX_BODY_BYTES', env.QDC_MAX_BODY_BYTES, 16 * 1024 * 1024, 1024, 2 ** 31),
+    logLevel: logLevel as Config['logLevel'],
+  };
+}
+
+/** Auth is required unless explicitly off, except in the embedded, localhost-only setup. */
+export function resolveAuthMode(config: Pick<Config, 'auth' | 'databaseUrl' | 'host'>): {
+  mode: AuthMode;
+  reason: string;
+} {
+  if (config.auth) return { mode: config.auth, reason: 'set by QDC_AUTH' };
+  if (config.databaseUrl) return { mode: 'required', reason: 'DATABASE_URL is set' };
+  if (!isLoopback(config.host)) return { mode: 'required', reason: `binding non-loopback address ${config.host}` };
+  return { mode: 'off', reason: 'embedded database on a loopback address' };
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1';
+  return false;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function parseIntVar(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  const value = nonEmpty(raw);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got "${value}")`);
+  }
+  return n;
+}
