@@ -1,0 +1,56 @@
+import { openCatalog, VERSION } from '../../app.js';
+import { ENV_DOCS, loadConfig, resolveAuthMode } from '../../config.js';
+import { startHttpServer } from '../../http/server.js';
+import { createLogger } from '../../logger.js';
+import { UsageError, type Command } from '../command.js';
+import { connectOptions, databaseOptions } from './databaseOptions.js';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'Serve the GraphQL API (and HTTP routes) on the embedded PGlite database or on PostgreSQL.',
+  usage: 'qdc serve [--port 4000] [--host 127.0.0.1] [--memory | --data-dir DIR | --database-url URL]',
+  options: {
+    port: { type: 'string', short: 'p', description: 'Port to listen on (overrides QDC_PORT; default 4000).', valueName: 'n' },
+    host: { type: 'string', description: 'Address to bind (overrides QDC_HOST; default 127.0.0.1).', valueName: 'addr' },
+    auth: { type: 'string', description: 'required | off (overrides QDC_AUTH).', valueName: 'mode' },
+    ...databaseOptions,
+  },
+  epilog: `Environment:\n${ENV_DOCS.map(([n, d]) => `  ${n.padEnd(20)}${d}`).join('\n')}`,
+  async run({ values }) {
+    const config = loadConfig({
+      ...process.env,
+      ...(values.port !== undefined ? { QDC_PORT: String(values.port) } : {}),
+      ...(values.host !== undefined ? { QDC_HOST: String(values.host) } : {}),
+      ...(values.auth !== undefined ? { QDC_AUTH: String(values.auth) } : {}),
+      ...(values['database-url'] !== undefined ? { DATABASE_URL: String(values['database-url']) } : {}),
+    });
+    if (values.memory && config.databaseUrl) throw new UsageError('--memory cannot be combined with DATABASE_URL');
+    const logger = createLogger(config.logLevel);
+    const auth = resolveAuthMode(config);
+    const database = await openCatalog(connectOptions(config, values), logger);
+    const running = await startHttpServer({
+      database,
+      auth: auth.mode,
+      host: config.host,
+      port: config.port,
+      maxBodyBytes: config.maxBodyBytes,
+      logger,
+      version: VERSION,
+    });
+    logger.info(`qdc-catalog ${VERSION} serving GraphQL at ${running.url}/graphql`, { database: database.location });
+    if (auth.mode === 'required') logger.info(`auth: API keys REQUIRED (${auth.reason}); create one with "qdc keys create --role writer"`);
+    else logger.warn(`auth: OFF (${auth.reason}); anyone who can reach ${running.url} can read and write`);
+
+    await new Promise<void>((resolve) => {
+      const shutdown = (signal: string) => {
+        logger.info(`received ${signal}, shutting down`);
+        resolve();
+      };
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+    });
+    await running.stop();
+    await database.close();
+    return 0;
+  },
+};

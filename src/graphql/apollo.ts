@@ -1,0 +1,49 @@
+/** The Apollo server: schema, error formatting, depth limit and role checks per operation. */
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import { roleAllows } from '../auth/apiKeys.js';
+import type { Logger } from '../logger.js';
+import type { Context } from './context.js';
+import { depthLimitRule } from './depthLimitRule.js';
+import { createFormatError } from './errors.js';
+import { loadTypeDefs, resolvers } from './schema.js';
+
+export const MAX_QUERY_DEPTH = 15;
+
+/** Reads need the reader role, mutations writer; only enforced when auth is required. */
+const authorizationPlugin: ApolloServerPlugin<Context> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation, contextValue: ctx }) {
+        if (ctx.facts.auth === 'off') return;
+        const kind = operation?.operation ?? 'query';
+        const needed = kind === 'query' ? 'reader' : 'writer';
+        if (!ctx.role) {
+          throw new GraphQLError(
+            ctx.presentedKey
+              ? 'the API key is invalid or revoked'
+              : 'this server requires an API key: send the header "Authorization: Bearer <key>"',
+            { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } },
+          );
+        }
+        if (!roleAllows(ctx.role, needed)) {
+          throw new GraphQLError(`this ${kind} needs the ${needed} role; the key has ${ctx.role}`, {
+            extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+          });
+        }
+      },
+    };
+  },
+};
+
+export function createApolloServer(logger: Logger): ApolloServer<Context> {
+  return new ApolloServer<Context>({
+    typeDefs: loadTypeDefs(),
+    resolvers: resolvers as never,
+    formatError: createFormatError(logger),
+    includeStacktraceInErrorResponses: false,
+    validationRules: [depthLimitRule(MAX_QUERY_DEPTH)],
+    plugins: [authorizationPlugin],
+    introspection: true,
+  });
+}

@@ -1,0 +1,24 @@
+import type { Db } from '../db/connect.js';
+import type { Role } from '../auth/apiKeys.js';
+import { createLoaders, type Loaders } from './loaders.js';
+
+export interface ServerFacts {
+  version: string;
+  backend: string;
+  auth: 'required' | 'off';
+}
+
+/** Per-request context: the database, a fresh set of loaders and the caller's role. */
+export interface Context {
+  db: Db;
+  loaders: Loaders;
+  /** Role of the presented API key; null when no valid key was presented. */
+  role: Role | null;
+  /** Whether a key was presented at all (to tell "missing" from "invalid"). */
+  presentedKey: boolean;
+  facts: ServerFacts;
+}
+
+export function createContext(db: Db, facts: ServerFacts, role: Role | null, presentedKey: boolean): Context {
+  return { db, loaders: createLoaders(db), role, presentedKey, facts };
+}

@@ -1,0 +1,98 @@
+/**
+ * One set of DataLoaders per request: every type field reads through these, so a list of N parents
+ * costs one query per field, not N. Batch functions return one result per key, in key order.
+ */
+import DataLoader from 'dataloader';
+import type { Executor } from '../db/connect.js';
+import type {
+  AlgorithmComponentRow,
+  AlgorithmRow,
+  ComponentRow,
+  DatasetRow,
+  GenerationRunRow,
+  RunInputRow,
+  SampleRow,
+  VersionRow,
+} from '../db/schema.js';
+import { findDatasetsByIds } from '../catalog/datasets.js';
+import {
+  findRunsBy,
+  inputsOfRuns,
+  neighboursOfVersions,
+  type LineageLinkRow,
+} from '../catalog/lineage.js';
+import type { Page, PageRequest } from '../catalog/pagination.js';
+import {
+  algorithmsUsingComponents,
+  findAlgorithmsBy,
+  findComponentsBy,
+  stepsOfAlgorithms,
+} from '../catalog/taxonomy/taxonomy.js';
+import {
+  findSamplesByIds,
+  findVersionsByIds,
+  latestVersionsOfDatasets,
+  listVersionsOfDatasets,
+} from '../catalog/versions.js';
+
+export type Loaders = ReturnType<typeof createLoaders>;
+
+export function createLoaders(db: Executor) {
+  const byId = <K extends string | number, T>(fetch: (keys: readonly K[]) => Promise<T[]>, keyOf: (row: T) => K) =>
+    new DataLoader<K, T | null>(async (keys) => {
+      const rows = await fetch(keys);
+      const map = new Map(rows.map((r) => [keyOf(r), r]));
+      return keys.map((k) => map.get(k) ?? null);
+    });
+  const grouped = <T>(fetch: (keys: readonly number[]) => Promise<T[]>, keyOf: (row: T) => number) =>
+    new DataLoader<number, T[]>(async (keys) => {
+      const rows = await fetch(keys);
+      const map = new Map<number, T[]>();
+      for (const row of rows) {
+        const list = map.get(keyOf(row));
+        if (list) list.push(row);
+        else map.set(keyOf(row), [row]);
+      }
+      return keys.map((k) => map.get(k) ?? []);
+    });
+
+  // Connections batch per page request: keys that share `first`/`after` share one query.
+  const versionPages = new Map<string, DataLoader<number, Page<VersionRow>>>();
+
+  return {
+    dataset: byId<number, DatasetRow>((ids) => findDatasetsByIds(db, ids), (r) => r.id),
+    version: byId<number, VersionRow>((ids) => findVersionsByIds(db, ids), (r) => r.id),
+    sample: byId<number, SampleRow>((ids) => findSamplesByIds(db, ids), (r) => r.id),
+    component: byId<number, ComponentRow>((ids) => findComponentsBy(db, 'id', ids) , (r) => r.id),
+    algorithm: byId<number, AlgorithmRow>((ids) => findAlgorithmsBy(db, 'id', ids), (r) => r.id),
+    run: byId<number, GenerationRunRow>((ids) => findRunsBy(db, 'id', ids), (r) => r.id),
+    runByOutputVersion: byId<number, GenerationRunRow>(
+      (ids) => findRunsBy(db, 'outputVersionId', ids),
+      (r) => r.outputVersionId,
+    ),
+    runInputs: grouped<RunInputRow>((ids) => inputsOfRuns(db, ids), (r) => r.runId),
+    parents: grouped<LineageLinkRow>((ids) => neighboursOfVersions(db, ids, 'UPSTREAM'), (r) => r.versionId),
+    children: grouped<LineageLinkRow>((ids) => neighboursOfVersions(db, ids, 'DOWNSTREAM'), (r) => r.versionId),
+    algorithmSteps: grouped<AlgorithmComponentRow>((ids) => stepsOfAlgorithms(db, ids), (r) => r.algorithmId),
+    algorithmsUsingComponent: grouped(
+      (ids) => algorithmsUsingComponents(db, ids),
+      (r) => r.componentId,
+    ),
+    latestVersion: new DataLoader<number, VersionRow | null>(async (ids) => {
+      const latest = await latestVersionsOfDatasets(db, ids);
+      return ids.map((id) => latest.get(id) ?? null);
+    }),
+    versionsPage(page: PageRequest): DataLoader<number, Page<VersionRow>> {
+      const key = JSON.stringify(page);
+      let loader = versionPages.get(key);
+      if (!loader) {
+        loader = new DataLoader<number, Page<VersionRow>>(async (ids) => {
+          const pages = await listVersionsOfDatasets(db, ids, page);
+          return ids.map((id) => pages.get(id)!);
+        });
+        versionPages.set(key, loader);
+      }
+      return loader;
+    },
+  };
+}

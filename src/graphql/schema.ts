@@ -1,0 +1,38 @@
+/** Loads the SDL files in `schema/` and joins each domain's resolvers into one map. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { baseResolvers } from './resolvers/base.js';
+import { catalogResolvers } from './resolvers/catalog.js';
+import { lineageResolvers } from './resolvers/lineage.js';
+import { taxonomyResolvers } from './resolvers/taxonomy.js';
+
+export const SCHEMA_DIR = fileURLToPath(new URL('../../schema', import.meta.url));
+
+export function loadTypeDefs(dir = SCHEMA_DIR): string[] {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.graphql'))
+    .sort((a, b) => (a === 'base.graphql' ? -1 : b === 'base.graphql' ? 1 : a.localeCompare(b)));
+  return files.map((f) => readFileSync(`${dir}/${f}`, 'utf8'));
+}
+
+type ResolverMap = Record<string, Record<string, unknown> | object>;
+
+export function mergeResolvers(...maps: ResolverMap[]): ResolverMap {
+  const merged: Record<string, Record<string, unknown>> = {};
+  for (const map of maps) {
+    for (const [type, fields] of Object.entries(map)) {
+      if (typeof (fields as { serialize?: unknown }).serialize === 'function') {
+        (merged as ResolverMap)[type] = fields; // a scalar
+        continue;
+      }
+      const target = (merged[type] ??= {});
+      for (const [field, resolver] of Object.entries(fields)) {
+        if (field in target) throw new Error(`resolver ${type}.${field} is defined twice`);
+        target[field] = resolver;
+      }
+    }
+  }
+  return merged;
+}
+
+export const resolvers = mergeResolvers(baseResolvers, catalogResolvers, taxonomyResolvers, lineageResolvers);

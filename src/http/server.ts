@@ -1,0 +1,131 @@
+/**
+ * The HTTP entry point: `/graphql` (Apollo, with our own body handling so limits and malformed
+ * bodies get precise JSON errors) and `/healthz`. Bulk routes join here.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap } from '@apollo/server';
+import { sql } from 'drizzle-orm';
+import { verifyApiKey, type Role } from '../auth/apiKeys.js';
+import type { Database } from '../db/connect.js';
+import { isDomainError } from '../errors.js';
+import { createApolloServer } from '../graphql/apollo.js';
+import { createContext, type ServerFacts } from '../graphql/context.js';
+import type { Logger } from '../logger.js';
+import { HttpError, readTextBody } from './readBody.js';
+
+export interface HttpServerOptions {
+  database: Database;
+  auth: 'required' | 'off';
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  logger: Logger;
+  version: string;
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
+  const { database, logger } = options;
+  const apollo = createApolloServer(logger);
+  await apollo.start();
+  const facts: ServerFacts = { version: options.version, backend: database.backend, auth: options.auth };
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL) {
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let body: unknown;
+    if (req.method === 'POST') {
+      const text = await readTextBody(req, options.maxBodyBytes);
+      if ((headers.get('content-type') ?? '').includes('json')) {
+        try {
+          body = JSON.parse(text);
+        } catch (error) {
+          throw new HttpError(400, 'BAD_REQUEST', `request body is not valid JSON: ${(error as Error).message}`);
+        }
+      } else {
+        body = text;
+      }
+    }
+    const { role, presentedKey } = await authenticate(req);
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: async () => createContext(database.db, facts, role, presentedKey),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  async function authenticate(req: IncomingMessage): Promise<{ role: Role | null; presentedKey: boolean }> {
+    const header = req.headers.authorization;
+    if (!header) return { role: null, presentedKey: false };
+    if (options.auth === 'off') return { role: null, presentedKey: true };
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    return { role: match ? await verifyApiKey(database.db, match[1]!) : null, presentedKey: true };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      if (url.pathname === '/graphql') return await handleGraphQL(req, res, url);
+      if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
+        await database.db.execute(sql`select 1`);
+        return sendJson(res, 200, { status: 'ok', backend: database.backend, version: options.version });
+      }
+      sendJson(res, 404, { errors: [{ message: `no route ${req.method} ${url.pathname}`, extensions: { code: 'NOT_FOUND' } }] });
+    } catch (error) {
+      if (error instanceof HttpError) {
+        sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: error.code } }] });
+      } else if (isDomainError(error)) {
+        sendJson(res, 400, { errors: [{ message: error.message, extensions: { code: error.code } }] });
+      } else {
+        logger.error('internal error while handling an HTTP request', {
+          path: url.pathname,
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
+        if (!res.headersSent) {
+          sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+        } else res.end();
+      }
+    }
+  }
+
+  const server = createServer((req, res) => void handle(req, res));
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    server,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await apollo.stop();
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
+}
