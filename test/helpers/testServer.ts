@@ -1,0 +1,61 @@
+/** Starts the real HTTP server on a free loopback port over a fresh test database. */
+import { VERSION } from '../../src/app.js';
+import type { Database } from '../../src/db/connect.js';
+import { startHttpServer } from '../../src/http/server.js';
+import { silentLogger } from '../../src/logger.js';
+import { openTestDatabase } from './testDatabase.js';
+
+export interface GraphQLResult<T = any> {
+  status: number;
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string; [k: string]: unknown }; path?: unknown[] }[];
+}
+
+export interface TestServer {
+  url: string;
+  database: Database;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { key?: string }): Promise<GraphQLResult<T>>;
+  /** Like gql, but fails the test on any GraphQL error and returns `data`. */
+  ok<T = any>(query: string, variables?: Record<string, unknown>, options?: { key?: string }): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(
+  options: { auth?: 'required' | 'off'; maxBodyBytes?: number; database?: Database } = {},
+): Promise<TestServer> {
+  const database = options.database ?? (await openTestDatabase());
+  const running = await startHttpServer({
+    database,
+    auth: options.auth ?? 'off',
+    host: '127.0.0.1',
+    port: 0,
+    maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
+    logger: silentLogger,
+    version: VERSION,
+  });
+  const gql: TestServer['gql'] = async (query, variables, opts) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (opts?.key) headers.authorization = `Bearer ${opts.key}`;
+    const res = await fetch(`${running.url}/graphql`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as Omit<GraphQLResult, 'status'>;
+    return { status: res.status, ...body };
+  };
+  return {
+    url: running.url,
+    database,
+    gql,
+    async ok(query, variables, opts) {
+      const result = await gql(query, variables, opts);
+      if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+      return result.data;
+    },
+    async stop() {
+      await running.stop();
+      if (!options.database) await database.close();
+    },
+  };
+}
