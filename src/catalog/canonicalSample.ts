@@ -74,7 +74,7 @@ export function promptAndResponseFromMessages(messages: readonly ChatMessage[]):
   let end = messages.length;
   let response: string | null = null;
   const last = messages[messages.length - 1];
-  if (last && last.role === 'assistant') {
+  if (last && (last.role === 'assistant' || last.role === 'gpt')) {
     response = last.content;
     end -= 1;
   }

@@ -45,5 +45,7 @@ export function createApolloServer(logger: Logger): ApolloServer<Context> {
     validationRules: [depthLimitRule(MAX_QUERY_DEPTH)],
     plugins: [authorizationPlugin],
     introspection: true,
+    // `qdc serve` owns shutdown: it stops HTTP, Apollo and the database in order.
+    stopOnTerminationSignals: false,
   });
 }

@@ -1,0 +1,29 @@
+# qdc-catalog server image. `docker compose up` builds it and runs it against PostgreSQL + pgvector.
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+
+# Dependencies first, so this layer is cached until the lockfile changes. tsx is a runtime
+# dependency (bin/qdc.mjs runs the TypeScript sources through it), so --omit=dev is enough.
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# The rest of what the server needs at runtime. The paths are listed one by one rather than with
+# `COPY . .`: without a .dockerignore, that would copy the host's node_modules (with dev
+# dependencies and host-built binaries) and ./.qdc data into the image.
+COPY tsconfig.json ./
+COPY bin ./bin
+COPY schema ./schema
+COPY migrations ./migrations
+COPY src ./src
+
+# Without DATABASE_URL the server uses embedded PGlite in ./.qdc/pglite: make that writable.
+RUN mkdir -p /app/.qdc && chown node:node /app/.qdc
+USER node
+
+# Listen on all interfaces inside the container. A non-loopback address turns API keys on by
+# default (QDC_AUTH=required), as does DATABASE_URL.
+ENV QDC_HOST=0.0.0.0
+EXPOSE 4000
+
+CMD ["node", "bin/qdc.mjs", "serve"]
