@@ -1,9 +1,10 @@
 /** Registering, describing and listing datasets. */
-import { and, asc, desc, eq, gt, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
 import { datasets, type DatasetRow } from '../db/schema.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import { encodeCursor, toPage, type Page, type PageRequest } from './pagination.js';
+import { anyOf } from '../db/sqlHelpers.js';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,63}$/;
 
@@ -72,7 +73,7 @@ export async function requireDatasetBySlug(db: Executor, slug: string): Promise<
 
 export async function findDatasetsByIds(db: Executor, ids: readonly number[]): Promise<DatasetRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(datasets).where(inArray(datasets.id, [...ids]));
+  return db.select().from(datasets).where(anyOf(datasets.id, ids, 'bigint'));
 }
 
 export async function listDatasets(

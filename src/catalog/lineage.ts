@@ -3,7 +3,7 @@
  * bounded walk over them. The graph is kept acyclic: a run that would make a version its own
  * ancestor is refused, and lineage writes are serialized so two runs cannot race into a cycle.
  */
-import { asc, eq, inArray, sql } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../db/connect.js';
 import {
   algorithms,
@@ -13,7 +13,7 @@ import {
   type GenerationRunRow,
   type RunInputRow,
 } from '../db/schema.js';
-import { bigintArray, rowsOf } from '../db/sqlHelpers.js';
+import { anyOf, bigintArray, rowsOf } from '../db/sqlHelpers.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 
 export type InputRole = RunInputRow['role'];
@@ -56,7 +56,7 @@ export async function recordGenerationRun(db: Db, input: RecordRunInput): Promis
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('qdc.lineage'))`);
     const ids = [input.outputVersionId, ...uniqueInputs.map((i) => i.versionId)];
     const found = new Set(
-      (await tx.select({ id: datasetVersions.id }).from(datasetVersions).where(inArray(datasetVersions.id, ids))).map(
+      (await tx.select({ id: datasetVersions.id }).from(datasetVersions).where(anyOf(datasetVersions.id, ids, 'bigint'))).map(
         (r) => r.id,
       ),
     );
@@ -243,7 +243,7 @@ export async function findRunsBy(
 ): Promise<GenerationRunRow[]> {
   if (values.length === 0) return [];
   const column = field === 'id' ? generationRuns.id : generationRuns.outputVersionId;
-  return db.select().from(generationRuns).where(inArray(column, [...values]));
+  return db.select().from(generationRuns).where(anyOf(column, values, 'bigint'));
 }
 
 export async function inputsOfRuns(db: Executor, runIds: readonly number[]): Promise<RunInputRow[]> {
@@ -251,7 +251,7 @@ export async function inputsOfRuns(db: Executor, runIds: readonly number[]): Pro
   return db
     .select()
     .from(runInputs)
-    .where(inArray(runInputs.runId, [...runIds]))
+    .where(anyOf(runInputs.runId, runIds, 'bigint'))
     .orderBy(asc(runInputs.runId), asc(runInputs.inputVersionId), asc(runInputs.role));
 }
 
@@ -279,6 +279,6 @@ export async function neighboursOfVersions(
     })
     .from(runInputs)
     .innerJoin(generationRuns, eq(generationRuns.id, runInputs.runId))
-    .where(inArray(upstream ? generationRuns.outputVersionId : runInputs.inputVersionId, [...versionIds]))
+    .where(anyOf(upstream ? generationRuns.outputVersionId : runInputs.inputVersionId, versionIds, 'bigint'))
     .orderBy(asc(generationRuns.id), asc(runInputs.inputVersionId));
 }

@@ -1,5 +1,5 @@
 /** Immutable dataset versions: creating them from samples, and reading versions and samples. */
-import { and, asc, eq, getTableColumns, gt, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt, lt, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../db/connect.js';
 import { datasets, datasetVersions, samples, type SampleRow, type VersionRow } from '../db/schema.js';
 import { BadInputError } from '../errors.js';
@@ -7,6 +7,7 @@ import { canonicalizeSample, type HashedSample, type SampleInput } from './canon
 import { VersionHasher } from './contentHash.js';
 import { requireDatasetBySlug } from './datasets.js';
 import { encodeCursor, toPage, type Page, type PageRequest } from './pagination.js';
+import { anyOf } from '../db/sqlHelpers.js';
 
 /** Most samples one `createVersion` call may carry; larger sets go through the bulk ingest. */
 export const MAX_BATCH_SAMPLES = 1000;
@@ -97,7 +98,7 @@ export async function storeVersion(
 
 export async function findVersionsByIds(db: Executor, ids: readonly number[]): Promise<VersionRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(datasetVersions).where(inArray(datasetVersions.id, [...ids]));
+  return db.select().from(datasetVersions).where(anyOf(datasetVersions.id, ids, 'bigint'));
 }
 
 export const VERSIONS_CURSOR = 'versions';
@@ -123,7 +124,7 @@ export async function listVersionsOfDatasets(
     .from(datasetVersions)
     .where(
       and(
-        inArray(datasetVersions.datasetId, [...datasetIds]),
+        anyOf(datasetVersions.datasetId, datasetIds, 'bigint'),
         before === null ? undefined : lt(datasetVersions.version, before),
       ),
     )
@@ -163,7 +164,7 @@ export async function listSamples(db: Executor, versionId: number, page: PageReq
 
 export async function findSamplesByIds(db: Executor, ids: readonly number[]): Promise<SampleRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(samples).where(inArray(samples.id, [...ids]));
+  return db.select().from(samples).where(anyOf(samples.id, ids, 'bigint'));
 }
 
 function cursorNumber(key: readonly (string | number)[]): number {

@@ -1,12 +1,17 @@
-import { sql, type SQL } from 'drizzle-orm';
+import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
 
-/** `ARRAY[$1, $2, ...]::bigint[]`, or an empty bigint array. */
+/**
+ * `column = any($1::type[])` with the whole list as ONE bound array parameter. Batch loaders use
+ * this instead of `IN ($1, $2, ...)`: one parameter keeps statements identical whatever the batch
+ * size (plan caching) and avoids per-value query-building cost.
+ */
+export function anyOf(column: AnyColumn, values: readonly (number | string)[], type: 'bigint' | 'int' | 'text'): SQL {
+  return sql`${column} = any(${sql.param([...values])}::${sql.raw(type)}[])`;
+}
+
+/** A bigint[] bound as one parameter. */
 export function bigintArray(values: readonly number[]): SQL {
-  if (values.length === 0) return sql`'{}'::bigint[]`;
-  return sql`ARRAY[${sql.join(
-    values.map((v) => sql`${v}`),
-    sql`, `,
-  )}]::bigint[]`;
+  return sql`${sql.param([...values])}::bigint[]`;
 }
 
 /** Rows of a `db.execute` result; node-postgres and PGlite both return `{ rows }`. */

@@ -1,5 +1,6 @@
 /** The Apollo server: schema, error formatting, depth limit and role checks per operation. */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import { roleAllows } from '../auth/apiKeys.js';
 import type { Logger } from '../logger.js';
@@ -43,7 +44,8 @@ export function createApolloServer(logger: Logger): ApolloServer<Context> {
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimitRule(MAX_QUERY_DEPTH)],
-    plugins: [authorizationPlugin],
+    // The cache-control plugin wraps every field resolver; we set no cache hints, so it is pure cost.
+    plugins: [authorizationPlugin, ApolloServerPluginCacheControlDisabled()],
     introspection: true,
     // `qdc serve` owns shutdown: it stops HTTP, Apollo and the database in order.
     stopOnTerminationSignals: false,

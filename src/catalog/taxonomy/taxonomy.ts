@@ -1,5 +1,5 @@
 /** The taxonomy of generation-algorithm components and the algorithms built from them. */
-import { and, asc, eq, ilike, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, ilike, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../db/connect.js';
 import {
   algorithmComponents,
@@ -12,6 +12,7 @@ import {
 import { BadInputError } from '../../errors.js';
 import { SLUG_PATTERN } from '../datasets.js';
 import type { Effect, Stage } from './seedTypes.js';
+import { anyOf } from '../../db/sqlHelpers.js';
 
 export interface ComponentInput {
   key: string;
@@ -49,8 +50,8 @@ export async function findComponentsBy(
   values: readonly (number | string)[],
 ): Promise<ComponentRow[]> {
   if (values.length === 0) return [];
-  const column = field === 'id' ? components.id : components.key;
-  return db.select().from(components).where(inArray(column, [...values]));
+  const condition = field === 'id' ? anyOf(components.id, values, 'int') : anyOf(components.key, values, 'text');
+  return db.select().from(components).where(condition);
 }
 
 export async function listAlgorithms(
@@ -80,8 +81,8 @@ export async function findAlgorithmsBy(
   values: readonly (number | string)[],
 ): Promise<AlgorithmRow[]> {
   if (values.length === 0) return [];
-  const column = field === 'id' ? algorithms.id : algorithms.key;
-  return db.select().from(algorithms).where(inArray(column, [...values]));
+  const condition = field === 'id' ? anyOf(algorithms.id, values, 'int') : anyOf(algorithms.key, values, 'text');
+  return db.select().from(algorithms).where(condition);
 }
 
 /** Pipeline steps of many algorithms, in position order. */
@@ -90,7 +91,7 @@ export async function stepsOfAlgorithms(db: Executor, algorithmIds: readonly num
   return db
     .select()
     .from(algorithmComponents)
-    .where(inArray(algorithmComponents.algorithmId, [...algorithmIds]))
+    .where(anyOf(algorithmComponents.algorithmId, algorithmIds, 'int'))
     .orderBy(asc(algorithmComponents.algorithmId), asc(algorithmComponents.position));
 }
 
@@ -104,7 +105,7 @@ export async function algorithmsUsingComponents(
     .selectDistinct({ componentId: algorithmComponents.componentId, algorithm: algorithms })
     .from(algorithmComponents)
     .innerJoin(algorithms, eq(algorithms.id, algorithmComponents.algorithmId))
-    .where(inArray(algorithmComponents.componentId, [...componentIds]))
+    .where(anyOf(algorithmComponents.componentId, componentIds, 'int'))
     .orderBy(asc(algorithmComponents.componentId), asc(algorithms.name));
 }
 
