@@ -188,6 +188,7 @@ async function main(): Promise<void> {
     if (shape100.datasets !== DATASETS || shape100.versions !== DATASETS * VERSIONS_PER_DATASET || shape100.withRun !== expectedRuns) {
       throw new Error(`unexpected result shape for first: 100: ${JSON.stringify(shape100)}`);
     }
+    if (shape10.datasets !== 10) throw new Error(`unexpected result shape for first: 10: ${JSON.stringify(shape10)}`);
 
     const query100 = listQuery(100);
     for (let i = 0; i < WARMUP; i++) await post(query100);
