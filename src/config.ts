@@ -62,7 +62,7 @@ export function resolveAuthMode(config: Pick<Config, 'auth' | 'databaseUrl' | 'h
   mode: AuthMode;
   reason: string;
 } {
-  if (config.auth) return { mode: config.auth, reason: 'set by QDC_AUTH' };
+  if (config.auth) return { mode: config.auth, reason: 'set by QDC_AUTH or --auth' };
   if (config.databaseUrl) return { mode: 'required', reason: 'DATABASE_URL is set' };
   if (!isLoopback(config.host)) return { mode: 'required', reason: `binding non-loopback address ${config.host}` };
   return { mode: 'off', reason: 'embedded database on a loopback address' };

@@ -141,7 +141,10 @@ describe(`first session over HTTP (${testBackend})`, () => {
     );
     const numbers = results.map((r) => r.createVersion.version.version).sort((a: number, b: number) => a - b);
     assert.deepEqual(numbers, [1, 2, 3, 4, 5, 6]);
-    const dataset = await server.ok(`{ dataset(slug: "busy") { latestVersion { version } versions(first: 3) { edges { node { version } } } } }`);
+    const dataset = await server.ok(`{ dataset(slug: "busy") { latestVersion { version } versions(first: 3) { edges { node { version } } }
+      third: version(number: 3) { version sampleCount } missing: version(number: 7) { version } } }`);
+    assert.deepEqual(dataset.dataset.third, { version: 3, sampleCount: 1 });
+    assert.equal(dataset.dataset.missing, null);
     assert.equal(dataset.dataset.latestVersion.version, 6);
     assert.deepEqual(dataset.dataset.versions.edges.map((e: any) => e.node.version), [6, 5, 4]);
   });

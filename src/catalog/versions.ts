@@ -9,7 +9,7 @@ import { requireDatasetBySlug } from './datasets.js';
 import { encodeCursor, toPage, type Page, type PageRequest } from './pagination.js';
 import { anyOf } from '../db/sqlHelpers.js';
 
-/** Most samples one `createVersion` call may carry; larger sets go through the bulk ingest. */
+/** Most samples one `createVersion` call may carry (GraphQL is for small batches). */
 export const MAX_BATCH_SAMPLES = 1000;
 const INSERT_CHUNK = 1000;
 
@@ -30,7 +30,7 @@ export async function createVersion(
   if (inputs.length === 0) throw new BadInputError('samples must contain at least 1 sample', { field: 'samples' });
   if (inputs.length > MAX_BATCH_SAMPLES) {
     throw new BadInputError(
-      `samples has ${inputs.length} samples; at most ${MAX_BATCH_SAMPLES} per call (use the bulk HTTP ingest for more)`,
+      `samples has ${inputs.length} samples; at most ${MAX_BATCH_SAMPLES} per call`,
       { field: 'samples' },
     );
   }
@@ -94,6 +94,14 @@ export async function storeVersion(
     }
     return { version: version!, created: true, duplicateSamples };
   });
+}
+
+export async function findVersionByNumber(db: Executor, datasetId: number, version: number): Promise<VersionRow | null> {
+  const [row] = await db
+    .select()
+    .from(datasetVersions)
+    .where(and(eq(datasetVersions.datasetId, datasetId), eq(datasetVersions.version, version)));
+  return row ?? null;
 }
 
 export async function findVersionsByIds(db: Executor, ids: readonly number[]): Promise<VersionRow[]> {

@@ -1,7 +1,7 @@
 import { countDatasets, findDatasetBySlug, listDatasets, registerDataset, updateDataset, datasetCursorKind, type DatasetFields, type DatasetFilter, type DatasetOrder } from '../../catalog/datasets.js';
 import { pageRequest } from '../../catalog/pagination.js';
 import type { SampleInput } from '../../catalog/canonicalSample.js';
-import { createVersion, listSamples, SAMPLES_CURSOR, VERSIONS_CURSOR } from '../../catalog/versions.js';
+import { createVersion, findVersionByNumber, listSamples, SAMPLES_CURSOR, VERSIONS_CURSOR } from '../../catalog/versions.js';
 import type { DatasetRow, SampleRow, VersionRow } from '../../db/schema.js';
 import { toConnection } from '../connection.js';
 import type { Context } from '../context.js';
@@ -44,6 +44,7 @@ export const catalogResolvers = {
     versions: async (row: DatasetRow, args: PageArgs, ctx: Context) =>
       toConnection(await ctx.loaders.versionsPage(pageRequest(VERSIONS_CURSOR, args.first, args.after)).load(row.id)),
     latestVersion: (row: DatasetRow, _: unknown, ctx: Context) => ctx.loaders.latestVersion.load(row.id),
+    version: (row: DatasetRow, args: { number: number }, ctx: Context) => findVersionByNumber(ctx.db, row.id, args.number),
   },
   DatasetVersion: {
     id: (row: VersionRow) => toGlobalId('DatasetVersion', row.id),
