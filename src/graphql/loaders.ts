@@ -58,16 +58,23 @@ export function createLoaders(db: Executor) {
 
   // Connections batch per page request: keys that share `first`/`after` share one query.
   const versionPages = new Map<string, DataLoader<number, Page<VersionRow>>>();
+  const version = byId<number, VersionRow>((ids) => findVersionsByIds(db, ids), (r) => r.id);
+  const run = byId<number, GenerationRunRow>((ids) => findRunsBy(db, 'id', ids), (r) => r.id);
 
   return {
     dataset: byId<number, DatasetRow>((ids) => findDatasetsByIds(db, ids), (r) => r.id),
-    version: byId<number, VersionRow>((ids) => findVersionsByIds(db, ids), (r) => r.id),
+    version,
     sample: byId<number, SampleRow>((ids) => findSamplesByIds(db, ids), (r) => r.id),
     component: byId<number, ComponentRow>((ids) => findComponentsBy(db, 'id', ids) , (r) => r.id),
     algorithm: byId<number, AlgorithmRow>((ids) => findAlgorithmsBy(db, 'id', ids), (r) => r.id),
-    run: byId<number, GenerationRunRow>((ids) => findRunsBy(db, 'id', ids), (r) => r.id),
+    run,
     runByOutputVersion: byId<number, GenerationRunRow>(
-      (ids) => findRunsBy(db, 'outputVersionId', ids),
+      async (ids) => {
+        const rows = await findRunsBy(db, 'outputVersionId', ids);
+        // A version's parents link through its own run: prime it so `parents { run }` is free.
+        for (const row of rows) run.prime(row.id, row);
+        return rows;
+      },
       (r) => r.outputVersionId,
     ),
     runInputs: grouped<RunInputRow>((ids) => inputsOfRuns(db, ids), (r) => r.runId),
