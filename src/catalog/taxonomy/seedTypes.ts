@@ -1,19 +1,10 @@
+import { componentStage, effect } from '../../db/schema.js';
+
 /** Expected direction of a component's effect on one QDC axis. */
-export type Effect = 'UP' | 'DOWN' | 'NONE' | 'DEPENDS';
+export type Effect = (typeof effect.enumValues)[number];
 
 /** Pipeline stage a generation-algorithm component belongs to. */
-export const STAGES = [
-  'SEED_DATA',
-  'GENERATOR',
-  'SAMPLING',
-  'CONDITIONING',
-  'PROMPTING',
-  'EVOLUTION',
-  'AUGMENTATION',
-  'FILTERING',
-  'LABELING',
-  'SEARCH',
-] as const;
+export const STAGES = componentStage.enumValues;
 export type Stage = (typeof STAGES)[number];
 
 export interface ComponentSeed {
