@@ -34,18 +34,23 @@ import {
   latestVersionsOfDatasets,
   listVersionsOfDatasets,
 } from '../catalog/versions.js';
+import { createBatchScheduler } from './batchScheduler.js';
 
 export type Loaders = ReturnType<typeof createLoaders>;
 
 export function createLoaders(db: Executor) {
+  const scheduler = createBatchScheduler();
+  const loader = <K, V>(batch: (keys: readonly K[]) => Promise<V[]>) =>
+    new DataLoader<K, V>((keys) => scheduler.track(batch(keys)), { batchScheduleFn: scheduler.schedule });
+
   const byId = <K extends string | number, T>(fetch: (keys: readonly K[]) => Promise<T[]>, keyOf: (row: T) => K) =>
-    new DataLoader<K, T | null>(async (keys) => {
+    loader<K, T | null>(async (keys) => {
       const rows = await fetch(keys);
       const map = new Map(rows.map((r) => [keyOf(r), r]));
       return keys.map((k) => map.get(k) ?? null);
     });
   const grouped = <T>(fetch: (keys: readonly number[]) => Promise<T[]>, keyOf: (row: T) => number) =>
-    new DataLoader<number, T[]>(async (keys) => {
+    loader<number, T[]>(async (keys) => {
       const rows = await fetch(keys);
       const map = new Map<number, T[]>();
       for (const row of rows) {
@@ -58,23 +63,18 @@ export function createLoaders(db: Executor) {
 
   // Connections batch per page request: keys that share `first`/`after` share one query.
   const versionPages = new Map<string, DataLoader<number, Page<VersionRow>>>();
-  const version = byId<number, VersionRow>((ids) => findVersionsByIds(db, ids), (r) => r.id);
-  const run = byId<number, GenerationRunRow>((ids) => findRunsBy(db, 'id', ids), (r) => r.id);
 
   return {
     dataset: byId<number, DatasetRow>((ids) => findDatasetsByIds(db, ids), (r) => r.id),
-    version,
+    version: byId<number, VersionRow>((ids) => findVersionsByIds(db, ids), (r) => r.id),
     sample: byId<number, SampleRow>((ids) => findSamplesByIds(db, ids), (r) => r.id),
     component: byId<number, ComponentRow>((ids) => findComponentsBy(db, 'id', ids) , (r) => r.id),
     algorithm: byId<number, AlgorithmRow>((ids) => findAlgorithmsBy(db, 'id', ids), (r) => r.id),
-    run,
+    run: byId<number, GenerationRunRow>((ids) => findRunsBy(db, 'id', ids), (r) => r.id),
+    // No priming across loaders here: whether a prime lands before a load depends on which reply
+    // arrives first, which would make statement counts vary from run to run.
     runByOutputVersion: byId<number, GenerationRunRow>(
-      async (ids) => {
-        const rows = await findRunsBy(db, 'outputVersionId', ids);
-        // A version's parents link through its own run: prime it so `parents { run }` is free.
-        for (const row of rows) run.prime(row.id, row);
-        return rows;
-      },
+      (ids) => findRunsBy(db, 'outputVersionId', ids),
       (r) => r.outputVersionId,
     ),
     runInputs: grouped<RunInputRow>((ids) => inputsOfRuns(db, ids), (r) => r.runId),
@@ -85,21 +85,21 @@ export function createLoaders(db: Executor) {
       (ids) => algorithmsUsingComponents(db, ids),
       (r) => r.componentId,
     ),
-    latestVersion: new DataLoader<number, VersionRow | null>(async (ids) => {
+    latestVersion: loader<number, VersionRow | null>(async (ids) => {
       const latest = await latestVersionsOfDatasets(db, ids);
       return ids.map((id) => latest.get(id) ?? null);
     }),
     versionsPage(page: PageRequest): DataLoader<number, Page<VersionRow>> {
       const key = JSON.stringify(page);
-      let loader = versionPages.get(key);
-      if (!loader) {
-        loader = new DataLoader<number, Page<VersionRow>>(async (ids) => {
-          const pages = await listVersionsOfDatasets(db, ids, page);
-          return ids.map((id) => pages.get(id)!);
+      let pages = versionPages.get(key);
+      if (!pages) {
+        pages = loader<number, Page<VersionRow>>(async (ids) => {
+          const byDataset = await listVersionsOfDatasets(db, ids, page);
+          return ids.map((id) => byDataset.get(id)!);
         });
-        versionPages.set(key, loader);
+        versionPages.set(key, pages);
       }
-      return loader;
+      return pages;
     },
   };
 }
