@@ -35,18 +35,6 @@ export class NotFoundError extends DomainError {
   }
 }
 
-export class UnauthenticatedError extends DomainError {
-  constructor(message: string) {
-    super('UNAUTHENTICATED', message);
-  }
-}
-
-export class ForbiddenError extends DomainError {
-  constructor(message: string) {
-    super('FORBIDDEN', message);
-  }
-}
-
 export function isDomainError(error: unknown): error is DomainError {
   return error instanceof DomainError;
 }

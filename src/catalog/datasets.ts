@@ -3,7 +3,7 @@ import { and, asc, desc, eq, gt, ilike, lt, or, sql, type SQL } from 'drizzle-or
 import type { Executor } from '../db/connect.js';
 import { datasets, type DatasetRow } from '../db/schema.js';
 import { BadInputError, NotFoundError } from '../errors.js';
-import { encodeCursor, toPage, type Page, type PageRequest } from './pagination.js';
+import { encodeCursor, invalidCursorError, toPage, type Page, type PageRequest } from './pagination.js';
 import { anyOf } from '../db/sqlHelpers.js';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,63}$/;
@@ -125,14 +125,13 @@ function cursorKey(orderBy: DatasetOrder, row: DatasetRow): (string | number)[] 
 }
 
 function keysetCondition(orderBy: DatasetOrder, after: readonly (string | number)[]): SQL {
-  const bad = () => new BadInputError('after is not a valid cursor for this list: pass an endCursor this list returned');
   if (orderBy === 'NAME_ASC') {
     const [name, id] = after;
-    if (typeof name !== 'string' || typeof id !== 'number') throw bad();
+    if (typeof name !== 'string' || typeof id !== 'number') throw invalidCursorError();
     return sql`(${datasets.name}, ${datasets.id}) > (${name}, ${id})`;
   }
   const [id] = after;
-  if (typeof id !== 'number') throw bad();
+  if (typeof id !== 'number') throw invalidCursorError();
   return orderBy === 'CREATED_AT_ASC' ? gt(datasets.id, id) : lt(datasets.id, id);
 }
 

@@ -6,7 +6,7 @@ import { BadInputError } from '../errors.js';
 import { canonicalizeSample, type HashedSample, type SampleInput } from './canonicalSample.js';
 import { VersionHasher } from './contentHash.js';
 import { requireDatasetBySlug } from './datasets.js';
-import { encodeCursor, toPage, type Page, type PageRequest } from './pagination.js';
+import { encodeCursor, invalidCursorError, toPage, type Page, type PageRequest } from './pagination.js';
 import { anyOf } from '../db/sqlHelpers.js';
 
 /** Most samples one `createVersion` call may carry (GraphQL is for small batches). */
@@ -177,8 +177,6 @@ export async function findSamplesByIds(db: Executor, ids: readonly number[]): Pr
 
 function cursorNumber(key: readonly (string | number)[]): number {
   const [n] = key;
-  if (typeof n !== 'number' || !Number.isInteger(n)) {
-    throw new BadInputError('after is not a valid cursor for this list: pass an endCursor this list returned');
-  }
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw invalidCursorError();
   return n;
 }

@@ -8,11 +8,21 @@ import { HeaderMap } from '@apollo/server';
 import { sql } from 'drizzle-orm';
 import { verifyApiKey, type Role } from '../auth/apiKeys.js';
 import type { Database } from '../db/connect.js';
-import { isDomainError } from '../errors.js';
+import { isDomainError, type ErrorCode } from '../errors.js';
 import { createApolloServer } from '../graphql/apollo.js';
 import { createContext, type ServerFacts } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
 import { HttpError, readTextBody } from './readBody.js';
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  BAD_USER_INPUT: 400,
+  BAD_REQUEST: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+};
 
 export interface HttpServerOptions {
   database: Database;
@@ -90,7 +100,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       if (error instanceof HttpError) {
         sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: error.code } }] });
       } else if (isDomainError(error)) {
-        sendJson(res, 400, { errors: [{ message: error.message, extensions: { code: error.code } }] });
+        sendJson(res, HTTP_STATUS[error.code], { errors: [{ message: error.message, extensions: { code: error.code } }] });
       } else {
         logger.error('internal error while handling an HTTP request', {
           path: url.pathname,
