@@ -17,6 +17,8 @@ export interface Config {
   auth: AuthMode | undefined;
   /** Largest accepted HTTP request body for /graphql, in bytes. */
   maxBodyBytes: number;
+  /** Longest accepted record (JSONL line or JSON array element) in a bulk ingest, in bytes. */
+  maxRecordBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -30,6 +32,7 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
   ['QDC_PORT', 'Port to listen on (default 4000).'],
   ['QDC_AUTH', 'required | off. Default: required with DATABASE_URL or a non-loopback QDC_HOST, else off.'],
   ['QDC_MAX_BODY_BYTES', 'Largest /graphql request body in bytes (default 16777216 = 16 MiB).'],
+  ['QDC_MAX_RECORD_BYTES', 'Longest JSONL line / JSON array element accepted by bulk ingest, in bytes (default 1048576 = 1 MiB).'],
   ['QDC_LOG_LEVEL', 'debug | info | warn | error (default info).'],
 ];
 
@@ -53,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: parseIntVar('QDC_PORT', env.QDC_PORT, 4000, 0, 65535),
     auth,
     maxBodyBytes: parseIntVar('QDC_MAX_BODY_BYTES', env.QDC_MAX_BODY_BYTES, 16 * 1024 * 1024, 1024, 2 ** 31),
+    maxRecordBytes: parseIntVar('QDC_MAX_RECORD_BYTES', env.QDC_MAX_RECORD_BYTES, 1024 * 1024, 64, 2 ** 30),
     logLevel: logLevel as Config['logLevel'],
   };
 }

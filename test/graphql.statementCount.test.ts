@@ -25,8 +25,8 @@ describe(`DataLoader batching keeps statement counts flat (${testBackend})`, () 
     for (let i = 0; i < 100; i += 1) {
       const slug = `set-${String(i).padStart(3, '0')}`;
       await registerDataset(db, { slug, name: slug });
-      const v1 = await createVersion(db, slug, [{ prompt: `${slug} seed` }]);
-      const v2 = await createVersion(db, slug, [{ prompt: `${slug} generated` }, { prompt: 'shared' }]);
+      const v1 = await createVersion(server.database, slug, [{ prompt: `${slug} seed` }]);
+      const v2 = await createVersion(server.database, slug, [{ prompt: `${slug} generated` }, { prompt: 'shared' }]);
       firstVersion.push(v1.version.id);
       await recordGenerationRun(db, {
         outputVersionId: v2.version.id,

@@ -91,7 +91,7 @@ async function seed(database: Database): Promise<void> {
         prompt: `${slug} v${v} prompt ${n}`,
         response: `${slug} v${v} answer ${n}`,
       }));
-      ids.push((await createVersion(db, slug, samples)).version.id);
+      ids.push((await createVersion(database, slug, samples)).version.id);
     }
     versionIds.push(ids);
   }

@@ -63,7 +63,24 @@ export function canonicalizeSample(input: SampleInput, where: string): HashedSam
     metadata: metadata as Record<string, unknown> | null,
   };
   const json = sampleCanonicalJson(sample);
+  const badText = unstorableText(json);
+  if (badText) throw new BadInputError(`${where}: ${badText}`);
   return { ...sample, contentHash: sha256Hex(json), byteSize: Buffer.byteLength(json, 'utf8') };
+}
+
+/**
+ * PostgreSQL text and jsonb cannot hold NUL characters, and lone UTF-16 surrogates are not
+ * Unicode text (they would not survive a round trip). JSON.stringify writes both as `\u`
+ * escapes, so scanning the canonical JSON once covers every field, nested metadata included.
+ */
+const ESCAPED_NUL_OR_LONE_SURROGATE = /(?:^|[^\\])(?:\\\\)*\\u(0000|d[89a-f][0-9a-f]{2})/;
+function unstorableText(canonical: string): string | null {
+  if (!canonical.includes('\\u')) return null;
+  const match = ESCAPED_NUL_OR_LONE_SURROGATE.exec(canonical);
+  if (!match) return null;
+  return match[1] === '0000'
+    ? 'text contains a NUL character (\\u0000), which PostgreSQL cannot store'
+    : 'text contains an unpaired UTF-16 surrogate (invalid Unicode)';
 }
 
 /** prompt = last user turn before the final assistant turn; response = that final assistant turn. */

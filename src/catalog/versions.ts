@@ -1,32 +1,23 @@
 /** Immutable dataset versions: creating them from samples, and reading versions and samples. */
 import { and, asc, eq, getTableColumns, gt, lt, sql } from 'drizzle-orm';
-import type { Db, Executor } from '../db/connect.js';
-import { datasets, datasetVersions, samples, type SampleRow, type VersionRow } from '../db/schema.js';
+import type { Database, Executor } from '../db/connect.js';
+import { datasetVersions, samples, type SampleRow, type VersionRow } from '../db/schema.js';
 import { BadInputError } from '../errors.js';
-import { canonicalizeSample, type HashedSample, type SampleInput } from './canonicalSample.js';
-import { VersionHasher } from './contentHash.js';
+import { canonicalizeSample, type SampleInput } from './canonicalSample.js';
+import { writeVersion, type WriteVersionResult } from './versionWriter.js';
 import { requireDatasetBySlug } from './datasets.js';
 import { encodeCursor, invalidCursorError, toPage, type Page, type PageRequest } from './pagination.js';
 import { anyOf } from '../db/sqlHelpers.js';
 
 /** Most samples one `createVersion` call may carry (GraphQL is for small batches). */
 export const MAX_BATCH_SAMPLES = 1000;
-const INSERT_CHUNK = 1000;
-
-export interface CreateVersionResult {
-  version: VersionRow;
-  /** False when a version with identical content already existed and is returned instead. */
-  created: boolean;
-  /** Samples whose content hash repeats an earlier sample of the same input. */
-  duplicateSamples: number;
-}
 
 /** Validates a small batch of samples and stores them as a new version (or returns the identical one). */
 export async function createVersion(
-  db: Db,
+  database: Database,
   datasetSlug: string,
   inputs: readonly SampleInput[],
-): Promise<CreateVersionResult> {
+): Promise<WriteVersionResult> {
   if (inputs.length === 0) throw new BadInputError('samples must contain at least 1 sample', { field: 'samples' });
   if (inputs.length > MAX_BATCH_SAMPLES) {
     throw new BadInputError(
@@ -35,65 +26,8 @@ export async function createVersion(
     );
   }
   const hashed = inputs.map((s, i) => canonicalizeSample(s, `samples[${i}]`));
-  const dataset = await requireDatasetBySlug(db, datasetSlug);
-  return storeVersion(db, dataset.id, hashed);
-}
-
-/**
- * Writes validated samples as the dataset's next version in one transaction, so the version is
- * visible only with all its samples. Identical content (same version hash) returns the existing
- * version; concurrent writers to one dataset serialize on the dataset row only while writing.
- */
-export async function storeVersion(
-  db: Db,
-  datasetId: number,
-  hashed: readonly HashedSample[],
-): Promise<CreateVersionResult> {
-  const hasher = new VersionHasher();
-  const seen = new Set<string>();
-  let duplicateSamples = 0;
-  let byteSize = 0;
-  for (const s of hashed) {
-    hasher.add(s.contentHash);
-    if (seen.has(s.contentHash)) duplicateSamples += 1;
-    seen.add(s.contentHash);
-    byteSize += s.byteSize;
-  }
-  const contentHash = hasher.digest();
-
-  return db.transaction(async (tx) => {
-    await tx.select({ id: datasets.id }).from(datasets).where(eq(datasets.id, datasetId)).for('update');
-    const [existing] = await tx
-      .select()
-      .from(datasetVersions)
-      .where(and(eq(datasetVersions.datasetId, datasetId), eq(datasetVersions.contentHash, contentHash)));
-    if (existing) return { version: existing, created: false, duplicateSamples };
-
-    const [bumped] = await tx
-      .update(datasets)
-      .set({ nextVersion: sql`${datasets.nextVersion} + 1` })
-      .where(eq(datasets.id, datasetId))
-      .returning({ version: sql<number>`${datasets.nextVersion} - 1` });
-    const [version] = await tx
-      .insert(datasetVersions)
-      .values({ datasetId, version: bumped!.version, contentHash, sampleCount: hashed.length, byteSize })
-      .returning();
-    for (let start = 0; start < hashed.length; start += INSERT_CHUNK) {
-      await tx.insert(samples).values(
-        hashed.slice(start, start + INSERT_CHUNK).map((s, i) => ({
-          versionId: version!.id,
-          ordinal: start + i,
-          prompt: s.prompt,
-          response: s.response,
-          reference: s.reference,
-          messages: s.messages,
-          metadata: s.metadata,
-          contentHash: s.contentHash,
-        })),
-      );
-    }
-    return { version: version!, created: true, duplicateSamples };
-  });
+  const dataset = await requireDatasetBySlug(database.db, datasetSlug);
+  return writeVersion(database, dataset.id, [hashed]);
 }
 
 export async function findVersionByNumber(db: Executor, datasetId: number, version: number): Promise<VersionRow | null> {

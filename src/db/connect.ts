@@ -4,7 +4,9 @@
  * statements they run, which tests use to prove that DataLoader batching keeps query counts flat.
  */
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import type { Logger } from 'drizzle-orm/logger';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
@@ -12,6 +14,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import * as schema from './schema.js';
 
 export type Schema = typeof schema;
@@ -29,9 +32,27 @@ export interface StatementLog {
   listener?: (sql: string, params: unknown[]) => void;
 }
 
+/**
+ * A transaction on one raw connection, for bulk work that drizzle cannot express (COPY).
+ * Every statement is counted like drizzle's.
+ */
+export interface RawTransaction {
+  backend: Backend;
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** PostgreSQL: a writable stream into `COPY ... FROM STDIN`; resolves when the server has taken all rows. */
+  copyFromStdin?(text: string, chunks: AsyncIterable<Buffer>): Promise<void>;
+  /** PGlite: `COPY ... FROM '/dev/blob'` with the given bytes. */
+  copyFromBlob?(text: string, data: Uint8Array): Promise<void>;
+}
+
 export interface Database {
   db: Db;
   backend: Backend;
+  /**
+   * Runs `work` in one transaction on one connection, committed when it resolves and rolled back
+   * when it throws. If the process dies, the server rolls it back: nothing partial is ever visible.
+   */
+  rawTransaction<T>(work: (tx: RawTransaction) => Promise<T>): Promise<T>;
   statements: StatementLog;
   /** Human-readable location (URL without password, or PGlite directory). */
   location: string;
@@ -63,6 +84,7 @@ export async function connect(options: ConnectOptions): Promise<Database> {
     return {
       db,
       backend: 'postgres',
+      rawTransaction: (work) => pgRawTransaction(pool, statements, work),
       statements,
       location: redactUrl(options.databaseUrl),
       close: () => pool.end(),
@@ -76,9 +98,68 @@ export async function connect(options: ConnectOptions): Promise<Database> {
   return {
     db,
     backend: 'pglite',
+    rawTransaction: (work) => client.transaction((tx) => work(pgliteRawTransaction(tx, statements))),
     statements,
     location: dataDir.startsWith('memory://') ? 'in-memory PGlite' : `PGlite at ${dataDir}`,
     close: () => client.close(),
+  };
+}
+
+async function pgRawTransaction<T>(
+  pool: pg.Pool,
+  statements: StatementLog,
+  work: (tx: RawTransaction) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  const count = (text: string, params: unknown[] = []) => {
+    statements.count += 1;
+    statements.listener?.(text, params);
+  };
+  const tx: RawTransaction = {
+    backend: 'postgres',
+    async query<R>(text: string, params: unknown[] = []) {
+      count(text, params);
+      return (await client.query(text, params)).rows as R[];
+    },
+    async copyFromStdin(text, chunks) {
+      count(text);
+      await pipeline(Readable.from(chunks), client.query(copyFrom(text)));
+    },
+  };
+  let broken: Error | undefined;
+  try {
+    await client.query('begin');
+    const result = await work(tx);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('rollback');
+    } catch (rollbackError) {
+      broken = rollbackError as Error;
+    }
+    throw error;
+  } finally {
+    // A connection whose rollback failed is in an unknown state: drop it instead of pooling it.
+    client.release(broken);
+  }
+}
+
+function pgliteRawTransaction(tx: Transaction, statements: StatementLog): RawTransaction {
+  const count = (text: string, params: unknown[] = []) => {
+    statements.count += 1;
+    statements.listener?.(text, params);
+  };
+  return {
+    backend: 'pglite',
+    async query<R>(text: string, params: unknown[] = []) {
+      count(text, params);
+      return (await tx.query<R>(text, params)).rows;
+    },
+    async copyFromBlob(text, data) {
+      count(text);
+      await tx.query(text, [], { blob: new Blob([data]) });
+    },
   };
 }
 

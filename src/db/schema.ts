@@ -24,7 +24,8 @@ import {
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 
-export const versionStatus = pgEnum('version_status', ['READY']);
+/** STAGING exists only inside the writing transaction (a placeholder row); readers only ever see READY. */
+export const versionStatus = pgEnum('version_status', ['READY', 'STAGING']);
 export const effect = pgEnum('qdc_effect', ['UP', 'DOWN', 'NONE', 'DEPENDS']);
 export const componentStage = pgEnum('component_stage', [
   'SEED_DATA',

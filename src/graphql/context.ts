@@ -1,4 +1,4 @@
-import type { Db } from '../db/connect.js';
+import type { Database, Db } from '../db/connect.js';
 import type { Role } from '../auth/apiKeys.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
@@ -11,6 +11,8 @@ export interface ServerFacts {
 /** Per-request context: the database, a fresh set of loaders and the caller's role. */
 export interface Context {
   db: Db;
+  /** The whole handle, for work that needs its own transaction (writing versions). */
+  database: Database;
   loaders: Loaders;
   /** Role of the presented API key; null when no valid key was presented. */
   role: Role | null;
@@ -19,6 +21,6 @@ export interface Context {
   facts: ServerFacts;
 }
 
-export function createContext(db: Db, facts: ServerFacts, role: Role | null, presentedKey: boolean): Context {
-  return { db, loaders: createLoaders(db), role, presentedKey, facts };
+export function createContext(database: Database, facts: ServerFacts, role: Role | null, presentedKey: boolean): Context {
+  return { db: database.db, database, loaders: createLoaders(database.db), role, presentedKey, facts };
 }

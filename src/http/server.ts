@@ -6,12 +6,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { HeaderMap } from '@apollo/server';
 import { sql } from 'drizzle-orm';
-import { verifyApiKey, type Role } from '../auth/apiKeys.js';
+import { roleAllows, verifyApiKey, type Role } from '../auth/apiKeys.js';
 import type { Database } from '../db/connect.js';
 import { isDomainError, type ErrorCode } from '../errors.js';
 import { createApolloServer } from '../graphql/apollo.js';
 import { createContext, type ServerFacts } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
+import { DEFAULT_MAX_RECORD_BYTES } from '../ingest/ingest.js';
+import { EXPORT_PATH, handleExport, handleIngest, INGEST_PATH } from './bulkRoutes.js';
 import { HttpError, readTextBody } from './readBody.js';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -30,6 +32,8 @@ export interface HttpServerOptions {
   host: string;
   port: number;
   maxBodyBytes: number;
+  /** Longest record a bulk ingest accepts (default 1 MiB). */
+  maxRecordBytes?: number;
   logger: Logger;
   version: string;
 }
@@ -67,7 +71,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const { role, presentedKey } = await authenticate(req);
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => createContext(database.db, facts, role, presentedKey),
+      context: async () => createContext(database, facts, role, presentedKey),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
@@ -87,20 +91,56 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     return { role: match ? await verifyApiKey(database.db, match[1]!) : null, presentedKey: true };
   }
 
+  /** Bulk routes check roles here (GraphQL checks them per operation in the Apollo plugin). */
+  async function requireRole(req: IncomingMessage, needed: Role): Promise<void> {
+    if (options.auth === 'off') return;
+    const { role, presentedKey } = await authenticate(req);
+    if (!role) {
+      throw new HttpError(
+        401,
+        'UNAUTHENTICATED',
+        presentedKey
+          ? 'the API key is invalid or revoked'
+          : 'this server requires an API key: send the header "Authorization: Bearer <key>"',
+      );
+    }
+    if (!roleAllows(role, needed)) throw new HttpError(403, 'FORBIDDEN', `this route needs the ${needed} role; the key has ${role}`);
+  }
+
+  const bulk = { database, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
+
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       if (url.pathname === '/graphql') return await handleGraphQL(req, res, url);
+      const ingest = INGEST_PATH.exec(url.pathname);
+      if (ingest) {
+        await requireRole(req, 'writer');
+        return await handleIngest(req, res, ingest[1]!, url, bulk);
+      }
+      const exported = EXPORT_PATH.exec(url.pathname);
+      if (exported) {
+        await requireRole(req, 'reader');
+        return await handleExport(req, res, exported[1]!, bulk);
+      }
       if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
         await database.db.execute(sql`select 1`);
         return sendJson(res, 200, { status: 'ok', backend: database.backend, version: options.version });
       }
       sendJson(res, 404, { errors: [{ message: `no route ${req.method} ${url.pathname}`, extensions: { code: 'NOT_FOUND' } }] });
     } catch (error) {
+      if (res.headersSent) {
+        // A streamed response (export) broke midway: cut the connection so the client sees it.
+        logger.error('HTTP response failed after it started', { path: url.pathname, error: String(error) });
+        res.destroy();
+        return;
+      }
       if (error instanceof HttpError) {
         sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: error.code } }] });
       } else if (isDomainError(error)) {
-        sendJson(res, HTTP_STATUS[error.code], { errors: [{ message: error.message, extensions: { code: error.code } }] });
+        sendJson(res, HTTP_STATUS[error.code], {
+          errors: [{ message: error.message, extensions: { ...error.details, code: error.code } }],
+        });
       } else {
         logger.error('internal error while handling an HTTP request', {
           path: url.pathname,
@@ -115,6 +155,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   const server = createServer((req, res) => void handle(req, res));
   server.keepAliveTimeout = 5000;
+  // Bulk uploads of many GB take longer than Node's default 5-minute request timeout.
+  server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());

@@ -21,7 +21,7 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { auth?: 'required' | 'off'; maxBodyBytes?: number; database?: Database } = {},
+  options: { auth?: 'required' | 'off'; maxBodyBytes?: number; maxRecordBytes?: number; database?: Database } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await openTestDatabase());
   const running = await startHttpServer({
@@ -30,6 +30,7 @@ export async function startTestServer(
     host: '127.0.0.1',
     port: 0,
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
+    maxRecordBytes: options.maxRecordBytes ?? 1024 * 1024,
     logger: silentLogger,
     version: VERSION,
   });

@@ -34,6 +34,7 @@ export const serveCommand: Command = {
       host: config.host,
       port: config.port,
       maxBodyBytes: config.maxBodyBytes,
+      maxRecordBytes: config.maxRecordBytes,
       logger,
       version: VERSION,
     });

@@ -37,7 +37,7 @@ export const catalogResolvers = {
       return updateDataset(ctx.db, slug, fields);
     },
     createVersion: (_: unknown, args: { input: { dataset: string; samples: SampleInput[] } }, ctx: Context) =>
-      createVersion(ctx.db, args.input.dataset, args.input.samples),
+      createVersion(ctx.database, args.input.dataset, args.input.samples),
   },
   Dataset: {
     id: (row: DatasetRow) => toGlobalId('Dataset', row.id),

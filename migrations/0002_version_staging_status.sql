@@ -1,0 +1,1 @@
+ALTER TYPE "public"."version_status" ADD VALUE 'STAGING';

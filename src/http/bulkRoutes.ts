@@ -1,0 +1,139 @@
+/**
+ * Bulk routes beside /graphql:
+ *   POST /v1/datasets/{slug}/versions      stream a JSONL / JSON-array file in as a new version
+ *   GET  /v1/versions/{id}/samples.jsonl   stream a version out as JSONL (gzip when asked)
+ * Both stream: neither holds the body in memory, whatever its size.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import type { Database } from '../db/connect.js';
+import type { VersionRow } from '../db/schema.js';
+import { BadInputError } from '../errors.js';
+import { toGlobalId, idOf } from '../graphql/globalId.js';
+import { exportVersionJsonl, requireVersionById } from '../ingest/export.js';
+import { parseFieldMapping, parseFormat } from '../ingest/formats.js';
+import { ingestStream, type IngestResult, type OnError } from '../ingest/ingest.js';
+import type { Container } from '../ingest/readers.js';
+import { HttpError } from './readBody.js';
+
+/** Content types the ingest route accepts, and the container each implies. */
+const INGEST_TYPES: Record<string, Container | 'auto'> = {
+  'application/x-ndjson': 'jsonl',
+  'application/ndjson': 'jsonl',
+  'application/jsonl': 'jsonl',
+  'application/x-jsonlines': 'jsonl',
+  'application/jsonlines': 'jsonl',
+  'application/json': 'auto',
+};
+
+export const INGEST_PATH = /^\/v1\/datasets\/([^/]+)\/versions$/;
+export const EXPORT_PATH = /^\/v1\/versions\/([^/]+)\/samples\.jsonl$/;
+
+export interface BulkRouteOptions {
+  database: Database;
+  maxRecordBytes: number;
+}
+
+export async function handleIngest(req: IncomingMessage, res: ServerResponse, slug: string, url: URL, options: BulkRouteOptions) {
+  if (req.method !== 'POST') throw new HttpError(405, 'BAD_REQUEST', `use POST to ingest into ${url.pathname}`);
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const container = INGEST_TYPES[mediaType];
+  if (!container) {
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `content type "${mediaType || '(none)'}" cannot be ingested; send the file as application/x-ndjson (JSONL) or application/json (JSON array or JSONL)`,
+    );
+  }
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity' && encoding !== 'gzip') {
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `content encoding "${encoding}" is not supported; use gzip or none`);
+  }
+  const params = url.searchParams;
+  const format = params.get('format');
+  const map = params.get('map');
+  const onError = params.get('onError') ?? 'fail';
+  if (onError !== 'fail' && onError !== 'skip') {
+    throw new BadInputError(`onError must be "fail" or "skip" (got "${onError}")`, { argument: 'onError' });
+  }
+  const ingestOptions = {
+    format: format && format !== 'auto' ? parseFormat(format) : ('auto' as const),
+    mapping: map ? parseFieldMapping(map) : undefined,
+    onError: onError as OnError,
+    container,
+    maxRecordBytes: options.maxRecordBytes,
+  };
+  const body = encoding === 'gzip' ? gunzipped(req) : (req as AsyncIterable<Uint8Array>);
+  const result = await ingestStream(options.database, decodeURIComponent(slug), body, ingestOptions);
+  sendJson(res, result.created ? 201 : 200, ingestResultJson(slug, result));
+}
+
+export async function handleExport(req: IncomingMessage, res: ServerResponse, id: string, options: BulkRouteOptions) {
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'BAD_REQUEST', 'use GET to export samples');
+  const version = await requireVersionById(options.database.db, idOf('DatasetVersion', decodeURIComponent(id), 'id'));
+  const gzip = /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''));
+  res.statusCode = 200;
+  res.setHeader('content-type', 'application/x-ndjson; charset=utf-8');
+  res.setHeader('content-disposition', `attachment; filename="version-${version.id}.jsonl"`);
+  res.setHeader('x-qdc-content-hash', version.contentHash);
+  res.setHeader('x-qdc-sample-count', String(version.sampleCount));
+  res.setHeader('vary', 'accept-encoding');
+  if (gzip) res.setHeader('content-encoding', 'gzip');
+  if (req.method === 'HEAD') return void res.end();
+  const lines = Readable.from(exportVersionJsonl(options.database.db, version.id));
+  if (gzip) await pipeline(lines, createGzip({ level: 6 }), res);
+  else await pipeline(lines, res);
+}
+
+export function versionJson(slug: string, v: VersionRow) {
+  return {
+    id: toGlobalId('DatasetVersion', v.id),
+    dataset: slug,
+    version: v.version,
+    contentHash: v.contentHash,
+    sampleCount: v.sampleCount,
+    byteSize: v.byteSize,
+    createdAt: v.createdAt.toISOString(),
+  };
+}
+
+export function ingestResultJson(slug: string, r: IngestResult) {
+  return {
+    created: r.created,
+    version: versionJson(slug, r.version),
+    format: r.format,
+    container: r.container,
+    records: r.records,
+    ingested: r.records - r.rejected,
+    rejected: r.rejected,
+    rejections: r.rejections,
+    duplicateSamples: r.duplicateSamples,
+    duplicates: r.duplicates,
+    inputBytes: r.inputBytes,
+  };
+}
+
+/** Decompresses a gzip body, turning a corrupt stream into a 400 with the reason. */
+async function* gunzipped(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const gunzip = createGunzip();
+  const input = Readable.from(source);
+  input.on('error', (error) => gunzip.destroy(error));
+  input.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code.startsWith('Z_')) throw new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${(error as Error).message}`);
+    throw error;
+  } finally {
+    input.destroy();
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
+}

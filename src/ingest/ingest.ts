@@ -1,0 +1,183 @@
+/**
+ * Bulk ingest: one pipeline behind every door (HTTP body, CLI file, GraphQL batches share the
+ * writer). Bytes -> records (readers) -> SampleInput (formats) -> validated, hashed samples
+ * (canonicalizeSample) -> one new version (versionWriter). Memory stays bounded: records flow
+ * through in small batches and nothing is kept per sample except a 16-byte duplicate fingerprint.
+ */
+import { canonicalizeSample, type HashedSample } from '../catalog/canonicalSample.js';
+import { requireDatasetBySlug } from '../catalog/datasets.js';
+import { writeVersion, type WriteVersionResult } from '../catalog/versionWriter.js';
+import type { Database } from '../db/connect.js';
+import { BadInputError, DomainError } from '../errors.js';
+import { detectFormat, mapRecord, RecordError, type FieldMapping, type FormatName } from './formats.js';
+import { readRecords, type Container, type ReaderSummary } from './readers.js';
+
+export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
+/** How many rejected records a result lists (all are counted). */
+export const MAX_LISTED_REJECTIONS = 100;
+const BATCH_SIZE = 1000;
+
+export type OnError = 'fail' | 'skip';
+
+export interface IngestOptions {
+  /** Sample format; 'auto' (default) detects it from the first record's keys. */
+  format?: FormatName | 'auto';
+  /** Explicit field mapping; alone it means format 'mapping', with a format it overrides its fields. */
+  mapping?: FieldMapping;
+  /** 'fail' (default): any bad record refuses the whole ingest. 'skip': bad records are listed and left out. */
+  onError?: OnError;
+  /** 'auto' (default) tells a JSON array from JSONL by the first non-blank byte. */
+  container?: Container | 'auto';
+  /** Longest accepted record (JSONL line or array element), default 1 MiB. */
+  maxRecordBytes?: number;
+  /** Called after each batch with the number of records read so far. */
+  onProgress?: (records: number) => void;
+}
+
+export interface Rejection {
+  /** 1-based line where the record starts. */
+  line: number;
+  /** Byte offset of the record in the (decompressed) input. */
+  offset: number;
+  reason: string;
+}
+
+export interface IngestResult extends WriteVersionResult {
+  format: FormatName;
+  container: Container;
+  /** Records read (ingested + rejected). */
+  records: number;
+  rejected: number;
+  /** The first MAX_LISTED_REJECTIONS rejections, in input order. */
+  rejections: Rejection[];
+  /** Bytes of (decompressed) input read. */
+  inputBytes: number;
+}
+
+/** Refuses a whole ingest because of one record (`--on-error fail`). */
+export class RecordRejectedError extends BadInputError {
+  constructor(readonly rejection: Rejection) {
+    super(`line ${rejection.line} (byte ${rejection.offset}): ${rejection.reason}`, {
+      line: rejection.line,
+      offset: rejection.offset,
+      reason: rejection.reason,
+    });
+  }
+}
+
+/** Streams `source` into a new version of the dataset `datasetSlug`. */
+export async function ingestStream(
+  database: Database,
+  datasetSlug: string,
+  source: AsyncIterable<Uint8Array>,
+  options: IngestOptions = {},
+): Promise<IngestResult> {
+  const dataset = await requireDatasetBySlug(database.db, datasetSlug);
+  const samples = new SampleStream(source, options);
+  let written: WriteVersionResult;
+  try {
+    written = await writeVersion(database, dataset.id, samples.batches());
+  } catch (error) {
+    // An ingest whose every record was rejected says so, rather than "no samples".
+    if (samples.records > 0 && samples.accepted === 0 && error instanceof DomainError && samples.rejections[0]) {
+      const first = samples.rejections[0];
+      throw new BadInputError(
+        `no valid samples: all ${samples.records} records were rejected (first: line ${first.line}: ${first.reason})`,
+        { rejected: samples.rejected },
+      );
+    }
+    if (samples.records === 0 && samples.summary && error instanceof DomainError) {
+      throw new BadInputError('the input is empty: it holds no JSON records', { bytes: samples.summary.bytes });
+    }
+    throw error;
+  }
+  return {
+    ...written,
+    format: samples.format ?? 'prompt_response',
+    container: samples.summary!.container,
+    records: samples.records,
+    rejected: samples.rejected,
+    rejections: samples.rejections,
+    inputBytes: samples.summary!.bytes,
+  };
+}
+
+/** The records of one input turned into batches of validated samples, with the bookkeeping. */
+class SampleStream {
+  format: FormatName | null;
+  records = 0;
+  accepted = 0;
+  rejected = 0;
+  readonly rejections: Rejection[] = [];
+  summary: ReaderSummary | null = null;
+  private readonly onError: OnError;
+
+  constructor(
+    private readonly source: AsyncIterable<Uint8Array>,
+    private readonly options: IngestOptions,
+  ) {
+    this.onError = options.onError ?? 'fail';
+    const auto = options.format === undefined || options.format === 'auto';
+    this.format = auto ? (options.mapping ? 'mapping' : null) : (options.format as FormatName);
+  }
+
+  async *batches(): AsyncGenerator<HashedSample[]> {
+    const reader = readRecords(this.source, {
+      container: this.options.container ?? 'auto',
+      maxRecordBytes: this.options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+    });
+    let batch: HashedSample[] = [];
+    for (;;) {
+      const next = await reader.next();
+      if (next.done) {
+        this.summary = next.value;
+        break;
+      }
+      const item = next.value;
+      this.records += 1;
+      if (item.kind === 'rejected') {
+        this.reject({ line: item.line, offset: item.offset, reason: item.reason });
+        continue;
+      }
+      const sample = this.toSample(item.value, item.line, item.offset);
+      if (!sample) continue;
+      this.accepted += 1;
+      batch.push(sample);
+      if (batch.length >= BATCH_SIZE) {
+        yield batch;
+        batch = [];
+        this.options.onProgress?.(this.records);
+      }
+    }
+    if (batch.length > 0) yield batch;
+    this.options.onProgress?.(this.records);
+  }
+
+  private toSample(value: unknown, line: number, offset: number): HashedSample | null {
+    try {
+      if (this.format === null) this.format = this.detect(value);
+      return canonicalizeSample(mapRecord(this.format, value, this.options.mapping), `line ${line}`);
+    } catch (error) {
+      if (!(error instanceof RecordError || error instanceof BadInputError)) throw error;
+      // canonicalizeSample already names the line; keep only the reason.
+      this.reject({ line, offset, reason: error.message.replace(/^line \d+: /, '') });
+      return null;
+    }
+  }
+
+  private detect(value: unknown): FormatName {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw new RecordError(`record is not a JSON object (got ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value})`);
+    }
+    const format = detectFormat(value as Record<string, unknown>);
+    if (format) return format;
+    const keys = Object.keys(value).slice(0, 10).join(', ') || 'none';
+    throw new RecordError(`cannot tell the sample format from its keys (${keys}); pass a format or a field mapping`);
+  }
+
+  private reject(rejection: Rejection): void {
+    if (this.onError === 'fail') throw new RecordRejectedError(rejection);
+    this.rejected += 1;
+    if (this.rejections.length < MAX_LISTED_REJECTIONS) this.rejections.push(rejection);
+  }
+}
