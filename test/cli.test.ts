@@ -23,7 +23,7 @@ describe('qdc command line', () => {
   it('prints help for the program and every command', () => {
     const top = qdc('--help');
     assert.equal(top.code, 0);
-    for (const name of ['serve', 'migrate', 'keys']) {
+    for (const name of ['serve', 'migrate', 'keys', 'ingest', 'export']) {
       assert.match(top.stdout, new RegExp(`\\n  ${name} `));
       const help = qdc(name, '--help');
       assert.equal(help.code, 0, help.stderr);

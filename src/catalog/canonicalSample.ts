@@ -4,7 +4,7 @@
  */
 import type { ChatMessage } from '../db/schema.js';
 import { BadInputError } from '../errors.js';
-import { sampleCanonicalJson, sha256Hex } from './contentHash.js';
+import { sampleCanonicalJsonParts, sha256Hex } from './contentHash.js';
 
 export interface CanonicalSample {
   prompt: string | null;
@@ -18,6 +18,9 @@ export interface HashedSample extends CanonicalSample {
   contentHash: string;
   /** UTF-8 bytes of the canonical JSON. */
   byteSize: number;
+  /** Canonical JSON text of `messages` and `metadata` ('null' when null), ready for the jsonb columns. */
+  messagesJson: string;
+  metadataJson: string;
 }
 
 export interface SampleInput {
@@ -55,17 +58,22 @@ export function canonicalizeSample(input: SampleInput, where: string): HashedSam
   if (metadata !== null && (typeof metadata !== 'object' || Array.isArray(metadata))) {
     throw new BadInputError(`${where}: metadata must be a JSON object`);
   }
-  const sample: CanonicalSample = {
-    prompt,
-    response,
-    reference: emptyToNull(input.reference),
-    messages,
-    metadata: metadata as Record<string, unknown> | null,
-  };
-  const json = sampleCanonicalJson(sample);
+  const reference = emptyToNull(input.reference);
+  const { json, messagesJson, metadataJson } = sampleCanonicalJsonParts(prompt, response, reference, messages, metadata);
   const badText = unstorableText(json);
   if (badText) throw new BadInputError(`${where}: ${badText}`);
-  return { ...sample, contentHash: sha256Hex(json), byteSize: Buffer.byteLength(json, 'utf8') };
+  // One literal with every field, so all samples share one object shape (this runs per ingested row).
+  return {
+    prompt,
+    response,
+    reference,
+    messages,
+    metadata: metadata as Record<string, unknown> | null,
+    contentHash: sha256Hex(json),
+    byteSize: Buffer.byteLength(json, 'utf8'),
+    messagesJson,
+    metadataJson,
+  };
 }
 
 /**

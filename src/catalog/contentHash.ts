@@ -10,21 +10,53 @@ import type { CanonicalSample } from './canonicalSample.js';
 
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i += 1) out += (i ? ',' : '') + canonicalJson(value[i]);
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  // Default sort compares UTF-16 code units, the documented key order.
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const v = record[key];
+    if (v === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(v)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
-export function sampleCanonicalJson(sample: CanonicalSample): string {
-  return canonicalJson({
-    prompt: sample.prompt,
-    response: sample.response,
-    reference: sample.reference,
-    messages: sample.messages,
-    metadata: sample.metadata,
-  });
+/** The canonical JSON of a sample and of its two JSON fields (reused as the jsonb column text). */
+export interface SampleJson {
+  json: string;
+  messagesJson: string;
+  metadataJson: string;
+}
+
+/**
+ * Equal to `canonicalJson({prompt, response, reference, messages, metadata})`, written out with the
+ * keys already in sorted order because this runs once per ingested sample.
+ */
+export function sampleCanonicalJsonParts(
+  prompt: string | null,
+  response: string | null,
+  reference: string | null,
+  messages: unknown,
+  metadata: unknown,
+): SampleJson {
+  const messagesJson = messages === null ? 'null' : canonicalJson(messages);
+  const metadataJson = metadata === null ? 'null' : canonicalJson(metadata);
+  const json =
+    `{"messages":${messagesJson},"metadata":${metadataJson},"prompt":${JSON.stringify(prompt)},` +
+    `"reference":${JSON.stringify(reference)},"response":${JSON.stringify(response)}}`;
+  return { json, messagesJson, metadataJson };
+}
+
+export function sampleCanonicalJson(s: CanonicalSample): string {
+  return sampleCanonicalJsonParts(s.prompt, s.response, s.reference, s.messages, s.metadata).json;
 }
 
 export function sha256Hex(text: string): string {

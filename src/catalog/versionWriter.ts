@@ -19,12 +19,12 @@ import { BadInputError } from '../errors.js';
 import { DuplicateSet } from '../ingest/duplicateSet.js';
 import type { HashedSample } from './canonicalSample.js';
 import { VersionHasher } from './contentHash.js';
-import { SAMPLE_COPY_COLUMNS, sampleCopyLine } from './copyText.js';
+import { CopyChunker, SAMPLE_COPY_COLUMNS } from './copyText.js';
 
 /** Bytes of COPY text per chunk sent to the server. */
 const COPY_CHUNK_BYTES = 1 << 20;
-/** PGlite copies from an in-memory blob, so each COPY statement carries this much. */
-const BLOB_CHUNK_BYTES = 8 << 20;
+/** PGlite copies from an in-memory blob; larger blobs were not faster and cost memory. */
+const BLOB_CHUNK_BYTES = 1 << 20;
 /**
  * PostgreSQL queues one foreign-key check per row until the COPY statement ends; starting a new
  * COPY every so many rows keeps that queue (server memory) bounded at any file size.
@@ -151,21 +151,18 @@ async function copyThroughStdin(
   tally: VersionTally,
 ): Promise<void> {
   const sql = `copy samples ${SAMPLE_COPY_COLUMNS} from stdin`;
+  const chunker = new CopyChunker(versionId, COPY_CHUNK_BYTES);
   for (;;) {
     const first = await iterator.next();
     if (first.done) return;
     let exhausted = false;
     async function* segment(): AsyncGenerator<Buffer> {
-      let text = '';
       let rows = 0;
       let batch: readonly HashedSample[] | undefined = first.value;
       while (batch) {
         for (const sample of batch) {
-          text += sampleCopyLine(versionId, tally.add(sample), sample);
-          if (text.length >= COPY_CHUNK_BYTES) {
-            yield Buffer.from(text, 'utf8');
-            text = '';
-          }
+          const full = chunker.add(tally.add(sample), sample);
+          if (full) yield full;
         }
         rows += batch.length;
         if (rows >= ROWS_PER_COPY_STATEMENT) break;
@@ -173,7 +170,8 @@ async function copyThroughStdin(
         if (next.done) exhausted = true;
         batch = next.done ? undefined : next.value;
       }
-      if (text.length > 0) yield Buffer.from(text, 'utf8');
+      const rest = chunker.take();
+      if (rest) yield rest;
     }
     await tx.copyFromStdin!(sql, segment());
     if (exhausted) return;
@@ -187,17 +185,15 @@ async function copyThroughBlobs(
   tally: VersionTally,
 ): Promise<void> {
   const sql = `copy samples ${SAMPLE_COPY_COLUMNS} from '/dev/blob'`;
-  let text = '';
+  const chunker = new CopyChunker(versionId, BLOB_CHUNK_BYTES);
   for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
     for (const sample of next.value) {
-      text += sampleCopyLine(versionId, tally.add(sample), sample);
-      if (text.length >= BLOB_CHUNK_BYTES) {
-        await tx.copyFromBlob!(sql, Buffer.from(text, 'utf8'));
-        text = '';
-      }
+      const full = chunker.add(tally.add(sample), sample);
+      if (full) await tx.copyFromBlob!(sql, full);
     }
   }
-  if (text.length > 0) await tx.copyFromBlob!(sql, Buffer.from(text, 'utf8'));
+  const rest = chunker.take();
+  if (rest) await tx.copyFromBlob!(sql, rest);
 }
 
 function toAsyncIterator<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterator<T> {

@@ -2,11 +2,13 @@
 import { ConfigError } from '../config.js';
 import { isDomainError } from '../errors.js';
 import { helpText, parseCommandArgs, UsageError, type Command } from './command.js';
+import { exportCommand } from './commands/export.js';
+import { ingestCommand } from './commands/ingest.js';
 import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 
-const COMMANDS: Command[] = [serveCommand, migrateCommand, keysCommand];
+const COMMANDS: Command[] = [serveCommand, migrateCommand, keysCommand, ingestCommand, exportCommand];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

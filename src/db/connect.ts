@@ -123,7 +123,8 @@ async function pgRawTransaction<T>(
     },
     async copyFromStdin(text, chunks) {
       count(text);
-      await pipeline(Readable.from(chunks), client.query(copyFrom(text)));
+      // highWaterMark 1: hold at most one chunk ahead of the socket, not 16 (memory stays bounded).
+      await pipeline(Readable.from(chunks, { highWaterMark: 1 }), client.query(copyFrom(text)));
     },
   };
   let broken: Error | undefined;

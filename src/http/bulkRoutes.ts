@@ -36,8 +36,9 @@ export interface BulkRouteOptions {
   maxRecordBytes: number;
 }
 
-export async function handleIngest(req: IncomingMessage, res: ServerResponse, slug: string, url: URL, options: BulkRouteOptions) {
+export async function handleIngest(req: IncomingMessage, res: ServerResponse, rawSlug: string, url: URL, options: BulkRouteOptions) {
   if (req.method !== 'POST') throw new HttpError(405, 'BAD_REQUEST', `use POST to ingest into ${url.pathname}`);
+  const slug = decodePathPart(rawSlug, 'dataset slug');
   const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const container = INGEST_TYPES[mediaType];
   if (!container) {
@@ -63,16 +64,16 @@ export async function handleIngest(req: IncomingMessage, res: ServerResponse, sl
     mapping: map ? parseFieldMapping(map) : undefined,
     onError: onError as OnError,
     container,
-    maxRecordBytes: options.maxRecordBytes,
+    maxRecordBytes: recordLimit(params.get('maxRecordBytes'), options.maxRecordBytes),
   };
   const body = encoding === 'gzip' ? gunzipped(req) : (req as AsyncIterable<Uint8Array>);
-  const result = await ingestStream(options.database, decodeURIComponent(slug), body, ingestOptions);
+  const result = await ingestStream(options.database, slug, body, ingestOptions);
   sendJson(res, result.created ? 201 : 200, ingestResultJson(slug, result));
 }
 
 export async function handleExport(req: IncomingMessage, res: ServerResponse, id: string, options: BulkRouteOptions) {
   if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'BAD_REQUEST', 'use GET to export samples');
-  const version = await requireVersionById(options.database.db, idOf('DatasetVersion', decodeURIComponent(id), 'id'));
+  const version = await requireVersionById(options.database.db, idOf('DatasetVersion', decodePathPart(id, 'version id'), 'id'));
   const gzip = /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''));
   res.statusCode = 200;
   res.setHeader('content-type', 'application/x-ndjson; charset=utf-8');
@@ -113,6 +114,26 @@ export function ingestResultJson(slug: string, r: IngestResult) {
     duplicates: r.duplicates,
     inputBytes: r.inputBytes,
   };
+}
+
+function decodePathPart(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', `the ${what} in the path is not valid percent-encoding: "${part}"`);
+  }
+}
+
+/** A request may lower the record limit (QDC_MAX_RECORD_BYTES), never raise it. */
+function recordLimit(requested: string | null, serverLimit: number): number {
+  if (requested === null) return serverLimit;
+  const n = Number(requested);
+  if (!Number.isInteger(n) || n < 64 || n > serverLimit) {
+    throw new BadInputError(`maxRecordBytes must be an integer from 64 to ${serverLimit} (the server's QDC_MAX_RECORD_BYTES)`, {
+      argument: 'maxRecordBytes',
+    });
+  }
+  return n;
 }
 
 /** Decompresses a gzip body, turning a corrupt stream into a 400 with the reason. */

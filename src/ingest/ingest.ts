@@ -16,6 +16,7 @@ export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
 /** How many rejected records a result lists (all are counted). */
 export const MAX_LISTED_REJECTIONS = 100;
 const BATCH_SIZE = 1000;
+const PROGRESS_EVERY = 1000;
 
 export type OnError = 'fail' | 'skip';
 
@@ -30,7 +31,7 @@ export interface IngestOptions {
   container?: Container | 'auto';
   /** Longest accepted record (JSONL line or array element), default 1 MiB. */
   maxRecordBytes?: number;
-  /** Called after each batch with the number of records read so far. */
+  /** Called every 1000 records, and at the end, with the number of records read so far. */
   onProgress?: (records: number) => void;
 }
 
@@ -135,6 +136,7 @@ class SampleStream {
       }
       const item = next.value;
       this.records += 1;
+      if (this.records % PROGRESS_EVERY === 0) this.options.onProgress?.(this.records);
       if (item.kind === 'rejected') {
         this.reject({ line: item.line, offset: item.offset, reason: item.reason });
         continue;
@@ -146,7 +148,6 @@ class SampleStream {
       if (batch.length >= BATCH_SIZE) {
         yield batch;
         batch = [];
-        this.options.onProgress?.(this.records);
       }
     }
     if (batch.length > 0) yield batch;

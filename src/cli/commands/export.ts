@@ -1,0 +1,308 @@
+/**
+ * `qdc export <version>`: writes a version's samples as JSONL (the catalog's own prompt_response
+ * shape, which `qdc ingest` turns back into the identical version) to a file or stdout, optionally
+ * gzipped; straight from the database (default) or through a running server (`--server`).
+ */
+import { open, unlink } from 'node:fs/promises';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { openCatalog } from '../../app.js';
+import { findDatasetsByIds } from '../../catalog/datasets.js';
+import { loadConfig } from '../../config.js';
+import type { Executor } from '../../db/connect.js';
+import type { VersionRow } from '../../db/schema.js';
+import { fromGlobalId, idOf, toGlobalId } from '../../graphql/globalId.js';
+import { exportVersionJsonl, requireVersionById, requireVersionByRef } from '../../ingest/export.js';
+import { formatBytes, type Progress } from '../progress.js';
+import { UsageError, type Command } from '../command.js';
+import {
+  API_KEY_ENV_DOC,
+  CommandFailure,
+  describeFsError,
+  makeProgress,
+  PROGRESS_ENV_DOC,
+  remoteFetch,
+  remoteFrom,
+  remoteGraphQL,
+  remoteOptions,
+  reportFailure,
+  responseFailure,
+  type Remote,
+} from './ingest.js';
+import { connectOptions, databaseOptions } from './databaseOptions.js';
+
+const { memory: _memory, ...fileDatabaseOptions } = databaseOptions;
+
+/** What the export needs to know about the version up front. */
+interface VersionInfo {
+  id: string;
+  slug: string;
+  number: number;
+  sampleCount: number;
+  byteSize: number;
+  contentHash: string;
+}
+
+const REF_PATTERN = /^([^@\s]+)@([1-9][0-9]*)$/;
+
+/** True when `ref` decodes as a global id (of any type; the caller checks it names a version). */
+function looksLikeGlobalId(ref: string): boolean {
+  if (ref.includes('@')) return false;
+  try {
+    fromGlobalId(ref);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'Write a version\'s samples as JSONL (re-ingestable to the identical version), optionally gzipped.',
+  usage:
+    'qdc export <version-id | slug@N | slug> [-o FILE] [--gzip] [--no-progress]\n' +
+    '                  [--data-dir DIR | --database-url URL | --server URL [--api-key KEY]]',
+  options: {
+    output: { type: 'string', short: 'o', description: 'Write to this file (default stdout); a name ending in .gz is gzipped.', valueName: 'file' },
+    gzip: { type: 'boolean', short: 'z', description: 'Gzip the output (implied by -o FILE.gz).' },
+    ...remoteOptions,
+    ...fileDatabaseOptions,
+  },
+  epilog: [
+    'Version: a version\'s global id (as printed by "qdc ingest"), slug@N for version N of a',
+    'dataset, or a bare slug for its latest version.',
+    '',
+    'Each line is one sample in ordinal order: {"prompt","response","reference","messages","metadata"}',
+    '(nulls kept). "qdc ingest" of the file into the same dataset returns the same version.',
+    'Progress goes to stderr, so stdout can carry the data: qdc export demo@1 | head.',
+    '',
+    'Environment:',
+    '  DATABASE_URL              PostgreSQL URL; unset: the embedded PGlite database.',
+    '  QDC_DATA_DIR              PGlite data directory (default ./.qdc/pglite).',
+    API_KEY_ENV_DOC,
+    PROGRESS_ENV_DOC,
+  ].join('\n'),
+  async run({ values, positionals }) {
+    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'expected a version to export' : 'expected exactly one version');
+    const ref = positionals[0]!;
+    const output = values.output as string | undefined;
+    const gzip = values.gzip === true || (output !== undefined && output.toLowerCase().endsWith('.gz'));
+    const remote = remoteFrom(values);
+    try {
+      if (remote) await exportRemote(remote, ref, { output, gzip, values });
+      else await exportDirect(ref, { output, gzip, values });
+      return 0;
+    } catch (error) {
+      return reportFailure('export', error);
+    }
+  },
+};
+
+interface OutputArgs {
+  output: string | undefined;
+  gzip: boolean;
+  values: Record<string, unknown>;
+}
+
+async function resolveDirect(db: Executor, ref: string): Promise<VersionRow> {
+  if (looksLikeGlobalId(ref)) return requireVersionById(db, idOf('DatasetVersion', ref, 'version'));
+  return requireVersionByRef(db, ref);
+}
+
+async function exportDirect(ref: string, args: OutputArgs): Promise<void> {
+  const database = await openCatalog(connectOptions(loadConfig(), args.values));
+  try {
+    const version = await resolveDirect(database.db, ref);
+    const [dataset] = await findDatasetsByIds(database.db, [version.datasetId]);
+    const info: VersionInfo = {
+      id: toGlobalId('DatasetVersion', version.id),
+      slug: dataset?.slug ?? `dataset ${version.datasetId}`,
+      number: version.version,
+      sampleCount: version.sampleCount,
+      byteSize: version.byteSize,
+      contentHash: version.contentHash,
+    };
+    await writeExport(info, args, (state) =>
+      (async function* () {
+        for await (const text of exportVersionJsonl(database.db, version.id, (rows) => state.setRows(rows))) {
+          state.addBytes(Buffer.byteLength(text));
+          yield text;
+        }
+      })(),
+    );
+  } finally {
+    await database.close();
+  }
+}
+
+const VERSION_FIELDS = 'id version sampleCount byteSize contentHash dataset { slug }';
+
+interface RemoteVersion {
+  id: string;
+  version: number;
+  sampleCount: number;
+  byteSize: number;
+  contentHash: string;
+  dataset: { slug: string };
+}
+
+async function resolveRemote(remote: Remote, ref: string): Promise<RemoteVersion> {
+  if (looksLikeGlobalId(ref)) {
+    idOf('DatasetVersion', ref, 'version');
+    const data = await remoteGraphQL<{ version: RemoteVersion | null }>(
+      remote,
+      `query ($id: ID!) { version(id: $id) { ${VERSION_FIELDS} } }`,
+      { id: ref },
+    );
+    if (!data.version) throw new CommandFailure(`no version with id ${ref}`);
+    return data.version;
+  }
+  const match = REF_PATTERN.exec(ref);
+  const slug = match ? match[1]! : ref;
+  if (!match && /[@\s]/.test(ref)) {
+    throw new CommandFailure(`"${ref}" is not a version reference: use <dataset-slug>@<number> or a version id`);
+  }
+  if (match) {
+    const number = Number(match[2]);
+    const data = await remoteGraphQL<{ dataset: { version: RemoteVersion | null } | null }>(
+      remote,
+      `query ($slug: String!, $number: Int!) { dataset(slug: $slug) { version(number: $number) { ${VERSION_FIELDS} } } }`,
+      { slug, number },
+    );
+    if (!data.dataset) throw new CommandFailure(`no dataset with slug "${slug}"`);
+    if (!data.dataset.version) throw new CommandFailure(`dataset "${slug}" has no version ${number}`);
+    return data.dataset.version;
+  }
+  const data = await remoteGraphQL<{ dataset: { latestVersion: RemoteVersion | null } | null }>(
+    remote,
+    `query ($slug: String!) { dataset(slug: $slug) { latestVersion { ${VERSION_FIELDS} } } }`,
+    { slug },
+  );
+  if (!data.dataset) throw new CommandFailure(`no dataset with slug "${slug}"`);
+  if (!data.dataset.latestVersion) throw new CommandFailure(`dataset "${slug}" has no versions yet`);
+  return data.dataset.latestVersion;
+}
+
+async function exportRemote(remote: Remote, ref: string, args: OutputArgs): Promise<void> {
+  const version = await resolveRemote(remote, ref);
+  const response = await remoteFetch(remote, `/v1/versions/${encodeURIComponent(version.id)}/samples.jsonl`, {
+    method: 'GET',
+    // fetch decompresses transparently; --gzip compresses again locally.
+    headers: { 'accept-encoding': 'gzip' },
+  });
+  if (!response.ok) throw await responseFailure(response);
+  const header = Number(response.headers.get('x-qdc-sample-count'));
+  const info: VersionInfo = {
+    id: version.id,
+    slug: version.dataset.slug,
+    number: version.version,
+    sampleCount: Number.isSafeInteger(header) && header >= 0 ? header : version.sampleCount,
+    byteSize: version.byteSize,
+    contentHash: response.headers.get('x-qdc-content-hash') ?? version.contentHash,
+  };
+  const body = response.body;
+  if (!body) throw new CommandFailure('the server sent no body');
+  await writeExport(info, args, (state) =>
+    (async function* () {
+      let rows = 0;
+      try {
+        for await (const chunk of body as AsyncIterable<Uint8Array>) {
+          for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) rows += 1;
+          state.setRows(rows);
+          state.addBytes(chunk.length);
+          yield chunk;
+        }
+      } catch (error) {
+        if (error instanceof CommandFailure) throw error;
+        throw new CommandFailure(`the download broke off after ${rows} of ${info.sampleCount} rows: ${(error as Error).message}`);
+      }
+    })(),
+  );
+}
+
+interface ExportState {
+  setRows(rows: number): void;
+  addBytes(bytes: number): void;
+}
+
+/**
+ * Streams the JSONL chunks from `produce` (which reports rows and uncompressed bytes through the
+ * state) to the output, gzipping when asked; pipeline() waits for 'drain', so memory stays bounded.
+ * A failed export removes its partial output file.
+ */
+async function writeExport(
+  info: VersionInfo,
+  args: OutputArgs,
+  produce: (state: ExportState) => AsyncIterable<string | Uint8Array>,
+): Promise<void> {
+  const ref = `${info.slug}@${info.number}`;
+  let sink: Writable;
+  let closeSink: () => Promise<void> = async () => {};
+  if (args.output !== undefined) {
+    try {
+      const handle = await open(args.output, 'w');
+      const stream = handle.createWriteStream({ highWaterMark: 1 << 20 });
+      sink = stream;
+      closeSink = async () => {
+        if (!stream.closed) await new Promise<void>((resolve) => stream.close(() => resolve()));
+      };
+    } catch (error) {
+      throw new CommandFailure(`cannot write ${args.output}: ${describeFsError(error)}`);
+    }
+  } else {
+    sink = process.stdout;
+  }
+  // The total is estimated: a line is the sample's canonical JSON (the version's byteSize) plus '\n'.
+  const progress: Progress | null = makeProgress(args.values, {
+    label: 'export',
+    unit: 'rows',
+    totalBytes: info.byteSize + info.sampleCount,
+  });
+  let rows = 0;
+  let bytes = 0;
+  let written = 0;
+  const state: ExportState = {
+    setRows(n) {
+      rows = n;
+      progress?.update(rows, bytes);
+    },
+    addBytes(n) {
+      bytes += n;
+      progress?.update(rows, bytes);
+    },
+  };
+  const countWritten = async function* (source: AsyncIterable<Buffer | string>) {
+    for await (const chunk of source) {
+      written += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      yield chunk;
+    }
+  };
+  try {
+    const source = Readable.from(produce(state));
+    const toStdout = args.output === undefined;
+    if (args.gzip) await pipeline(source, createGzip({ level: 6 }), countWritten, sink, { end: !toStdout });
+    else await pipeline(source, countWritten, sink, { end: !toStdout });
+    if (rows !== info.sampleCount) {
+      throw new CommandFailure(`the export ended after ${rows} of ${info.sampleCount} rows`);
+    }
+    progress?.update(rows, bytes);
+    const where = args.output === undefined ? 'stdout' : args.output;
+    progress?.finish(`${formatBytes(written)} written to ${where}${args.gzip ? ' (gzip)' : ''}`);
+    process.stderr.write(
+      `exported ${ref} (${info.sampleCount.toLocaleString('en-US')} samples)\n` +
+        `  id            ${info.id}\n` +
+        `  content hash  ${info.contentHash}\n`,
+    );
+  } catch (error) {
+    progress?.fail();
+    await closeSink();
+    if (args.output !== undefined) await unlink(args.output).catch(() => {});
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') throw new CommandFailure('the output was closed before the export finished (EPIPE)');
+    if (code && args.output !== undefined && (error as NodeJS.ErrnoException).syscall) {
+      throw new CommandFailure(`cannot write ${args.output}: ${describeFsError(error)}`);
+    }
+    throw error;
+  }
+}
