@@ -16,10 +16,10 @@ import { fromGlobalId, idOf, toGlobalId } from '../../graphql/globalId.js';
 import { exportVersionJsonl, requireVersionById, requireVersionByRef } from '../../ingest/export.js';
 import { formatBytes, type Progress } from '../progress.js';
 import { UsageError, type Command } from '../command.js';
+import { describeFsError } from '../inputFiles.js';
 import {
   API_KEY_ENV_DOC,
   CommandFailure,
-  describeFsError,
   makeProgress,
   PROGRESS_ENV_DOC,
   remoteFetch,
@@ -29,7 +29,7 @@ import {
   reportFailure,
   responseFailure,
   type Remote,
-} from './ingest.js';
+} from '../remote.js';
 import { connectOptions, databaseOptions } from './databaseOptions.js';
 
 const { memory: _memory, ...fileDatabaseOptions } = databaseOptions;

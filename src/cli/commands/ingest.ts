@@ -2,222 +2,31 @@
  * `qdc ingest <file> --dataset <slug>`: streams a JSONL / JSON-array file (optionally gzipped) into a
  * new dataset version, either straight into the database (default) or through a running server's
  * POST /v1/datasets/{slug}/versions route (`--server`). Prints the version's global id on stdout.
- *
- * Also holds the small helpers `qdc export` shares (progress interval, server requests, failures).
  */
-import type { FileHandle } from 'node:fs/promises';
-import { open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { openCatalog } from '../../app.js';
 import { requireDatasetBySlug } from '../../catalog/datasets.js';
 import { loadConfig } from '../../config.js';
-import { BadInputError } from '../../errors.js';
 import { ingestResultJson } from '../../http/bulkRoutes.js';
 import { FORMAT_EXAMPLE_MAPPING, FORMAT_EXAMPLES, FORMATS, parseFieldMapping, parseFormat } from '../../ingest/formats.js';
 import { ingestStream, MAX_LISTED_REJECTIONS, type OnError } from '../../ingest/ingest.js';
-import { UsageError, type Command, type OptionSpec } from '../command.js';
-import { Progress } from '../progress.js';
+import { UsageError, type Command } from '../command.js';
+import type { Progress } from '../progress.js';
+import { countNewlines, gunzipped, openInput } from '../inputFiles.js';
+import {
+  API_KEY_ENV_DOC,
+  makeProgress,
+  PROGRESS_ENV_DOC,
+  remoteFetch,
+  remoteFrom,
+  remoteOptions,
+  reportFailure,
+  responseFailure,
+  type Remote,
+} from '../remote.js';
 import { connectOptions, databaseOptions } from './databaseOptions.js';
 
-/** Read size for input files: large reads keep the per-chunk overhead negligible. */
-const READ_CHUNK_BYTES = 1 << 20;
 /** How many rejections the human summary lists (--json has up to MAX_LISTED_REJECTIONS). */
 const SHOWN_REJECTIONS = 5;
-
-// ---------------------------------------------------------------------------------------------
-// Shared with `qdc export`
-// ---------------------------------------------------------------------------------------------
-
-/** A failure the command reports as `qdc <command>: <message>` with exit code 1. */
-export class CommandFailure extends Error {}
-
-/** Reports a CommandFailure the way main.ts reports domain errors; rethrows anything else. */
-export function reportFailure(command: string, error: unknown): number {
-  if (!(error instanceof CommandFailure)) throw error;
-  process.stderr.write(`qdc ${command}: ${error.message}\n`);
-  return 1;
-}
-
-/** `--server`, `--api-key` and `--no-progress`, shared by ingest and export. */
-export const remoteOptions: Record<string, OptionSpec> = {
-  server: {
-    type: 'string',
-    description: 'Go through a running qdc server (e.g. http://host:4000) instead of opening the database.',
-    valueName: 'url',
-  },
-  'api-key': { type: 'string', description: 'API key for --server (default: $QDC_API_KEY).', valueName: 'key' },
-  'no-progress': { type: 'boolean', description: 'Do not draw the progress line on stderr.' },
-};
-
-export const PROGRESS_ENV_DOC =
-  '  QDC_PROGRESS_INTERVAL_MS  Milliseconds between progress redraws (default 100 on a terminal, 5000\n' +
-  '                            otherwise, where each redraw is one log line; 0 = on every update).';
-export const API_KEY_ENV_DOC = '  QDC_API_KEY               API key for --server when --api-key is not given.';
-
-/** The progress interval from QDC_PROGRESS_INTERVAL_MS; undefined = Progress's default. */
-function progressIntervalMs(): number | undefined {
-  const raw = process.env.QDC_PROGRESS_INTERVAL_MS?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new UsageError(`QDC_PROGRESS_INTERVAL_MS must be a non-negative integer (got "${raw}")`);
-  }
-  return n;
-}
-
-/** A Progress on stderr, or null with --no-progress. */
-export function makeProgress(
-  values: Record<string, unknown>,
-  options: { label: string; unit?: string; totalBytes?: number },
-): Progress | null {
-  if (values['no-progress']) return null;
-  return new Progress({ ...options, intervalMs: progressIntervalMs() });
-}
-
-export interface Remote {
-  /** Base URL without a trailing '/'. */
-  url: string;
-  headers: Record<string, string>;
-}
-
-/** The --server target with its Authorization header, or null in direct mode. */
-export function remoteFrom(values: Record<string, unknown>): Remote | null {
-  const server = values.server as string | undefined;
-  if (server === undefined) {
-    if (values['api-key'] !== undefined) throw new UsageError('--api-key only applies with --server');
-    return null;
-  }
-  for (const option of ['data-dir', 'database-url']) {
-    if (values[option] !== undefined) throw new UsageError(`--${option} cannot be combined with --server`);
-  }
-  let url: URL;
-  try {
-    url = new URL(server);
-  } catch {
-    throw new UsageError(`--server "${server}" is not a URL (expected e.g. http://localhost:4000)`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`--server "${server}" must be an http:// or https:// URL`);
-  }
-  const key = (values['api-key'] as string | undefined) ?? (process.env.QDC_API_KEY?.trim() || undefined);
-  return {
-    url: url.href.replace(/\/+$/, ''),
-    headers: key ? { authorization: `Bearer ${key}` } : {},
-  };
-}
-
-/** fetch, turning a network failure into a CommandFailure naming the server. */
-export async function remoteFetch(remote: Remote, path: string, init: RequestInit & { duplex?: 'half' }): Promise<Response> {
-  try {
-    return await fetch(`${remote.url}${path}`, { ...init, headers: { ...remote.headers, ...(init.headers as Record<string, string>) } });
-  } catch (error) {
-    const cause = (error as { cause?: { message?: string; code?: string } }).cause;
-    const reason = cause?.code ?? cause?.message ?? (error as Error).message;
-    throw new CommandFailure(`request to ${remote.url}${path.split('?')[0]} failed: ${reason}`);
-  }
-}
-
-/** The error a failed response carries (`{errors: [{message, extensions: {code}}]}`), as a CommandFailure. */
-export async function responseFailure(response: Response): Promise<CommandFailure> {
-  const text = await response.text().catch(() => '');
-  let message = text.trim().slice(0, 500) || response.statusText;
-  let code: unknown;
-  try {
-    const body = JSON.parse(text) as { errors?: { message?: unknown; extensions?: { code?: unknown } }[] };
-    const first = body.errors?.[0];
-    if (first && typeof first.message === 'string') {
-      message = first.message;
-      code = first.extensions?.code;
-    }
-  } catch {
-    // Not JSON (a proxy's error page, say): the text is shown as it is.
-  }
-  return new CommandFailure(`${message} (HTTP ${response.status}${typeof code === 'string' ? ` ${code}` : ''})`);
-}
-
-/** Runs a GraphQL query against the server; fails on HTTP or GraphQL errors. */
-export async function remoteGraphQL<T>(remote: Remote, query: string, variables: Record<string, unknown>): Promise<T> {
-  const response = await remoteFetch(remote, '/graphql', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  const text = await response.text();
-  let body: { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
-  try {
-    body = JSON.parse(text) as typeof body;
-  } catch {
-    throw new CommandFailure(`the server answered HTTP ${response.status} with something other than JSON: ${text.slice(0, 200)}`);
-  }
-  const first = body.errors?.[0];
-  if (first) {
-    throw new CommandFailure(`${first.message}${first.extensions?.code ? ` (${first.extensions.code})` : ''}`);
-  }
-  if (!response.ok || body.data === undefined) throw new CommandFailure(`the server answered HTTP ${response.status}`);
-  return body.data;
-}
-
-/** Opens an input file for streaming (or stdin for '-'), failing early with a readable message. */
-async function openInput(file: string): Promise<{ stream: AsyncIterable<Uint8Array>; size: number | undefined; close(): Promise<void> }> {
-  if (file === '-') {
-    return { stream: process.stdin, size: undefined, close: async () => {} };
-  }
-  let handle: FileHandle;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    throw new CommandFailure(`cannot read ${file}: ${describeFsError(error)}`);
-  }
-  const stat = await handle.stat();
-  if (!stat.isFile()) {
-    await handle.close();
-    throw new CommandFailure(`cannot read ${file}: not a regular file`);
-  }
-  const stream = handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, autoClose: true });
-  return {
-    stream,
-    size: stat.size,
-    close: async () => {
-      stream.destroy();
-    },
-  };
-}
-
-export function describeFsError(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  if (e.code === 'ENOENT') return 'no such file or directory';
-  if (e.code === 'EACCES') return 'permission denied';
-  if (e.code === 'EISDIR') return 'is a directory';
-  return e.message;
-}
-
-/** Gunzips `source`; a corrupt stream is a BadInputError naming the file. */
-async function* gunzipped(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-  // Errors on either side reach the consumer through `gunzip`.
-  pipeline(Readable.from(source, { objectMode: false }), gunzip).catch(() => {});
-  try {
-    for await (const chunk of gunzip) yield chunk as Buffer;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (code.startsWith('Z_')) throw new BadInputError(`${file} is not valid gzip: ${(error as Error).message}`);
-    throw error;
-  } finally {
-    gunzip.destroy();
-  }
-}
-
-function countNewlines(chunk: Uint8Array): number {
-  let n = 0;
-  for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) n += 1;
-  return n;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The command
-// ---------------------------------------------------------------------------------------------
 
 type IngestJson = ReturnType<typeof ingestResultJson>;
 

@@ -1,0 +1,67 @@
+/** Input files for the CLI: opening (or stdin), gunzipping and counting lines, with readable errors. */
+import type { FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { BadInputError } from '../errors.js';
+import { CommandFailure } from './remote.js';
+
+/** Read size for input files: large reads keep the per-chunk overhead negligible. */
+const READ_CHUNK_BYTES = 1 << 20;
+
+/** Opens an input file for streaming (or stdin for '-'), failing early with a readable message. */
+export async function openInput(file: string): Promise<{ stream: AsyncIterable<Uint8Array>; size: number | undefined; close(): Promise<void> }> {
+  if (file === '-') {
+    return { stream: process.stdin, size: undefined, close: async () => {} };
+  }
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    throw new CommandFailure(`cannot read ${file}: ${describeFsError(error)}`);
+  }
+  const stat = await handle.stat();
+  if (!stat.isFile()) {
+    await handle.close();
+    throw new CommandFailure(`cannot read ${file}: not a regular file`);
+  }
+  const stream = handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, autoClose: true });
+  return {
+    stream,
+    size: stat.size,
+    close: async () => {
+      stream.destroy();
+    },
+  };
+}
+
+export function describeFsError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT') return 'no such file or directory';
+  if (e.code === 'EACCES') return 'permission denied';
+  if (e.code === 'EISDIR') return 'is a directory';
+  return e.message;
+}
+
+/** Gunzips `source`; a corrupt stream is a BadInputError naming the file. */
+export async function* gunzipped(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
+  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  // Errors on either side reach the consumer through `gunzip`.
+  pipeline(Readable.from(source, { objectMode: false }), gunzip).catch(() => {});
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (code.startsWith('Z_')) throw new BadInputError(`${file} is not valid gzip: ${(error as Error).message}`);
+    throw error;
+  } finally {
+    gunzip.destroy();
+  }
+}
+
+export function countNewlines(chunk: Uint8Array): number {
+  let n = 0;
+  for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) n += 1;
+  return n;
+}
