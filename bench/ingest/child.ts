@@ -22,6 +22,7 @@ try {
       rows: result.version.sampleCount,
       ms,
       maxRssMB: process.resourceUsage().maxRSS / 1024,
+      cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
       contentHash: result.version.contentHash,
       duplicates: result.duplicateSamples,
     }),

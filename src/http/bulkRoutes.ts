@@ -74,7 +74,7 @@ export async function handleIngest(req: IncomingMessage, res: ServerResponse, ra
 export async function handleExport(req: IncomingMessage, res: ServerResponse, id: string, options: BulkRouteOptions) {
   if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'BAD_REQUEST', 'use GET to export samples');
   const version = await requireVersionById(options.database.db, idOf('DatasetVersion', decodePathPart(id, 'version id'), 'id'));
-  const gzip = /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''));
+  const gzip = acceptsGzip(req.headers['accept-encoding']);
   res.statusCode = 200;
   res.setHeader('content-type', 'application/x-ndjson; charset=utf-8');
   res.setHeader('content-disposition', `attachment; filename="version-${version.id}.jsonl"`);
@@ -114,6 +114,20 @@ export function ingestResultJson(slug: string, r: IngestResult) {
     duplicates: r.duplicates,
     inputBytes: r.inputBytes,
   };
+}
+
+/** True when Accept-Encoding lists gzip (or `*`) with a q-value above 0 (RFC 9110 12.5.3). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  let star = false;
+  for (const part of header.split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const weight = q === undefined ? 1 : Number(q.slice(2));
+    if (name === 'gzip' || name === 'x-gzip') return weight > 0;
+    if (name === '*') star = weight > 0;
+  }
+  return star;
 }
 
 function decodePathPart(part: string, what: string): string {

@@ -73,6 +73,11 @@ export async function ingestStream(
   source: AsyncIterable<Uint8Array>,
   options: IngestOptions = {},
 ): Promise<IngestResult> {
+  if (options.format === 'mapping' && !options.mapping) {
+    throw new BadInputError('format "mapping" needs a field mapping, e.g. prompt=question,response=answer.text', {
+      argument: 'map',
+    });
+  }
   const dataset = await requireDatasetBySlug(database.db, datasetSlug);
   const samples = new SampleStream(source, options);
   let written: WriteVersionResult;
