@@ -1,10 +1,8 @@
 /** Input files for the CLI: opening (or stdin), gunzipping and counting lines, with readable errors. */
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { BadInputError } from '../errors.js';
+import { gunzipStream } from '../ingest/gunzip.js';
 import { CommandFailure } from './remote.js';
 
 /** Read size for input files: large reads keep the per-chunk overhead negligible. */
@@ -45,19 +43,8 @@ export function describeFsError(error: unknown): string {
 }
 
 /** Gunzips `source`; a corrupt stream is a BadInputError naming the file. */
-export async function* gunzipped(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
-  // Errors on either side reach the consumer through `gunzip`.
-  pipeline(Readable.from(source, { objectMode: false }), gunzip).catch(() => {});
-  try {
-    for await (const chunk of gunzip) yield chunk as Buffer;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (code.startsWith('Z_')) throw new BadInputError(`${file} is not valid gzip: ${(error as Error).message}`);
-    throw error;
-  } finally {
-    gunzip.destroy();
-  }
+export function gunzipped(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
+  return gunzipStream(source, (reason) => new BadInputError(`${file} is not valid gzip: ${reason}`));
 }
 
 export function countNewlines(chunk: Uint8Array): number {

@@ -7,13 +7,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGzip } from 'node:zlib';
 import type { Database } from '../db/connect.js';
 import type { VersionRow } from '../db/schema.js';
 import { BadInputError } from '../errors.js';
 import { toGlobalId, idOf } from '../graphql/globalId.js';
 import { exportVersionJsonl, requireVersionById } from '../ingest/export.js';
 import { parseFieldMapping, parseFormat } from '../ingest/formats.js';
+import { gunzipStream } from '../ingest/gunzip.js';
 import { ingestStream, type IngestResult, type OnError } from '../ingest/ingest.js';
 import type { Container } from '../ingest/readers.js';
 import { HttpError } from './readBody.js';
@@ -66,7 +67,9 @@ export async function handleIngest(req: IncomingMessage, res: ServerResponse, ra
     container,
     maxRecordBytes: recordLimit(params.get('maxRecordBytes'), options.maxRecordBytes),
   };
-  const body = encoding === 'gzip' ? gunzipped(req) : (req as AsyncIterable<Uint8Array>);
+  const body = encoding === 'gzip'
+      ? gunzipStream(req, (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`))
+      : (req as AsyncIterable<Uint8Array>);
   const result = await ingestStream(options.database, slug, body, ingestOptions);
   sendJson(res, result.created ? 201 : 200, ingestResultJson(slug, result));
 }
@@ -148,23 +151,6 @@ function recordLimit(requested: string | null, serverLimit: number): number {
     });
   }
   return n;
-}
-
-/** Decompresses a gzip body, turning a corrupt stream into a 400 with the reason. */
-async function* gunzipped(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  const gunzip = createGunzip();
-  const input = Readable.from(source);
-  input.on('error', (error) => gunzip.destroy(error));
-  input.pipe(gunzip);
-  try {
-    for await (const chunk of gunzip) yield chunk as Buffer;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (code.startsWith('Z_')) throw new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${(error as Error).message}`);
-    throw error;
-  } finally {
-    input.destroy();
-  }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
