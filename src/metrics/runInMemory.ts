@@ -1,0 +1,67 @@
+/**
+ * Runs a metric over samples held in memory, optionally split into ordered shards whose states are
+ * merged — the same protocol the database runner follows, for tests, benchmarks and notebooks.
+ */
+import type { MetricDefinition, MetricOutcome, MetricSample, ResolvedParams, SampleValue } from './types.js';
+
+export interface InMemoryRunOptions {
+  /** Samples per `update` call (default 1000). */
+  batchSize?: number;
+  /** Contiguous shards computed with separate states, then merged left to right (default 1). */
+  shards?: number;
+}
+
+export interface InMemoryRunResult {
+  outcome: MetricOutcome;
+  /** Per-sample values in the order they were emitted. */
+  sampleValues: SampleValue[];
+}
+
+export async function runInMemory<P extends ResolvedParams>(
+  metric: MetricDefinition<P>,
+  params: P,
+  samples: readonly MetricSample[],
+  options: InMemoryRunOptions = {},
+): Promise<InMemoryRunResult> {
+  const batchSize = options.batchSize ?? 1000;
+  const shards = splitIntoShards(samples, options.shards ?? 1);
+
+  let prepared: unknown;
+  if (metric.prepass) {
+    const prepass = metric.prepass(params);
+    const states = shards.map((shard) => {
+      const state = prepass.init();
+      for (const batch of batches(shard, batchSize)) prepass.update(state, batch);
+      return state;
+    });
+    prepared = prepass.result(states.reduce((left, right) => prepass.merge(left, right)));
+  }
+
+  const accumulator = metric.create(params, prepared);
+  const sampleValues: SampleValue[] = [];
+  const emit = (value: SampleValue) => sampleValues.push(value);
+  const states: unknown[] = [];
+  for (const shard of shards) {
+    const state = accumulator.init();
+    for (const batch of batches(shard, batchSize)) await accumulator.update(state, batch, emit);
+    states.push(state);
+  }
+  let merged = states[0];
+  for (const state of states.slice(1)) merged = await accumulator.merge(merged, state);
+  const outcome = await accumulator.finalize(merged);
+  return { outcome, sampleValues };
+}
+
+/** Splits into `count` contiguous, nearly equal, possibly empty shards. */
+export function splitIntoShards<T>(items: readonly T[], count: number): T[][] {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`shard count must be a positive integer, got ${count}`);
+  const shards: T[][] = [];
+  for (let i = 0; i < count; i++) {
+    shards.push(items.slice(Math.floor((i * items.length) / count), Math.floor(((i + 1) * items.length) / count)));
+  }
+  return shards;
+}
+
+function* batches<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}

@@ -1,0 +1,121 @@
+/**
+ * The contract every metric implements. Metric code is pure: it never touches the database. A
+ * runner streams a version's samples to it in ordinal order, in batches, and stores what
+ * `finalize` answers; shards of one version can be computed apart and their states merged.
+ */
+
+export type MetricAxis = 'QUALITY' | 'DIVERSITY' | 'COMPLEXITY';
+/** NEUTRAL: neither end is better in itself (e.g. response length). */
+export type MetricDirection = 'HIGHER_IS_BETTER' | 'LOWER_IS_BETTER' | 'NEUTRAL';
+export type Estimator = 'EXACT' | 'SAMPLED' | 'APPROXIMATE';
+
+/** One sample as metrics see it: null prompt/response arrive as ''. */
+export interface MetricSample {
+  /** 0-based position in its version; unique within the version. */
+  ordinal: number;
+  /** sha256 hex of the canonical sample (stable across versions that share the sample). */
+  contentHash: string;
+  prompt: string;
+  response: string;
+  reference: string | null;
+}
+
+/** A value for one sample, written to `sample_scores`. */
+export interface SampleValue {
+  ordinal: number;
+  value: number;
+  /** Small JSON facts about this sample's value (e.g. the rules it failed). */
+  details?: Record<string, unknown>;
+}
+
+/** Receives per-sample values during `update` (the runner stores them; tests collect them). */
+export type SampleValueSink = (value: SampleValue) => void;
+
+export interface MetricOutcome {
+  /** null when the metric cannot be computed on this input; `reason` then says why. */
+  value: number | null;
+  reason?: string;
+  /** Samples the value was computed over (after sampling, after skipping samples the metric does not apply to). */
+  n: number;
+  estimator: Estimator;
+  /** For SAMPLED: the subset size actually used (the seed is a parameter). */
+  sampleSize?: number;
+  /** Secondary figures (e.g. median and p90, per-order counts), JSON-serialisable. */
+  details: Record<string, unknown>;
+}
+
+/**
+ * init -> update(batch)* -> merge -> finalize. States may be mutated in place; `merge` may
+ * reuse either argument and returns the combined state. `right` always holds samples that come
+ * after `left`'s in ordinal order (some metrics, e.g. n-grams across sample boundaries, need it).
+ */
+export interface Accumulator<S> {
+  init(): S;
+  update(state: S, batch: readonly MetricSample[], emit: SampleValueSink): void | Promise<void>;
+  merge(left: S, right: S): S | Promise<S>;
+  finalize(state: S): MetricOutcome | Promise<MetricOutcome>;
+}
+
+/**
+ * A pass over all samples whose result the main accumulator needs before it can see any sample
+ * (e.g. document frequencies of 4-grams for self_repetition). The runner streams the samples
+ * once for it, then again for the main accumulator.
+ */
+export interface Prepass<S, R> {
+  init(): S;
+  update(state: S, batch: readonly MetricSample[]): void;
+  merge(left: S, right: S): S;
+  result(state: S): R;
+}
+
+export type ParamSpec =
+  | { type: 'int'; default: number; min: number; max: number; description: string }
+  | { type: 'number'; default: number; min: number; max: number; description: string }
+  | { type: 'enum'; default: string; values: readonly string[]; description: string };
+
+export type ParamSchema = Record<string, ParamSpec>;
+export type ResolvedParams = Record<string, number | string>;
+
+export interface MetricDefinition<P extends ResolvedParams = any, S = any, R = any> {
+  /** `<axis>.<name>`, e.g. `diversity.compression_ratio`. */
+  key: string;
+  axis: MetricAxis;
+  /** Bumped whenever the definition changes in a way that changes values. */
+  version: number;
+  direction: MetricDirection;
+  description: string;
+  citation: string;
+  params: ParamSchema;
+  /** What the per-sample values mean, when the metric emits them. */
+  sampleValue?: string;
+  /** False when merged shard states only approximate the whole (the merged result says APPROXIMATE). */
+  exactMerge: boolean;
+  prepass?: (params: P) => Prepass<any, R>;
+  create(params: P, prepared: R | undefined): Accumulator<S>;
+}
+
+export type TextField = 'prompt' | 'response' | 'prompt+response';
+export const TEXT_FIELDS: readonly TextField[] = ['prompt', 'response', 'prompt+response'];
+
+/** The text a metric reads from a sample: prompt and response are joined with one newline. */
+export function sampleText(sample: MetricSample, field: TextField): string {
+  if (field === 'prompt') return sample.prompt;
+  if (field === 'response') return sample.response;
+  if (sample.prompt === '') return sample.response;
+  if (sample.response === '') return sample.prompt;
+  return `${sample.prompt}\n${sample.response}`;
+}
+
+/** Whitespace tokens as design section 4 defines them: empty text has none. */
+export function whitespaceTokens(text: string): string[] {
+  const trimmed = text.trim();
+  return trimmed === '' ? [] : trimmed.split(/\s+/);
+}
+
+/** The `field` parameter every text metric takes. */
+export const FIELD_PARAM: ParamSpec = {
+  type: 'enum',
+  default: 'response',
+  values: TEXT_FIELDS,
+  description: 'Which text to measure: prompt, response, or both joined with a newline.',
+};
