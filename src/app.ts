@@ -1,9 +1,17 @@
-/** Opening the catalog: connect, migrate, seed. Shared by `qdc serve`, `qdc migrate` and tests. */
+/** Opening the catalog (connect, migrate, seed) and the job kinds. Shared by `qdc serve`, `qdc worker`, `qdc migrate` and tests. */
 import { createRequire } from 'node:module';
 import { seedTaxonomy } from './catalog/taxonomy/seedTaxonomy.js';
 import { connect, type ConnectOptions, type Database } from './db/connect.js';
 import { migrate } from './db/migrate.js';
 import type { Logger } from './logger.js';
+import type { JobHandler } from './jobs/worker.js';
+import { COMPUTE_METRICS_JOB, runComputeMetricsJob } from './metricRuns/computeJob.js';
+import { syncMetricDefinitions } from './metricRuns/definitions.js';
+
+/** What each job kind runs; every worker (in `qdc serve` or `qdc worker`) handles all of them. */
+export const JOB_HANDLERS: Record<string, JobHandler> = {
+  [COMPUTE_METRICS_JOB]: runComputeMetricsJob,
+};
 
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
@@ -12,6 +20,7 @@ export async function openCatalog(options: ConnectOptions, logger?: Logger): Pro
   try {
     await migrate(database);
     const seeded = await seedTaxonomy(database.db);
+    await syncMetricDefinitions(database.db);
     if (seeded.components + seeded.algorithms > 0) {
       logger?.info('seeded the generation taxonomy', seeded);
     }

@@ -20,6 +20,12 @@ export interface Config {
   /** Longest accepted record (JSONL line or JSON array element) in a bulk ingest, in bytes. */
   maxRecordBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Jobs `qdc serve` runs at once in-process (0: none; leave jobs to `qdc worker`). */
+  workers: number;
+  /** How long a claimed job stays claimed without a heartbeat. */
+  jobLeaseMs: number;
+  /** Pause between queue polls of an idle worker. */
+  jobPollMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -34,6 +40,9 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
   ['QDC_MAX_BODY_BYTES', 'Largest /graphql request body in bytes (default 16777216 = 16 MiB).'],
   ['QDC_MAX_RECORD_BYTES', 'Longest JSONL line / JSON array element accepted by bulk ingest, in bytes (default 1048576 = 1 MiB).'],
   ['QDC_LOG_LEVEL', 'debug | info | warn | error (default info).'],
+  ['QDC_WORKERS', 'Jobs "qdc serve" runs at once in its own process (default 1; 0 = none, leave them to "qdc worker").'],
+  ['QDC_JOB_LEASE_MS', 'How long a claimed job stays claimed without a heartbeat; a dead worker\'s job is retried after it (default 30000).'],
+  ['QDC_JOB_POLL_MS', 'Pause between queue polls of an idle worker (default 1000).'],
 ];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -58,6 +67,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: parseIntVar('QDC_MAX_BODY_BYTES', env.QDC_MAX_BODY_BYTES, 16 * 1024 * 1024, 1024, 2 ** 31),
     maxRecordBytes: parseIntVar('QDC_MAX_RECORD_BYTES', env.QDC_MAX_RECORD_BYTES, 1024 * 1024, 64, 2 ** 30),
     logLevel: logLevel as Config['logLevel'],
+    workers: parseIntVar('QDC_WORKERS', env.QDC_WORKERS, 1, 0, 64),
+    jobLeaseMs: parseIntVar('QDC_JOB_LEASE_MS', env.QDC_JOB_LEASE_MS, 30_000, 300, 3_600_000),
+    jobPollMs: parseIntVar('QDC_JOB_POLL_MS', env.QDC_JOB_POLL_MS, 1000, 20, 60_000),
   };
 }
 

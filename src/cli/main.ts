@@ -7,8 +7,9 @@ import { ingestCommand } from './commands/ingest.js';
 import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
+import { workerCommand } from './commands/worker.js';
 
-const COMMANDS: Command[] = [serveCommand, migrateCommand, keysCommand, ingestCommand, exportCommand];
+const COMMANDS: Command[] = [serveCommand, workerCommand, migrateCommand, keysCommand, ingestCommand, exportCommand];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

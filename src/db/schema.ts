@@ -8,6 +8,7 @@ import {
   bigserial,
   boolean,
   check,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -243,3 +244,148 @@ export const apiKeys = pgTable(
   ],
 );
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Jobs: a durable queue that workers claim with FOR UPDATE SKIP LOCKED and hold by a lease.
+
+export const jobStatus = pgEnum('job_status', ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED']);
+
+export const jobs = pgTable(
+  'jobs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    kind: text('kind').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    status: jobStatus('status').notNull().default('QUEUED'),
+    /** Higher runs first. */
+    priority: integer('priority').notNull().default(0),
+    progressDone: bigint('progress_done', { mode: 'number' }).notNull().default(0),
+    progressTotal: bigint('progress_total', { mode: 'number' }),
+    /** Claims so far, counting ones whose lease ran out. */
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull().default(3),
+    /** Not claimed before this time (backoff after a failed attempt). */
+    runAfter: timestamp('run_after', { withTimezone: true }).notNull().defaultNow(),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    cancelRequested: boolean('cancel_requested').notNull().default(false),
+    error: text('error'),
+    result: jsonb('result').$type<Record<string, unknown>>(),
+    createdAt: createdAt(),
+    /** When the first attempt began. */
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    /** When the current (or last) attempt began, and progress_done then: the base of rate and ETA. */
+    attemptStartedAt: timestamp('attempt_started_at', { withTimezone: true }),
+    attemptStartDone: bigint('attempt_start_done', { mode: 'number' }).notNull().default(0),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('jobs_claimable_idx').on(t.status, t.runAfter),
+    index('jobs_kind_created_idx').on(t.kind, t.createdAt),
+    check('jobs_attempts_nonnegative', sql`${t.attempts} >= 0 and ${t.maxAttempts} >= 1`),
+  ],
+);
+export type JobRow = typeof jobs.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Metrics: definitions (synced from the code registry), results with provenance, per-sample scores.
+
+export const metricAxis = pgEnum('metric_axis', ['QUALITY', 'DIVERSITY', 'COMPLEXITY']);
+export const metricDirection = pgEnum('metric_direction', ['HIGHER_IS_BETTER', 'LOWER_IS_BETTER', 'NEUTRAL']);
+export const metricStatus = pgEnum('metric_status', ['PENDING', 'RUNNING', 'PARTIAL', 'COMPLETE', 'FAILED']);
+export const estimatorKind = pgEnum('estimator_kind', ['EXACT', 'SAMPLED', 'APPROXIMATE']);
+
+export const metricDefinitions = pgTable(
+  'metric_definitions',
+  {
+    id: serial('id').primaryKey(),
+    key: text('key').notNull(),
+    version: integer('version').notNull(),
+    axis: metricAxis('axis').notNull(),
+    direction: metricDirection('direction').notNull(),
+    description: text('description').notNull(),
+    citation: text('citation').notNull().default(''),
+    /** Parameter schema: name -> { type, default, min/max or values, description }. */
+    params: jsonb('params').$type<Record<string, unknown>>().notNull(),
+    sampleValue: text('sample_value'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('metric_definitions_key_version_idx').on(t.key, t.version)],
+);
+export type MetricDefinitionRow = typeof metricDefinitions.$inferSelect;
+
+/** Who produced externally computed scores (a reward model, an LLM judge, a notebook script). */
+export const scorers = pgTable(
+  'scorers',
+  {
+    id: serial('id').primaryKey(),
+    name: text('name').notNull(),
+    model: text('model').notNull().default(''),
+    version: text('version').notNull().default(''),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('scorers_identity_idx').on(t.name, t.model, t.version)],
+);
+export type ScorerRow = typeof scorers.$inferSelect;
+
+export const metricResults = pgTable(
+  'metric_results',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    versionId: bigint('version_id', { mode: 'number' })
+      .notNull()
+      .references(() => datasetVersions.id, { onDelete: 'cascade' }),
+    /** Exactly one of definition (built-in metric) and scorer (external scores) is set. */
+    definitionId: integer('definition_id').references(() => metricDefinitions.id, { onDelete: 'restrict' }),
+    scorerId: integer('scorer_id').references(() => scorers.id, { onDelete: 'restrict' }),
+    /** Resolved parameters, defaults filled in (field, seed, subset size, thresholds...). */
+    params: jsonb('params').$type<Record<string, unknown>>().notNull(),
+    /** sha256 of the canonical params JSON: results with equal hashes are comparable. */
+    paramsHash: text('params_hash').notNull(),
+    status: metricStatus('status').notNull(),
+    statusReason: text('status_reason'),
+    value: doublePrecision('value'),
+    /** Samples the value is computed over. */
+    n: integer('n'),
+    /** Samples processed when the run stopped (PARTIAL) or finished. */
+    samplesDone: integer('samples_done').notNull().default(0),
+    estimator: estimatorKind('estimator'),
+    seed: integer('seed'),
+    sampleSize: integer('sample_size'),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+    jobId: bigint('job_id', { mode: 'number' }).references(() => jobs.id, { onDelete: 'set null' }),
+    computedAt: timestamp('computed_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('metric_results_version_idx').on(t.versionId, t.definitionId, t.createdAt),
+    /** A job re-run after a lost lease reuses its rows instead of adding new ones. */
+    uniqueIndex('metric_results_job_metric_idx').on(t.jobId, t.definitionId, t.paramsHash),
+    /** One aggregate row per version and external scorer, refreshed on every push. */
+    uniqueIndex('metric_results_version_scorer_idx')
+      .on(t.versionId, t.scorerId)
+      .where(sql`${t.scorerId} is not null`),
+    check(
+      'metric_results_one_source',
+      sql`(${t.definitionId} is null) <> (${t.scorerId} is null)`,
+    ),
+  ],
+);
+export type MetricResultRow = typeof metricResults.$inferSelect;
+
+export const sampleScores = pgTable(
+  'sample_scores',
+  {
+    resultId: bigint('result_id', { mode: 'number' })
+      .notNull()
+      .references(() => metricResults.id, { onDelete: 'cascade' }),
+    sampleId: bigint('sample_id', { mode: 'number' })
+      .notNull()
+      .references(() => samples.id, { onDelete: 'cascade' }),
+    value: doublePrecision('value').notNull(),
+    details: jsonb('details').$type<Record<string, unknown>>(),
+  },
+  (t) => [primaryKey({ columns: [t.resultId, t.sampleId] }), index('sample_scores_sample_idx').on(t.sampleId)],
+);
+export type SampleScoreRow = typeof sampleScores.$inferSelect;

@@ -1,4 +1,5 @@
-import { openCatalog, VERSION } from '../../app.js';
+import { JOB_HANDLERS, openCatalog, VERSION } from '../../app.js';
+import { startWorker } from '../../jobs/worker.js';
 import { ENV_DOCS, loadConfig, resolveAuthMode } from '../../config.js';
 import { startHttpServer } from '../../http/server.js';
 import { createLogger } from '../../logger.js';
@@ -8,11 +9,12 @@ import { connectOptions, databaseOptions } from './databaseOptions.js';
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve the GraphQL API (and HTTP routes) on the embedded PGlite database or on PostgreSQL.',
-  usage: 'qdc serve [--port 4000] [--host 127.0.0.1] [--memory | --data-dir DIR | --database-url URL]',
+  usage: 'qdc serve [--port 4000] [--host 127.0.0.1] [--workers 1] [--memory | --data-dir DIR | --database-url URL]',
   options: {
     port: { type: 'string', short: 'p', description: 'Port to listen on (overrides QDC_PORT; default 4000).', valueName: 'n' },
     host: { type: 'string', description: 'Address to bind (overrides QDC_HOST; default 127.0.0.1).', valueName: 'addr' },
     auth: { type: 'string', description: 'required | off (overrides QDC_AUTH).', valueName: 'mode' },
+    workers: { type: 'string', description: 'Jobs run at once in this process (overrides QDC_WORKERS; default 1, 0 = none).', valueName: 'n' },
     ...databaseOptions,
   },
   epilog: `Environment:\n${ENV_DOCS.map(([n, d]) => `  ${n.padEnd(20)}${d}`).join('\n')}`,
@@ -22,6 +24,7 @@ export const serveCommand: Command = {
       ...(values.port !== undefined ? { QDC_PORT: String(values.port) } : {}),
       ...(values.host !== undefined ? { QDC_HOST: String(values.host) } : {}),
       ...(values.auth !== undefined ? { QDC_AUTH: String(values.auth) } : {}),
+      ...(values.workers !== undefined ? { QDC_WORKERS: String(values.workers) } : {}),
       ...(values['database-url'] !== undefined ? { DATABASE_URL: String(values['database-url']) } : {}),
     });
     if (values.memory && config.databaseUrl) throw new UsageError('--memory cannot be combined with DATABASE_URL');
@@ -41,6 +44,17 @@ export const serveCommand: Command = {
     logger.info(`qdc-catalog ${VERSION} serving GraphQL at ${running.url}/graphql`, { database: database.location });
     if (auth.mode === 'required') logger.info(`auth: API keys REQUIRED (${auth.reason}); create one with "qdc keys create --role writer"`);
     else logger.warn(`auth: OFF (${auth.reason}); anyone who can reach ${running.url} can read and write`);
+    const worker =
+      config.workers > 0
+        ? startWorker(database, {
+            handlers: JOB_HANDLERS,
+            concurrency: config.workers,
+            leaseMs: config.jobLeaseMs,
+            pollMs: config.jobPollMs,
+            logger,
+          })
+        : null;
+    logger.info(worker ? `running up to ${config.workers} job(s) in-process (${worker.owner})` : 'in-process jobs are off (QDC_WORKERS=0); run "qdc worker"');
 
     await new Promise<void>((resolve) => {
       const shutdown = (signal: string) => {
@@ -50,6 +64,7 @@ export const serveCommand: Command = {
       process.once('SIGINT', () => shutdown('SIGINT'));
       process.once('SIGTERM', () => shutdown('SIGTERM'));
     });
+    await worker?.stop();
     await running.stop();
     await database.close();
     return 0;

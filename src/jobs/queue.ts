@@ -1,0 +1,227 @@
+/**
+ * The durable job queue. Workers anywhere claim jobs with FOR UPDATE SKIP LOCKED and hold them by
+ * a lease they renew; a worker that dies simply stops renewing, and once the lease runs out the job
+ * is claimable again. All times come from the database clock, so workers on machines with skewed
+ * clocks still agree. Every state change after the claim is fenced on `lease_owner`, so a worker
+ * that lost its lease cannot overwrite the work of the one that took over.
+ */
+import { and, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import type { Executor } from '../db/connect.js';
+import { jobs, type JobRow } from '../db/schema.js';
+import { rowsOf } from '../db/sqlHelpers.js';
+import { NotFoundError } from '../errors.js';
+
+export type JobStatus = JobRow['status'];
+export const FINISHED_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+export interface EnqueueInput {
+  kind: string;
+  payload: Record<string, unknown>;
+  progressTotal?: number | null;
+  maxAttempts?: number;
+  priority?: number;
+}
+
+export async function enqueueJob(db: Executor, input: EnqueueInput): Promise<JobRow> {
+  const [row] = await db
+    .insert(jobs)
+    .values({
+      kind: input.kind,
+      payload: input.payload,
+      progressTotal: input.progressTotal ?? null,
+      maxAttempts: input.maxAttempts ?? 3,
+      priority: input.priority ?? 0,
+    })
+    .returning();
+  return row!;
+}
+
+/**
+ * Claims the next runnable job for `owner`: a queued job whose backoff has passed, or a running
+ * one whose lease ran out (its worker died). Jobs whose lease ran out on their last allowed attempt
+ * are failed first. Returns null when there is nothing to do.
+ */
+export async function claimJob(db: Executor, owner: string, leaseMs: number, kinds: readonly string[]): Promise<JobRow | null> {
+  await db.execute(sql`
+    update jobs set status = 'FAILED', finished_at = now(), updated_at = now(), lease_owner = null,
+      error = coalesce(error || '; ', '') || 'the worker running attempt ' || attempts || ' of ' || max_attempts || ' stopped renewing its lease'
+    where status = 'RUNNING' and lease_expires_at < now() and attempts >= max_attempts`);
+  const claimed = rowsOf<{ id: string | number }>(
+    await db.execute(sql`
+      update jobs set
+        status = 'RUNNING', lease_owner = ${owner}, lease_expires_at = now() + ${leaseMs} * interval '1 millisecond',
+        attempts = attempts + 1, started_at = coalesce(started_at, now()), attempt_started_at = now(),
+        attempt_start_done = progress_done, updated_at = now()
+      where id = (
+        select id from jobs
+        where ((status = 'QUEUED' and run_after <= now()) or (status = 'RUNNING' and lease_expires_at < now()))
+          and attempts < max_attempts and kind = any(${sql.param([...kinds])}::text[])
+        order by priority desc, id
+        for update skip locked
+        limit 1)
+      returning id`),
+  );
+  const id = claimed[0]?.id;
+  return id === undefined ? null : getJob(db, Number(id));
+}
+
+export interface HeartbeatResult {
+  /** False when another worker holds the job now (or it was finished meanwhile): stop without writing. */
+  stillOwned: boolean;
+  cancelRequested: boolean;
+}
+
+/** Extends the lease and records progress; answers whether a cancel was asked for. */
+export async function heartbeat(
+  db: Executor,
+  jobId: number,
+  owner: string,
+  leaseMs: number,
+  progress: { done: number; total?: number | null },
+): Promise<HeartbeatResult> {
+  const rows = rowsOf<{ cancel_requested: boolean }>(
+    await db.execute(sql`
+      update jobs set lease_expires_at = now() + ${leaseMs} * interval '1 millisecond',
+        progress_done = ${progress.done}, progress_total = coalesce(${progress.total ?? null}::bigint, progress_total),
+        updated_at = now()
+      where id = ${jobId} and lease_owner = ${owner} and status = 'RUNNING'
+      returning cancel_requested`),
+  );
+  const row = rows[0];
+  return { stillOwned: row !== undefined, cancelRequested: row?.cancel_requested ?? false };
+}
+
+/** Ends the job as SUCCEEDED or CANCELLED. False when the lease was lost (nothing written). */
+export async function finishJob(
+  db: Executor,
+  jobId: number,
+  owner: string,
+  outcome: { status: 'SUCCEEDED' | 'CANCELLED'; result: Record<string, unknown>; progressDone?: number },
+): Promise<boolean> {
+  const rows = await db
+    .update(jobs)
+    .set({
+      status: outcome.status,
+      result: outcome.result,
+      ...(outcome.progressDone !== undefined ? { progressDone: outcome.progressDone } : {}),
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      finishedAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(ownedBy(jobId, owner))
+    .returning({ id: jobs.id });
+  return rows.length > 0;
+}
+
+/**
+ * Records a failed attempt: back to the queue after an exponential backoff (baseMs * 2^(attempt-1))
+ * while attempts remain and `retryable`, else FAILED for good. Returns what happened.
+ */
+export async function failAttempt(
+  db: Executor,
+  jobId: number,
+  owner: string,
+  message: string,
+  options: { baseBackoffMs: number; retryable: boolean },
+): Promise<'retry' | 'failed' | 'lost'> {
+  const retry = sql`(attempts < max_attempts and ${options.retryable})`;
+  const rows = rowsOf<{ status: JobStatus }>(
+    await db.execute(sql`
+      update jobs set
+        status = case when ${retry} then 'QUEUED'::job_status else 'FAILED'::job_status end,
+        run_after = now() + (${options.baseBackoffMs} * power(2, greatest(attempts - 1, 0))) * interval '1 millisecond',
+        finished_at = case when ${retry} then null else now() end,
+        error = ${message}, lease_owner = null, lease_expires_at = null, updated_at = now()
+      where id = ${jobId} and lease_owner = ${owner} and status = 'RUNNING'
+      returning status`),
+  );
+  const status = rows[0]?.status;
+  return status === undefined ? 'lost' : status === 'QUEUED' ? 'retry' : 'failed';
+}
+
+/** Hands a job back untouched (worker shutting down): it does not count as an attempt. */
+export async function releaseJob(db: Executor, jobId: number, owner: string, progressDone: number): Promise<boolean> {
+  const rows = await db
+    .update(jobs)
+    .set({
+      status: 'QUEUED',
+      attempts: sql`greatest(${jobs.attempts} - 1, 0)`,
+      progressDone,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      runAfter: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(ownedBy(jobId, owner))
+    .returning({ id: jobs.id });
+  return rows.length > 0;
+}
+
+/**
+ * Asks for a job to stop. A queued job is cancelled at once; a running one is flagged and its
+ * worker stops at the next batch (recording what it has as PARTIAL). Finished jobs are returned
+ * unchanged.
+ */
+export async function requestCancel(db: Executor, jobId: number): Promise<JobRow> {
+  await db
+    .update(jobs)
+    .set({ status: 'CANCELLED', finishedAt: sql`now()`, updatedAt: sql`now()`, cancelRequested: true })
+    .where(and(eq(jobs.id, jobId), eq(jobs.status, 'QUEUED')));
+  await db
+    .update(jobs)
+    .set({ cancelRequested: true, updatedAt: sql`now()` })
+    .where(and(eq(jobs.id, jobId), eq(jobs.status, 'RUNNING')));
+  return requireJob(db, jobId);
+}
+
+export async function getJob(db: Executor, id: number): Promise<JobRow | null> {
+  const [row] = await db.select().from(jobs).where(eq(jobs.id, id));
+  return row ?? null;
+}
+
+export async function requireJob(db: Executor, id: number): Promise<JobRow> {
+  const row = await getJob(db, id);
+  if (!row) throw new NotFoundError(`no job with id ${id}`, { id });
+  return row;
+}
+
+export interface JobListFilter {
+  statuses?: readonly JobStatus[];
+  kinds?: readonly string[];
+  /** Jobs with an id below this (keyset paging, newest first). */
+  beforeId?: number;
+  limit: number;
+}
+
+/** Newest first. */
+export async function listJobs(db: Executor, filter: JobListFilter): Promise<JobRow[]> {
+  const conditions: SQL[] = [];
+  if (filter.statuses?.length) conditions.push(inArray(jobs.status, [...filter.statuses]));
+  if (filter.kinds?.length) conditions.push(inArray(jobs.kind, [...filter.kinds]));
+  if (filter.beforeId !== undefined) conditions.push(lt(jobs.id, filter.beforeId));
+  return db
+    .select()
+    .from(jobs)
+    .where(conditions.length ? and(...conditions) : undefined)
+    .orderBy(desc(jobs.id))
+    .limit(filter.limit);
+}
+
+function ownedBy(jobId: number, owner: string): SQL {
+  return and(eq(jobs.id, jobId), eq(jobs.leaseOwner, owner), eq(jobs.status, 'RUNNING'))!;
+}
+
+/**
+ * Rate (units/s) and ETA (s) of the current attempt: progress since the attempt began over the time
+ * to the last heartbeat, both stamped by the database clock (immune to client clock skew).
+ */
+export function jobRate(job: JobRow): { perSecond: number | null; etaSeconds: number | null } {
+  if (job.status !== 'RUNNING' || !job.attemptStartedAt) return { perSecond: null, etaSeconds: null };
+  const seconds = (job.updatedAt.getTime() - job.attemptStartedAt.getTime()) / 1000;
+  const done = job.progressDone - job.attemptStartDone;
+  if (seconds <= 0 || done <= 0) return { perSecond: null, etaSeconds: null };
+  const perSecond = done / seconds;
+  const left = job.progressTotal === null ? null : Math.max(0, job.progressTotal - job.progressDone);
+  return { perSecond, etaSeconds: left === null ? null : left / perSecond };
+}

@@ -1,0 +1,240 @@
+/**
+ * The `metrics.compute` job: streams a version's samples once (twice when a metric needs a
+ * prepass) through every requested metric's accumulator, writes per-sample values as it goes and
+ * the results at the end, each with its provenance. A stopped run records PARTIAL with the count
+ * done; a run repeated after a lost lease reuses its result rows, so nothing is stored twice.
+ */
+import { sql } from 'drizzle-orm';
+import type { Executor } from '../db/connect.js';
+import { metricResults } from '../db/schema.js';
+import { NotFoundError } from '../errors.js';
+import { enqueueJob } from '../jobs/queue.js';
+import type { JobContext } from '../jobs/worker.js';
+import { requireMetric } from '../metrics/registry.js';
+import { resolveParams, paramsHash } from '../metrics/params.js';
+import type { Accumulator, MetricOutcome, Prepass, SampleValue } from '../metrics/types.js';
+import { findVersionsByIds } from '../catalog/versions.js';
+import { definitionRowFor } from './definitions.js';
+import { resolveMetricRuns, type ResolvedMetricRun } from './metricRequests.js';
+import { streamVersionSamples, type StoredMetricSample } from './sampleStream.js';
+
+export const COMPUTE_METRICS_JOB = 'metrics.compute';
+/** Samples per batch read from the database and fed to the accumulators. */
+export const METRIC_BATCH_SIZE = 1000;
+
+interface ComputePayload {
+  versionId: number;
+  metrics: Array<{ key: string; params: Record<string, number | string> }>;
+}
+
+/** Validates the request and queues the job; nothing is computed in the caller's process. */
+export async function enqueueComputeMetrics(
+  db: Executor,
+  versionId: number,
+  keys: readonly string[] | null | undefined,
+  params: unknown,
+) {
+  const runs = resolveMetricRuns(keys, params);
+  const [version] = await findVersionsByIds(db, [versionId]);
+  if (!version || version.status !== 'READY') throw new NotFoundError(`no version with id ${versionId}`, { id: versionId });
+  const passes = runs.some((run) => run.metric.prepass) ? 2 : 1;
+  const payload: ComputePayload = { versionId, metrics: runs.map((r) => ({ key: r.metric.key, params: r.params })) };
+  return enqueueJob(db, {
+    kind: COMPUTE_METRICS_JOB,
+    payload: payload as unknown as Record<string, unknown>,
+    progressTotal: version.sampleCount * passes,
+  });
+}
+
+interface ActiveRun extends ResolvedMetricRun {
+  resultId: number;
+  accumulator: Accumulator<unknown>;
+  state: unknown;
+  prepass?: Prepass<unknown, unknown>;
+  prepassState?: unknown;
+  /** Set when update/finalize threw: the run stops and is recorded FAILED with this reason. */
+  failure?: string;
+}
+
+export async function runComputeMetricsJob(context: JobContext): Promise<Record<string, unknown>> {
+  const { database, job, signal } = context;
+  const payload = job.payload as unknown as ComputePayload;
+  const db = database.db;
+  const [version] = await findVersionsByIds(db, [payload.versionId]);
+  if (!version) throw new NotFoundError(`version ${payload.versionId} no longer exists`);
+
+  const runs: ActiveRun[] = [];
+  for (const requested of payload.metrics) {
+    const metric = requireMetric(requested.key);
+    const params = resolveParams(metric, requested.params);
+    const definition = await definitionRowFor(db, metric);
+    const resultId = await openResultRow(db, version.id, definition.id, job.id, params);
+    runs.push({ metric, params, paramsHash: paramsHash(params), resultId, accumulator: null!, state: null, prepass: metric.prepass?.(params) });
+  }
+
+  const passes = runs.some((run) => run.prepass) ? 2 : 1;
+  const total = version.sampleCount * passes;
+  let done = 0;
+  context.reportProgress(0, total);
+
+  let stoppedInPrepass = false;
+  if (passes === 2) {
+    for (const run of runs) if (run.prepass) run.prepassState = run.prepass.init();
+    for await (const batch of streamVersionSamples(db, version.id, METRIC_BATCH_SIZE)) {
+      for (const run of runs) {
+        if (!run.prepass || run.failure) continue;
+        try {
+          run.prepass.update(run.prepassState, batch);
+        } catch (error) {
+          run.failure = `prepass failed: ${(error as Error).message}`;
+        }
+      }
+      done += batch.length;
+      context.reportProgress(done, total);
+      if (signal.aborted) {
+        stoppedInPrepass = true;
+        break;
+      }
+    }
+  }
+
+  for (const run of runs) {
+    if (run.failure) continue;
+    const prepared = run.prepass && !stoppedInPrepass ? run.prepass.result(run.prepassState) : undefined;
+    run.accumulator = run.metric.create(run.params, prepared);
+    run.state = run.accumulator.init();
+  }
+
+  let processed = 0;
+  if (!stoppedInPrepass) {
+    for await (const batch of streamVersionSamples(db, version.id, METRIC_BATCH_SIZE)) {
+      for (const run of runs) {
+        if (run.failure) continue;
+        const values: SampleValue[] = [];
+        try {
+          await run.accumulator.update(run.state, batch, (value) => values.push(value));
+        } catch (error) {
+          run.failure = `failed on the batch starting at ordinal ${batch[0]!.ordinal}: ${(error as Error).message}`;
+          continue;
+        }
+        if (values.length > 0) await writeSampleScores(db, run.resultId, batch, values);
+      }
+      processed += batch.length;
+      done += batch.length;
+      context.reportProgress(done, total);
+      if (signal.aborted) break;
+    }
+  }
+
+  const stop = context.stopReason();
+  if (stop === 'lease-lost') return { stopped: stop };
+  const complete = !stop && processed === version.sampleCount;
+  const summary: Array<Record<string, unknown>> = [];
+  for (const run of runs) {
+    let outcome: MetricOutcome | null = null;
+    if (!run.failure && !stoppedInPrepass) {
+      try {
+        outcome = await run.accumulator.finalize(run.state);
+      } catch (error) {
+        run.failure = `finalize failed: ${(error as Error).message}`;
+      }
+    }
+    const status = run.failure
+      ? 'FAILED'
+      : !complete
+        ? 'PARTIAL'
+        : outcome!.value === null
+          ? 'FAILED'
+          : 'COMPLETE';
+    const reason = run.failure
+      ? run.failure
+      : !complete
+        ? `${stop ?? 'stopped'} after ${processed} of ${version.sampleCount} samples${stoppedInPrepass ? ' (during the prepass)' : ''}`
+        : (outcome!.reason ?? null);
+    await closeResultRow(db, run.resultId, status, reason, processed, run.params, outcome);
+    summary.push({ key: run.metric.key, resultId: run.resultId, status, value: outcome?.value ?? null, reason });
+  }
+  return { versionId: version.id, samples: version.sampleCount, processed, results: summary };
+}
+
+async function openResultRow(
+  db: Executor,
+  versionId: number,
+  definitionId: number,
+  jobId: number,
+  params: Record<string, number | string>,
+): Promise<number> {
+  const hash = paramsHash(params);
+  const [row] = await db
+    .insert(metricResults)
+    .values({
+      versionId,
+      definitionId,
+      params,
+      paramsHash: hash,
+      status: 'RUNNING',
+      jobId,
+      seed: typeof params.seed === 'number' ? params.seed : null,
+    })
+    .onConflictDoUpdate({
+      target: [metricResults.jobId, metricResults.definitionId, metricResults.paramsHash],
+      set: { status: 'RUNNING', statusReason: null, samplesDone: 0, value: null, computedAt: null },
+    })
+    .returning({ id: metricResults.id });
+  return row!.id;
+}
+
+async function closeResultRow(
+  db: Executor,
+  resultId: number,
+  status: 'COMPLETE' | 'PARTIAL' | 'FAILED',
+  reason: string | null,
+  processed: number,
+  params: Record<string, number | string>,
+  outcome: MetricOutcome | null,
+): Promise<void> {
+  await db
+    .update(metricResults)
+    .set({
+      status,
+      statusReason: reason,
+      value: outcome?.value ?? null,
+      n: outcome?.n ?? null,
+      samplesDone: processed,
+      estimator: outcome?.estimator ?? null,
+      sampleSize: outcome?.sampleSize ?? null,
+      seed: typeof params.seed === 'number' ? params.seed : null,
+      details: outcome?.details ?? {},
+      computedAt: sql`now()`,
+    })
+    .where(sql`${metricResults.id} = ${resultId}`);
+}
+
+/** Upserts, so a repeated batch (a retried job) overwrites instead of duplicating. */
+export async function writeSampleScores(
+  db: Executor,
+  resultId: number,
+  batch: readonly StoredMetricSample[],
+  values: readonly SampleValue[],
+): Promise<void> {
+  const idByOrdinal = new Map(batch.map((s) => [s.ordinal, s.id]));
+  const rows = values.map((v) => {
+    const sampleId = idByOrdinal.get(v.ordinal);
+    if (sampleId === undefined) throw new Error(`metric emitted a value for ordinal ${v.ordinal}, which is not in the batch`);
+    if (!Number.isFinite(v.value)) throw new Error(`metric emitted a non-finite value for ordinal ${v.ordinal}`);
+    return { s: sampleId, v: v.value, d: v.details ?? null };
+  });
+  await upsertScores(db, resultId, rows);
+}
+
+export async function upsertScores(
+  db: Executor,
+  resultId: number,
+  rows: ReadonlyArray<{ s: number; v: number; d: Record<string, unknown> | null }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db.execute(sql`
+    insert into sample_scores (result_id, sample_id, value, details)
+    select ${resultId}, t.s, t.v, t.d from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as t(s bigint, v float8, d jsonb)
+    on conflict (result_id, sample_id) do update set value = excluded.value, details = excluded.details`);
+}

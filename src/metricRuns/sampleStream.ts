@@ -1,0 +1,44 @@
+/** A version's samples in ordinal order, in bounded batches (keyset paging on the ordinal index). */
+import { sql } from 'drizzle-orm';
+import type { Executor } from '../db/connect.js';
+import { rowsOf } from '../db/sqlHelpers.js';
+import type { MetricSample } from '../metrics/types.js';
+
+export interface StoredMetricSample extends MetricSample {
+  /** samples.id, for writing per-sample scores. */
+  id: number;
+}
+
+export async function* streamVersionSamples(
+  db: Executor,
+  versionId: number,
+  batchSize: number,
+): AsyncGenerator<StoredMetricSample[]> {
+  let after = -1;
+  for (;;) {
+    const rows = rowsOf<{
+      id: string | number;
+      ordinal: number;
+      content_hash: string;
+      prompt: string;
+      response: string;
+      reference: string | null;
+    }>(
+      await db.execute(sql`
+        select id, ordinal, content_hash, coalesce(prompt, '') as prompt, coalesce(response, '') as response, reference
+        from samples where version_id = ${versionId} and ordinal > ${after}
+        order by ordinal limit ${batchSize}`),
+    );
+    if (rows.length === 0) return;
+    yield rows.map((r) => ({
+      id: Number(r.id),
+      ordinal: r.ordinal,
+      contentHash: r.content_hash,
+      prompt: r.prompt,
+      response: r.response,
+      reference: r.reference,
+    }));
+    after = rows[rows.length - 1]!.ordinal;
+    if (rows.length < batchSize) return;
+  }
+}

@@ -1,0 +1,71 @@
+/** Checking user-supplied metric parameters against a metric's schema and filling in defaults. */
+import { createHash } from 'node:crypto';
+import { BadInputError } from '../errors.js';
+import type { MetricDefinition, ParamSpec, ResolvedParams } from './types.js';
+
+/**
+ * Returns every parameter of the schema, each either as given or its default. Unknown names,
+ * wrong types and out-of-range values are refused with the parameter, the allowed range and the
+ * metric named in the message.
+ */
+export function resolveParams(metric: MetricDefinition, given: unknown): ResolvedParams {
+  if (given !== undefined && given !== null && (typeof given !== 'object' || Array.isArray(given))) {
+    throw new BadInputError(`params of ${metric.key} must be a JSON object`, { metric: metric.key });
+  }
+  const raw = (given ?? {}) as Record<string, unknown>;
+  const known = Object.keys(metric.params);
+  for (const name of Object.keys(raw)) {
+    if (!(name in metric.params)) {
+      throw new BadInputError(
+        known.length === 0
+          ? `${metric.key} takes no parameters (got "${name}")`
+          : `${metric.key} has no parameter "${name}"; its parameters are ${known.join(', ')}`,
+        { metric: metric.key, param: name, allowed: known },
+      );
+    }
+  }
+  const resolved: ResolvedParams = {};
+  for (const [name, spec] of Object.entries(metric.params)) {
+    resolved[name] = name in raw && raw[name] !== null ? checkValue(metric.key, name, spec, raw[name]) : spec.default;
+  }
+  return resolved;
+}
+
+function checkValue(metricKey: string, name: string, spec: ParamSpec, value: unknown): number | string {
+  const where = `${metricKey} parameter "${name}"`;
+  if (spec.type === 'enum') {
+    if (typeof value !== 'string' || !spec.values.includes(value)) {
+      throw new BadInputError(`${where} must be one of ${spec.values.join(', ')} (got ${JSON.stringify(value)})`, {
+        metric: metricKey,
+        param: name,
+        allowed: spec.values,
+      });
+    }
+    return value;
+  }
+  const range = `${spec.type === 'int' ? 'an integer' : 'a number'} from ${spec.min} to ${spec.max}`;
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (spec.type === 'number' || Number.isInteger(value)) &&
+    value >= spec.min &&
+    value <= spec.max;
+  if (!ok) {
+    throw new BadInputError(`${where} must be ${range} (got ${JSON.stringify(value)})`, {
+      metric: metricKey,
+      param: name,
+      min: spec.min,
+      max: spec.max,
+    });
+  }
+  return value as number;
+}
+
+/** Canonical JSON of resolved params (keys sorted), the identity of "the same parameters". */
+export function canonicalParamsJson(params: ResolvedParams): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+}
+
+export function paramsHash(params: ResolvedParams): string {
+  return createHash('sha256').update(canonicalParamsJson(params)).digest('hex');
+}

@@ -1,0 +1,31 @@
+/** Every built-in metric, by key. The database's `metric_definitions` is synced from this list. */
+import { BadInputError } from '../errors.js';
+import type { MetricAxis, MetricDefinition } from './types.js';
+
+export const METRICS: readonly MetricDefinition[] = [];
+
+const BY_KEY = new Map(METRICS.map((metric) => [metric.key, metric]));
+
+export function metricKeys(): string[] {
+  return [...BY_KEY.keys()].sort();
+}
+
+export function findMetric(key: string): MetricDefinition | undefined {
+  return BY_KEY.get(key);
+}
+
+/** The metric with this key, or BAD_USER_INPUT listing the valid keys. */
+export function requireMetric(key: string): MetricDefinition {
+  const metric = BY_KEY.get(key);
+  if (!metric) {
+    throw new BadInputError(`unknown metric "${key}"; valid keys are ${metricKeys().join(', ')}`, {
+      metric: key,
+      validKeys: metricKeys(),
+    });
+  }
+  return metric;
+}
+
+export function metricsOfAxis(axis?: MetricAxis | null): MetricDefinition[] {
+  return METRICS.filter((metric) => !axis || metric.axis === axis).sort((a, b) => a.key.localeCompare(b.key));
+}
