@@ -35,6 +35,10 @@ import {
   listVersionsOfDatasets,
 } from '../catalog/versions.js';
 import { createBatchScheduler } from './batchScheduler.js';
+import type { JobRow, MetricDefinitionRow, ScorerRow } from '../db/schema.js';
+import { findJobsByIds } from '../jobs/queue.js';
+import { findDefinitionsByIds, findScorersByIds, findResultsOfJobs } from '../metricRuns/lookups.js';
+import { findResultsByIds, latestResultsOfVersions, type MetricResultView } from '../metricRuns/results.js';
 
 export type Loaders = ReturnType<typeof createLoaders>;
 
@@ -63,6 +67,7 @@ export function createLoaders(db: Executor) {
 
   // Connections batch per page request: keys that share `first`/`after` share one query.
   const versionPages = new Map<string, DataLoader<number, Page<VersionRow>>>();
+  const versionMetricLoaders = new Map<string, DataLoader<number, MetricResultView[]>>();
 
   return {
     dataset: byId<number, DatasetRow>((ids) => findDatasetsByIds(db, ids), (r) => r.id),
@@ -89,6 +94,24 @@ export function createLoaders(db: Executor) {
       const latest = await latestVersionsOfDatasets(db, ids);
       return ids.map((id) => latest.get(id) ?? null);
     }),
+    job: byId<number, JobRow>((ids) => findJobsByIds(db, ids), (r) => r.id),
+    metricResult: byId<number, MetricResultView>((ids) => findResultsByIds(db, ids), (r) => r.id),
+    metricDefinition: byId<number, MetricDefinitionRow>((ids) => findDefinitionsByIds(db, ids), (r) => r.id),
+    scorer: byId<number, ScorerRow>((ids) => findScorersByIds(db, ids), (r) => r.id),
+    resultsOfJob: grouped<MetricResultView>((ids) => findResultsOfJobs(db, ids), (r) => r.jobId!),
+    /** Newest result per (metric, params) of each version; one loader per distinct filter. */
+    versionMetrics(metrics: readonly string[] | null | undefined, includeRunning: boolean): DataLoader<number, MetricResultView[]> {
+      const key = JSON.stringify([metrics ?? null, includeRunning]);
+      let found = versionMetricLoaders.get(key);
+      if (!found) {
+        found = loader<number, MetricResultView[]>(async (ids) => {
+          const byVersion = await latestResultsOfVersions(db, ids, { metrics, finishedOnly: !includeRunning });
+          return ids.map((id) => byVersion.get(id) ?? []);
+        });
+        versionMetricLoaders.set(key, found);
+      }
+      return found;
+    },
     versionsPage(page: PageRequest): DataLoader<number, Page<VersionRow>> {
       const key = JSON.stringify(page);
       let pages = versionPages.get(key);

@@ -5,6 +5,8 @@ import { baseResolvers } from './resolvers/base.js';
 import { catalogResolvers } from './resolvers/catalog.js';
 import { lineageResolvers } from './resolvers/lineage.js';
 import { taxonomyResolvers } from './resolvers/taxonomy.js';
+import { jobResolvers } from './resolvers/jobs.js';
+import { metricResolvers } from './resolvers/metrics.js';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schema', import.meta.url));
 
@@ -35,4 +37,4 @@ export function mergeResolvers(...maps: ResolverMap[]): ResolverMap {
   return merged;
 }
 
-export const resolvers = mergeResolvers(baseResolvers, catalogResolvers, taxonomyResolvers, lineageResolvers);
+export const resolvers = mergeResolvers(baseResolvers, catalogResolvers, taxonomyResolvers, lineageResolvers, jobResolvers, metricResolvers);

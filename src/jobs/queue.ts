@@ -180,6 +180,11 @@ export async function getJob(db: Executor, id: number): Promise<JobRow | null> {
   return row ?? null;
 }
 
+export async function findJobsByIds(db: Executor, ids: readonly number[]): Promise<JobRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(jobs).where(inArray(jobs.id, [...ids]));
+}
+
 export async function requireJob(db: Executor, id: number): Promise<JobRow> {
   const row = await getJob(db, id);
   if (!row) throw new NotFoundError(`no job with id ${id}`, { id });

@@ -8,7 +8,7 @@ import type { MetricDefinition, ParamSpec, ResolvedParams } from './types.js';
  * wrong types and out-of-range values are refused with the parameter, the allowed range and the
  * metric named in the message.
  */
-export function resolveParams(metric: MetricDefinition, given: unknown): ResolvedParams {
+export function resolveParams<P = ResolvedParams>(metric: MetricDefinition<P>, given: unknown): P {
   if (given !== undefined && given !== null && (typeof given !== 'object' || Array.isArray(given))) {
     throw new BadInputError(`params of ${metric.key} must be a JSON object`, { metric: metric.key });
   }
@@ -28,7 +28,7 @@ export function resolveParams(metric: MetricDefinition, given: unknown): Resolve
   for (const [name, spec] of Object.entries(metric.params)) {
     resolved[name] = name in raw && raw[name] !== null ? checkValue(metric.key, name, spec, raw[name]) : spec.default;
   }
-  return resolved;
+  return resolved as P;
 }
 
 function checkValue(metricKey: string, name: string, spec: ParamSpec, value: unknown): number | string {

@@ -2,7 +2,7 @@
  * Runs a metric over samples held in memory, optionally split into ordered shards whose states are
  * merged — the same protocol the database runner follows, for tests, benchmarks and notebooks.
  */
-import type { MetricDefinition, MetricOutcome, MetricSample, ResolvedParams, SampleValue } from './types.js';
+import type { MetricDefinition, MetricOutcome, MetricSample, SampleValue } from './types.js';
 
 export interface InMemoryRunOptions {
   /** Samples per `update` call (default 1000). */
@@ -17,7 +17,7 @@ export interface InMemoryRunResult {
   sampleValues: SampleValue[];
 }
 
-export async function runInMemory<P extends ResolvedParams>(
+export async function runInMemory<P>(
   metric: MetricDefinition<P>,
   params: P,
   samples: readonly MetricSample[],

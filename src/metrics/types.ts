@@ -76,7 +76,7 @@ export type ParamSpec =
 export type ParamSchema = Record<string, ParamSpec>;
 export type ResolvedParams = Record<string, number | string>;
 
-export interface MetricDefinition<P extends ResolvedParams = any, S = any, R = any> {
+export interface MetricDefinition<P = any, S = any, R = any> {
   /** `<axis>.<name>`, e.g. `diversity.compression_ratio`. */
   key: string;
   axis: MetricAxis;

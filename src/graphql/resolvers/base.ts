@@ -9,6 +9,8 @@ const NODE_LOADERS: Record<NodeType, (ctx: Context, id: number) => Promise<unkno
   Component: (ctx, id) => ctx.loaders.component.load(id),
   Algorithm: (ctx, id) => ctx.loaders.algorithm.load(id),
   GenerationRun: (ctx, id) => ctx.loaders.run.load(id),
+  Job: (ctx, id) => ctx.loaders.job.load(id),
+  MetricResult: (ctx, id) => ctx.loaders.metricResult.load(id),
 };
 
 export const baseResolvers = {

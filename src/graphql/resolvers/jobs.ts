@@ -1,0 +1,56 @@
+import { pageRequest, encodeCursor } from '../../catalog/pagination.js';
+import type { JobRow } from '../../db/schema.js';
+import { jobRate, listJobs, requestCancel, type JobStatus } from '../../jobs/queue.js';
+import type { Context } from '../context.js';
+import { idOf, toGlobalId } from '../globalId.js';
+
+const JOBS_CURSOR = 'jobs';
+
+export const jobResolvers = {
+  Query: {
+    job: (_: unknown, args: { id: string }, ctx: Context) => ctx.loaders.job.load(idOf('Job', args.id)),
+    jobs: async (
+      _: unknown,
+      args: { first?: number | null; after?: string | null; status?: JobStatus[] | null; kind?: string | null },
+      ctx: Context,
+    ) => {
+      const page = pageRequest(JOBS_CURSOR, args.first, args.after);
+      const beforeId = page.after ? Number(page.after[0]) : undefined;
+      const rows = await listJobs(ctx.db, {
+        statuses: args.status ?? undefined,
+        kinds: args.kind ? [args.kind] : undefined,
+        beforeId,
+        limit: page.first + 1,
+      });
+      const items = rows.slice(0, page.first);
+      const edges = items.map((node) => ({ node, cursor: encodeCursor(JOBS_CURSOR, [node.id]) }));
+      return {
+        edges,
+        pageInfo: {
+          hasNextPage: rows.length > page.first,
+          hasPreviousPage: false,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges[edges.length - 1]?.cursor ?? null,
+        },
+      };
+    },
+  },
+  Mutation: {
+    cancelJob: (_: unknown, args: { id: string }, ctx: Context) => requestCancel(ctx.db, idOf('Job', args.id)),
+  },
+  Job: {
+    id: (row: JobRow) => toGlobalId('Job', row.id),
+    progress: (row: JobRow) => {
+      const rate = jobRate(row);
+      const total = row.progressTotal;
+      return {
+        done: row.progressDone,
+        total,
+        fraction: total ? Math.min(1, row.progressDone / total) : null,
+        perSecond: rate.perSecond,
+        etaSeconds: rate.etaSeconds,
+      };
+    },
+    metricResults: (row: JobRow, _: unknown, ctx: Context) => ctx.loaders.resultsOfJob.load(row.id),
+  },
+};

@@ -1,0 +1,166 @@
+import { encodeCursor, pageRequest } from '../../catalog/pagination.js';
+import type { MetricDefinitionRow, VersionRow } from '../../db/schema.js';
+import { NotFoundError } from '../../errors.js';
+import { compareVersions, metricDeltas, paretoFrontier, type AxisSelector, type MetricDelta, type ParetoPoint } from '../../metricRuns/analysis.js';
+import { enqueueComputeMetrics } from '../../metricRuns/computeJob.js';
+import { MAX_GRAPHQL_SCORES, recordExternalScores } from '../../metricRuns/externalScores.js';
+import { sampleScoresOfResult, type MetricResultView, type SampleScoreView } from '../../metricRuns/results.js';
+import { metricsOfAxis } from '../../metrics/registry.js';
+import type { MetricAxis, MetricDefinition } from '../../metrics/types.js';
+import { BadInputError } from '../../errors.js';
+import type { Context } from '../context.js';
+import { idOf, toGlobalId } from '../globalId.js';
+
+const SCORES_CURSOR = 'sample-scores';
+
+export const metricResolvers = {
+  Query: {
+    metricDefinitions: (_: unknown, args: { axis?: MetricAxis | null }) => metricsOfAxis(args.axis),
+    compareVersions: async (_: unknown, args: { versions: string[]; metrics?: string[] | null; params?: unknown }, ctx: Context) => {
+      const ids = args.versions.map((v, i) => idOf('DatasetVersion', v, `versions[${i}]`));
+      await requireVersions(ctx, ids);
+      const table = await compareVersions(ctx.db, ids, args.metrics, args.params);
+      return {
+        metrics: table.metrics,
+        warnings: table.warnings,
+        rows: table.rows.map((row) => ({
+          version: ctx.loaders.version.load(row.versionId),
+          cells: row.cells.map((cell) => ({
+            ...cell,
+            value: cell.result?.value ?? null,
+            n: cell.result?.n ?? null,
+            estimator: cell.result?.estimator ?? null,
+          })),
+        })),
+      };
+    },
+    paretoFrontier: async (
+      _: unknown,
+      args: { x: AxisSelector; y: AxisSelector; scope?: { datasets?: string[] | null; versions?: string[] | null } | null },
+      ctx: Context,
+    ) => {
+      const versionIds = args.scope?.versions?.map((v, i) => idOf('DatasetVersion', v, `scope.versions[${i}]`));
+      const result = await paretoFrontier(ctx.db, args.x, args.y, { datasetSlugs: args.scope?.datasets, versionIds });
+      const point = (p: ParetoPoint) => ({
+        version: ctx.loaders.version.load(p.versionId),
+        x: p.x.value,
+        y: p.y.value,
+        xResult: p.x,
+        yResult: p.y,
+        onFrontier: p.onFrontier,
+      });
+      return {
+        xDirection: result.xDirection,
+        yDirection: result.yDirection,
+        points: result.points.map(point),
+        frontier: result.points.filter((p) => p.onFrontier).map(point),
+        excluded: result.excluded.map((e) => ({ version: ctx.loaders.version.load(e.versionId), reason: e.reason })),
+      };
+    },
+  },
+  Mutation: {
+    computeMetrics: (_: unknown, args: { version: string; metrics?: string[] | null; params?: unknown }, ctx: Context) =>
+      enqueueComputeMetrics(ctx.db, idOf('DatasetVersion', args.version, 'version'), args.metrics, args.params),
+    recordSampleScores: async (
+      _: unknown,
+      args: {
+        version: string;
+        scorer: { name: string; model?: string | null; version?: string | null };
+        scores: Array<{ sample?: string | null; ordinal?: number | null; value: number }>;
+      },
+      ctx: Context,
+    ) => {
+      if (args.scores.length > MAX_GRAPHQL_SCORES) {
+        throw new BadInputError(
+          `scores has ${args.scores.length} entries; at most ${MAX_GRAPHQL_SCORES} per call (use POST /v1/versions/{id}/scores for more)`,
+          { field: 'scores' },
+        );
+      }
+      const versionId = idOf('DatasetVersion', args.version, 'version');
+      const scores = args.scores.map((s, i) => ({
+        sampleId: s.sample ? idOf('Sample', s.sample, `scores[${i}].sample`) : null,
+        ordinal: s.ordinal,
+        value: s.value,
+        where: `scores[${i}]`,
+      }));
+      return recordExternalScores(ctx.database, versionId, args.scorer, [scores]);
+    },
+  },
+  DatasetVersion: {
+    metrics: (row: VersionRow, args: { keys?: string[] | null; includeRunning?: boolean | null }, ctx: Context) =>
+      ctx.loaders.versionMetrics(args.keys, args.includeRunning ?? false).load(row.id),
+    sampleScores: async (
+      row: VersionRow,
+      args: { metric?: string | null; result?: string | null; first?: number | null; after?: string | null },
+      ctx: Context,
+    ) => {
+      const page = pageRequest(SCORES_CURSOR, args.first, args.after);
+      const result = await pickResult(ctx, row, args.metric, args.result);
+      if (!result) return { result: null, edges: [], pageInfo: emptyPageInfo() };
+      const after = page.after ? Number(page.after[0]) : -1;
+      const rows = await sampleScoresOfResult(ctx.db, result.id, after, page.first + 1);
+      const edges = rows.slice(0, page.first).map((node) => ({ node, cursor: encodeCursor(SCORES_CURSOR, [node.ordinal]) }));
+      return {
+        result,
+        edges,
+        pageInfo: {
+          hasNextPage: rows.length > page.first,
+          hasPreviousPage: false,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges[edges.length - 1]?.cursor ?? null,
+        },
+      };
+    },
+    metricDeltas: (row: VersionRow, args: { metrics?: string[] | null }, ctx: Context) => metricDeltas(ctx.db, row.id, args.metrics),
+  },
+  MetricDefinition: {
+    parameters: (definition: MetricDefinition | MetricDefinitionRow) =>
+      Object.entries(definition.params as Record<string, Record<string, unknown>>).map(([name, spec]) => ({
+        name,
+        ...spec,
+        min: spec.min ?? null,
+        max: spec.max ?? null,
+        values: spec.values ?? null,
+      })),
+    citation: (definition: MetricDefinition | MetricDefinitionRow) => definition.citation ?? '',
+    sampleValue: (definition: MetricDefinition | MetricDefinitionRow) => definition.sampleValue ?? null,
+  },
+  MetricResult: {
+    id: (result: MetricResultView) => toGlobalId('MetricResult', result.id),
+    definition: (result: MetricResultView, _: unknown, ctx: Context) =>
+      result.definitionId === null ? null : ctx.loaders.metricDefinition.load(result.definitionId),
+    scorer: (result: MetricResultView, _: unknown, ctx: Context) => (result.scorerId === null ? null : ctx.loaders.scorer.load(result.scorerId)),
+    version: (result: MetricResultView, _: unknown, ctx: Context) => ctx.loaders.version.load(result.versionId),
+    job: (result: MetricResultView, _: unknown, ctx: Context) => (result.jobId === null ? null : ctx.loaders.job.load(result.jobId)),
+  },
+  SampleScore: {
+    sample: (score: SampleScoreView, _: unknown, ctx: Context) => ctx.loaders.sample.load(score.sampleId),
+  },
+  MetricDelta: {
+    parent: (delta: MetricDelta, _: unknown, ctx: Context) => ctx.loaders.version.load(delta.parentVersionId),
+  },
+};
+
+async function requireVersions(ctx: Context, ids: readonly number[]): Promise<void> {
+  const rows = await ctx.loaders.version.loadMany(ids);
+  rows.forEach((row, i) => {
+    if (!row || row instanceof Error) throw new NotFoundError(`no version with id ${ids[i]}`, { id: ids[i] });
+  });
+}
+
+async function pickResult(ctx: Context, version: VersionRow, metric?: string | null, resultId?: string | null) {
+  if (resultId) {
+    const result = await ctx.loaders.metricResult.load(idOf('MetricResult', resultId, 'result'));
+    if (!result || result.versionId !== version.id) {
+      throw new NotFoundError(`result ${resultId} does not belong to this version`, { argument: 'result' });
+    }
+    return result;
+  }
+  if (!metric) throw new BadInputError('give metric or result', { argument: 'metric' });
+  const latest = await ctx.loaders.versionMetrics([metric], false).load(version.id);
+  return latest.find((r) => r.status !== 'FAILED') ?? null;
+}
+
+function emptyPageInfo() {
+  return { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null };
+}
