@@ -8,8 +8,19 @@ import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 import { workerCommand } from './commands/worker.js';
+import { computeCommand } from './commands/compute.js';
+import { metricsCommand } from './commands/metrics.js';
 
-const COMMANDS: Command[] = [serveCommand, workerCommand, migrateCommand, keysCommand, ingestCommand, exportCommand];
+const COMMANDS: Command[] = [
+  serveCommand,
+  workerCommand,
+  migrateCommand,
+  keysCommand,
+  ingestCommand,
+  exportCommand,
+  computeCommand,
+  metricsCommand,
+];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

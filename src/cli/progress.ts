@@ -13,6 +13,8 @@ export interface ProgressOptions {
   stream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   /** Total bytes expected (e.g. file size) for percent and ETA; undefined = unknown (no ETA, no percent). */
   totalBytes?: number;
+  /** Total units expected, for percent and ETA when no byte total is given (e.g. samples of a metric job). */
+  totalUnits?: number;
   /** Noun for the counted units, default 'rows'. */
   unit?: string;
   /** Label shown first, e.g. 'ingest'. */
@@ -103,13 +105,21 @@ export function formatProgressLine(p: {
   units: number;
   bytes: number;
   totalBytes?: number;
+  /** Used for percent and ETA when totalBytes is not known. */
+  totalUnits?: number;
   elapsedMs: number;
   width?: number;
 }): string {
   const total = knownTotal(p.totalBytes);
+  const totalUnits = total === undefined ? knownTotal(p.totalUnits) : undefined;
   const seconds = p.elapsedMs / 1000;
   const timed = Number.isFinite(seconds) && seconds > 0;
-  const fraction = total === undefined ? undefined : Math.min(1, Math.max(0, p.bytes / total));
+  const fraction =
+    total !== undefined
+      ? Math.min(1, Math.max(0, p.bytes / total))
+      : totalUnits !== undefined
+        ? Math.min(1, Math.max(0, p.units / totalUnits))
+        : undefined;
 
   const items: string[] = [];
   if (fraction !== undefined) items.push(`${Math.floor(fraction * 100)}%`);
@@ -124,7 +134,11 @@ export function formatProgressLine(p: {
       }
     }
   } else if (timed) {
-    items.push(`${formatRate(p.units / seconds)} ${p.unit}/s`);
+    const unitRate = p.units / seconds;
+    items.push(`${formatRate(unitRate)} ${p.unit}/s`);
+    if (totalUnits !== undefined && p.units > 0) {
+      items.push(`ETA ${formatDuration((Math.max(0, totalUnits - p.units) / unitRate) * 1000)}`);
+    }
   }
 
   if (p.width === undefined) {
@@ -162,6 +176,7 @@ export class Progress {
   private readonly stream: NonNullable<ProgressOptions['stream']>;
   private readonly tty: boolean;
   private readonly totalBytes: number | undefined;
+  private readonly totalUnits: number | undefined;
   private readonly unit: string;
   private readonly label: string | undefined;
   private readonly intervalMs: number;
@@ -176,6 +191,7 @@ export class Progress {
     this.stream = options.stream ?? process.stderr;
     this.tty = this.stream.isTTY === true;
     this.totalBytes = knownTotal(options.totalBytes);
+    this.totalUnits = knownTotal(options.totalUnits);
     this.unit = options.unit ?? 'rows';
     this.label = options.label || undefined;
     const interval = options.intervalMs ?? (this.tty ? 100 : 5000);
@@ -194,7 +210,7 @@ export class Progress {
     if (now - this.lastDrawAt < this.intervalMs) return;
     this.lastDrawAt = now;
     const elapsedMs = now - this.startedAt;
-    const fields = { label: this.label, unit: this.unit, units, bytes, totalBytes: this.totalBytes, elapsedMs };
+    const fields = { label: this.label, unit: this.unit, units, bytes, totalBytes: this.totalBytes, totalUnits: this.totalUnits, elapsedMs };
     if (this.tty) {
       const width = this.stream.columns && this.stream.columns > 0 ? this.stream.columns : DEFAULT_COLUMNS;
       this.stream.write(`\r${formatProgressLine({ ...fields, width })}${CLEAR_TO_END}`);

@@ -46,7 +46,7 @@ function progressIntervalMs(): number | undefined {
 /** A Progress on stderr, or null with --no-progress. */
 export function makeProgress(
   values: Record<string, unknown>,
-  options: { label: string; unit?: string; totalBytes?: number },
+  options: { label: string; unit?: string; totalBytes?: number; totalUnits?: number },
 ): Progress | null {
   if (values['no-progress']) return null;
   return new Progress({ ...options, intervalMs: progressIntervalMs() });

@@ -14,6 +14,7 @@ import { createContext, type ServerFacts } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../ingest/ingest.js';
 import { EXPORT_PATH, handleExport, handleIngest, INGEST_PATH } from './bulkRoutes.js';
+import { handleScores, SCORES_PATH } from './scoresRoute.js';
 import { HttpError, readTextBody } from './readBody.js';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -122,6 +123,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       if (exported) {
         await requireRole(req, 'reader');
         return await handleExport(req, res, exported[1]!, bulk);
+      }
+      const scores = SCORES_PATH.exec(url.pathname);
+      if (scores) {
+        await requireRole(req, 'writer');
+        return await handleScores(req, res, scores[1]!, url, bulk);
       }
       if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
         await database.db.execute(sql`select 1`);

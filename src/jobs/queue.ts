@@ -41,7 +41,13 @@ export async function enqueueJob(db: Executor, input: EnqueueInput): Promise<Job
  * one whose lease ran out (its worker died). Jobs whose lease ran out on their last allowed attempt
  * are failed first. Returns null when there is nothing to do.
  */
-export async function claimJob(db: Executor, owner: string, leaseMs: number, kinds: readonly string[]): Promise<JobRow | null> {
+export async function claimJob(
+  db: Executor,
+  owner: string,
+  leaseMs: number,
+  kinds: readonly string[],
+  onlyJobId: number | null = null,
+): Promise<JobRow | null> {
   await db.execute(sql`
     update jobs set status = 'FAILED', finished_at = now(), updated_at = now(), lease_owner = null,
       error = coalesce(error || '; ', '') || 'the worker running attempt ' || attempts || ' of ' || max_attempts || ' stopped renewing its lease'
@@ -56,6 +62,7 @@ export async function claimJob(db: Executor, owner: string, leaseMs: number, kin
         select id from jobs
         where ((status = 'QUEUED' and run_after <= now()) or (status = 'RUNNING' and lease_expires_at < now()))
           and attempts < max_attempts and kind = any(${sql.param([...kinds])}::text[])
+          and (${onlyJobId}::bigint is null or id = ${onlyJobId}::bigint)
         order by priority desc, id
         for update skip locked
         limit 1)

@@ -43,6 +43,8 @@ export interface WorkerOptions {
   logger: Logger;
   /** Identity written to `lease_owner` (default host:pid:random). */
   owner?: string;
+  /** Claim only this job (the CLI running its own job in-process). */
+  onlyJobId?: number;
 }
 
 export interface RunningWorker {
@@ -153,7 +155,7 @@ export function startWorker(database: Database, options: WorkerOptions): Running
       }
       let job: JobRow | null = null;
       try {
-        job = await claimJob(database.db, owner, leaseMs, kinds);
+        job = await claimJob(database.db, owner, leaseMs, kinds, options.onlyJobId ?? null);
       } catch (error) {
         logger.error('claiming a job failed', { error: (error as Error).message });
       }

@@ -10,13 +10,12 @@ import { createGzip } from 'node:zlib';
 import { openCatalog } from '../../app.js';
 import { findDatasetsByIds } from '../../catalog/datasets.js';
 import { loadConfig } from '../../config.js';
-import type { Executor } from '../../db/connect.js';
-import type { VersionRow } from '../../db/schema.js';
-import { fromGlobalId, idOf, toGlobalId } from '../../graphql/globalId.js';
-import { exportVersionJsonl, requireVersionById, requireVersionByRef } from '../../ingest/export.js';
+import { toGlobalId } from '../../graphql/globalId.js';
+import { exportVersionJsonl } from '../../ingest/export.js';
 import { formatBytes, type Progress } from '../progress.js';
 import { UsageError, type Command } from '../command.js';
 import { describeFsError } from '../inputFiles.js';
+import { resolveDirect, resolveRemote } from '../versionRef.js';
 import {
   API_KEY_ENV_DOC,
   CommandFailure,
@@ -24,7 +23,6 @@ import {
   PROGRESS_ENV_DOC,
   remoteFetch,
   remoteFrom,
-  remoteGraphQL,
   remoteOptions,
   reportFailure,
   responseFailure,
@@ -42,19 +40,6 @@ interface VersionInfo {
   sampleCount: number;
   byteSize: number;
   contentHash: string;
-}
-
-const REF_PATTERN = /^([^@\s]+)@([1-9][0-9]*)$/;
-
-/** True when `ref` decodes as a global id (of any type; the caller checks it names a version). */
-function looksLikeGlobalId(ref: string): boolean {
-  if (ref.includes('@')) return false;
-  try {
-    fromGlobalId(ref);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export const exportCommand: Command = {
@@ -105,11 +90,6 @@ interface OutputArgs {
   values: Record<string, unknown>;
 }
 
-async function resolveDirect(db: Executor, ref: string): Promise<VersionRow> {
-  if (looksLikeGlobalId(ref)) return requireVersionById(db, idOf('DatasetVersion', ref, 'version'));
-  return requireVersionByRef(db, ref);
-}
-
 async function exportDirect(ref: string, args: OutputArgs): Promise<void> {
   const database = await openCatalog(connectOptions(loadConfig(), args.values));
   try {
@@ -134,54 +114,6 @@ async function exportDirect(ref: string, args: OutputArgs): Promise<void> {
   } finally {
     await database.close();
   }
-}
-
-const VERSION_FIELDS = 'id version sampleCount byteSize contentHash dataset { slug }';
-
-interface RemoteVersion {
-  id: string;
-  version: number;
-  sampleCount: number;
-  byteSize: number;
-  contentHash: string;
-  dataset: { slug: string };
-}
-
-async function resolveRemote(remote: Remote, ref: string): Promise<RemoteVersion> {
-  if (looksLikeGlobalId(ref)) {
-    idOf('DatasetVersion', ref, 'version');
-    const data = await remoteGraphQL<{ version: RemoteVersion | null }>(
-      remote,
-      `query ($id: ID!) { version(id: $id) { ${VERSION_FIELDS} } }`,
-      { id: ref },
-    );
-    if (!data.version) throw new CommandFailure(`no version with id ${ref}`);
-    return data.version;
-  }
-  const match = REF_PATTERN.exec(ref);
-  const slug = match ? match[1]! : ref;
-  if (!match && /[@\s]/.test(ref)) {
-    throw new CommandFailure(`"${ref}" is not a version reference: use <dataset-slug>@<number> or a version id`);
-  }
-  if (match) {
-    const number = Number(match[2]);
-    const data = await remoteGraphQL<{ dataset: { version: RemoteVersion | null } | null }>(
-      remote,
-      `query ($slug: String!, $number: Int!) { dataset(slug: $slug) { version(number: $number) { ${VERSION_FIELDS} } } }`,
-      { slug, number },
-    );
-    if (!data.dataset) throw new CommandFailure(`no dataset with slug "${slug}"`);
-    if (!data.dataset.version) throw new CommandFailure(`dataset "${slug}" has no version ${number}`);
-    return data.dataset.version;
-  }
-  const data = await remoteGraphQL<{ dataset: { latestVersion: RemoteVersion | null } | null }>(
-    remote,
-    `query ($slug: String!) { dataset(slug: $slug) { latestVersion { ${VERSION_FIELDS} } } }`,
-    { slug },
-  );
-  if (!data.dataset) throw new CommandFailure(`no dataset with slug "${slug}"`);
-  if (!data.dataset.latestVersion) throw new CommandFailure(`dataset "${slug}" has no versions yet`);
-  return data.dataset.latestVersion;
 }
 
 async function exportRemote(remote: Remote, ref: string, args: OutputArgs): Promise<void> {

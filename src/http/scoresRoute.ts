@@ -1,0 +1,87 @@
+/**
+ *   POST /v1/versions/{id}/scores?scorer=NAME[&model=M][&scorerVersion=V]
+ * Streams a JSONL (or JSON array) file of per-sample scores, one `{"ordinal": 3, "value": 0.82}` or
+ * `{"sample": "<Sample id>", "value": 0.82}` per line, for files too large for GraphQL. All or
+ * nothing: one bad line (with its line number in the error) stores none.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Database } from '../db/connect.js';
+import { BadInputError } from '../errors.js';
+import { idOf, toGlobalId } from '../graphql/globalId.js';
+import { gunzipStream } from '../ingest/gunzip.js';
+import { readRecords } from '../ingest/readers.js';
+import { recordExternalScores, type ExternalScore } from '../metricRuns/externalScores.js';
+import { HttpError } from './readBody.js';
+
+export const SCORES_PATH = /^\/v1\/versions\/([^/]+)\/scores$/;
+const BATCH = 5000;
+const SCORE_KEYS = new Set(['ordinal', 'sample', 'value']);
+
+export async function handleScores(
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawId: string,
+  url: URL,
+  options: { database: Database; maxRecordBytes: number },
+) {
+  if (req.method !== 'POST') throw new HttpError(405, 'BAD_REQUEST', 'use POST to push scores');
+  const versionId = idOf('DatasetVersion', decodeURIComponent(rawId), 'id');
+  const scorer = url.searchParams.get('scorer');
+  if (!scorer) throw new BadInputError('the query parameter scorer (the scorer\'s name) is required', { argument: 'scorer' });
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity' && encoding !== 'gzip') {
+    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `content encoding "${encoding}" is not supported; use gzip or none`);
+  }
+  const body =
+    encoding === 'gzip'
+      ? gunzipStream(req, (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`))
+      : (req as AsyncIterable<Uint8Array>);
+  const outcome = await recordExternalScores(
+    options.database,
+    versionId,
+    { name: scorer, model: url.searchParams.get('model'), version: url.searchParams.get('scorerVersion') },
+    scoreBatches(body, options.maxRecordBytes),
+  );
+  const r = outcome.result;
+  res.statusCode = 200;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(
+    JSON.stringify({
+      recorded: outcome.recorded,
+      result: { id: toGlobalId('MetricResult', r.id), metric: r.metric, status: r.status, value: r.value, n: r.n, details: r.details },
+    }),
+  );
+}
+
+async function* scoreBatches(body: AsyncIterable<Uint8Array>, maxRecordBytes: number): AsyncGenerator<ExternalScore[]> {
+  let batch: ExternalScore[] = [];
+  for await (const item of readRecords(body, { maxRecordBytes })) {
+    const where = `line ${item.line}`;
+    if (item.kind === 'rejected') throw new BadInputError(`${where}: ${item.reason}; nothing was stored`, { line: item.line });
+    const record = item.value;
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+      throw new BadInputError(`${where}: expected an object like {"ordinal": 0, "value": 0.5}; nothing was stored`, { line: item.line });
+    }
+    const fields = record as Record<string, unknown>;
+    const unknown = Object.keys(fields).find((key) => !SCORE_KEYS.has(key));
+    if (unknown) {
+      throw new BadInputError(`${where}: unknown field "${unknown}" (expected ordinal or sample, and value); nothing was stored`, {
+        line: item.line,
+      });
+    }
+    if (fields.sample !== undefined && typeof fields.sample !== 'string') {
+      throw new BadInputError(`${where}: sample must be a Sample id string; nothing was stored`, { line: item.line });
+    }
+    batch.push({
+      sampleId: typeof fields.sample === 'string' ? idOf('Sample', fields.sample, `${where}: sample`) : null,
+      ordinal: fields.ordinal === undefined ? null : (fields.ordinal as number),
+      value: fields.value,
+      where,
+    });
+    if (batch.length >= BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
