@@ -91,6 +91,7 @@ export async function runComputeMetricsJob(context: JobContext): Promise<Record<
       }
       done += batch.length;
       context.reportProgress(done, total);
+      await yieldToEventLoop();
       if (signal.aborted) {
         stoppedInPrepass = true;
         break;
@@ -99,10 +100,13 @@ export async function runComputeMetricsJob(context: JobContext): Promise<Record<
   }
 
   for (const run of runs) {
-    if (run.failure) continue;
-    const prepared = run.prepass && !stoppedInPrepass ? run.prepass.result(run.prepassState) : undefined;
-    run.accumulator = run.metric.create(run.params, prepared);
-    run.state = run.accumulator.init();
+    if (run.failure || stoppedInPrepass) continue;
+    try {
+      run.accumulator = run.metric.create(run.params, run.prepass ? run.prepass.result(run.prepassState) : undefined);
+      run.state = run.accumulator.init();
+    } catch (error) {
+      run.failure = `could not start: ${(error as Error).message}`;
+    }
   }
 
   let processed = 0;
@@ -122,6 +126,7 @@ export async function runComputeMetricsJob(context: JobContext): Promise<Record<
       processed += batch.length;
       done += batch.length;
       context.reportProgress(done, total);
+      await yieldToEventLoop();
       if (signal.aborted) break;
     }
   }
@@ -155,6 +160,15 @@ export async function runComputeMetricsJob(context: JobContext): Promise<Record<
     summary.push({ key: run.metric.key, resultId: run.resultId, status, value: outcome?.value ?? null, reason });
   }
   return { versionId: version.id, samples: version.sampleCount, processed, results: summary };
+}
+
+/**
+ * PGlite answers queries without real I/O, so a batch loop over it is one long chain of microtasks
+ * that would starve timers (the lease heartbeat) and HTTP requests in the same process. Yielding a
+ * macrotask turn per batch keeps the API and the heartbeat responsive while a job runs.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 async function openResultRow(

@@ -1,8 +1,31 @@
 /** Every built-in metric, by key. The database's `metric_definitions` is synced from this list. */
 import { BadInputError } from '../errors.js';
+import { readability } from './complexity/readability.js';
+import { reasoningSteps } from './complexity/steps.js';
+import { textLength } from './complexity/length.js';
+import { compressionRatio } from './diversity/compressionRatio.js';
+import { distinctN } from './diversity/distinctN.js';
+import { homogenizationRougeLMetric } from './diversity/homogenizationRougeL.js';
+import { ngramDiversity } from './diversity/ngramDiversity.js';
+import { selfBleuMetric } from './diversity/selfBleu.js';
+import { selfRepetition } from './diversity/selfRepetition.js';
+import { answerMatch } from './quality/answerMatch.js';
+import { heuristicQuality } from './quality/heuristicQuality.js';
 import type { MetricAxis, MetricDefinition } from './types.js';
 
-export const METRICS: readonly MetricDefinition[] = [];
+export const METRICS: readonly MetricDefinition[] = [
+  distinctN,
+  ngramDiversity,
+  compressionRatio,
+  selfRepetition,
+  selfBleuMetric,
+  homogenizationRougeLMetric,
+  textLength,
+  reasoningSteps,
+  readability,
+  answerMatch,
+  heuristicQuality,
+];
 
 const BY_KEY = new Map(METRICS.map((metric) => [metric.key, metric]));
 

@@ -1,0 +1,41 @@
+/** Running queued jobs in tests with the real worker, and waiting for them. */
+import { JOB_HANDLERS } from '../../src/app.js';
+import type { Database } from '../../src/db/connect.js';
+import type { JobRow } from '../../src/db/schema.js';
+import { getJob } from '../../src/jobs/queue.js';
+import { startWorker, type RunningWorker, type WorkerOptions } from '../../src/jobs/worker.js';
+import { silentLogger } from '../../src/logger.js';
+
+export function testWorker(database: Database, options: Partial<WorkerOptions> = {}): RunningWorker {
+  return startWorker(database, {
+    handlers: JOB_HANDLERS,
+    concurrency: 1,
+    leaseMs: 5000,
+    pollMs: 25,
+    backoffMs: 50,
+    logger: silentLogger,
+    ...options,
+  });
+}
+
+/** Polls until the job has finished (SUCCEEDED, FAILED or CANCELLED); fails after `timeoutMs`. */
+export async function waitForJob(database: Database, jobId: number, timeoutMs = 60_000): Promise<JobRow> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await getJob(database.db, jobId);
+    if (!job) throw new Error(`job ${jobId} does not exist`);
+    if (job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED') return job;
+    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Runs every queued job of the database to the end with one worker. */
+export async function runJob(database: Database, jobId: number): Promise<JobRow> {
+  const worker = testWorker(database, { onlyJobId: jobId });
+  try {
+    return await waitForJob(database, jobId);
+  } finally {
+    await worker.stop();
+  }
+}
