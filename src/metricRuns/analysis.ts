@@ -68,14 +68,17 @@ export async function compareVersions(
 
   const warnings: string[] = [];
   const columns = keys.map((key) => {
-    const cells = versionIds.map((versionId) => {
+    const found = versionIds.map((versionId) => {
       const candidates = (latest.get(versionId) ?? []).filter((r) => r.metric === key);
       const wanted = hashes?.get(key);
-      return (wanted ? candidates.find((r) => r.paramsHash === wanted) : candidates[0]) ?? null;
+      const result = (wanted ? candidates.find((r) => r.paramsHash === wanted) : candidates[0]) ?? null;
+      return { result, otherParams: !result && candidates.length > 0 };
     });
-    const reference = cells.find((c) => c !== null) ?? null;
-    return cells.map((result): ComparisonCell => {
-      if (!result) return { metric: key, result: null, comparable: false, note: 'no finished result' };
+    const reference = found.find((c) => c.result !== null)?.result ?? null;
+    return found.map(({ result, otherParams }): ComparisonCell => {
+      if (!result) {
+        return { metric: key, result: null, comparable: false, note: otherParams ? 'computed only with other parameters' : 'no finished result' };
+      }
       const why = reference && reference !== result ? incomparability(reference, result) : null;
       if (why) warnings.push(`${key}: version ${result.versionId} is not comparable with version ${reference!.versionId}: ${why}`);
       return { metric: key, result, comparable: why === null, note: why ?? statusNote(result) };
