@@ -202,6 +202,8 @@ describe('ROUGE-L', () => {
   it('tokenises Unicode-aware: lowercase, non-letters/digits to spaces', () => {
     assert.deepEqual(rougeTokens("Hello, World! It's 2024..."), ['hello', 'world', 'it', 's', '2024']);
     assert.deepEqual(rougeTokens('Ça va?\tTrès bien—merci'), ['ça', 'va', 'très', 'bien', 'merci']);
+    // Combining marks (Devanagari vowel signs and virama) stay inside their words.
+    assert.deepEqual(rougeTokens('नमस्ते, दुनिया!'), ['नमस्ते', 'दुनिया']);
     assert.deepEqual(rougeTokens('日本語 テキスト'), ['日本語', 'テキスト']);
     assert.deepEqual(rougeTokens('  --  '), []);
     assert.deepEqual(rougeTokens(''), []);

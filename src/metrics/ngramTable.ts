@@ -11,8 +11,9 @@
  *
  * Collisions: n-grams are identified by their 64-bit fingerprint only. With D distinct n-grams the
  * expected number of colliding pairs is about D^2 / 2^65 (3e-8 for D = 1e6, 3e-4 for D = 1e8), and
- * a collision lowers a distinct count by one. Within one lane, two n-grams (or tokens) of the same
- * length that differ in a single position never collide, since every mixing step is a bijection.
+ * a collision lowers a distinct count by one. Every mixing step is a bijection, so two tokens of
+ * equal length that differ in one code unit never collide in a lane, and neither do two n-grams
+ * whose token hashes differ (in that lane) at exactly one position.
  *
  * `NgramTable` stores fingerprints with counts in one ArrayBuffer (open addressing, linear probing,
  * grows at 50% load): 16 bytes per slot, i.e. 32-64 bytes per distinct n-gram, no per-entry

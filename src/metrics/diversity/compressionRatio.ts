@@ -6,9 +6,15 @@
  * `texts.join(' ')` (so an empty text still adds its separating space). The joined text is never
  * built: each batch's `join(' ')` is written to one `zlib.createGzip({ level: 9 })` stream
  * (preceded by the separating space when samples came before), counting input and output bytes,
- * with back-pressure, so memory stays bounded. Node's gzip at level 9 with default windowBits and
- * memLevel is what Python's `gzip.compress(data, 9)` produces apart from the header's mtime; the
- * length is identical to `zlib.gzipSync(Buffer.from(texts.join(' ')), { level: 9 }).length`.
+ * with back-pressure, so memory stays bounded. Node's deflate output does not depend on how the
+ * input is split across writes, so the compressed length equals
+ * `zlib.gzipSync(Buffer.from(texts.join(' ')), { level: 9 }).length` exactly (tested).
+ *
+ * Caveat on comparability: Node bundles Chromium's zlib fork, whose deflate hashes with CRC32C when
+ * the CPU has SSE4.2/PCLMUL (x64) or CRC32 (Arm) and with vanilla zlib's Rabin-Karp hash otherwise.
+ * The output stays valid gzip but its length can differ slightly from vanilla zlib's (e.g.
+ * CPython's `gzip.compress(data, 9)`: 13386 vs 13400 bytes on an 863 kB text), and so between
+ * Node versions or CPUs. `details.zlib` records `process.versions.zlib`.
  *
  * Deflate is not decomposable, so merging two shards that both have samples is APPROXIMATE: the
  * input bytes stay exact (plus the separating space), the compressed bytes are the sum of each
@@ -117,7 +123,7 @@ export const compressionRatio: MetricDefinition<CompressionRatioParams, Compress
         await finish(state);
         const { inputBytes, compressedBytes, mergedShards } = state;
         const approximate = mergedShards > 0;
-        const details: Record<string, unknown> = { inputBytes, compressedBytes };
+        const details: Record<string, unknown> = { inputBytes, compressedBytes, zlib: process.versions.zlib };
         if (approximate) details.mergedShards = mergedShards;
         const estimator = approximate ? 'APPROXIMATE' : 'EXACT';
         if (inputBytes === 0) {

@@ -9,8 +9,9 @@
  * unordered pair; the mean over unordered pairs equals Padmakumar & He's mean over documents of
  * the mean against every other document.
  *
- * Tokens: lowercase, every run of characters that are not Unicode letters or digits
- * (`[^\p{L}\p{N}]+`) becomes a space, whitespace split. This is Unicode-aware, unlike rouge_score's
+ * Tokens: lowercase, every run of characters that are not Unicode letters, combining marks or digits
+ * (`[^\p{L}\p{M}\p{N}]+`) becomes a space, whitespace split. Marks are kept so that words of scripts
+ * with vowel signs (Devanagari, Thai...) stay whole. This is Unicode-aware, unlike rouge_score's
  * ASCII `[^a-z0-9]+`, which would delete every non-Latin word; on ASCII text the two agree. No
  * stemming (rouge_score's default).
  *
@@ -32,7 +33,7 @@ import {
 
 export const HOMOGENIZATION_ROUGE_L_KEY = 'diversity.homogenization_rougeL';
 
-const NOT_ALPHANUMERIC = /[^\p{L}\p{N}]+/gu;
+const NOT_ALPHANUMERIC = /[^\p{L}\p{M}\p{N}]+/gu;
 
 /** ROUGE tokens: lowercase, runs of non-letters/digits (Unicode) to one space, whitespace split. */
 export function rougeTokens(text: string): string[] {
@@ -243,7 +244,7 @@ export const homogenizationRougeLMetric: MetricDefinition<SubsetMetricParams, Su
   direction: 'LOWER_IS_BETTER',
   description:
     'Homogenization: mean ROUGE-L F-measure over all unordered pairs of a seeded random subset of ' +
-    'min(n, subsetSize) texts (tokens: lowercase, runs of non-letter/digit characters (Unicode) to ' +
+    'min(n, subsetSize) texts (tokens: lowercase, runs of characters other than Unicode letters, marks and digits to ' +
     'spaces, whitespace split; no stemming). Higher = more homogeneous.',
   citation:
     'Padmakumar & He 2024, Does Writing with Language Models Reduce Content Diversity? (arXiv 2309.05196); ROUGE: Lin 2004',
