@@ -15,7 +15,8 @@ import {
 import { distinctN } from '../src/metrics/diversity/distinctN.js';
 import { ngramDiversity } from '../src/metrics/diversity/ngramDiversity.js';
 import { compressionRatio } from '../src/metrics/diversity/compressionRatio.js';
-import { ExactSum, selfRepetition } from '../src/metrics/diversity/selfRepetition.js';
+import { selfRepetition } from '../src/metrics/diversity/selfRepetition.js';
+import { ExactSum } from '../src/metrics/exactSum.js';
 import {
   naiveCompressionRatio,
   naiveDistinctN,

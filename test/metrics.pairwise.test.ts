@@ -8,7 +8,8 @@ import {
   rougeL,
   rougeTokens,
 } from '../src/metrics/diversity/homogenizationRougeL.js';
-import { fsum, meanSelfBleu, selfBleuMetric, selfBleuScores } from '../src/metrics/diversity/selfBleu.js';
+import { meanSelfBleu, selfBleuMetric, selfBleuScores } from '../src/metrics/diversity/selfBleu.js';
+import { fsum } from '../src/metrics/exactSum.js';
 import { runInMemory } from '../src/metrics/runInMemory.js';
 import {
   compareSubsetEntries,

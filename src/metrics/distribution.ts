@@ -17,6 +17,7 @@
  * the number of distinct values and two summaries merge by adding counts: a merged summary is
  * identical to the summary of the concatenated values, whatever the sharding.
  */
+import { ExactSum } from './exactSum.js';
 import type { Accumulator, MetricOutcome, MetricSample, SampleValue } from './types.js';
 
 /** The figures every distribution reports; all null when it holds no values. */
@@ -147,46 +148,6 @@ export class IntDistribution {
 }
 
 /**
- * Adds `x` to a list of non-overlapping partial sums whose exact total is the exact sum of every
- * value added so far (Shewchuk 1997, as in Python's math.fsum).
- */
-function addPartial(partials: number[], x: number): void {
-  let kept = 0;
-  for (let i = 0; i < partials.length; i++) {
-    let y = partials[i]!;
-    if (Math.abs(x) < Math.abs(y)) [x, y] = [y, x];
-    const hi = x + y;
-    const lo = y - (hi - x);
-    if (lo !== 0) partials[kept++] = lo;
-    x = hi;
-  }
-  partials.length = kept;
-  partials.push(x);
-}
-
-/** The exact total of the partials, correctly rounded to a double (CPython's fsum ending). */
-function roundPartials(partials: readonly number[]): number {
-  let n = partials.length;
-  if (n === 0) return 0;
-  let hi = partials[--n]!;
-  let lo = 0;
-  while (n > 0) {
-    const x = hi;
-    const y = partials[--n]!;
-    hi = x + y;
-    lo = y - (hi - x);
-    if (lo !== 0) break;
-  }
-  // Half-way case: round to even would go the wrong way when the remaining partials push it.
-  if (n > 0 && ((lo < 0 && partials[n - 1]! < 0) || (lo > 0 && partials[n - 1]! > 0))) {
-    const y = lo * 2;
-    const x = hi + y;
-    if (y === x - hi) hi = x;
-  }
-  return hi;
-}
-
-/**
  * The distribution of finite real values (e.g. readability grades).
  *
  * - count, min and max are exact; the sum is exact too — kept as Shewchuk partial sums and
@@ -202,7 +163,7 @@ export class FloatDistribution {
   /** round(value * 1000) -> count; keys are integer-valued doubles (not necessarily safe integers). */
   private readonly counts = new Map<number, number>();
   private sortedKeys: number[] | null = [];
-  private readonly partials: number[] = [];
+  private readonly exactSum = new ExactSum();
   count = 0;
   min = Infinity;
   max = -Infinity;
@@ -211,7 +172,7 @@ export class FloatDistribution {
     const key = Math.round(value * 1000) + 0; // + 0 turns -0 into 0
     if (!Number.isFinite(key)) throw new RangeError(`FloatDistribution takes finite numbers below 1e305, got ${value}`);
     this.addKey(key, 1);
-    addPartial(this.partials, value);
+    this.exactSum.add(value);
     this.count++;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
@@ -227,7 +188,7 @@ export class FloatDistribution {
   /** Adds `other`'s values to this one (other is left unchanged); returns this. */
   merge(other: FloatDistribution): this {
     for (const [key, times] of other.counts) this.addKey(key, times);
-    for (const partial of other.partials) addPartial(this.partials, partial);
+    this.exactSum.addAll(other.exactSum);
     this.count += other.count;
     if (other.min < this.min) this.min = other.min;
     if (other.max > this.max) this.max = other.max;
@@ -236,7 +197,7 @@ export class FloatDistribution {
 
   /** The exact sum of the (unrounded) values, correctly rounded. */
   get sum(): number {
-    return roundPartials(this.partials);
+    return this.exactSum.value;
   }
 
   get mean(): number | null {

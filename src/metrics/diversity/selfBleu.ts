@@ -21,6 +21,7 @@
  * references other than me" is then O(1) per distinct hypothesis n-gram. The closest reference
  * length excluding the hypothesis itself comes from the sorted length array.
  */
+import { fsum } from '../exactSum.js';
 import type { MetricDefinition } from '../types.js';
 import { FIELD_PARAM, whitespaceTokens } from '../types.js';
 import {
@@ -221,43 +222,6 @@ function lowerBound(sorted: Int32Array, value: number): number {
   return lo;
 }
 
-/** Correctly rounded sum of finite floats (Shewchuk's algorithm as in CPython's math.fsum). */
-export function fsum(values: ArrayLike<number>): number {
-  const partials: number[] = [];
-  for (let v = 0; v < values.length; v++) {
-    let x = values[v]!;
-    let used = 0;
-    for (let j = 0; j < partials.length; j++) {
-      let y = partials[j]!;
-      if (Math.abs(x) < Math.abs(y)) [x, y] = [y, x];
-      const hi = x + y;
-      const lo = y - (hi - x);
-      if (lo !== 0) partials[used++] = lo;
-      x = hi;
-    }
-    partials.length = used;
-    if (x !== 0) partials.push(x);
-  }
-  let n = partials.length;
-  if (n === 0) return 0;
-  let hi = partials[--n]!;
-  let lo = 0;
-  while (n > 0) {
-    const x = hi;
-    const y = partials[--n]!;
-    hi = x + y;
-    const yr = hi - x;
-    lo = y - yr;
-    if (lo !== 0) break;
-  }
-  // Round half to even correctly when the remaining partials push past a tie.
-  if (n > 0 && ((lo < 0 && partials[n - 1]! < 0) || (lo > 0 && partials[n - 1]! > 0))) {
-    const y = lo * 2;
-    const x = hi + y;
-    if (y === x - hi) hi = x;
-  }
-  return hi;
-}
 
 export const selfBleuMetric: MetricDefinition<SubsetMetricParams, SubsetState> = {
   key: SELF_BLEU_KEY,

@@ -10,6 +10,7 @@
  * as an exact floating-point expansion (Shewchuk, as Python's math.fsum), so the result is the
  * correctly rounded sum whatever the sharding: merged shards give bit-identical values.
  */
+import { ExactSum } from '../exactSum.js';
 import { FingerprintSet, NgramTable, PairBuffer, TokenHashBuffer, appendNgrams } from '../ngramTable.js';
 import {
   FIELD_PARAM,
@@ -25,57 +26,6 @@ import {
 export type SelfRepetitionParams = { field: TextField };
 
 const N = 4;
-
-/**
- * Exact sum of doubles as non-overlapping partials (Shewchuk 1997, Python's msum/fsum). `value`
- * is the correctly rounded sum, so it does not depend on the order the terms were added in.
- */
-export class ExactSum {
-  private partials: number[] = [];
-
-  add(value: number): void {
-    let x = value;
-    const partials = this.partials;
-    let i = 0;
-    for (const p of partials) {
-      let y = p;
-      if (Math.abs(x) < Math.abs(y)) [x, y] = [y, x];
-      const hi = x + y;
-      const lo = y - (hi - x);
-      if (lo !== 0) partials[i++] = lo;
-      x = hi;
-    }
-    partials.length = i;
-    partials.push(x);
-  }
-
-  addAll(other: ExactSum): void {
-    for (const p of other.partials) this.add(p);
-  }
-
-  get value(): number {
-    const p = this.partials;
-    let n = p.length;
-    if (n === 0) return 0;
-    let hi = p[--n]!;
-    let lo = 0;
-    while (n > 0) {
-      const x = hi;
-      const y = p[--n]!;
-      hi = x + y;
-      const yr = hi - x;
-      lo = y - yr;
-      if (lo !== 0) break;
-    }
-    // Round half-way cases the way a single correctly rounded addition would.
-    if (n > 0 && ((lo < 0 && p[n - 1]! < 0) || (lo > 0 && p[n - 1]! > 0))) {
-      const y = lo * 2;
-      const x = hi + y;
-      if (y === x - hi) hi = x;
-    }
-    return hi;
-  }
-}
 
 /**
  * Appends the sample's unique 4-grams to `out` (none when it has fewer than 4 tokens); returns
