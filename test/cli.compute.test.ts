@@ -1,6 +1,5 @@
 /** `qdc compute` and `qdc metrics` as real processes: direct on a PGlite data dir, and through a server. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,25 +9,7 @@ import { toGlobalId } from '../src/graphql/globalId.js';
 import { testWorker } from './helpers/jobs.js';
 import { storeVersion } from './helpers/metricData.js';
 import { startTestServer, type TestServer } from './helpers/testServer.js';
-
-const QDC = join(import.meta.dirname, '..', 'bin', 'qdc.mjs');
-const { DATABASE_URL: _db, QDC_API_KEY: _key, QDC_PROGRESS_INTERVAL_MS: _interval, ...baseEnv } = process.env;
-
-function qdc(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [QDC, ...args], { env: { ...baseEnv, QDC_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { qdc } from './helpers/cli.js';
 
 /** Responses of 1..5 tokens, each on 1 line; 3000 copies with distinct prompts so progress has something to show. */
 const SAMPLES = Array.from({ length: 3000 }, (_, i) => ({ prompt: `question ${i}`, response: Array.from({ length: (i % 5) + 1 }, () => 'word').join(' ') }));
@@ -46,7 +27,7 @@ describe('qdc compute / qdc metrics on a data directory', () => {
   it('runs the job with a progress line and prints the results table', async () => {
     const run = await qdc(
       ['compute', 'demo@1', '--metrics', 'complexity.length,diversity.distinct_n', '--param', 'diversity.distinct_n:n=1', '--data-dir', join(dir, 'db')],
-      { QDC_PROGRESS_INTERVAL_MS: '0' },
+      { env: { QDC_PROGRESS_INTERVAL_MS: '0' } },
     );
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /^compute: queued job \d+ on version \d+ \(3000 samples\)$/m);

@@ -1,6 +1,5 @@
 /** `qdc ingest` and `qdc export`, run as real processes: direct (PGlite data dir) and through a server. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,36 +12,8 @@ import { fromGlobalId } from '../src/graphql/globalId.js';
 import { requireVersionByRef } from '../src/ingest/export.js';
 import { FORMAT_EXAMPLES, FORMATS } from '../src/ingest/formats.js';
 import { startTestServer, type TestServer } from './helpers/testServer.js';
+import { qdc } from './helpers/cli.js';
 
-const QDC = join(import.meta.dirname, '..', 'bin', 'qdc.mjs');
-const { DATABASE_URL: _db, QDC_API_KEY: _key, QDC_PROGRESS_INTERVAL_MS: _interval, ...baseEnv } = process.env;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI asynchronously (an in-process test server must keep serving meanwhile). */
-function qdc(args: string[], options: { env?: Record<string, string>; input?: Buffer } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [QDC, ...args], {
-      env: { ...baseEnv, QDC_LOG_LEVEL: 'warn', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
 
 function assertVersionId(stdout: string): string {
   assert.match(stdout, /^[A-Za-z0-9_-]+\n$/, `stdout is one version id: ${JSON.stringify(stdout)}`);

@@ -13,3 +13,11 @@ export function toConnection<T>(page: Page<T>) {
     },
   };
 }
+
+/**
+ * A connection from `first + 1` rows fetched in order: the extra row only tells that a next page
+ * exists. `cursorOf` encodes a row's keyset.
+ */
+export function connectionFromRows<T>(rows: readonly T[], first: number, cursorOf: (row: T) => string) {
+  return toConnection({ items: rows.slice(0, first), hasNextPage: rows.length > first, cursorOf });
+}

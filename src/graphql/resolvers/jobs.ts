@@ -1,6 +1,7 @@
 import { pageRequest, encodeCursor } from '../../catalog/pagination.js';
 import type { JobRow } from '../../db/schema.js';
 import { jobRate, listJobs, requestCancel, type JobStatus } from '../../jobs/queue.js';
+import { connectionFromRows } from '../connection.js';
 import type { Context } from '../context.js';
 import { idOf, toGlobalId } from '../globalId.js';
 
@@ -22,17 +23,7 @@ export const jobResolvers = {
         beforeId,
         limit: page.first + 1,
       });
-      const items = rows.slice(0, page.first);
-      const edges = items.map((node) => ({ node, cursor: encodeCursor(JOBS_CURSOR, [node.id]) }));
-      return {
-        edges,
-        pageInfo: {
-          hasNextPage: rows.length > page.first,
-          hasPreviousPage: false,
-          startCursor: edges[0]?.cursor ?? null,
-          endCursor: edges[edges.length - 1]?.cursor ?? null,
-        },
-      };
+      return connectionFromRows(rows, page.first, (job) => encodeCursor(JOBS_CURSOR, [job.id]));
     },
   },
   Mutation: {

@@ -8,6 +8,7 @@ import { sampleScoresOfResult, type MetricResultView, type SampleScoreView } fro
 import { metricsOfAxis } from '../../metrics/registry.js';
 import type { MetricAxis, MetricDefinition } from '../../metrics/types.js';
 import { BadInputError } from '../../errors.js';
+import { connectionFromRows } from '../connection.js';
 import type { Context } from '../context.js';
 import { idOf, toGlobalId } from '../globalId.js';
 
@@ -96,20 +97,10 @@ export const metricResolvers = {
     ) => {
       const page = pageRequest(SCORES_CURSOR, args.first, args.after);
       const result = await pickResult(ctx, row, args.metric, args.result);
-      if (!result) return { result: null, edges: [], pageInfo: emptyPageInfo() };
+      if (!result) return { result: null, ...connectionFromRows([], 0, () => '') };
       const after = page.after ? Number(page.after[0]) : -1;
       const rows = await sampleScoresOfResult(ctx.db, result.id, after, page.first + 1);
-      const edges = rows.slice(0, page.first).map((node) => ({ node, cursor: encodeCursor(SCORES_CURSOR, [node.ordinal]) }));
-      return {
-        result,
-        edges,
-        pageInfo: {
-          hasNextPage: rows.length > page.first,
-          hasPreviousPage: false,
-          startCursor: edges[0]?.cursor ?? null,
-          endCursor: edges[edges.length - 1]?.cursor ?? null,
-        },
-      };
+      return { result, ...connectionFromRows(rows, page.first, (score) => encodeCursor(SCORES_CURSOR, [score.ordinal])) };
     },
     metricDeltas: (row: VersionRow, args: { metrics?: string[] | null }, ctx: Context) => metricDeltas(ctx.db, row.id, args.metrics),
   },
@@ -159,8 +150,4 @@ async function pickResult(ctx: Context, version: VersionRow, metric?: string | n
   if (!metric) throw new BadInputError('give metric or result', { argument: 'metric' });
   const latest = await ctx.loaders.versionMetrics([metric], false).load(version.id);
   return latest.find((r) => r.status !== 'FAILED') ?? null;
-}
-
-function emptyPageInfo() {
-  return { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null };
 }
