@@ -57,6 +57,21 @@ interface ActiveRun extends ResolvedMetricRun {
 }
 
 export async function runComputeMetricsJob(context: JobContext): Promise<Record<string, unknown>> {
+  try {
+    return await computeMetrics(context);
+  } catch (error) {
+    // The attempt failed (it may be retried, which sets the rows RUNNING again): never leave a
+    // result looking as if it were still being computed.
+    await context.database.db
+      .update(metricResults)
+      .set({ status: 'FAILED', statusReason: `the job's attempt ${context.job.attempts} failed: ${(error as Error).message}`, computedAt: sql`now()` })
+      .where(sql`${metricResults.jobId} = ${context.job.id} and ${metricResults.status} = 'RUNNING'`)
+      .catch(() => undefined);
+    throw error;
+  }
+}
+
+async function computeMetrics(context: JobContext): Promise<Record<string, unknown>> {
   const { database, job, signal } = context;
   const payload = job.payload as unknown as ComputePayload;
   const db = database.db;
