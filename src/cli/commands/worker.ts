@@ -5,6 +5,9 @@ import { createLogger } from '../../logger.js';
 import { UsageError, type Command } from '../command.js';
 import { connectOptions, databaseOptions } from './databaseOptions.js';
 
+/** An in-memory database would have no jobs to run. */
+const { memory: _memory, ...workerDatabaseOptions } = databaseOptions;
+
 export const workerCommand: Command = {
   name: 'worker',
   summary: 'Run queued jobs (metric computations) against the catalog database; run as many as you like, anywhere.',
@@ -13,7 +16,7 @@ export const workerCommand: Command = {
     concurrency: { type: 'string', short: 'c', description: 'Jobs run at once (default 1).', valueName: 'n' },
     drain: { type: 'boolean', description: 'Exit once the queue has nothing left to claim instead of waiting for more.' },
     'lease-ms': { type: 'string', description: 'Lease length (overrides QDC_JOB_LEASE_MS; default 30000).', valueName: 'ms' },
-    ...databaseOptions,
+    ...workerDatabaseOptions,
   },
   epilog:
     'Workers coordinate only through the database: each claims a job with FOR UPDATE SKIP LOCKED and renews a lease while it\n' +
