@@ -561,6 +561,25 @@ function randomGopherText(next: () => number): string {
   return text;
 }
 
+/**
+ * 200..1100 tokens drawn mostly from a few random phrases of 2..12 tokens: long runs of repeated
+ * 5..10-grams, which overlap in many ways, with the separators of randomGopherText in between.
+ */
+function repetitivePhraseText(next: () => number): string {
+  const phrases = Array.from({ length: 1 + Math.floor(next() * 6) }, () =>
+    Array.from({ length: 2 + Math.floor(next() * 11) }, () => pick(next, VOCAB)).join(' '),
+  );
+  const target = 200 + Math.floor(next() * 900);
+  let text = '';
+  let tokens = 0;
+  while (tokens < target) {
+    const part = next() < 0.7 ? pick(next, phrases) : pick(next, VOCAB);
+    text += part + pick(next, SEPARATORS);
+    tokens += part.split(' ').length;
+  }
+  return text;
+}
+
 describe('heuristic_quality matches a naive implementation on seeded random texts', () => {
   it('statistics and failures, default and random thresholds', () => {
     const next = prng(1234);
@@ -596,6 +615,41 @@ describe('heuristic_quality matches a naive implementation on seeded random text
     // The random texts exercise most rules, and some pass.
     assert.ok(failures.size >= 12, [...failures].join(', '));
     assert.ok(passes > 0);
+  });
+
+  it('long texts of repeated random phrases (many repeated 5..10-grams, ties among top n-grams)', () => {
+    const next = prng(98765);
+    const failedCounts = new Map<string, number>();
+    const rounds = 40;
+    for (let round = 0; round < rounds; round++) {
+      const text = repetitivePhraseText(next);
+      const p: HeuristicQualityParams =
+        round % 2 === 0
+          ? DEFAULTS
+          : {
+              ...DEFAULTS,
+              maxTop2gramCharFraction: next() * 0.3,
+              maxTop3gramCharFraction: next() * 0.3,
+              maxTop4gramCharFraction: next() * 0.3,
+              maxDup5gramCharFraction: next() * 0.8,
+              maxDup6gramCharFraction: next() * 0.8,
+              maxDup7gramCharFraction: next() * 0.8,
+              maxDup8gramCharFraction: next() * 0.8,
+              maxDup9gramCharFraction: next() * 0.8,
+              maxDup10gramCharFraction: next() * 0.8,
+            };
+      const expected = naiveGopher(text, p);
+      const stats = gopherStats(text);
+      assert.deepEqual(stats, expected.stats, JSON.stringify(text));
+      const failed = gopherFailures(stats, p);
+      assert.deepEqual(failed, expected.failed, JSON.stringify(text));
+      for (const rule of failed) failedCounts.set(rule, (failedCounts.get(rule) ?? 0) + 1);
+    }
+    // Every n-gram rule both fails and passes on some of these texts.
+    for (const rule of GOPHER_RULES.filter((r) => /^(top|dup)_\d+gram$/.test(r))) {
+      const count = failedCounts.get(rule) ?? 0;
+      assert.ok(count > 0 && count < rounds, `${rule} failed ${count} of ${rounds}`);
+    }
   });
 });
 

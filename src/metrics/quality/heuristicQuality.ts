@@ -73,6 +73,8 @@ export type HeuristicQualityParams = {
 export const GOPHER_STOP_WORDS: ReadonlySet<string> = new Set(['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with']);
 export const TOP_NGRAM_ORDERS = [2, 3, 4] as const;
 export const DUP_NGRAM_ORDERS = [5, 6, 7, 8, 9, 10] as const;
+/** N-gram ids are built order by order, from 2 up to this. */
+const MAX_NGRAM_ORDER = Math.max(...TOP_NGRAM_ORDERS, ...DUP_NGRAM_ORDERS);
 
 /** Rule names, in evaluation order. */
 export const GOPHER_RULES = [
@@ -185,37 +187,151 @@ function duplicates(elements: readonly string[]): { elements: number; chars: num
   return { elements: count, chars };
 }
 
-/** Characters covered by the most frequent n-gram (first seen among ties) times its count. */
-function topNgramChars(tokens: readonly string[], n: number): number | null {
-  if (tokens.length < n) return null;
-  const counts = new Map<string, number>();
-  for (let i = 0; i + n <= tokens.length; i++) {
-    const gram = tokens.slice(i, i + n).join(' ');
-    counts.set(gram, (counts.get(gram) ?? 0) + 1);
+/**
+ * The n-grams of one token list as integer ids, one order at a time (1, then 2, 3, ...), so that
+ * no n-gram is ever built as a string. Tokens never contain whitespace, so two n-grams joined by
+ * spaces are equal strings exactly when their tokens are equal, that is when their ids are equal.
+ * Ids are numbered from 0 in order of first occurrence, the order in which a Map keyed by the
+ * joined strings would iterate them.
+ *
+ * Order 1 interns the tokens with a Map. The n-gram at position i is the pair (id of the (n-1)-gram
+ * at i, id of token i+n-1): `extend` finds the distinct pairs with an open-addressing hash table
+ * and overwrites the ids in place. Every array is allocated once per token list.
+ */
+class NgramIds {
+  /** The current order. */
+  n = 1;
+  /** How many n-grams the tokens have (tokens - n + 1, at least 0). */
+  positions: number;
+  /** How many distinct n-grams: ids run from 0 to count - 1. */
+  count: number;
+  /** ids[i] is the id of the n-gram starting at token i, for i < positions. */
+  readonly ids: Int32Array;
+  /** The order-1 ids, kept apart since `ids` is overwritten by each order. */
+  private readonly tokenIds: Int32Array;
+  /** Per n-gram id, its pair: (prefix id, last token id) at 2 * id, 2 * id + 1. */
+  private readonly pairs: Int32Array;
+  /** Hash table of n-gram ids (id + 1; 0 = empty slot), at most half full, linear probing. */
+  private readonly slots: Int32Array;
+  /** Scratch per n-gram id for the callers (see zeroedTally). */
+  private readonly tally: Int32Array;
+
+  constructor(tokens: readonly string[]) {
+    const length = tokens.length;
+    this.ids = new Int32Array(length);
+    const table = new Map<string, number>();
+    for (let i = 0; i < length; i++) {
+      const token = tokens[i]!;
+      let id = table.get(token);
+      if (id === undefined) {
+        id = table.size;
+        table.set(token, id);
+      }
+      this.ids[i] = id;
+    }
+    this.tokenIds = this.ids.slice();
+    this.positions = length;
+    this.count = table.size;
+    this.pairs = new Int32Array(2 * length);
+    let capacity = 16;
+    while (capacity < 2 * length) capacity *= 2;
+    this.slots = new Int32Array(capacity);
+    this.tally = new Int32Array(length);
   }
-  let best = '';
+
+  /** Moves to order n + 1. */
+  extend(): void {
+    this.n++;
+    const previousPositions = this.positions;
+    this.positions = Math.max(0, previousPositions - 1);
+    // When every (n-1)-gram is distinct, its id is its position, and the same holds for the n-grams.
+    if (this.count === previousPositions) {
+      this.count = this.positions;
+      return;
+    }
+    const { ids, tokenIds, pairs, slots, n, positions } = this;
+    const mask = slots.length - 1;
+    slots.fill(0);
+    let count = 0;
+    for (let i = 0; i < positions; i++) {
+      const prefix = ids[i]!;
+      const last = tokenIds[i + n - 1]!;
+      let slot = pairHash(prefix, last) & mask;
+      let id = -1;
+      for (let entry = slots[slot]!; entry !== 0; entry = slots[slot]!) {
+        if (pairs[2 * entry - 2] === prefix && pairs[2 * entry - 1] === last) {
+          id = entry - 1;
+          break;
+        }
+        slot = (slot + 1) & mask;
+      }
+      if (id === -1) {
+        id = count++;
+        pairs[2 * id] = prefix;
+        pairs[2 * id + 1] = last;
+        slots[slot] = id + 1;
+      }
+      ids[i] = id; // ids[i] is not read again at this order
+    }
+    this.count = count;
+  }
+
+  /** A scratch array of count zeros, for counting or marking n-grams by id (valid until the next call). */
+  zeroedTally(): Int32Array {
+    this.tally.fill(0, 0, this.count);
+    return this.tally;
+  }
+}
+
+/** A 32-bit hash of two 32-bit integers (multiplicative mixing, then an avalanche step). */
+function pairHash(a: number, b: number): number {
+  let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca6b);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  return h ^ (h >>> 13);
+}
+
+/**
+ * Characters of the n tokens from `start` joined by single spaces, as codePointLength of the joined
+ * string: `offsets` holds prefix sums of the tokens' code-point lengths, plus n - 1 spaces (a
+ * surrogate pair cannot straddle a space, so the lengths add up).
+ */
+const joinedChars = (offsets: Float64Array, start: number, n: number): number => offsets[start + n]! - offsets[start]! + n - 1;
+
+/**
+ * Characters of the most frequent n-gram (tokens joined by one space; the first seen among ties)
+ * times its count; null with fewer than n tokens. An n-gram's first occurrence precedes its
+ * others, so scanning positions and keeping the first strictly higher count visits the n-grams
+ * in order of first occurrence, as iterating a Map of their counts would.
+ */
+function topNgramChars(ngrams: NgramIds, offsets: Float64Array): number | null {
+  const { ids, positions, n } = ngrams;
+  if (positions === 0) return null;
+  const counts = ngrams.zeroedTally();
+  for (let i = 0; i < positions; i++) counts[ids[i]!]!++;
+  let bestStart = 0;
   let bestCount = 0;
-  for (const [gram, count] of counts) {
-    if (count > bestCount) {
-      best = gram;
-      bestCount = count;
+  for (let i = 0; i < positions; i++) {
+    if (counts[ids[i]!]! > bestCount) {
+      bestStart = i;
+      bestCount = counts[ids[i]!]!;
     }
   }
-  return codePointLength(best) * bestCount;
+  return joinedChars(offsets, bestStart, n) * bestCount;
 }
 
 /** datatrove find_all_duplicate: characters (without separators) of repeated n-grams, skipping past each repeat. */
-function duplicateNgramChars(tokens: readonly string[], lengths: readonly number[], n: number): number {
-  const seen = new Set<string>();
+function duplicateNgramChars(ngrams: NgramIds, offsets: Float64Array): number {
+  const { ids, positions, n } = ngrams;
+  const seen = ngrams.zeroedTally();
   let chars = 0;
   let i = 0;
-  while (i < tokens.length - n + 1) {
-    const gram = tokens.slice(i, i + n).join(' ');
-    if (seen.has(gram)) {
-      for (let k = i; k < i + n; k++) chars += lengths[k]!;
+  while (i < positions) {
+    if (seen[ids[i]!] === 1) {
+      chars += offsets[i + n]! - offsets[i]!;
       i += n;
     } else {
-      seen.add(gram);
+      seen[ids[i]!] = 1;
       i++;
     }
   }
@@ -226,8 +342,9 @@ const ratio = (numerator: number, denominator: number): number | null => (denomi
 
 export function gopherStats(text: string): GopherStats {
   const tokens = gopherTokens(text);
-  const lengths = tokens.map(codePointLength);
   const textLength = codePointLength(text);
+  // Tokens are substrings of the text: without a surrogate pair in it, code points = UTF-16 units.
+  const lengths = tokens.map(textLength === text.length ? (token) => token.length : codePointLength);
 
   let words = 0;
   let wordChars = 0;
@@ -257,13 +374,21 @@ export function gopherStats(text: string): GopherStats {
   const repetitionLines = text.split(/\n+/);
   const dupLines = duplicates(repetitionLines);
 
+  // offsets[i] = code points of tokens[0..i); n-grams of order 2, 3, ..., 10 as ids.
+  const offsets = new Float64Array(tokens.length + 1);
+  for (let i = 0; i < tokens.length; i++) offsets[i + 1] = offsets[i]! + lengths[i]!;
+  const ngrams = new NgramIds(tokens);
   const topNgramCharFraction: Record<number, number | null> = {};
-  for (const n of TOP_NGRAM_ORDERS) {
-    const chars = topNgramChars(tokens, n);
-    topNgramCharFraction[n] = chars === null ? null : ratio(chars, textLength);
-  }
   const dupNgramCharFraction: Record<number, number | null> = {};
-  for (const n of DUP_NGRAM_ORDERS) dupNgramCharFraction[n] = ratio(duplicateNgramChars(tokens, lengths, n), textLength);
+  while (ngrams.n < MAX_NGRAM_ORDER) {
+    ngrams.extend();
+    const n = ngrams.n;
+    if ((TOP_NGRAM_ORDERS as readonly number[]).includes(n)) {
+      const chars = topNgramChars(ngrams, offsets);
+      topNgramCharFraction[n] = chars === null ? null : ratio(chars, textLength);
+    }
+    if ((DUP_NGRAM_ORDERS as readonly number[]).includes(n)) dupNgramCharFraction[n] = ratio(duplicateNgramChars(ngrams, offsets), textLength);
+  }
 
   return {
     tokens: tokens.length,
