@@ -35,7 +35,7 @@ describe('qdc compute / qdc metrics on a data directory', () => {
     assert.match(run.stderr, /compute: 3,000 samples in /, 'the final line');
     // Mean length of 1..5 repeated = 3; distinct unigrams: only "word" -> 1 / (600 * 15) = 1/9000.
     const lines = run.stdout.split('\n');
-    assert.match(lines[0]!, /^metric\s+value\s+n\s+estimator\s+status\s+params$/);
+    assert.match(lines[0]!, /^metric\s+value\s+n\s+estimator\s+status\s+params \(non-default\)$/);
     assert.match(run.stdout, /^complexity\.length\s+3\s+3000\s+EXACT\s+COMPLETE\s+field=response$/m);
     assert.match(run.stdout, /^diversity\.distinct_n\s+0\.0001111\s+3000\s+EXACT\s+COMPLETE\s+field=response n=1$/m);
   });

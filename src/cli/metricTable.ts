@@ -1,4 +1,5 @@
 /** The table `qdc metrics` and `qdc compute` print: one line per (metric, parameters). */
+import { findMetric } from '../metrics/registry.js';
 
 export interface MetricTableRow {
   metric: string;
@@ -28,8 +29,11 @@ function describeEstimator(row: MetricTableRow): string {
   return row.estimator;
 }
 
-function describeParams(params: Record<string, unknown>): string {
+/** `field` and every parameter that differs from its default (all of them for unknown metrics); --json shows all. */
+function describeParams(metric: string, params: Record<string, unknown>): string {
+  const schema = findMetric(metric)?.params;
   return Object.entries(params)
+    .filter(([name, value]) => name === 'field' || !schema?.[name] || schema[name]!.default !== value)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');
@@ -37,14 +41,14 @@ function describeParams(params: Record<string, unknown>): string {
 
 export function formatMetricTable(rows: readonly MetricTableRow[]): string {
   if (rows.length === 0) return 'no metric results yet (run "qdc compute <version>")\n';
-  const header = ['metric', 'value', 'n', 'estimator', 'status', 'params'];
+  const header = ['metric', 'value', 'n', 'estimator', 'status', 'params (non-default)'];
   const body = rows.map((r) => [
     r.metric,
     formatValue(r.value),
     r.n === null ? '—' : String(r.n),
     describeEstimator(r),
     r.status + (r.statusReason && r.status !== 'COMPLETE' ? ` (${r.statusReason})` : ''),
-    describeParams(r.params),
+    describeParams(r.metric, r.params),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) =>

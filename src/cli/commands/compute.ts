@@ -144,11 +144,25 @@ async function computeDirect(ref: string, keys: string[] | null, params: unknown
       pollMs: 100,
       logger: silentLogger,
     });
-    const stop = () => void worker.stop();
+    // Ctrl-C: the worker stops at the next batch, stores PARTIAL results and hands the job back.
+    let interrupted = false;
+    const stop = () => {
+      interrupted = true;
+      void worker.stop();
+    };
     process.once('SIGINT', stop);
+    const progress = makeProgress(values, { label: 'compute', unit: 'samples', totalUnits: job.progressTotal ?? undefined });
     try {
-      const progress = makeProgress(values, { label: 'compute', unit: 'samples', totalUnits: job.progressTotal ?? undefined });
-      await follow(async () => jobView((await getJob(database.db, job.id))!), progress);
+      await follow(async () => {
+        const view = jobView((await getJob(database.db, job.id))!);
+        if (interrupted && view.status === 'QUEUED') {
+          progress?.fail('interrupted');
+          throw new CommandFailure(
+            `interrupted: job ${job.id} went back to the queue with PARTIAL results; "qdc worker" or "qdc serve" will finish it`,
+          );
+        }
+        return view;
+      }, progress);
     } finally {
       process.removeListener('SIGINT', stop);
       await worker.stop();
