@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../src/db/sqlHelpers.js';
 import { toGlobalId } from '../src/graphql/globalId.js';
-import { claimJob, getJob } from '../src/jobs/queue.js';
+import { claimJob, enqueueJob, getJob } from '../src/jobs/queue.js';
 import type { StopReason } from '../src/jobs/worker.js';
 import { silentLogger } from '../src/logger.js';
 import { enqueueComputeMetrics, runComputeMetricsJob, METRIC_BATCH_SIZE } from '../src/metricRuns/computeJob.js';
@@ -240,6 +240,17 @@ describe('metric engine', () => {
       assert.equal(row.samples_done, 2200);
       assert.equal(await count(server, sql`select count(*) as n from sample_scores where result_id = ${Number(row.id)}`), 2200);
     }
+  });
+
+  it('fails a job for good when the worker of its last allowed attempt vanishes', async () => {
+    const job = await enqueueJob(server.database.db, { kind: 'metrics.compute', payload: { versionId, metrics: [] }, maxAttempts: 1 });
+    assert.ok(await claimJob(server.database.db, 'ghost', 100, ['metrics.compute'], job.id));
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.equal(await claimJob(server.database.db, 'rescuer', 60_000, ['metrics.compute'], job.id), null);
+    const failed = (await getJob(server.database.db, job.id))!;
+    assert.equal(failed.status, 'FAILED');
+    assert.equal(failed.error, 'the worker running attempt 1 of 1 stopped renewing its lease');
+    assert.equal(failed.leaseOwner, null);
   });
 
   it('cancels a queued job at once; a running job is flagged for its worker', async () => {
