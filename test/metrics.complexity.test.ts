@@ -7,6 +7,7 @@ import { countSyllables, fleschKincaidGrade, readability, readabilityCounts } fr
 import { resolveParams } from '../src/metrics/params.js';
 import { runInMemory } from '../src/metrics/runInMemory.js';
 import type { MetricDefinition, MetricSample, ResolvedParams } from '../src/metrics/types.js';
+import { prng } from './helpers/prng.js';
 
 function samplesOf(responses: readonly string[], prompts: readonly string[] = []): MetricSample[] {
   return responses.map((response, ordinal) => ({
@@ -20,17 +21,6 @@ function samplesOf(responses: readonly string[], prompts: readonly string[] = []
 
 function params<P extends ResolvedParams>(metric: MetricDefinition<P>, given: Record<string, unknown> = {}): P {
   return resolveParams(metric, given) as P;
-}
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Naive type-7 quantile: sort a copy of every value, interpolate between neighbours. */

@@ -18,7 +18,8 @@ import { METRICS, requireMetric } from '../src/metrics/registry.js';
 import { runInMemory } from '../src/metrics/runInMemory.js';
 import type { MetricSample } from '../src/metrics/types.js';
 import { runJob, testWorker, waitForJob } from './helpers/jobs.js';
-import { prng, randomSamples, storeVersion, versionSamples } from './helpers/metricData.js';
+import { randomSamples, storeVersion, versionSamples } from './helpers/metricData.js';
+import { prng } from './helpers/prng.js';
 import { startTestServer, type TestServer } from './helpers/testServer.js';
 
 const RESULT_FIELDS = 'id metric value n samplesDone estimator seed sampleSize params paramsHash status statusReason details job { id status }';

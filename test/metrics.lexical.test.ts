@@ -23,6 +23,7 @@ import {
   naiveNgramDiversity,
   naiveSelfRepetition,
 } from './helpers/naiveLexical.js';
+import { prng } from './helpers/prng.js';
 
 function samplesOf(responses: string[], prompts: string[] = []): MetricSample[] {
   return responses.map((response, ordinal) => ({
@@ -35,17 +36,6 @@ function samplesOf(responses: string[], prompts: string[] = []): MetricSample[] 
 }
 
 const RESPONSE = { field: 'response' as TextField };
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VOCAB = ['a', 'b', 'c', 'd', 'the', 'cat', 'é', '日本', '😀', 'x\u0001y'];
 const SEPARATORS = [' ', ' ', ' ', ' ', '  ', '\n', '\t'];

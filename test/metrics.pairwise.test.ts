@@ -26,6 +26,7 @@ import {
   naiveSelfBleuScores,
   naiveSentenceBleu,
 } from './helpers/naivePairwise.js';
+import { prng as rng } from './helpers/prng.js';
 
 const split = (text: string) => whitespaceTokens(text);
 
@@ -36,18 +37,6 @@ function fastBleu(references: string[][], hypothesis: string[]): number {
 
 function close(actual: number, expected: number, tolerance = 1e-12, message?: string) {
   assert.ok(Math.abs(actual - expected) <= tolerance, message ?? `${actual} != ${expected} (tolerance ${tolerance})`);
-}
-
-/** Seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomTokens(random: () => number, length: number, vocabulary: number): string[] {

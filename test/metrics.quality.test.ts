@@ -14,20 +14,10 @@ import {
 import { resolveParams } from '../src/metrics/params.js';
 import { runInMemory } from '../src/metrics/runInMemory.js';
 import type { MetricDefinition, MetricSample, ResolvedParams, TextField } from '../src/metrics/types.js';
+import { prng } from './helpers/prng.js';
 
 function sample(ordinal: number, response: string, reference: string | null = null, prompt = ''): MetricSample {
   return { ordinal, contentHash: `hash-${ordinal}`, prompt, response, reference };
-}
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const pick = <T>(next: () => number, items: readonly T[]): T => items[Math.floor(next() * items.length)]!;

@@ -4,18 +4,7 @@ import type { Database } from '../../src/db/connect.js';
 import { ingestStream } from '../../src/ingest/ingest.js';
 import { streamVersionSamples } from '../../src/metricRuns/sampleStream.js';
 import type { MetricSample } from '../../src/metrics/types.js';
-
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './prng.js';
 
 const WORDS = 'the a of to and is in that it with for as was on be by this are from have or one had not but what all were when we there can an which their said if do will each about how up out them then she many some so these would other into has more her two like him see time could no make than first been its who now people my made over did down only way find use may water long little very after words called just where most know'.split(
   ' ',

@@ -21,6 +21,7 @@
  * smallest when n, the sequence scanned token by token, is the shorter one. Tokens of the scanned
  * text that do not occur in the other leave the bit vector unchanged and are skipped.
  */
+import { internTokens } from '../internTokens.js';
 import type { MetricDefinition } from '../types.js';
 import { FIELD_PARAM } from '../types.js';
 import {
@@ -116,25 +117,6 @@ function lcsAgainstMasks(
   return lcs;
 }
 
-/** Interns token lists to dense integer ids. */
-function intern(tokenLists: readonly (readonly string[])[]): { ids: Int32Array[]; vocabularySize: number } {
-  const vocabulary = new Map<string, number>();
-  const ids = tokenLists.map((tokens) => {
-    const out = new Int32Array(tokens.length);
-    for (let p = 0; p < tokens.length; p++) {
-      const token = tokens[p]!;
-      let id = vocabulary.get(token);
-      if (id === undefined) {
-        id = vocabulary.size;
-        vocabulary.set(token, id);
-      }
-      out[p] = id;
-    }
-    return out;
-  });
-  return { ids, vocabularySize: vocabulary.size };
-}
-
 /** Match masks of one sequence, reusing buffers across calls. */
 class MaskTable {
   slot: Int32Array;
@@ -193,7 +175,7 @@ class MaskTable {
 export function lcsLength(a: readonly string[], b: readonly string[]): number {
   if (a.length === 0 || b.length === 0) return 0;
   const [longer, shorter] = a.length >= b.length ? [a, b] : [b, a];
-  const { ids, vocabularySize } = intern([longer, shorter]);
+  const { ids, vocabularySize } = internTokens([longer, shorter]);
   const table = new MaskTable(vocabularySize);
   table.load(ids[0]!);
   return table.lcs(ids[1]!);
@@ -208,7 +190,7 @@ export function rougeL(a: readonly string[], b: readonly string[]): number {
 export function meanPairwiseRougeL(tokenLists: readonly (readonly string[])[]): number {
   const k = tokenLists.length;
   if (k < 2) throw new RangeError(`pairwise ROUGE-L needs at least 2 texts, got ${k}`);
-  const { ids, vocabularySize } = intern(tokenLists);
+  const { ids, vocabularySize } = internTokens(tokenLists);
   // Longest first (then input order): the outer text of each pair is the longer one.
   const order = Array.from({ length: k }, (_, i) => i).sort(
     (x, y) => ids[y]!.length - ids[x]!.length || x - y,

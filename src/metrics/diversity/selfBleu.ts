@@ -21,6 +21,7 @@
  * references other than me" is then O(1) per distinct hypothesis n-gram. The closest reference
  * length excluding the hypothesis itself comes from the sorted length array.
  */
+import { internTokens } from '../internTokens.js';
 import { fsum } from '../exactSum.js';
 import type { MetricDefinition } from '../types.js';
 import { FIELD_PARAM, whitespaceTokens } from '../types.js';
@@ -46,21 +47,7 @@ export function selfBleuScores(tokenLists: readonly (readonly string[])[]): Floa
   const k = tokenLists.length;
   if (k < 2) throw new RangeError(`self-BLEU needs at least 2 texts, got ${k}`);
 
-  const vocabulary = new Map<string, number>();
-  const unigrams = tokenLists.map((tokens) => {
-    const ids = new Int32Array(tokens.length);
-    for (let p = 0; p < tokens.length; p++) {
-      const token = tokens[p]!;
-      let id = vocabulary.get(token);
-      if (id === undefined) {
-        id = vocabulary.size;
-        vocabulary.set(token, id);
-      }
-      ids[p] = id;
-    }
-    return ids;
-  });
-  const vocabularySize = vocabulary.size;
+  const { ids: unigrams, vocabularySize } = internTokens(tokenLists);
 
   // matches[n - 1][i]: clipped n-gram matches of text i against all other texts.
   const matches: Int32Array[] = [];
