@@ -1,65 +1,12 @@
 /**
  * Builds the bench corpus: N samples as JSONL in the catalog's `prompt_response` shape, made from
- * the real rows in ../shared/datasets (GSM8K, Code Alpaca, Self-Instruct predictions of 8 models),
+ * the real rows in ../shared/datasets (see ../datasets.ts),
  * repeated and varied so every row is distinct except a deliberate 1% of exact repeats.
  * Deterministic: the same N always gives the same bytes.
  */
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { join } from 'node:path';
-import { readdirSync } from 'node:fs';
-
-const SHARED = join(import.meta.dirname, '..', '..', '..', 'shared', 'datasets');
-
-interface BaseRow {
-  prompt: string;
-  response: string;
-  reference?: string;
-  source: string;
-}
-
-function jsonl(path: string): Record<string, unknown>[] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-export function loadBaseRows(): BaseRow[] {
-  const rows: BaseRow[] = [];
-  for (const r of jsonl(join(SHARED, 'gsm8k', 'train.jsonl'))) {
-    const answer = String(r.answer);
-    rows.push({ prompt: String(r.question), response: answer, reference: answer.split('####').pop()!.trim(), source: 'gsm8k' });
-  }
-  const alpaca = JSON.parse(readFileSync(join(SHARED, 'code-alpaca', 'code_alpaca_2k.json'), 'utf8')) as Record<string, string>[];
-  for (const r of alpaca) {
-    rows.push({ prompt: r.input ? `${r.instruction}\n\n${r.input}` : r.instruction!, response: r.output!, source: 'code-alpaca' });
-  }
-  const humanEval = join(SHARED, 'self-instruct', 'human-eval');
-  for (const file of readdirSync(humanEval).filter((f) => f.endsWith('_predictions.jsonl'))) {
-    for (const r of jsonl(join(humanEval, file))) {
-      const input = String(r.input ?? '');
-      rows.push({
-        prompt: input ? `${r.instruction}\n\n${input}` : String(r.instruction),
-        response: String(r.response ?? ''),
-        source: `self-instruct/${file.replace('_predictions.jsonl', '')}`,
-      });
-    }
-  }
-  return rows.filter((r) => r.prompt.trim() && r.response.trim());
-}
-
-/** A small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { loadBaseRows, rng } from '../datasets.js';
 
 const PERSONAS = ['a teacher', 'a student', 'an engineer', 'a curious child', 'a reviewer', 'a data scientist', 'a chef', 'a lawyer'];
 const STYLES = ['Answer briefly.', 'Explain step by step.', 'Be precise.', 'Show your work.', 'Use plain words.'];

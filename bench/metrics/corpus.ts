@@ -17,52 +17,9 @@
  * 1% of rows are exact repeats of the previous row. Deterministic: the same N and seed give the
  * same bytes, and the first M rows of the N-row corpus are the M-row corpus.
  */
-import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { join } from 'node:path';
-import { rng } from '../ingest/corpus.js';
-
-const SHARED = join(import.meta.dirname, '..', '..', '..', 'shared', 'datasets');
-
-interface BaseRow {
-  prompt: string;
-  response: string;
-  reference: string | null;
-  source: string;
-}
-
-function jsonl(path: string): Record<string, unknown>[] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-export function loadBaseRows(): BaseRow[] {
-  const rows: BaseRow[] = [];
-  for (const r of jsonl(join(SHARED, 'gsm8k', 'train.jsonl'))) {
-    const answer = String(r.answer);
-    rows.push({ prompt: String(r.question), response: answer, reference: answer.split('####').pop()!.trim(), source: 'gsm8k' });
-  }
-  const alpaca = JSON.parse(readFileSync(join(SHARED, 'code-alpaca', 'code_alpaca_2k.json'), 'utf8')) as Record<string, string>[];
-  for (const r of alpaca) {
-    rows.push({ prompt: r.input ? `${r.instruction}\n\n${r.input}` : r.instruction!, response: r.output!, reference: null, source: 'code-alpaca' });
-  }
-  const humanEval = join(SHARED, 'self-instruct', 'human-eval');
-  for (const file of readdirSync(humanEval).filter((f) => f.endsWith('_predictions.jsonl')).sort()) {
-    for (const r of jsonl(join(humanEval, file))) {
-      const input = String(r.input ?? '');
-      const target = typeof r.target === 'string' && r.target.trim() ? r.target.trim() : null;
-      rows.push({
-        prompt: input ? `${String(r.instruction).trim()}\n\n${input}` : String(r.instruction).trim(),
-        response: String(r.response ?? '').trim(),
-        reference: target,
-        source: `self-instruct/${file.replace('_predictions.jsonl', '')}`,
-      });
-    }
-  }
-  return rows.filter((r) => r.prompt.trim() && r.response.trim());
-}
+import { loadBaseRows, rng, type BaseRow } from '../datasets.js';
 
 const PERSONAS = ['a teacher', 'a student', 'an engineer', 'a curious child', 'a reviewer', 'a data scientist', 'a chef', 'a lawyer'];
 const STYLES = ['Answer briefly.', 'Explain step by step.', 'Be precise.', 'Show your work.', 'Use plain words.', ''];

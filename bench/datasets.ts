@@ -1,0 +1,61 @@
+/**
+ * The real rows of ../shared/datasets that the bench corpora are built from: GSM8K train
+ * (reference = the number after "####"), Code Alpaca 2k (no reference) and the Self-Instruct
+ * human-eval predictions of 8 models (reference = the human `target`). Also the corpora's PRNG.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const SHARED = join(import.meta.dirname, '..', '..', 'shared', 'datasets');
+
+export interface BaseRow {
+  prompt: string;
+  response: string;
+  reference: string | null;
+  source: string;
+}
+
+function jsonl(path: string): Record<string, unknown>[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export function loadBaseRows(): BaseRow[] {
+  const rows: BaseRow[] = [];
+  for (const r of jsonl(join(SHARED, 'gsm8k', 'train.jsonl'))) {
+    const answer = String(r.answer);
+    rows.push({ prompt: String(r.question), response: answer, reference: answer.split('####').pop()!.trim(), source: 'gsm8k' });
+  }
+  const alpaca = JSON.parse(readFileSync(join(SHARED, 'code-alpaca', 'code_alpaca_2k.json'), 'utf8')) as Record<string, string>[];
+  for (const r of alpaca) {
+    rows.push({ prompt: r.input ? `${r.instruction}\n\n${r.input}` : r.instruction!, response: r.output!, reference: null, source: 'code-alpaca' });
+  }
+  const humanEval = join(SHARED, 'self-instruct', 'human-eval');
+  for (const file of readdirSync(humanEval).filter((f) => f.endsWith('_predictions.jsonl')).sort()) {
+    for (const r of jsonl(join(humanEval, file))) {
+      const input = String(r.input ?? '');
+      const target = typeof r.target === 'string' && r.target.trim() ? r.target.trim() : null;
+      rows.push({
+        prompt: input ? `${String(r.instruction).trim()}\n\n${input}` : String(r.instruction).trim(),
+        response: String(r.response ?? '').trim(),
+        reference: target,
+        source: `self-instruct/${file.replace('_predictions.jsonl', '')}`,
+      });
+    }
+  }
+  return rows.filter((r) => r.prompt.trim() && r.response.trim());
+}
+
+/** A small deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
