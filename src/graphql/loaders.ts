@@ -37,8 +37,8 @@ import {
 import { createBatchScheduler } from './batchScheduler.js';
 import type { JobRow, MetricDefinitionRow, ScorerRow } from '../db/schema.js';
 import { findJobsByIds } from '../jobs/queue.js';
-import { findDefinitionsByIds, findScorersByIds, findResultsOfJobs } from '../metricRuns/lookups.js';
-import { findResultsByIds, latestResultsOfVersions, type MetricResultView } from '../metricRuns/results.js';
+import { findDefinitionsByIds, findScorersByIds } from '../metricRuns/lookups.js';
+import { findResultsByIds, findResultsOfJobs, latestResultsOfVersions, type MetricResultView } from '../metricRuns/results.js';
 
 export type Loaders = ReturnType<typeof createLoaders>;
 

@@ -8,7 +8,7 @@
 import { and, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
 import { jobs, type JobRow } from '../db/schema.js';
-import { rowsOf } from '../db/sqlHelpers.js';
+import { anyOf, rowsOf } from '../db/sqlHelpers.js';
 import { NotFoundError } from '../errors.js';
 
 export type JobStatus = JobRow['status'];
@@ -189,7 +189,7 @@ export async function getJob(db: Executor, id: number): Promise<JobRow | null> {
 
 export async function findJobsByIds(db: Executor, ids: readonly number[]): Promise<JobRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(jobs).where(inArray(jobs.id, [...ids]));
+  return db.select().from(jobs).where(anyOf(jobs.id, ids, 'bigint'));
 }
 
 export async function requireJob(db: Executor, id: number): Promise<JobRow> {

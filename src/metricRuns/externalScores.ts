@@ -102,7 +102,7 @@ async function openScorerResult(db: Executor, versionId: number, scorerId: numbe
   return Number(rows[0]!.id);
 }
 
-/** Checks one batch and maps it to sample ids; any problem refuses the whole push. */
+/** Checks one batch and maps it to sample ids (one query); any problem refuses the whole push. */
 async function resolveBatch(
   db: Executor,
   versionId: number,
@@ -110,17 +110,8 @@ async function resolveBatch(
   batch: readonly ExternalScore[],
   seen: Map<number, string>,
 ): Promise<Array<{ s: number; v: number; d: null }>> {
-  const byId = batch.filter((score) => score.sampleId !== undefined && score.sampleId !== null);
-  const ordinalOfId = new Map<number, number>();
-  if (byId.length > 0) {
-    const ids = byId.map((score) => score.sampleId!);
-    const rows = rowsOf<{ id: string | number; ordinal: number }>(
-      await db.execute(sql`select id, ordinal from samples where version_id = ${versionId} and id = any(${sql.param(ids)}::bigint[])`),
-    );
-    for (const row of rows) ordinalOfId.set(Number(row.id), row.ordinal);
-  }
+  const ids: number[] = [];
   const ordinals: number[] = [];
-  const values: number[] = [];
   for (const score of batch) {
     const hasId = score.sampleId !== undefined && score.sampleId !== null;
     const hasOrdinal = score.ordinal !== undefined && score.ordinal !== null;
@@ -128,23 +119,39 @@ async function resolveBatch(
     if (typeof score.value !== 'number' || !Number.isFinite(score.value)) {
       throw new BadInputError(`${score.where}: value must be a finite number (got ${JSON.stringify(score.value)})`, { where: score.where });
     }
-    let ordinal: number;
     if (hasId) {
-      const found = ordinalOfId.get(score.sampleId!);
-      if (found === undefined) {
-        throw new BadInputError(`${score.where}: sample ${score.sampleId} is not in version ${versionId}; nothing was stored`, {
-          where: score.where,
-        });
-      }
-      ordinal = found;
+      ids.push(score.sampleId!);
     } else {
-      ordinal = score.ordinal!;
+      const ordinal = score.ordinal!;
       if (!Number.isInteger(ordinal) || ordinal < 0 || ordinal >= sampleCount) {
         throw new BadInputError(
           `${score.where}: ordinal ${JSON.stringify(ordinal)} is not in version ${versionId}, whose ordinals run from 0 to ${sampleCount - 1}; nothing was stored`,
           { where: score.where },
         );
       }
+      ordinals.push(ordinal);
+    }
+  }
+  const found = rowsOf<{ id: string | number; ordinal: number }>(
+    await db.execute(sql`
+      select id, ordinal from samples
+      where version_id = ${versionId} and (id = any(${sql.param(ids)}::bigint[]) or ordinal = any(${sql.param(ordinals)}::int[]))`),
+  );
+  const ordinalOfId = new Map(found.map((r) => [Number(r.id), r.ordinal]));
+  const idOfOrdinal = new Map(found.map((r) => [r.ordinal, Number(r.id)]));
+
+  return batch.map((score) => {
+    let ordinal: number;
+    if (score.sampleId !== undefined && score.sampleId !== null) {
+      const known = ordinalOfId.get(score.sampleId);
+      if (known === undefined) {
+        throw new BadInputError(`${score.where}: sample ${score.sampleId} is not in version ${versionId}; nothing was stored`, {
+          where: score.where,
+        });
+      }
+      ordinal = known;
+    } else {
+      ordinal = score.ordinal!;
     }
     const earlier = seen.get(ordinal);
     if (earlier !== undefined) {
@@ -153,15 +160,8 @@ async function resolveBatch(
       });
     }
     seen.set(ordinal, score.where);
-    ordinals.push(ordinal);
-    values.push(score.value);
-  }
-  if (ordinals.length === 0) return [];
-  const idRows = rowsOf<{ id: string | number; ordinal: number }>(
-    await db.execute(sql`select id, ordinal from samples where version_id = ${versionId} and ordinal = any(${sql.param(ordinals)}::int[])`),
-  );
-  const idOfOrdinal = new Map(idRows.map((r) => [r.ordinal, Number(r.id)]));
-  return ordinals.map((ordinal, i) => ({ s: idOfOrdinal.get(ordinal)!, v: values[i]!, d: null }));
+    return { s: idOfOrdinal.get(ordinal)!, v: score.value as number, d: null };
+  });
 }
 
 async function refreshAggregates(db: Executor, resultId: number, sampleCount: number): Promise<void> {

@@ -97,6 +97,15 @@ export async function findResultsByIds(db: Executor, ids: readonly number[]): Pr
   return rows.map(toView);
 }
 
+/** Every result a job wrote, oldest first. */
+export async function findResultsOfJobs(db: Executor, jobIds: readonly number[]): Promise<MetricResultView[]> {
+  if (jobIds.length === 0) return [];
+  const rows = rowsOf<ResultRowRaw>(
+    await db.execute(sql`select ${RESULT_COLUMNS} from ${RESULT_FROM} where r.job_id = any(${bigintArray(jobIds)}) order by r.id`),
+  );
+  return rows.map(toView);
+}
+
 export interface LatestResultsFilter {
   /** Only these metric keys (`external:<name>` for pushed scores). */
   metrics?: readonly string[] | null;
