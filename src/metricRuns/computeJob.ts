@@ -83,8 +83,9 @@ async function computeMetrics(context: JobContext): Promise<Record<string, unkno
     const metric = requireMetric(requested.key);
     const params = resolveParams(metric, requested.params);
     const definition = await definitionRowFor(db, metric);
-    const resultId = await openResultRow(db, version.id, definition.id, job.id, params);
-    runs.push({ metric, params, paramsHash: paramsHash(params), resultId, accumulator: null!, state: null, prepass: metric.prepass?.(params) });
+    const hash = paramsHash(params);
+    const resultId = await openResultRow(db, version.id, definition.id, job.id, params, hash);
+    runs.push({ metric, params, paramsHash: hash, resultId, accumulator: null!, state: null, prepass: metric.prepass?.(params) });
   }
 
   const passes = runs.some((run) => run.prepass) ? 2 : 1;
@@ -192,8 +193,8 @@ async function openResultRow(
   definitionId: number,
   jobId: number,
   params: Record<string, number | string>,
+  hash: string,
 ): Promise<number> {
-  const hash = paramsHash(params);
   const [row] = await db
     .insert(metricResults)
     .values({
@@ -240,7 +241,7 @@ async function closeResultRow(
 }
 
 /** Upserts, so a repeated batch (a retried job) overwrites instead of duplicating. */
-export async function writeSampleScores(
+async function writeSampleScores(
   db: Executor,
   resultId: number,
   batch: readonly StoredMetricSample[],

@@ -2,7 +2,7 @@
 import { JOB_HANDLERS } from '../../src/app.js';
 import type { Database } from '../../src/db/connect.js';
 import type { JobRow } from '../../src/db/schema.js';
-import { getJob } from '../../src/jobs/queue.js';
+import { FINISHED_STATUSES, getJob } from '../../src/jobs/queue.js';
 import { startWorker, type RunningWorker, type WorkerOptions } from '../../src/jobs/worker.js';
 import { silentLogger } from '../../src/logger.js';
 
@@ -24,7 +24,7 @@ export async function waitForJob(database: Database, jobId: number, timeoutMs = 
   for (;;) {
     const job = await getJob(database.db, jobId);
     if (!job) throw new Error(`job ${jobId} does not exist`);
-    if (job.status === 'SUCCEEDED' || job.status === 'FAILED' || job.status === 'CANCELLED') return job;
+    if (FINISHED_STATUSES.includes(job.status)) return job;
     if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

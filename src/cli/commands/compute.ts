@@ -6,7 +6,7 @@
 import { JOB_HANDLERS, openCatalog } from '../../app.js';
 import { loadConfig } from '../../config.js';
 import type { JobRow } from '../../db/schema.js';
-import { getJob } from '../../jobs/queue.js';
+import { FINISHED_STATUSES, getJob, type JobStatus } from '../../jobs/queue.js';
 import { startWorker } from '../../jobs/worker.js';
 import { silentLogger } from '../../logger.js';
 import { enqueueComputeMetrics } from '../../metricRuns/computeJob.js';
@@ -116,7 +116,7 @@ async function follow(poll: () => Promise<JobView>, progress: Progress | null): 
   for (;;) {
     const job = await poll();
     progress?.update(job.done, 0);
-    if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.status)) {
+    if (FINISHED_STATUSES.includes(job.status as JobStatus)) {
       if (job.status === 'FAILED') {
         progress?.fail(job.error ?? 'failed');
         throw new CommandFailure(`job ${job.id} failed: ${job.error ?? 'no reason given'}`);
