@@ -107,7 +107,6 @@ async function computeMetrics(context: JobContext): Promise<Record<string, unkno
       }
       done += batch.length;
       context.reportProgress(done, total);
-      await yieldToEventLoop();
       if (signal.aborted) {
         stoppedInPrepass = true;
         break;
@@ -142,7 +141,6 @@ async function computeMetrics(context: JobContext): Promise<Record<string, unkno
       processed += batch.length;
       done += batch.length;
       context.reportProgress(done, total);
-      await yieldToEventLoop();
       if (signal.aborted) break;
     }
   }
@@ -176,15 +174,6 @@ async function computeMetrics(context: JobContext): Promise<Record<string, unkno
     summary.push({ key: run.metric.key, resultId: run.resultId, status, value: outcome?.value ?? null, reason });
   }
   return { versionId: version.id, samples: version.sampleCount, processed, results: summary };
-}
-
-/**
- * PGlite answers queries without real I/O, so a batch loop over it is one long chain of microtasks
- * that would starve timers (the lease heartbeat) and HTTP requests in the same process. Yielding a
- * macrotask turn per batch keeps the API and the heartbeat responsive while a job runs.
- */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 async function openResultRow(

@@ -30,6 +30,7 @@ export async function* streamVersionSamples(
         order by ordinal limit ${batchSize}`),
     );
     if (rows.length === 0) return;
+    await yieldToEventLoop();
     yield rows.map((r) => ({
       id: Number(r.id),
       ordinal: r.ordinal,
@@ -41,4 +42,13 @@ export async function* streamVersionSamples(
     after = rows[rows.length - 1]!.ordinal;
     if (rows.length < batchSize) return;
   }
+}
+
+/**
+ * PGlite answers queries without real I/O, so a loop over this stream would be one long chain of
+ * microtasks that starves timers (a job's lease heartbeat) and HTTP requests in the same process.
+ * One macrotask turn per batch keeps them responsive; on PostgreSQL it costs microseconds.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
