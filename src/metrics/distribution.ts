@@ -71,52 +71,48 @@ function histogramQuantile(
 }
 
 /**
- * The exact distribution of safe-integer values (token counts, line counts, ...). Sums are exact
- * while they stay below 2^53.
+ * What both distributions share: a histogram of integer keys with counts, the count, min and max,
+ * and everything derived from them. Subclasses say what a key stands for and how the sum is kept.
  */
-export class IntDistribution {
-  private readonly counts = new Map<number, number>();
+abstract class HistogramDistribution {
+  protected readonly counts = new Map<number, number>();
   private sortedKeys: number[] | null = [];
   count = 0;
-  sum = 0;
   min = Infinity;
   max = -Infinity;
 
-  add(value: number, times = 1): this {
-    if (!Number.isSafeInteger(value)) throw new RangeError(`IntDistribution takes safe integers, got ${value}`);
-    if (!Number.isSafeInteger(times) || times < 1) throw new RangeError(`times must be a positive integer, got ${times}`);
-    const key = value === 0 ? 0 : value; // -0 and 0 share a key
+  abstract get sum(): number;
+  /** The value a histogram key stands for. */
+  protected abstract valueOfKey(key: number): number;
+
+  protected addKey(key: number, times: number): void {
     const before = this.counts.get(key);
     this.counts.set(key, (before ?? 0) + times);
     if (before === undefined) this.sortedKeys = null;
-    this.count += times;
-    this.sum += value * times;
-    if (value < this.min) this.min = key;
-    if (value > this.max) this.max = key;
-    return this;
   }
 
-  /** Adds `other`'s values to this one (other is left unchanged); returns this. */
-  merge(other: IntDistribution): this {
-    for (const [value, times] of other.counts) this.add(value, times);
-    return this;
+  /** Adds `other`'s keys, count, min and max (other is left unchanged). */
+  protected mergeHistogram(other: HistogramDistribution): void {
+    for (const [key, times] of other.counts) this.addKey(key, times);
+    this.count += other.count;
+    if (other.min < this.min) this.min = other.min;
+    if (other.max > this.max) this.max = other.max;
   }
 
-  /** Number of distinct values (the size of the histogram). */
-  get distinct(): number {
-    return this.counts.size;
+  protected keysAscending(): number[] {
+    this.sortedKeys ??= [...this.counts.keys()].sort((a, b) => a - b);
+    return this.sortedKeys;
   }
 
   get mean(): number | null {
     return this.count === 0 ? null : this.sum / this.count;
   }
 
-  /** Type-7 (numpy default) quantile, null when empty. */
+  /** Type-7 (numpy default) quantile of the values the keys stand for; null when empty. */
   quantile(q: number): number | null {
     checkQuantile(q);
     if (this.count === 0) return null;
-    this.sortedKeys ??= [...this.counts.keys()].sort((a, b) => a - b);
-    return histogramQuantile(this.sortedKeys, this.counts, this.count, q, (key) => key);
+    return histogramQuantile(this.keysAscending(), this.counts, this.count, q, (key) => this.valueOfKey(key));
   }
 
   get median(): number | null {
@@ -125,12 +121,6 @@ export class IntDistribution {
 
   get p90(): number | null {
     return this.quantile(0.9);
-  }
-
-  /** (value, count) pairs in ascending value order. */
-  entries(): [number, number][] {
-    this.sortedKeys ??= [...this.counts.keys()].sort((a, b) => a - b);
-    return this.sortedKeys.map((key) => [key, this.counts.get(key)!]);
   }
 
   summary(): DistributionSummary {
@@ -148,6 +138,51 @@ export class IntDistribution {
 }
 
 /**
+ * The exact distribution of safe-integer values (token counts, line counts, ...). Sums are exact
+ * while they stay below 2^53.
+ */
+export class IntDistribution extends HistogramDistribution {
+  private total = 0;
+
+  get sum(): number {
+    return this.total;
+  }
+
+  protected valueOfKey(key: number): number {
+    return key;
+  }
+
+  add(value: number, times = 1): this {
+    if (!Number.isSafeInteger(value)) throw new RangeError(`IntDistribution takes safe integers, got ${value}`);
+    if (!Number.isSafeInteger(times) || times < 1) throw new RangeError(`times must be a positive integer, got ${times}`);
+    const key = value === 0 ? 0 : value; // -0 and 0 share a key
+    this.addKey(key, times);
+    this.count += times;
+    this.total += value * times;
+    if (value < this.min) this.min = key;
+    if (value > this.max) this.max = key;
+    return this;
+  }
+
+  /** Adds `other`'s values to this one (other is left unchanged); returns this. */
+  merge(other: IntDistribution): this {
+    this.mergeHistogram(other);
+    this.total += other.total;
+    return this;
+  }
+
+  /** Number of distinct values (the size of the histogram). */
+  get distinct(): number {
+    return this.counts.size;
+  }
+
+  /** (value, count) pairs in ascending value order. */
+  entries(): [number, number][] {
+    return this.keysAscending().map((key) => [key, this.counts.get(key)!]);
+  }
+}
+
+/**
  * The distribution of finite real values (e.g. readability grades).
  *
  * - count, min and max are exact; the sum is exact too — kept as Shewchuk partial sums and
@@ -158,15 +193,19 @@ export class IntDistribution {
  *   is off by at most RESOLUTION / 2 and so is any type-7 quantile (a convex combination of two
  *   of them). Memory is bounded by the number of distinct rounded values.
  */
-export class FloatDistribution {
+export class FloatDistribution extends HistogramDistribution {
   static readonly RESOLUTION = 0.001;
-  /** round(value * 1000) -> count; keys are integer-valued doubles (not necessarily safe integers). */
-  private readonly counts = new Map<number, number>();
-  private sortedKeys: number[] | null = [];
   private readonly exactSum = new ExactSum();
-  count = 0;
-  min = Infinity;
-  max = -Infinity;
+
+  /** The exact sum of the (unrounded) values, correctly rounded. */
+  get sum(): number {
+    return this.exactSum.value;
+  }
+
+  /** Keys are round(value * 1000): integer-valued doubles (not necessarily safe integers). */
+  protected valueOfKey(key: number): number {
+    return key / 1000;
+  }
 
   add(value: number): this {
     const key = Math.round(value * 1000) + 0; // + 0 turns -0 into 0
@@ -179,58 +218,11 @@ export class FloatDistribution {
     return this;
   }
 
-  private addKey(key: number, times: number): void {
-    const before = this.counts.get(key);
-    this.counts.set(key, (before ?? 0) + times);
-    if (before === undefined) this.sortedKeys = null;
-  }
-
   /** Adds `other`'s values to this one (other is left unchanged); returns this. */
   merge(other: FloatDistribution): this {
-    for (const [key, times] of other.counts) this.addKey(key, times);
+    this.mergeHistogram(other);
     this.exactSum.addAll(other.exactSum);
-    this.count += other.count;
-    if (other.min < this.min) this.min = other.min;
-    if (other.max > this.max) this.max = other.max;
     return this;
-  }
-
-  /** The exact sum of the (unrounded) values, correctly rounded. */
-  get sum(): number {
-    return this.exactSum.value;
-  }
-
-  get mean(): number | null {
-    return this.count === 0 ? null : this.sum / this.count;
-  }
-
-  /** Type-7 quantile of the values rounded to RESOLUTION; null when empty. */
-  quantile(q: number): number | null {
-    checkQuantile(q);
-    if (this.count === 0) return null;
-    this.sortedKeys ??= [...this.counts.keys()].sort((a, b) => a - b);
-    return histogramQuantile(this.sortedKeys, this.counts, this.count, q, (key) => key / 1000);
-  }
-
-  get median(): number | null {
-    return this.quantile(0.5);
-  }
-
-  get p90(): number | null {
-    return this.quantile(0.9);
-  }
-
-  summary(): DistributionSummary {
-    const empty = this.count === 0;
-    return {
-      count: this.count,
-      sum: this.sum,
-      mean: this.mean,
-      median: this.median,
-      p90: this.p90,
-      min: empty ? null : this.min,
-      max: empty ? null : this.max,
-    };
   }
 }
 
