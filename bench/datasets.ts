@@ -3,7 +3,8 @@
  * (reference = the number after "####"), Code Alpaca 2k (no reference) and the Self-Instruct
  * human-eval predictions of 8 models (reference = the human `target`). Also the corpora's PRNG.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 
 const SHARED = join(import.meta.dirname, '..', '..', 'shared', 'datasets');
@@ -58,4 +59,30 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * Writes `count` JSONL lines to `path` in 1 MiB chunks: each line is `makeLine(i)`, except that 1%
+ * of lines (drawn from `random`) repeat the previous line exactly, as real generated data does.
+ * Returns the bytes written.
+ */
+export async function writeJsonlCorpus(path: string, count: number, random: () => number, makeLine: (i: number) => string): Promise<number> {
+  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
+  let bytes = 0;
+  let chunk = '';
+  let previous = '';
+  for (let i = 0; i < count; i += 1) {
+    const line = i > 0 && random() < 0.01 ? previous : makeLine(i);
+    previous = line;
+    chunk += `${line}\n`;
+    if (chunk.length > 1 << 20) {
+      bytes += Buffer.byteLength(chunk);
+      if (!out.write(chunk)) await once(out, 'drain');
+      chunk = '';
+    }
+  }
+  bytes += Buffer.byteLength(chunk);
+  out.end(chunk);
+  await once(out, 'finish');
+  return bytes;
 }

@@ -17,9 +17,7 @@
  * 1% of rows are exact repeats of the previous row. Deterministic: the same N and seed give the
  * same bytes, and the first M rows of the N-row corpus are the M-row corpus.
  */
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { loadBaseRows, rng, type BaseRow } from '../datasets.js';
+import { loadBaseRows, rng, writeJsonlCorpus, type BaseRow } from '../datasets.js';
 
 const PERSONAS = ['a teacher', 'a student', 'an engineer', 'a curious child', 'a reviewer', 'a data scientist', 'a chef', 'a lawyer'];
 const STYLES = ['Answer briefly.', 'Explain step by step.', 'Be precise.', 'Show your work.', 'Use plain words.', ''];
@@ -142,22 +140,5 @@ export function varyRow(base: BaseRow, random: () => number): CorpusRow {
 export async function writeCorpus(path: string, count: number, seed = 7): Promise<number> {
   const base = loadBaseRows();
   const random = rng(seed);
-  const out = createWriteStream(path, { highWaterMark: 1 << 20 });
-  let bytes = 0;
-  let chunk = '';
-  let previous = '';
-  for (let i = 0; i < count; i += 1) {
-    const line = i > 0 && random() < 0.01 ? previous : JSON.stringify(varyRow(pick(random, base), random));
-    previous = line;
-    chunk += `${line}\n`;
-    if (chunk.length > 1 << 20) {
-      bytes += Buffer.byteLength(chunk);
-      if (!out.write(chunk)) await once(out, 'drain');
-      chunk = '';
-    }
-  }
-  bytes += Buffer.byteLength(chunk);
-  out.end(chunk);
-  await once(out, 'finish');
-  return bytes;
+  return writeJsonlCorpus(path, count, random, () => JSON.stringify(varyRow(pick(random, base), random)));
 }
