@@ -7,10 +7,12 @@ import type { Logger } from './logger.js';
 import type { JobHandler } from './jobs/worker.js';
 import { COMPUTE_METRICS_JOB, runComputeMetricsJob } from './metricRuns/computeJob.js';
 import { syncMetricDefinitions } from './metricRuns/definitions.js';
+import { runTIntGenerationJob, TINT_GENERATE_JOB } from './generation/tintJob.js';
 
 /** What each job kind runs; every worker (in `qdc serve` or `qdc worker`) handles all of them. */
 export const JOB_HANDLERS: Record<string, JobHandler> = {
   [COMPUTE_METRICS_JOB]: runComputeMetricsJob,
+  [TINT_GENERATE_JOB]: runTIntGenerationJob,
 };
 
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;

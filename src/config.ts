@@ -26,6 +26,8 @@ export interface Config {
   jobLeaseMs: number;
   /** Pause between queue polls of an idle worker. */
   jobPollMs: number;
+  /** Most samples (and test samples) one TInt generation may ask for. */
+  tintMaxSamples: number;
 }
 
 export class ConfigError extends Error {}
@@ -43,6 +45,7 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
   ['QDC_WORKERS', 'Jobs "qdc serve" runs at once in its own process (default 1; 0 = none, leave them to "qdc worker").'],
   ['QDC_JOB_LEASE_MS', 'How long a claimed job stays claimed without a heartbeat; a dead worker\'s job is retried after it (default 30000).'],
   ['QDC_JOB_POLL_MS', 'Pause between queue polls of an idle worker (default 1000).'],
+  ['QDC_TINT_MAX_SAMPLES', 'Most samples (and test samples) one TInt generation may ask for (default 10000000).'],
 ];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -70,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: parseIntVar('QDC_WORKERS', env.QDC_WORKERS, 1, 0, 64),
     jobLeaseMs: parseIntVar('QDC_JOB_LEASE_MS', env.QDC_JOB_LEASE_MS, 30_000, 300, 3_600_000),
     jobPollMs: parseIntVar('QDC_JOB_POLL_MS', env.QDC_JOB_POLL_MS, 1000, 20, 60_000),
+    tintMaxSamples: parseIntVar('QDC_TINT_MAX_SAMPLES', env.QDC_TINT_MAX_SAMPLES, 10_000_000, 1, 2 ** 31),
   };
 }
 

@@ -8,6 +8,11 @@ export interface ServerFacts {
   auth: 'required' | 'off';
 }
 
+/** Server-wide limits that resolvers enforce (from the configuration). */
+export interface RequestLimits {
+  tintMaxSamples: number;
+}
+
 /** Per-request context: the database, a fresh set of loaders and the caller's role. */
 export interface Context {
   db: Db;
@@ -19,8 +24,15 @@ export interface Context {
   /** Whether a key was presented at all (to tell "missing" from "invalid"). */
   presentedKey: boolean;
   facts: ServerFacts;
+  limits: RequestLimits;
 }
 
-export function createContext(database: Database, facts: ServerFacts, role: Role | null, presentedKey: boolean): Context {
-  return { db: database.db, database, loaders: createLoaders(database.db), role, presentedKey, facts };
+export function createContext(
+  database: Database,
+  facts: ServerFacts,
+  role: Role | null,
+  presentedKey: boolean,
+  limits: RequestLimits,
+): Context {
+  return { db: database.db, database, loaders: createLoaders(database.db), role, presentedKey, facts, limits };
 }

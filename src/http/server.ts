@@ -10,9 +10,10 @@ import { roleAllows, verifyApiKey, type Role } from '../auth/apiKeys.js';
 import type { Database } from '../db/connect.js';
 import { isDomainError, type ErrorCode } from '../errors.js';
 import { createApolloServer } from '../graphql/apollo.js';
-import { createContext, type ServerFacts } from '../graphql/context.js';
+import { createContext, type RequestLimits, type ServerFacts } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../ingest/ingest.js';
+import { DEFAULT_MAX_SAMPLES } from '../tint/spec.js';
 import { EXPORT_PATH, handleExport, handleIngest, INGEST_PATH } from './bulkRoutes.js';
 import { handleScores, SCORES_PATH } from './scoresRoute.js';
 import { HttpError, readTextBody } from './readBody.js';
@@ -35,6 +36,8 @@ export interface HttpServerOptions {
   maxBodyBytes: number;
   /** Longest record a bulk ingest accepts (default 1 MiB). */
   maxRecordBytes?: number;
+  /** Most samples one TInt generation may ask for (default 10M). */
+  tintMaxSamples?: number;
   logger: Logger;
   version: string;
 }
@@ -50,6 +53,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const apollo = createApolloServer(logger);
   await apollo.start();
   const facts: ServerFacts = { version: options.version, backend: database.backend, auth: options.auth };
+  const limits: RequestLimits = { tintMaxSamples: options.tintMaxSamples ?? DEFAULT_MAX_SAMPLES };
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL) {
     const headers = new HeaderMap();
@@ -72,7 +76,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const { role, presentedKey } = await authenticate(req);
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => createContext(database, facts, role, presentedKey),
+      context: async () => createContext(database, facts, role, presentedKey, limits),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;

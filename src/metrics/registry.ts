@@ -11,6 +11,7 @@ import { selfBleuMetric } from './diversity/selfBleu.js';
 import { selfRepetition } from './diversity/selfRepetition.js';
 import { answerMatch } from './quality/answerMatch.js';
 import { heuristicQuality } from './quality/heuristicQuality.js';
+import { tintTraceValidity } from './quality/tintTraceValidity.js';
 import type { MetricAxis, MetricDefinition } from './types.js';
 
 export const METRICS: readonly MetricDefinition[] = [
@@ -25,6 +26,7 @@ export const METRICS: readonly MetricDefinition[] = [
   readability,
   answerMatch,
   heuristicQuality,
+  tintTraceValidity,
 ];
 
 const BY_KEY = new Map(METRICS.map((metric) => [metric.key, metric]));

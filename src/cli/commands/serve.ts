@@ -38,6 +38,7 @@ export const serveCommand: Command = {
       port: config.port,
       maxBodyBytes: config.maxBodyBytes,
       maxRecordBytes: config.maxRecordBytes,
+      tintMaxSamples: config.tintMaxSamples,
       logger,
       version: VERSION,
     });
