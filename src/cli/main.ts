@@ -10,6 +10,7 @@ import { serveCommand } from './commands/serve.js';
 import { workerCommand } from './commands/worker.js';
 import { computeCommand } from './commands/compute.js';
 import { metricsCommand } from './commands/metrics.js';
+import { tintCommand } from './commands/tint.js';
 
 const COMMANDS: Command[] = [
   serveCommand,
@@ -20,6 +21,7 @@ const COMMANDS: Command[] = [
   exportCommand,
   computeCommand,
   metricsCommand,
+  tintCommand,
 ];
 
 function mainHelp(): string {

@@ -3,20 +3,15 @@
  * results. Straight on the database (the job runs in this process unless another worker takes it
  * first) or through a server (`--server`, the server's workers run it).
  */
-import { JOB_HANDLERS, openCatalog } from '../../app.js';
+import { openCatalog } from '../../app.js';
 import { loadConfig } from '../../config.js';
-import type { JobRow } from '../../db/schema.js';
-import { FINISHED_STATUSES, getJob, type JobStatus } from '../../jobs/queue.js';
-import { startWorker } from '../../jobs/worker.js';
-import { silentLogger } from '../../logger.js';
 import { enqueueComputeMetrics } from '../../metricRuns/computeJob.js';
 import { metricKeys } from '../../metrics/registry.js';
 import { UsageError, type Command } from '../command.js';
 import { formatMetricTable } from '../metricTable.js';
-import type { Progress } from '../progress.js';
+import { followRemoteJob, runOwnJob } from '../jobFollower.js';
 import {
   API_KEY_ENV_DOC,
-  CommandFailure,
   makeProgress,
   PROGRESS_ENV_DOC,
   remoteFrom,
@@ -30,7 +25,7 @@ import { connectOptions, databaseOptions } from './databaseOptions.js';
 import { metricRowsOf, remoteMetricRows } from './metrics.js';
 
 const { memory: _memory, ...fileDatabaseOptions } = databaseOptions;
-const POLL_MS = 250;
+const CANCELLED_NOTE = 'cancelled: results are PARTIAL';
 
 export const computeCommand: Command = {
   name: 'compute',
@@ -103,31 +98,6 @@ export function parseParams(pairs: readonly string[] | undefined, json: string |
   return Object.keys(params).length > 0 ? params : null;
 }
 
-interface JobView {
-  id: string;
-  status: string;
-  done: number;
-  total: number | null;
-  error: string | null;
-}
-
-/** Draws the job's progress until it ends; throws when it failed. */
-async function follow(poll: () => Promise<JobView>, progress: Progress | null): Promise<JobView> {
-  for (;;) {
-    const job = await poll();
-    progress?.update(job.done, 0);
-    if (FINISHED_STATUSES.includes(job.status as JobStatus)) {
-      if (job.status === 'FAILED') {
-        progress?.fail(job.error ?? 'failed');
-        throw new CommandFailure(`job ${job.id} failed: ${job.error ?? 'no reason given'}`);
-      }
-      progress?.finish(job.status === 'CANCELLED' ? 'cancelled: results are PARTIAL' : undefined);
-      return job;
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
-
 async function computeDirect(ref: string, keys: string[] | null, params: unknown, values: Record<string, unknown>): Promise<void> {
   const config = loadConfig();
   const database = await openCatalog(connectOptions(config, values));
@@ -136,45 +106,18 @@ async function computeDirect(ref: string, keys: string[] | null, params: unknown
     const job = await enqueueComputeMetrics(database.db, version.id, keys, params);
     process.stderr.write(`compute: queued job ${job.id} on version ${version.id} (${version.sampleCount} samples)\n`);
     if (values['no-wait']) return;
-    const worker = startWorker(database, {
-      handlers: JOB_HANDLERS,
-      concurrency: 1,
-      onlyJobId: job.id,
-      leaseMs: config.jobLeaseMs,
-      pollMs: 100,
-      logger: silentLogger,
-    });
-    // Ctrl-C: the worker stops at the next batch, stores PARTIAL results and hands the job back.
-    let interrupted = false;
-    const stop = () => {
-      interrupted = true;
-      void worker.stop();
-    };
-    process.once('SIGINT', stop);
     const progress = makeProgress(values, { label: 'compute', unit: 'samples', totalUnits: job.progressTotal ?? undefined });
-    try {
-      await follow(async () => {
-        const view = jobView((await getJob(database.db, job.id))!);
-        if (interrupted && view.status === 'QUEUED') {
-          progress?.fail('interrupted');
-          throw new CommandFailure(
-            `interrupted: job ${job.id} went back to the queue with PARTIAL results; "qdc worker" or "qdc serve" will finish it`,
-          );
-        }
-        return view;
-      }, progress);
-    } finally {
-      process.removeListener('SIGINT', stop);
-      await worker.stop();
-    }
+    // Ctrl-C: the worker stops at the next batch, stores PARTIAL results and hands the job back.
+    await runOwnJob(database, job, {
+      leaseMs: config.jobLeaseMs,
+      progress,
+      cancelledNote: CANCELLED_NOTE,
+      interruptedNote: 'went back to the queue with PARTIAL results',
+    });
     process.stdout.write(formatMetricTable(await metricRowsOf(database.db, version.id)));
   } finally {
     await database.close();
   }
-}
-
-function jobView(row: JobRow): JobView {
-  return { id: String(row.id), status: row.status, done: row.progressDone, total: row.progressTotal, error: row.error };
 }
 
 async function computeRemote(remote: Remote, ref: string, keys: string[] | null, params: unknown, values: Record<string, unknown>) {
@@ -188,13 +131,6 @@ async function computeRemote(remote: Remote, ref: string, keys: string[] | null,
   process.stderr.write(`compute: queued job ${job.id} on version ${version.id} (${version.sampleCount} samples)\n`);
   if (values['no-wait']) return;
   const progress = makeProgress(values, { label: 'compute', unit: 'samples', totalUnits: job.progress.total ?? undefined });
-  await follow(async () => {
-    const data = await remoteGraphQL<{ job: { id: string; status: string; error: string | null; progress: { done: number; total: number | null } } }>(
-      remote,
-      `query ($id: ID!) { job(id: $id) { ${fields} } }`,
-      { id: job.id },
-    );
-    return { id: data.job.id, status: data.job.status, error: data.job.error, done: data.job.progress.done, total: data.job.progress.total };
-  }, progress);
+  await followRemoteJob(remote, job.id, progress, CANCELLED_NOTE);
   process.stdout.write(formatMetricTable(await remoteMetricRows(remote, ref)));
 }
