@@ -324,7 +324,7 @@ describe('metric engine', () => {
     assert.deepEqual(distinct.parameters.find((p: { name: string }) => p.name === 'n'), { name: 'n', type: 'int', default: 2, min: 1, max: 4, values: null });
     assert.deepEqual(distinct.parameters.find((p: { name: string }) => p.name === 'field').values, ['prompt', 'response', 'prompt+response']);
     const quality = await server.ok(`{ metricDefinitions(axis: QUALITY) { key axis } }`);
-    assert.deepEqual(quality.metricDefinitions.map((d: { key: string }) => d.key), ['quality.answer_match', 'quality.heuristic_quality']);
+    assert.deepEqual(quality.metricDefinitions.map((d: { key: string }) => d.key), ['quality.answer_match', 'quality.heuristic_quality', 'quality.tint_trace_validity']);
   });
 });
 
