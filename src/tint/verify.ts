@@ -2,7 +2,8 @@
  * The TInt trace verifier: re-executes a sample's prompt and judges every line of its response.
  *
  * 1. The clean trace is computed from the prompt (in each call layout when the operation has
- *    sub-calls; the layout whose clean trace shares the most lines with the sample is used).
+ *    sub-calls; the layout whose clean trace shares the most lines with the sample is used, and
+ *    on a tie the shorter one).
  * 2. A sample line is valid when it belongs to the longest common subsequence of the sample's
  *    trace and the clean trace; the answer line is valid when it equals the correct answer.
  * 3. A replay then follows the sample: the algorithm runs again, and at each step the values the
@@ -130,7 +131,12 @@ export function verifyTrace(prompt: string, response: string, calls: CallMode | 
   for (const layout of layouts) {
     const clean = cleanTrace(operation, args, layout);
     const alignment = alignLines(trace, clean.lines);
-    if (!best || alignment.count > best.alignment.count) best = { calls: layout, clean, alignment };
+    // Most shared lines wins; on a tie, the layout that leaves fewer clean lines unmatched.
+    const better =
+      !best ||
+      alignment.count > best.alignment.count ||
+      (alignment.count === best.alignment.count && clean.lines.length < best.clean.lines.length);
+    if (better) best = { calls: layout, clean, alignment };
   }
   const { clean, alignment } = best!;
 
