@@ -75,16 +75,15 @@ const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 const log = (message: string) => process.stderr.write(`${message}\n`);
 const ratio = (x: number, base: number) => (x / base).toFixed(2);
 
-/** utime + stime of every local process named `postgres`, in ms (null when none is visible). */
-function postgresCpuMs(): number | null {
+/** CPU ms (utime + stime) and command line of every visible process named `postgres`. */
+function postgresProcesses(): Map<number, { cpuMs: number; cmdline: string }> {
   const ticksPerSecond = 100; // USER_HZ on Linux
-  let ticks = 0;
-  let seen = false;
+  const out = new Map<number, { cpuMs: number; cmdline: string }>();
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
-    return null;
+    return out;
   }
   for (const pid of pids) {
     try {
@@ -92,13 +91,42 @@ function postgresCpuMs(): number | null {
       const close = stat.lastIndexOf(')');
       if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
       const fields = stat.slice(close + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // fields 14 and 15 of the stat line
-      seen = true;
+      const ticks = Number(fields[11]) + Number(fields[12]); // fields 14 and 15 of the stat line
+      out.set(Number(pid), { cpuMs: (ticks * 1000) / ticksPerSecond, cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ') });
     } catch {
       // the process ended meanwhile
     }
   }
-  return seen ? (ticks * 1000) / ticksPerSecond : null;
+  return out;
+}
+
+/**
+ * Samples /proc every 100 ms while a run lasts and adds up the CPU of the server processes that
+ * work for it: the backends (and autovacuum workers) of the bench database, and the checkpointer,
+ * background writer and WAL writer. A backend's CPU is the last value seen before it exited, so up
+ * to 100 ms per backend can be missed. Returns null when no server process is visible (remote server).
+ */
+function serverCpuMonitor(dbName: string): { stop(): number | null } {
+  const relevant = (cmdline: string) => cmdline.includes(` ${dbName} `) || /: (checkpointer|background writer|walwriter)/.test(cmdline);
+  const base = new Map<number, number>();
+  const last = new Map<number, number>();
+  const first = postgresProcesses();
+  for (const [pid, p] of first) if (relevant(p.cmdline)) base.set(pid, p.cpuMs);
+  const sample = () => {
+    for (const [pid, p] of postgresProcesses()) if (relevant(p.cmdline)) last.set(pid, p.cpuMs);
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      if (first.size === 0) return null;
+      let ms = 0;
+      for (const [pid, cpu] of last) ms += cpu - (base.get(pid) ?? 0);
+      return ms;
+    },
+  };
 }
 
 async function child(argv: string[], timeoutMs?: number): Promise<ChildResult | null> {
@@ -145,10 +173,9 @@ async function main() {
       log(`${config} at n = ${fmt(n)} ...`);
       if (config === 'postgres') {
         await bench!.query('checkpoint');
-        const before = localServer ? postgresCpuMs() : null;
+        const monitor = localServer ? serverCpuMonitor(dbName) : null;
         const result = await child(['catalog', String(n), `tint-bench-${++slugs}`, benchUrl]);
-        const after = localServer ? postgresCpuMs() : null;
-        return { ...result!, serverCpuMs: before !== null && after !== null ? after - before : null };
+        return { ...result!, serverCpuMs: monitor?.stop() ?? null };
       }
       if (config === 'pglite') {
         const dir = mkdtempSync(join(tmpdir(), 'qdc-bench-tint-pglite-'));
@@ -234,6 +261,12 @@ async function main() {
     console.log(`  catalog/baseline: PostgreSQL ${ratio(pgL.samplesPerSec, baseLarge.samplesPerSec)}, PGlite ${pliteL ? ratio(pliteL.samplesPerSec, baseLarge.samplesPerSec) : '-'}`);
     console.log(`  generate only / baseline ${ratio(genL.samplesPerSec, baseLarge.samplesPerSec)}; Node side of the catalog path (copytext) / baseline ${ratio(copyL.samplesPerSec, baseLarge.samplesPerSec)}`);
     console.log(`  PostgreSQL catalog / copytext ${ratio(pgL.samplesPerSec, copyL.samplesPerSec)} (what the database, the job and the worker cost on top of the Node work)`);
+    const perSample = (ms: number | null | undefined, n: number) => (ms == null ? '-' : `${((ms * 1000) / n).toFixed(0)} µs`);
+    console.log(
+      `  per sample, PostgreSQL path: wall ${perSample(pgL.ms, pgL.n)}, Node CPU ${perSample(pgL.cpuMs, pgL.n)}, server CPU ${perSample(pgL.serverCpuMs, pgL.n)}; ` +
+        `copytext: wall ${perSample(copyL.ms, copyL.n)}, CPU ${perSample(copyL.cpuMs, copyL.n)}; baseline: wall ${perSample(baseLarge.ms, baseLarge.n)}, CPU ${perSample(baseLarge.cpuMs, baseLarge.n)}`,
+    );
+    if (pliteL) console.log(`  per sample, PGlite path (database in the same process): wall ${perSample(pliteL.ms, pliteL.n)}, CPU ${perSample(pliteL.cpuMs, pliteL.n)}`);
     console.log(`  version hashes: ${hashes.size === 2 ? 'copytext, PostgreSQL and PGlite agree at both n' : `DIFFER: ${[...hashes].join(', ')}`}`);
     console.log(`  total bench time ${((performance.now() - startedAll) / 60_000).toFixed(1)} min`);
     console.log(JSON.stringify({ small: Object.fromEntries(smallBest), large: Object.fromEntries(large), load }));

@@ -27,11 +27,16 @@ export function jobView(row: JobRow): JobView {
   return { id: String(row.id), status: row.status, done: row.progressDone, total: row.progressTotal, error: row.error, result: row.result };
 }
 
-/** Draws the job's progress until it ends; throws when it failed. */
-export async function follow(poll: () => Promise<JobView>, progress: Progress | null, cancelledNote: string): Promise<JobView> {
+/** Polls the job until it ends, drawing its progress (unless the caller draws it); throws when it failed. */
+export async function follow(
+  poll: () => Promise<JobView>,
+  progress: Progress | null,
+  cancelledNote: string,
+  drawFromPoll: () => boolean = () => true,
+): Promise<JobView> {
   for (;;) {
     const job = await poll();
-    progress?.update(job.done, 0);
+    if (drawFromPoll()) progress?.update(job.done, 0);
     if (FINISHED_STATUSES.includes(job.status as JobStatus)) {
       if (job.status === 'FAILED') {
         progress?.fail(job.error ?? 'failed');
@@ -57,6 +62,7 @@ export interface OwnJobOptions {
  * then this one just follows). Ctrl-C stops the worker, which hands the job back to the queue.
  */
 export async function runOwnJob(database: Database, job: JobRow, options: OwnJobOptions): Promise<JobView> {
+  let drawnLocally = false;
   const worker = startWorker(database, {
     handlers: JOB_HANDLERS,
     concurrency: 1,
@@ -64,6 +70,10 @@ export async function runOwnJob(database: Database, job: JobRow, options: OwnJob
     leaseMs: options.leaseMs,
     pollMs: 100,
     logger: silentLogger,
+    onProgress: (_jobId, done) => {
+      drawnLocally = true;
+      options.progress?.update(done, 0);
+    },
   });
   let interrupted = false;
   const stop = () => {
@@ -83,6 +93,7 @@ export async function runOwnJob(database: Database, job: JobRow, options: OwnJob
       },
       options.progress,
       options.cancelledNote,
+      () => !drawnLocally, // while this process runs the job, its progress comes straight from the worker
     );
   } finally {
     process.removeListener('SIGINT', stop);

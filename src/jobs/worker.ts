@@ -45,6 +45,12 @@ export interface WorkerOptions {
   owner?: string;
   /** Claim only this job (the CLI running its own job in-process). */
   onlyJobId?: number;
+  /**
+   * Sees every progress report as the handler makes it, before any heartbeat stores it (the CLI
+   * draws its bar from this: on PGlite a long write transaction holds the only connection, so
+   * the stored progress only moves when it commits).
+   */
+  onProgress?: (jobId: number, done: number, total: number | null) => void;
 }
 
 export interface RunningWorker {
@@ -117,6 +123,7 @@ export function startWorker(database: Database, options: WorkerOptions): Running
         stopReason: () => reason,
         reportProgress(done, total) {
           progress = { done, total: total ?? progress.total };
+          options.onProgress?.(job.id, progress.done, progress.total ?? null);
         },
         logger,
       });

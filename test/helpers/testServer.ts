@@ -21,7 +21,7 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { auth?: 'required' | 'off'; maxBodyBytes?: number; maxRecordBytes?: number; database?: Database } = {},
+  options: { auth?: 'required' | 'off'; maxBodyBytes?: number; maxRecordBytes?: number; tintMaxSamples?: number; database?: Database } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await openTestDatabase());
   const running = await startHttpServer({
@@ -31,6 +31,7 @@ export async function startTestServer(
     port: 0,
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
     maxRecordBytes: options.maxRecordBytes ?? 1024 * 1024,
+    tintMaxSamples: options.tintMaxSamples,
     logger: silentLogger,
     version: VERSION,
   });
