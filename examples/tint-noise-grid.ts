@@ -177,7 +177,7 @@ async function measureCell(database: Database, cell: Cell, options: ReturnType<t
   if (typeof train?.versionId !== 'number') throw new Error(`job ${generation.id} returned no train.versionId`);
   const versionId = train.versionId;
 
-  const compute = await enqueueComputeMetrics(database.db, versionId, Object.values(METRICS), { field: 'response' });
+  const compute = await enqueueComputeMetrics(database.db, versionId, Object.values(METRICS), { field: 'response', [METRICS.validity]: { calls: 'shown' } });
   await waitForJob(database, compute.id);
   const results = (await latestResultsOfVersions(database.db, [versionId], { metrics: Object.values(METRICS) })).get(versionId) ?? [];
 

@@ -5,7 +5,10 @@
  *    sub-calls; the layout whose clean trace shares the most lines with the sample is used, and
  *    on a tie the shorter one).
  * 2. A sample line is valid when it belongs to the longest common subsequence of the sample's
- *    trace and the clean trace; the answer line is valid when it equals the correct answer.
+ *    trace and the clean trace; the answer line is valid when it equals the correct answer. The
+ *    valid-line fraction is valid lines over the union of both traces' lines (a Jaccard index):
+ *    a deleted line costs one line of the union, a changed line two (the wrong line written and
+ *    the right line missing).
  * 3. A replay then follows the sample: the algorithm runs again, and at each step the values the
  *    sample wrote are taken over (when the step's variables match), so later steps are computed
  *    from what the sample said. A wrong line that this replay reproduces was computed from
@@ -14,7 +17,8 @@
  *    the sample before its answer). PROPAGATING when the answer is wrong, or when more wrong lines
  *    follow from earlier wrong values (the replay reproduces them) than right lines ignore them
  *    (the replay, fed the wrong values, does not reproduce them): weighing both kinds of evidence
- *    keeps a noised digit that happens to equal the replayed one from deciding alone. LOCAL
+ *    keeps a noised digit that happens to equal the replayed one from deciding when the rest of
+ *    the trace contradicts it (a lone coincidence with nothing against it still decides). LOCAL
  *    otherwise: wrong or missing lines that the rest of the trace did not build on.
  */
 import { alignLines } from './align.js';

@@ -1,9 +1,8 @@
 /**
  * complexity.steps: reasoning steps per sample, counted as the non-empty lines of the text
  * (lines split on \r?\n, each trimmed; blank lines are not steps). Value: mean steps per sample.
- *
- * TInt traces (design section 5) will add trace-specific counts (trace lines, operations) once
- * their format is parsed; this line count is the format-independent part.
+ * For TInt traces this is the trace length plus the answer line; quality.tint_trace_validity
+ * reports the trace-specific counts (valid, wrong and missing lines).
  */
 import { intMeanAccumulator } from '../distribution.js';
 import { FIELD_PARAM, sampleText, type MetricDefinition, type TextField } from '../types.js';
