@@ -178,3 +178,10 @@ describe('quality.tint_trace_validity', () => {
     assert.match(outcome.reason!, /TInt prompt/);
   });
 });
+
+describe('TInt verifier limits', () => {
+  it('does not verify prompts whose clean trace would exceed 100k lines', () => {
+    const huge = '9'.repeat(400);
+    assert.equal(verifyTrace(`mul( ${huge.split('').join(' ')} , ${huge.split('').join(' ')} )`, '1'), null);
+  });
+});

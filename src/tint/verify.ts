@@ -110,12 +110,15 @@ function adoptable(computed: Value, written: Value): boolean {
   return typeof written !== 'string' && written.length === computed.length && written.every(isDigits) && computed.every(isDigits);
 }
 
+/** Longest clean trace the verifier computes; prompts needing more are not verified (the generator's cap is 100k too). */
+const MAX_CLEAN_LINES = 100_000;
+
 function cleanTrace(operation: Operation, args: readonly Value[], calls: CallMode) {
-  const run = runTraced(operation, args, new Tracer({ callMode: calls, maxLines: Infinity }));
-  return { lines: run.lines, answer: formatValue(run.result!) };
+  const run = runTraced(operation, args, new Tracer({ callMode: calls, maxLines: MAX_CLEAN_LINES }));
+  return run.result === null ? null : { lines: run.lines, answer: formatValue(run.result) };
 }
 
-/** The verdict on one sample; null when the prompt is not a TInt invocation. */
+/** The verdict on one sample; null when the prompt is not a TInt invocation (or its clean trace exceeds MAX_CLEAN_LINES). */
 export function verifyTrace(prompt: string, response: string, calls: CallMode | 'auto' = 'auto'): TraceVerdict | null {
   const invocation = parseInvocation(prompt);
   if (!invocation) return null;
@@ -131,9 +134,10 @@ export function verifyTrace(prompt: string, response: string, calls: CallMode | 
   const answerLine = answerPresent ? last!.trim() : null;
 
   const layouts: CallMode[] = calls !== 'auto' ? [calls] : operation.hasCalls ? [...CALL_MODES] : ['shown'];
-  let best: { calls: CallMode; clean: ReturnType<typeof cleanTrace>; alignment: ReturnType<typeof alignLines> } | null = null;
+  let best: { calls: CallMode; clean: NonNullable<ReturnType<typeof cleanTrace>>; alignment: ReturnType<typeof alignLines> } | null = null;
   for (const layout of layouts) {
     const clean = cleanTrace(operation, args, layout);
+    if (!clean) return null;
     const alignment = alignLines(trace, clean.lines);
     // Most shared lines wins; on a tie, the layout that leaves fewer clean lines unmatched.
     const better =
