@@ -61,7 +61,7 @@ describe('qdc compute / qdc metrics on a data directory', () => {
     assert.equal(syntax.code, 2);
     assert.match(syntax.stderr, /--param "n" must look like name=value/);
     const help = await qdc(['compute', '--help']);
-    assert.match(help.stdout, /Metrics: complexity\.length, .*quality\.heuristic_quality\./);
+    assert.match(help.stdout, /Metrics: complexity\.length, .*quality\.heuristic_quality, quality\.tint_trace_validity\./);
   });
 });
 
