@@ -17,7 +17,10 @@ export function isDigits(value: string): boolean {
 }
 
 export function spaced(num: Num): string {
-  return num.split('').join(' ');
+  // A plain loop: split('').join(' ') was a fifth of generation time (bench/tint profile).
+  let out = num.length > 0 ? num[0]! : '';
+  for (let i = 1; i < num.length; i++) out += ' ' + num[i];
+  return out;
 }
 
 export function formatValue(value: Value): string {
