@@ -21,10 +21,9 @@ import {
   type Remote,
 } from '../remote.js';
 import { resolveDirect, resolveRemote, VERSION_REF_HELP } from '../versionRef.js';
-import { connectOptions, databaseOptions } from './databaseOptions.js';
+import { connectOptions, fileDatabaseOptions } from './databaseOptions.js';
 import { metricRowsOf, remoteMetricRows } from './metrics.js';
 
-const { memory: _memory, ...fileDatabaseOptions } = databaseOptions;
 const CANCELLED_NOTE = 'cancelled: results are PARTIAL';
 
 export const computeCommand: Command = {

@@ -9,6 +9,10 @@ export const databaseOptions: Record<string, OptionSpec> = {
   memory: { type: 'boolean', description: 'Use an in-memory PGlite database (nothing is kept).' },
 };
 
+/** The database options without --memory, for commands whose work must outlive the process. */
+const { memory: _memory, ...withoutMemory } = databaseOptions;
+export const fileDatabaseOptions: Record<string, OptionSpec> = withoutMemory;
+
 export function connectOptions(config: Config, values: Record<string, unknown>): ConnectOptions {
   const databaseUrl = (values['database-url'] as string | undefined) ?? config.databaseUrl;
   if (databaseUrl) return { databaseUrl };

@@ -28,9 +28,8 @@ import {
   responseFailure,
   type Remote,
 } from '../remote.js';
-import { connectOptions, databaseOptions } from './databaseOptions.js';
+import { connectOptions, fileDatabaseOptions } from './databaseOptions.js';
 
-const { memory: _memory, ...fileDatabaseOptions } = databaseOptions;
 
 /** What the export needs to know about the version up front. */
 interface VersionInfo {

@@ -23,14 +23,13 @@ import {
   responseFailure,
   type Remote,
 } from '../remote.js';
-import { connectOptions, databaseOptions } from './databaseOptions.js';
+import { connectOptions, fileDatabaseOptions } from './databaseOptions.js';
 
 /** How many rejections the human summary lists (--json has up to MAX_LISTED_REJECTIONS). */
 const SHOWN_REJECTIONS = 5;
 
 type IngestJson = ReturnType<typeof ingestResultJson>;
 
-const { memory: _memory, ...fileDatabaseOptions } = databaseOptions;
 
 const formatList = FORMATS.map((f) => `  ${f}\n      ${FORMAT_EXAMPLES[f]}`).join('\n');
 

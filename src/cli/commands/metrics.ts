@@ -7,9 +7,8 @@ import { UsageError, type Command } from '../command.js';
 import { formatMetricTable, type MetricTableRow } from '../metricTable.js';
 import { remoteFrom, remoteGraphQL, remoteOptions, reportFailure, type Remote } from '../remote.js';
 import { resolveDirect, resolveRemote, VERSION_REF_HELP } from '../versionRef.js';
-import { connectOptions, databaseOptions } from './databaseOptions.js';
+import { connectOptions, fileDatabaseOptions } from './databaseOptions.js';
 
-const { memory: _memory, ...fileDatabaseOptions } = databaseOptions;
 const { 'no-progress': _noProgress, ...serverOptions } = remoteOptions;
 
 export const RESULT_FIELDS = 'metric value n estimator status statusReason params sampleSize seed';

@@ -13,7 +13,7 @@ import { CALL_MODES } from '../../tint/tracer.js';
 import { UsageError, type Command, type OptionSpec } from '../command.js';
 import { followRemoteJob, runOwnJob, type JobView } from '../jobFollower.js';
 import { API_KEY_ENV_DOC, makeProgress, PROGRESS_ENV_DOC, remoteFrom, remoteGraphQL, remoteOptions, reportFailure, type Remote } from '../remote.js';
-import { connectOptions, databaseOptions } from './databaseOptions.js';
+import { connectOptions, fileDatabaseOptions } from './databaseOptions.js';
 
 const specOptions: Record<string, OptionSpec> = {
   op: { type: 'string', description: `Operation: ${OPERATION_NAMES.join(', ')}.`, valueName: 'name' },
@@ -28,7 +28,6 @@ const specOptions: Record<string, OptionSpec> = {
   seed: { type: 'string', description: 'Seed (default 0); the same seed and settings give the same samples.', valueName: 'int' },
 };
 
-const { memory: _memory, ...fileDatabaseOptions } = databaseOptions;
 
 export const tintCommand: Command = {
   name: 'tint',

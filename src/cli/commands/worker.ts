@@ -3,10 +3,9 @@ import { loadConfig } from '../../config.js';
 import { startWorker } from '../../jobs/worker.js';
 import { createLogger } from '../../logger.js';
 import { UsageError, type Command } from '../command.js';
-import { connectOptions, databaseOptions } from './databaseOptions.js';
+import { connectOptions, fileDatabaseOptions } from './databaseOptions.js';
 
 /** An in-memory database would have no jobs to run. */
-const { memory: _memory, ...workerDatabaseOptions } = databaseOptions;
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -16,7 +15,7 @@ export const workerCommand: Command = {
     concurrency: { type: 'string', short: 'c', description: 'Jobs run at once (default 1).', valueName: 'n' },
     drain: { type: 'boolean', description: 'Exit once the queue has nothing left to claim instead of waiting for more.' },
     'lease-ms': { type: 'string', description: 'Lease length (overrides QDC_JOB_LEASE_MS; default 30000).', valueName: 'ms' },
-    ...workerDatabaseOptions,
+    ...fileDatabaseOptions,
   },
   epilog:
     'Workers coordinate only through the database: each claims a job with FOR UPDATE SKIP LOCKED and renews a lease while it\n' +
