@@ -131,10 +131,8 @@ const emptySummary = (): SplitSummary => ({ samples: 0, noised: 0, staticNoised:
 
 /** Run parameters: the whole spec of the split, and which generator wrote it. */
 function runParams(spec: TIntSpec, split: Split): Record<string, unknown> {
-  const { n, testN, ...rest } = spec;
-  return split === 'train'
-    ? { ...rest, n, testN, split, generator: 'qdc-catalog tint', generatorVersion: TINT_GENERATOR_VERSION }
-    : { ...rest, static: null, dynamic: null, n: testN, split, generator: 'qdc-catalog tint', generatorVersion: TINT_GENERATOR_VERSION };
+  const generator = { split, generator: 'qdc-catalog tint', generatorVersion: TINT_GENERATOR_VERSION };
+  return split === 'train' ? { ...spec, ...generator } : { ...spec, static: null, dynamic: null, n: spec.testN, ...generator };
 }
 
 function describe(summary: SplitSummary): string {

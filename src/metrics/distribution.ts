@@ -31,6 +31,11 @@ export interface DistributionSummary {
   max: number | null;
 }
 
+/** The summary figures a metric's `details` report (mean, median, p90, min, max). */
+export function summaryDetails(summary: DistributionSummary) {
+  return { mean: summary.mean, median: summary.median, p90: summary.p90, min: summary.min, max: summary.max };
+}
+
 function checkQuantile(q: number): void {
   if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be in [0, 1], got ${q}`);
 }
@@ -252,14 +257,7 @@ export function intMeanAccumulator(
         value: summary.mean,
         n: state.count,
         estimator: 'EXACT',
-        details: {
-          mean: summary.mean,
-          median: summary.median,
-          p90: summary.p90,
-          min: summary.min,
-          max: summary.max,
-          [totalKey]: summary.sum,
-        },
+        details: { ...summaryDetails(summary), [totalKey]: summary.sum },
       };
     },
   };

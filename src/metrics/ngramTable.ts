@@ -21,6 +21,7 @@
  * bulk operations (`addAll`, `getAll`, `mergeFrom`) touch the slots of a group of fingerprints
  * before probing them, letting the CPU overlap the cache misses.
  */
+import { fmix32 } from '../fmix32.js';
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -29,15 +30,6 @@ const NGRAM_SEED_HI = 0x5bd1e995;
 const NGRAM_SEED_LO = 0x27d4eb2f;
 /** Fingerprints whose slots are touched together before probing (memory-level parallelism). */
 const GROUP = 32;
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * A growable list of pairs of 32-bit words (token hashes or n-gram fingerprints), stored as

@@ -84,7 +84,6 @@ export function generateSample(spec: TIntSpec, split: Split, index: number): TIn
   const operation = OPERATIONS[spec.op];
   const args = sampleArguments(spec, operation, sampleStream(spec.seed, split, index, 'inputs'));
   const prompt = formatInvocation(operation.name, args);
-  const answer = formatValue(cleanAnswer(operation, args));
 
   // Test samples are always clean; each noise kind decides from its own stream.
   const dynamicRandom = split === 'train' && spec.dynamic ? sampleStream(spec.seed, split, index, 'dynamic') : null;
@@ -93,6 +92,8 @@ export function generateSample(spec: TIntSpec, split: Split, index: number): TIn
   const run = runTraced(operation, args, tracer);
   let lines = run.lines;
   const written = run.result === null ? null : formatValue(run.result);
+  // Without dynamic noise the traced run is the clean computation: its result is the answer.
+  const answer = dynamic === null && written !== null ? written : formatValue(cleanAnswer(operation, args));
 
   const staticRandom = split === 'train' && spec.static ? sampleStream(spec.seed, split, index, 'static') : null;
   let staticReport: StaticNoiseReport | null = null;

@@ -4,6 +4,7 @@
  * the same seed gives the same prompts whatever the noise settings (a noise grid compares like
  * with like), and generation can resume or shard at any index.
  */
+import { fmix32 } from '../fmix32.js';
 
 /** A uniform draw in [0, 1). */
 export type Random = () => number;
@@ -14,16 +15,6 @@ export type StreamPurpose = 'inputs' | 'dynamic' | 'static';
 const PURPOSE_CODE: Record<StreamPurpose, number> = { inputs: 1, dynamic: 2, static: 3 };
 const SPLIT_CODE = { train: 0x51ed270b, test: 0x2f3b6a9d } as const;
 export type Split = keyof typeof SPLIT_CODE;
-
-/** murmur3's 32-bit finaliser: a bijective avalanche mix. */
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** sfc32 (Chris Doty-Humphrey's small fast chaotic generator), 128 bits of state. */
 function sfc32(a: number, b: number, c: number, d: number): Random {
@@ -46,10 +37,10 @@ function sfc32(a: number, b: number, c: number, d: number): Random {
 export function sampleStream(seed: number, split: Split, index: number, purpose: StreamPurpose): Random {
   const low = index >>> 0;
   const high = Math.floor(index / 4294967296) >>> 0;
-  const a = mix32(seed ^ SPLIT_CODE[split]);
-  const b = mix32(a ^ low);
-  const c = mix32(b ^ high ^ 0x9e3779b9);
-  const d = mix32(c ^ PURPOSE_CODE[purpose]);
+  const a = fmix32(seed ^ SPLIT_CODE[split]);
+  const b = fmix32(a ^ low);
+  const c = fmix32(b ^ high ^ 0x9e3779b9);
+  const d = fmix32(c ^ PURPOSE_CODE[purpose]);
   const random = sfc32(a, b, c, d);
   for (let i = 0; i < 12; i++) random(); // sfc32 needs a few rounds to leave its seed behind
   return random;

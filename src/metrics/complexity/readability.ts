@@ -16,7 +16,7 @@
  * Samples without a word get no grade: they are skipped (details.skipped) and n counts the
  * graded samples. Value: mean grade over graded samples.
  */
-import { FloatDistribution } from '../distribution.js';
+import { FloatDistribution, summaryDetails } from '../distribution.js';
 import {
   FIELD_PARAM,
   sampleText,
@@ -110,11 +110,7 @@ function createAccumulator(params: ReadabilityParams): Accumulator<ReadabilitySt
         n: summary.count,
         estimator: 'EXACT',
         details: {
-          mean: summary.mean,
-          median: summary.median,
-          p90: summary.p90,
-          min: summary.min,
-          max: summary.max,
+          ...summaryDetails(summary),
           skipped: state.skipped,
           quantileResolution: FloatDistribution.RESOLUTION,
         },
