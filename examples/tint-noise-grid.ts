@@ -11,7 +11,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { JOB_HANDLERS, openCatalog } from '../src/app.js';
+import { createJobHandlers, openCatalog } from '../src/app.js';
+import { EmbedderRegistry } from '../src/embeddings/registry.js';
+import { loadConfig } from '../src/config.js';
 import type { ConnectOptions, Database } from '../src/db/connect.js';
 import type { JobRow } from '../src/db/schema.js';
 import { enqueueTIntGeneration } from '../src/generation/tintJob.js';
@@ -243,7 +245,7 @@ async function main(): Promise<void> {
   const connectOptions: ConnectOptions = databaseUrl ? { databaseUrl } : { dataDir: 'memory://' };
   const started = performance.now();
   const database = await openCatalog(connectOptions);
-  const worker = startWorker(database, { handlers: JOB_HANDLERS, concurrency: 1, logger: silentLogger, pollMs: 20, backoffMs: 50 });
+  const worker = startWorker(database, { handlers: createJobHandlers({ embedders: new EmbedderRegistry(loadConfig().embedding, silentLogger) }), concurrency: 1, logger: silentLogger, pollMs: 20, backoffMs: 50 });
   const cells = gridCells(options.op);
   process.stderr.write(
     `TInt noise grid: ${cells.length} versions of ${options.n} ${options.op} samples ` +

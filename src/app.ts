@@ -6,14 +6,26 @@ import { migrate } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import type { JobHandler } from './jobs/worker.js';
 import { COMPUTE_METRICS_JOB, runComputeMetricsJob } from './metricRuns/computeJob.js';
+import { EMBED_VERSION_JOB, embedVersionHandler } from './embeddings/embedJob.js';
+import { FIND_OVERLAP_JOB, findOverlapHandler } from './embeddings/overlapJob.js';
+import type { EmbedderRegistry } from './embeddings/registry.js';
 import { syncMetricDefinitions } from './metricRuns/definitions.js';
 import { runTIntGenerationJob, TINT_GENERATE_JOB } from './generation/tintJob.js';
 
+/** What the job handlers share: the embedders loaded in this process. */
+export interface JobServices {
+  embedders: EmbedderRegistry;
+}
+
 /** What each job kind runs; every worker (in `qdc serve` or `qdc worker`) handles all of them. */
-export const JOB_HANDLERS: Record<string, JobHandler> = {
-  [COMPUTE_METRICS_JOB]: runComputeMetricsJob,
-  [TINT_GENERATE_JOB]: runTIntGenerationJob,
-};
+export function createJobHandlers(services: JobServices): Record<string, JobHandler> {
+  return {
+    [COMPUTE_METRICS_JOB]: runComputeMetricsJob,
+    [TINT_GENERATE_JOB]: runTIntGenerationJob,
+    [EMBED_VERSION_JOB]: embedVersionHandler(services.embedders),
+    [FIND_OVERLAP_JOB]: findOverlapHandler(services.embedders),
+  };
+}
 
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 

@@ -3,6 +3,7 @@
  * and validated at startup so a typo fails loudly instead of silently falling back.
  */
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 
 export type AuthMode = 'required' | 'off';
 
@@ -28,7 +29,31 @@ export interface Config {
   jobPollMs: number;
   /** Most samples (and test samples) one TInt generation may ask for. */
   tintMaxSamples: number;
+  embedding: EmbeddingConfig;
 }
+
+/** How samples and queries are embedded (see src/embeddings/). */
+export interface EmbeddingConfig {
+  /** The default embedder: a transformers.js model, or the built-in lexical hashing embedder. */
+  embedder: 'transformers' | 'lexical';
+  /** Hugging Face model id of the default transformers.js model. */
+  model: string;
+  revision: string;
+  /** ONNX weight variant: fp32 loads onnx/model.onnx, q8 onnx/model_quantized.onnx, ... */
+  dtype: string;
+  /** A directory of local models laid out as <dir>/<model id>/{config.json, tokenizer.json, onnx/...}; searched first. */
+  modelDir: string | undefined;
+  /** Where downloaded models are cached. */
+  cacheDir: string;
+  /** Whether a model missing locally may be downloaded from the Hugging Face Hub. */
+  allowRemoteModels: boolean;
+  /** onnxruntime intra-op threads per model (capped so embedding never takes every core from the API). */
+  threads: number;
+  /** Texts per model call in embedding jobs. */
+  batchSize: number;
+}
+
+export const EMBEDDING_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
 
 export class ConfigError extends Error {}
 
@@ -46,6 +71,15 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
   ['QDC_JOB_LEASE_MS', 'How long a claimed job stays claimed without a heartbeat; a dead worker\'s job is retried after it (default 30000).'],
   ['QDC_JOB_POLL_MS', 'Pause between queue polls of an idle worker (default 1000).'],
   ['QDC_TINT_MAX_SAMPLES', 'Most samples (and test samples) one TInt generation may ask for (default 10000000).'],
+  ['QDC_EMBEDDER', 'transformers | lexical: the default embedder (default transformers; falls back to lexical, loudly, when the model cannot be loaded).'],
+  ['QDC_EMBED_MODEL', 'transformers.js model id of the default embedding space (default Xenova/all-MiniLM-L6-v2).'],
+  ['QDC_EMBED_REVISION', 'Model revision (default main).'],
+  ['QDC_EMBED_DTYPE', `ONNX weights: ${EMBEDDING_DTYPES.join(' | ')} (default q8).`],
+  ['QDC_MODEL_DIR', 'Offline model directory, laid out <dir>/<model id>/{config.json, tokenizer.json, onnx/model_quantized.onnx}; searched before any download.'],
+  ['QDC_MODEL_CACHE_DIR', 'Where downloaded models are cached (default ./.qdc/models).'],
+  ['QDC_ALLOW_REMOTE_MODELS', 'true | false: may models be downloaded from the Hugging Face Hub (default true).'],
+  ['QDC_EMBED_THREADS', 'onnxruntime threads per model (default: half the cores, at least 1).'],
+  ['QDC_EMBED_BATCH', 'Texts per model call in embedding jobs (default 32).'],
 ];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -74,6 +108,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobLeaseMs: parseIntVar('QDC_JOB_LEASE_MS', env.QDC_JOB_LEASE_MS, 30_000, 300, 3_600_000),
     jobPollMs: parseIntVar('QDC_JOB_POLL_MS', env.QDC_JOB_POLL_MS, 1000, 20, 60_000),
     tintMaxSamples: parseIntVar('QDC_TINT_MAX_SAMPLES', env.QDC_TINT_MAX_SAMPLES, 10_000_000, 1, 2 ** 31),
+    embedding: loadEmbeddingConfig(env),
+  };
+}
+
+function loadEmbeddingConfig(env: NodeJS.ProcessEnv): EmbeddingConfig {
+  const embedder = nonEmpty(env.QDC_EMBEDDER) ?? 'transformers';
+  if (embedder !== 'transformers' && embedder !== 'lexical') {
+    throw new ConfigError(`QDC_EMBEDDER must be "transformers" or "lexical" (got "${embedder}")`);
+  }
+  const dtype = nonEmpty(env.QDC_EMBED_DTYPE) ?? 'q8';
+  if (!(EMBEDDING_DTYPES as readonly string[]).includes(dtype)) {
+    throw new ConfigError(`QDC_EMBED_DTYPE must be one of ${EMBEDDING_DTYPES.join(', ')} (got "${dtype}")`);
+  }
+  const remote = nonEmpty(env.QDC_ALLOW_REMOTE_MODELS) ?? 'true';
+  if (remote !== 'true' && remote !== 'false') {
+    throw new ConfigError(`QDC_ALLOW_REMOTE_MODELS must be "true" or "false" (got "${remote}")`);
+  }
+  return {
+    embedder,
+    model: nonEmpty(env.QDC_EMBED_MODEL) ?? 'Xenova/all-MiniLM-L6-v2',
+    revision: nonEmpty(env.QDC_EMBED_REVISION) ?? 'main',
+    dtype,
+    modelDir: nonEmpty(env.QDC_MODEL_DIR),
+    cacheDir: nonEmpty(env.QDC_MODEL_CACHE_DIR) ?? './.qdc/models',
+    allowRemoteModels: remote === 'true',
+    threads: parseIntVar('QDC_EMBED_THREADS', env.QDC_EMBED_THREADS, Math.max(1, Math.floor(availableParallelism() / 2)), 1, 256),
+    batchSize: parseIntVar('QDC_EMBED_BATCH', env.QDC_EMBED_BATCH, 32, 1, 4096),
   };
 }
 

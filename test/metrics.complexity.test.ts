@@ -189,7 +189,7 @@ describe('complexity.length', () => {
     assert.deepEqual(await run('response'), [3, 2]);
     assert.deepEqual(await run('prompt'), [2, 0]);
     assert.deepEqual(await run('prompt+response'), [5, 2]);
-    assert.equal(textLength.params.field!.default, 'response');
+    assert.equal((textLength.params.field as { default: string }).default, 'response');
   });
 
   it('null with a reason on no samples', async () => {

@@ -317,7 +317,7 @@ for (const [name, metric, direct] of METRICS) {
         { ...metric.params.subsetSize!, description: '' },
         { type: 'int', default: 1000, min: 2, max: 20000, description: '' },
       );
-      assert.equal(metric.params.field!.default, 'response');
+      assert.equal((metric.params.field as { default: string }).default, 'response');
     });
 
     it('is EXACT over all samples when n <= subsetSize, and shard/batch independent', async () => {
@@ -328,7 +328,7 @@ for (const [name, metric, direct] of METRICS) {
       assert.equal(one.outcome.sampleSize, undefined);
       assert.deepEqual(one.outcome.details, { ...one.outcome.details, seed: 0, subsetSize: 1000, population: 37 });
       assert.deepEqual(one.sampleValues, []);
-      const expected = direct(selectSeededSubset(samples, 'response', 0, 1000).map((e) => e.text));
+      const expected = direct(selectSeededSubset(samples, 'response', 0, 1000).map((e) => e.item));
       assert.equal(one.outcome.value, expected);
       // Mean over all texts in input order: same up to summation order.
       close(one.outcome.value!, direct(samples.map((s) => s.response)), 1e-12);
@@ -349,7 +349,7 @@ for (const [name, metric, direct] of METRICS) {
       assert.equal(one.outcome.details.seed, 7);
       assert.equal(one.outcome.details.subsetSize, 10);
       assert.equal(one.outcome.details.population, 60);
-      assert.equal(one.outcome.value, direct(selectSeededSubset(samples, 'response', 7, 10).map((e) => e.text)));
+      assert.equal(one.outcome.value, direct(selectSeededSubset(samples, 'response', 7, 10).map((e) => e.item)));
       const again = await runInMemory(metric, params, samples);
       assert.equal(again.outcome.value, one.outcome.value);
       const sharded = await runInMemory(metric, params, samples, { shards: 4, batchSize: 5 });

@@ -8,6 +8,8 @@
  *
  * A fresh database `qdc_bench_graphql_<random>` is created on that server and dropped at the end.
  */
+import { EmbedderRegistry } from '../../src/embeddings/registry.js';
+import { loadConfig } from '../../src/config.js';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -142,6 +144,7 @@ async function main(): Promise<void> {
       maxBodyBytes: 16 * 1024 * 1024,
       logger: silentLogger,
       version: VERSION,
+      embedders: new EmbedderRegistry(loadConfig().embedding, silentLogger),
     });
     const endpoint = `${running.url}/graphql`;
 

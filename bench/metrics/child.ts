@@ -57,7 +57,7 @@ async function runMetric(key: string) {
     prepared = timed(() => prepass.result(state));
     prepassMs = metricMs;
   }
-  const accumulator = timed(() => metric.create(params, prepared));
+  const accumulator = timed(() => metric.create(params, prepared, { sampleCount: n }));
   const state = timed(() => accumulator.init());
   let emitted = 0;
   const emit = () => {

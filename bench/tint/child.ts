@@ -19,7 +19,9 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JOB_HANDLERS, openCatalog } from '../../src/app.js';
+import { createJobHandlers, openCatalog } from '../../src/app.js';
+import { EmbedderRegistry } from '../../src/embeddings/registry.js';
+import { loadConfig } from '../../src/config.js';
 import { canonicalizeSample } from '../../src/catalog/canonicalSample.js';
 import { VersionHasher } from '../../src/catalog/contentHash.js';
 import { CopyChunker } from '../../src/catalog/copyText.js';
@@ -125,7 +127,7 @@ async function runCatalog() {
     const cpuBefore = cpuMs();
     const started = performance.now();
     const job = await enqueueTIntGeneration(database.db, { ...workload(n), dataset: slug });
-    const worker = startWorker(database, { handlers: JOB_HANDLERS, concurrency: 1, logger: silentLogger, onlyJobId: job.id, pollMs: 20 });
+    const worker = startWorker(database, { handlers: createJobHandlers({ embedders: new EmbedderRegistry(loadConfig().embedding, silentLogger) }), concurrency: 1, logger: silentLogger, onlyJobId: job.id, pollMs: 20 });
     let finished;
     let reported = 0;
     try {

@@ -8,7 +8,8 @@ import type { JobRow } from '../db/schema.js';
 import { FINISHED_STATUSES, getJob, type JobStatus } from '../jobs/queue.js';
 import { startWorker } from '../jobs/worker.js';
 import { silentLogger } from '../logger.js';
-import { JOB_HANDLERS } from '../app.js';
+import { createJobHandlers } from '../app.js';
+import type { EmbedderRegistry } from '../embeddings/registry.js';
 import type { Progress } from './progress.js';
 import { CommandFailure, remoteGraphQL, type Remote } from './remote.js';
 
@@ -55,6 +56,8 @@ export interface OwnJobOptions {
   cancelledNote: string;
   /** What Ctrl-C leaves behind, e.g. "went back to the queue with PARTIAL results". */
   interruptedNote: string;
+  /** The embedders the job may need (embedding and overlap jobs, embedding metrics). */
+  embedders: EmbedderRegistry;
 }
 
 /**
@@ -64,7 +67,7 @@ export interface OwnJobOptions {
 export async function runOwnJob(database: Database, job: JobRow, options: OwnJobOptions): Promise<JobView> {
   let drawnLocally = false;
   const worker = startWorker(database, {
-    handlers: JOB_HANDLERS,
+    handlers: createJobHandlers({ embedders: options.embedders }),
     concurrency: 1,
     onlyJobId: job.id,
     leaseMs: options.leaseMs,

@@ -4,10 +4,12 @@
  */
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   bigserial,
   boolean,
   check,
+  customType,
   doublePrecision,
   index,
   integer,
@@ -355,6 +357,8 @@ export const metricResults = pgTable(
     sampleSize: integer('sample_size'),
     details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
     jobId: bigint('job_id', { mode: 'number' }).references(() => jobs.id, { onDelete: 'set null' }),
+    /** The embedding space an embedding-based metric read its vectors from. */
+    spaceId: integer('space_id').references((): AnyPgColumn => embeddingSpaces.id, { onDelete: 'restrict' }),
     computedAt: timestamp('computed_at', { withTimezone: true }),
     createdAt: createdAt(),
   },
@@ -389,3 +393,143 @@ export const sampleScores = pgTable(
   (t) => [primaryKey({ columns: [t.resultId, t.sampleId] }), index('sample_scores_sample_idx').on(t.sampleId)],
 );
 export type SampleScoreRow = typeof sampleScores.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Embeddings: spaces (one per model x revision x dtype x pooling), vectors per sample and per
+// dataset description, and overlap (near-duplicate / contamination) edges between samples.
+
+/**
+ * pgvector's `vector` with no fixed dimension: one table holds every space's vectors. Each space
+ * gets its own partial HNSW index on `(embedding::vector(DIMS)) WHERE space_id = ...` (see
+ * embeddings/hnswIndex.ts), pgvector's documented way to index mixed dimensions.
+ */
+const anyVector = customType<{ data: string; driverData: string }>({ dataType: () => 'vector' });
+
+export const embedderProvider = pgEnum('embedder_provider', ['TRANSFORMERS', 'LEXICAL']);
+
+export const embeddingSpaces = pgTable(
+  'embedding_spaces',
+  {
+    id: serial('id').primaryKey(),
+    /** `model@revision:dtype`, the name users pass (see embeddings/spaceKey.ts). */
+    key: text('key').notNull(),
+    provider: embedderProvider('provider').notNull(),
+    model: text('model').notNull(),
+    revision: text('revision').notNull(),
+    dtype: text('dtype').notNull(),
+    dims: integer('dims').notNull(),
+    pooling: text('pooling').notNull(),
+    normalized: boolean('normalized').notNull().default(true),
+    /** Which text of a sample is embedded (fixed per space so its vectors compare like with like). */
+    textField: text('text_field').notNull().default('prompt+response'),
+    /** Set once the space's partial HNSW index exists. */
+    indexedAt: timestamp('indexed_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('embedding_spaces_key_idx').on(t.key),
+    check('embedding_spaces_dims_range', sql`${t.dims} between 1 and 16000`),
+  ],
+);
+export type EmbeddingSpaceRow = typeof embeddingSpaces.$inferSelect;
+
+export const sampleEmbeddings = pgTable(
+  'sample_embeddings',
+  {
+    spaceId: integer('space_id')
+      .notNull()
+      .references(() => embeddingSpaces.id, { onDelete: 'cascade' }),
+    sampleId: bigint('sample_id', { mode: 'number' })
+      .notNull()
+      .references(() => samples.id, { onDelete: 'cascade' }),
+    /** The sample's version, kept beside the vector so scoped searches filter without a join. */
+    versionId: bigint('version_id', { mode: 'number' })
+      .notNull()
+      .references(() => datasetVersions.id, { onDelete: 'cascade' }),
+    embedding: anyVector('embedding').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.spaceId, t.sampleId] }),
+    index('sample_embeddings_space_version_idx').on(t.spaceId, t.versionId),
+    index('sample_embeddings_sample_idx').on(t.sampleId),
+  ],
+);
+
+/** A dataset's name + description embedded for `searchDatasets`; refreshed when the text changes. */
+export const datasetEmbeddings = pgTable(
+  'dataset_embeddings',
+  {
+    spaceId: integer('space_id')
+      .notNull()
+      .references(() => embeddingSpaces.id, { onDelete: 'cascade' }),
+    datasetId: bigint('dataset_id', { mode: 'number' })
+      .notNull()
+      .references(() => datasets.id, { onDelete: 'cascade' }),
+    /** sha256 of the embedded text: a changed description is embedded again. */
+    textHash: text('text_hash').notNull(),
+    embedding: anyVector('embedding').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.spaceId, t.datasetId] })],
+);
+
+export const overlapKind = pgEnum('overlap_kind', ['EXACT', 'NEAR']);
+
+/** One `findOverlap` run: a version checked against another (or itself) in one space at one threshold. */
+export const overlapRuns = pgTable(
+  'overlap_runs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    versionId: bigint('version_id', { mode: 'number' })
+      .notNull()
+      .references(() => datasetVersions.id, { onDelete: 'cascade' }),
+    againstVersionId: bigint('against_version_id', { mode: 'number' })
+      .notNull()
+      .references(() => datasetVersions.id, { onDelete: 'cascade' }),
+    spaceId: integer('space_id')
+      .notNull()
+      .references(() => embeddingSpaces.id, { onDelete: 'cascade' }),
+    /** Cosine similarity at or above which two samples count as a near match. */
+    threshold: doublePrecision('threshold').notNull(),
+    /** Nearest neighbours looked at per sample. */
+    neighbours: integer('neighbours').notNull(),
+    status: metricStatus('status').notNull(),
+    statusReason: text('status_reason'),
+    estimator: estimatorKind('estimator'),
+    /** Samples of `version` with at least one match in `against`. */
+    matchedSamples: integer('matched_samples'),
+    sampleCount: integer('sample_count'),
+    exactPairs: integer('exact_pairs'),
+    nearPairs: integer('near_pairs'),
+    jobId: bigint('job_id', { mode: 'number' }).references(() => jobs.id, { onDelete: 'set null' }),
+    computedAt: timestamp('computed_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('overlap_runs_version_idx').on(t.versionId, t.againstVersionId, t.createdAt),
+    uniqueIndex('overlap_runs_job_idx').on(t.jobId),
+    check('overlap_runs_threshold_range', sql`${t.threshold} > 0 and ${t.threshold} <= 1`),
+  ],
+);
+export type OverlapRunRow = typeof overlapRuns.$inferSelect;
+
+/** A matching pair: `sampleId` (of the run's version) matches `matchedSampleId` (of `against`). */
+export const sampleOverlaps = pgTable(
+  'sample_overlaps',
+  {
+    runId: bigint('run_id', { mode: 'number' })
+      .notNull()
+      .references(() => overlapRuns.id, { onDelete: 'cascade' }),
+    sampleId: bigint('sample_id', { mode: 'number' })
+      .notNull()
+      .references(() => samples.id, { onDelete: 'cascade' }),
+    matchedSampleId: bigint('matched_sample_id', { mode: 'number' })
+      .notNull()
+      .references(() => samples.id, { onDelete: 'cascade' }),
+    kind: overlapKind('kind').notNull(),
+    similarity: doublePrecision('similarity').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.sampleId, t.matchedSampleId] }),
+    index('sample_overlaps_matched_idx').on(t.matchedSampleId),
+  ],
+);

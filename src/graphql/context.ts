@@ -1,5 +1,6 @@
 import type { Database, Db } from '../db/connect.js';
 import type { Role } from '../auth/apiKeys.js';
+import type { EmbedderRegistry } from '../embeddings/registry.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
 export interface ServerFacts {
@@ -25,6 +26,8 @@ export interface Context {
   presentedKey: boolean;
   facts: ServerFacts;
   limits: RequestLimits;
+  /** Embedders for query texts and embedding requests. */
+  embedders: EmbedderRegistry;
 }
 
 export function createContext(
@@ -33,6 +36,7 @@ export function createContext(
   role: Role | null,
   presentedKey: boolean,
   limits: RequestLimits,
+  embedders: EmbedderRegistry,
 ): Context {
-  return { db: database.db, database, loaders: createLoaders(database.db), role, presentedKey, facts, limits };
+  return { db: database.db, database, loaders: createLoaders(database.db), role, presentedKey, facts, limits, embedders };
 }

@@ -8,6 +8,7 @@ import { HeaderMap } from '@apollo/server';
 import { sql } from 'drizzle-orm';
 import { roleAllows, verifyApiKey, type Role } from '../auth/apiKeys.js';
 import type { Database } from '../db/connect.js';
+import type { EmbedderRegistry } from '../embeddings/registry.js';
 import { isDomainError, type ErrorCode } from '../errors.js';
 import { createApolloServer } from '../graphql/apollo.js';
 import { createContext, type RequestLimits, type ServerFacts } from '../graphql/context.js';
@@ -38,6 +39,8 @@ export interface HttpServerOptions {
   maxRecordBytes?: number;
   /** Most samples one TInt generation may ask for (default 10M). */
   tintMaxSamples?: number;
+  /** Embedders for queries and embedding requests (shared with the in-process worker). */
+  embedders: EmbedderRegistry;
   logger: Logger;
   version: string;
 }
@@ -76,7 +79,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const { role, presentedKey } = await authenticate(req);
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => createContext(database, facts, role, presentedKey, limits),
+      context: async () => createContext(database, facts, role, presentedKey, limits, options.embedders),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;

@@ -7,15 +7,19 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
 import { metricResults } from '../db/schema.js';
-import { NotFoundError } from '../errors.js';
+import { BadInputError, NotFoundError } from '../errors.js';
+import type { EmbedderRegistry } from '../embeddings/registry.js';
+import { findSpacesByIds } from '../embeddings/spaces.js';
 import { enqueueJob } from '../jobs/queue.js';
 import type { JobContext } from '../jobs/worker.js';
-import { requireMetric } from '../metrics/registry.js';
+import { readsEmbeddings, requireMetric } from '../metrics/registry.js';
 import { resolveParams, paramsHash } from '../metrics/params.js';
 import type { Accumulator, MetricOutcome, Prepass, SampleValue } from '../metrics/types.js';
 import { findVersionsByIds } from '../catalog/versions.js';
 import { definitionRowFor } from './definitions.js';
+import { bindEmbeddingRuns, embeddedInDefaultSpace, type VersionRefResolver } from './embeddingRuns.js';
 import { resolveMetricRuns, type ResolvedMetricRun } from './metricRequests.js';
+import { databaseEnvironment } from './neighbourSearch.js';
 import { streamVersionSamples, type StoredMetricSample } from './sampleStream.js';
 
 export const COMPUTE_METRICS_JOB = 'metrics.compute';
@@ -25,6 +29,22 @@ export const METRIC_BATCH_SIZE = 1000;
 interface ComputePayload {
   versionId: number;
   metrics: Array<{ key: string; params: Record<string, number | string> }>;
+  /** The embedding space the embedding metrics read (absent when none is requested). */
+  spaceId?: number;
+}
+
+/** Numeric ids only; the GraphQL layer passes a resolver that also takes global ids. */
+const numericVersionRef: VersionRefResolver = async (reference) => {
+  const id = typeof reference === 'number' ? reference : /^[1-9][0-9]{0,15}$/.test(reference) ? Number(reference) : NaN;
+  if (!Number.isSafeInteger(id)) throw new BadInputError(`"${reference}" is not a version id`, { version: reference });
+  return id;
+};
+
+export interface EnqueueComputeOptions {
+  /** Names the default embedding space; without it, embedding metrics must name their space. */
+  embedders?: EmbedderRegistry;
+  /** Resolves `version` parameters (diversity_gain's base); default: numeric ids only. */
+  resolveVersion?: VersionRefResolver;
 }
 
 /** Validates the request and queues the job; nothing is computed in the caller's process. */
@@ -33,12 +53,21 @@ export async function enqueueComputeMetrics(
   versionId: number,
   keys: readonly string[] | null | undefined,
   params: unknown,
+  options: EnqueueComputeOptions = {},
 ) {
-  const runs = resolveMetricRuns(keys, params);
   const [version] = await findVersionsByIds(db, [versionId]);
   if (!version || version.status !== 'READY') throw new NotFoundError(`no version with id ${versionId}`, { id: versionId });
+  const { embedders } = options;
+  const requested = resolveMetricRuns(keys, params, {
+    embeddingsAvailable: !(keys && keys.length > 0) && embedders !== undefined && (await embeddedInDefaultSpace(db, embedders, version)),
+  });
+  const { runs, space } = await bindEmbeddingRuns(db, embedders, version, requested, options.resolveVersion ?? numericVersionRef);
   const passes = runs.some((run) => run.metric.prepass) ? 2 : 1;
-  const payload: ComputePayload = { versionId, metrics: runs.map((r) => ({ key: r.metric.key, params: r.params })) };
+  const payload: ComputePayload = {
+    versionId,
+    metrics: runs.map((r) => ({ key: r.metric.key, params: r.params })),
+    ...(space ? { spaceId: space.id } : {}),
+  };
   return enqueueJob(db, {
     kind: COMPUTE_METRICS_JOB,
     payload: payload as unknown as Record<string, unknown>,
@@ -78,13 +107,18 @@ async function computeMetrics(context: JobContext): Promise<Record<string, unkno
   const [version] = await findVersionsByIds(db, [payload.versionId]);
   if (!version) throw new NotFoundError(`version ${payload.versionId} no longer exists`);
 
+  const spaceId = payload.spaceId ?? null;
+  const [space] = spaceId === null ? [null] : await findSpacesByIds(db, [spaceId]);
+  if (space === undefined) throw new NotFoundError(`embedding space ${spaceId} no longer exists`);
+  const environment = databaseEnvironment(database, space, version.id, version.sampleCount);
+
   const runs: ActiveRun[] = [];
   for (const requested of payload.metrics) {
     const metric = requireMetric(requested.key);
     const params = resolveParams(metric, requested.params);
     const definition = await definitionRowFor(db, metric);
     const hash = paramsHash(params);
-    const resultId = await openResultRow(db, version.id, definition.id, job.id, params, hash);
+    const resultId = await openResultRow(db, version.id, definition.id, job.id, params, hash, readsEmbeddings(metric) ? spaceId : null);
     runs.push({ metric, params, paramsHash: hash, resultId, accumulator: null!, state: null, prepass: metric.prepass?.(params) });
   }
 
@@ -96,7 +130,7 @@ async function computeMetrics(context: JobContext): Promise<Record<string, unkno
   let stoppedInPrepass = false;
   if (passes === 2) {
     for (const run of runs) if (run.prepass) run.prepassState = run.prepass.init();
-    for await (const batch of streamVersionSamples(db, version.id, METRIC_BATCH_SIZE)) {
+    for await (const batch of streamVersionSamples(db, version.id, METRIC_BATCH_SIZE, spaceId)) {
       for (const run of runs) {
         if (!run.prepass || run.failure) continue;
         try {
@@ -117,7 +151,7 @@ async function computeMetrics(context: JobContext): Promise<Record<string, unkno
   for (const run of runs) {
     if (run.failure || stoppedInPrepass) continue;
     try {
-      run.accumulator = run.metric.create(run.params, run.prepass ? run.prepass.result(run.prepassState) : undefined);
+      run.accumulator = run.metric.create(run.params, run.prepass ? run.prepass.result(run.prepassState) : undefined, environment);
       run.state = run.accumulator.init();
     } catch (error) {
       run.failure = `could not start: ${(error as Error).message}`;
@@ -126,7 +160,7 @@ async function computeMetrics(context: JobContext): Promise<Record<string, unkno
 
   let processed = 0;
   if (!stoppedInPrepass) {
-    for await (const batch of streamVersionSamples(db, version.id, METRIC_BATCH_SIZE)) {
+    for await (const batch of streamVersionSamples(db, version.id, METRIC_BATCH_SIZE, spaceId)) {
       for (const run of runs) {
         if (run.failure) continue;
         const values: SampleValue[] = [];
@@ -183,6 +217,7 @@ async function openResultRow(
   jobId: number,
   params: Record<string, number | string>,
   hash: string,
+  spaceId: number | null,
 ): Promise<number> {
   const [row] = await db
     .insert(metricResults)
@@ -193,6 +228,7 @@ async function openResultRow(
       paramsHash: hash,
       status: 'RUNNING',
       jobId,
+      spaceId,
       seed: typeof params.seed === 'number' ? params.seed : null,
     })
     .onConflictDoUpdate({

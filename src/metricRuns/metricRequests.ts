@@ -11,13 +11,17 @@ export interface ResolvedMetricRun {
 }
 
 /**
- * `keys`: metric keys (empty or absent: every built-in metric). `params`: a JSON object whose
+ * `keys`: metric keys (empty or absent: every built-in metric that can run, see defaultMetrics). `params`: a JSON object whose
  * entries are either a metric key with that metric's parameters, or a parameter name applied to
  * every requested metric that has it, e.g. `{"field": "prompt", "diversity.distinct_n": {"n": 1}}`.
  * Per-metric entries win over shared ones.
  */
-export function resolveMetricRuns(keys: readonly string[] | null | undefined, params: unknown): ResolvedMetricRun[] {
-  const metrics = keys && keys.length > 0 ? unique(keys).map(requireMetric) : [...METRICS];
+export function resolveMetricRuns(
+  keys: readonly string[] | null | undefined,
+  params: unknown,
+  options: { embeddingsAvailable?: boolean } = {},
+): ResolvedMetricRun[] {
+  const metrics = keys && keys.length > 0 ? unique(keys).map(requireMetric) : defaultMetrics(options.embeddingsAvailable ?? false);
   if (params !== undefined && params !== null && (typeof params !== 'object' || Array.isArray(params))) {
     throw new BadInputError('params must be a JSON object of metric keys and/or shared parameter names', { field: 'params' });
   }
@@ -46,6 +50,17 @@ export function resolveMetricRuns(keys: readonly string[] | null | undefined, pa
     const mine = Object.fromEntries(Object.entries(shared).filter(([name]) => name in metric.params));
     const resolved = resolveParams(metric, { ...mine, ...(own as Record<string, unknown> | undefined) });
     return { metric, params: resolved, paramsHash: paramsHash(resolved) };
+  });
+}
+
+/**
+ * "Every metric": the text metrics, plus the embedding metrics when the version is embedded in the
+ * default space, except those that need an argument no default can give (diversity_gain's base).
+ */
+export function defaultMetrics(embeddingsAvailable: boolean): MetricDefinition[] {
+  return METRICS.filter((metric) => {
+    if (metric.input !== 'embedding') return true;
+    return embeddingsAvailable && !Object.values(metric.params).some((spec) => spec.type === 'version');
   });
 }
 

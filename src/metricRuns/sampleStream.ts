@@ -2,6 +2,7 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
 import { rowsOf } from '../db/sqlHelpers.js';
+import { parseVectorLiteral } from '../embeddings/vectorText.js';
 import type { MetricSample } from '../metrics/types.js';
 
 export interface StoredMetricSample extends MetricSample {
@@ -9,12 +10,18 @@ export interface StoredMetricSample extends MetricSample {
   id: number;
 }
 
+/**
+ * `spaceId`: also attach each sample's vector in that space (`embedding`); a sample without one
+ * arrives without it, and embedding metrics then fail naming it.
+ */
 export async function* streamVersionSamples(
   db: Executor,
   versionId: number,
   batchSize: number,
+  spaceId: number | null = null,
 ): AsyncGenerator<StoredMetricSample[]> {
   let after = -1;
+  const vectorColumn = spaceId === null ? sql`null` : sql`(select e.embedding::text from sample_embeddings e where e.space_id = ${spaceId} and e.sample_id = s.id)`;
   for (;;) {
     const rows = rowsOf<{
       id: string | number;
@@ -23,11 +30,13 @@ export async function* streamVersionSamples(
       prompt: string;
       response: string;
       reference: string | null;
+      embedding: string | null;
     }>(
       await db.execute(sql`
-        select id, ordinal, content_hash, coalesce(prompt, '') as prompt, coalesce(response, '') as response, reference
-        from samples where version_id = ${versionId} and ordinal > ${after}
-        order by ordinal limit ${batchSize}`),
+        select s.id, s.ordinal, s.content_hash, coalesce(s.prompt, '') as prompt, coalesce(s.response, '') as response, s.reference,
+          ${vectorColumn} as embedding
+        from samples s where s.version_id = ${versionId} and s.ordinal > ${after}
+        order by s.ordinal limit ${batchSize}`),
     );
     if (rows.length === 0) return;
     await yieldToEventLoop();
@@ -38,6 +47,7 @@ export async function* streamVersionSamples(
       prompt: r.prompt,
       response: r.response,
       reference: r.reference,
+      ...(r.embedding !== null ? { embedding: parseVectorLiteral(r.embedding) } : {}),
     }));
     after = rows[rows.length - 1]!.ordinal;
     if (rows.length < batchSize) return;

@@ -26,13 +26,32 @@ export function resolveParams<P = ResolvedParams>(metric: MetricDefinition<P>, g
   }
   const resolved: ResolvedParams = {};
   for (const [name, spec] of Object.entries(metric.params)) {
-    resolved[name] = name in raw && raw[name] !== null ? checkValue(metric.key, name, spec, raw[name]) : spec.default;
+    if (name in raw && raw[name] !== null) resolved[name] = checkValue(metric.key, name, spec, raw[name]);
+    else if (spec.type === 'version') {
+      throw new BadInputError(`${metric.key} needs the parameter "${name}": ${spec.description}`, { metric: metric.key, param: name });
+    } else resolved[name] = spec.default;
   }
   return resolved as P;
 }
 
 function checkValue(metricKey: string, name: string, spec: ParamSpec, value: unknown): number | string {
   const where = `${metricKey} parameter "${name}"`;
+  if (spec.type === 'space') {
+    if (typeof value !== 'string') {
+      throw new BadInputError(`${where} must be an embedding space name such as Xenova/all-MiniLM-L6-v2@main:q8 (got ${JSON.stringify(value)})`, {
+        metric: metricKey,
+        param: name,
+      });
+    }
+    return value.trim();
+  }
+  if (spec.type === 'version') {
+    const ok = (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) || (typeof value === 'string' && value.trim() !== '');
+    if (!ok) {
+      throw new BadInputError(`${where} must be a version id (got ${JSON.stringify(value)})`, { metric: metricKey, param: name });
+    }
+    return typeof value === 'string' ? value.trim() : value;
+  }
   if (spec.type === 'enum') {
     if (typeof value !== 'string' || !spec.values.includes(value)) {
       throw new BadInputError(`${where} must be one of ${spec.values.join(', ')} (got ${JSON.stringify(value)})`, {

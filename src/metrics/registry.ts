@@ -3,7 +3,12 @@ import { BadInputError } from '../errors.js';
 import { readability } from './complexity/readability.js';
 import { reasoningSteps } from './complexity/steps.js';
 import { textLength } from './complexity/length.js';
+import { chamferMetric } from './diversity/chamfer.js';
+import { clusterEntropyMetric } from './diversity/clusterEntropy.js';
 import { compressionRatio } from './diversity/compressionRatio.js';
+import { diversityGainMetric } from './diversity/diversityGain.js';
+import { meanPairwiseCosineDistanceMetric } from './diversity/meanPairwiseCosineDistance.js';
+import { vendiMetric, vendiQMetric } from './diversity/vendiScore.js';
 import { distinctN } from './diversity/distinctN.js';
 import { homogenizationRougeLMetric } from './diversity/homogenizationRougeL.js';
 import { ngramDiversity } from './diversity/ngramDiversity.js';
@@ -21,6 +26,12 @@ export const METRICS: readonly MetricDefinition[] = [
   selfRepetition,
   selfBleuMetric,
   homogenizationRougeLMetric,
+  meanPairwiseCosineDistanceMetric,
+  vendiMetric,
+  vendiQMetric,
+  chamferMetric,
+  clusterEntropyMetric,
+  diversityGainMetric,
   textLength,
   reasoningSteps,
   readability,
@@ -49,6 +60,11 @@ export function requireMetric(key: string): MetricDefinition {
     });
   }
   return metric;
+}
+
+/** Whether a metric reads vectors of an embedding space rather than texts. */
+export function readsEmbeddings(metric: MetricDefinition): boolean {
+  return metric.input === 'embedding';
 }
 
 export function metricsOfAxis(axis?: MetricAxis | null): MetricDefinition[] {

@@ -2,13 +2,16 @@
  * Runs a metric over samples held in memory, optionally split into ordered shards whose states are
  * merged — the same protocol the database runner follows, for tests, benchmarks and notebooks.
  */
-import type { MetricDefinition, MetricOutcome, MetricSample, SampleValue } from './types.js';
+import { exactNeighbourIndex } from './embedding/neighbourIndex.js';
+import type { MetricDefinition, MetricEnvironment, MetricOutcome, MetricSample, SampleValue } from './types.js';
 
 export interface InMemoryRunOptions {
   /** Samples per `update` call (default 1000). */
   batchSize?: number;
   /** Contiguous shards computed with separate states, then merged left to right (default 1). */
   shards?: number;
+  /** Other versions' samples by id (with `embedding`s), for metrics that compare against a base version. */
+  versions?: ReadonlyMap<number, readonly MetricSample[]>;
 }
 
 export interface InMemoryRunResult {
@@ -37,7 +40,7 @@ export async function runInMemory<P>(
     prepared = prepass.result(states.reduce((left, right) => prepass.merge(left, right)));
   }
 
-  const accumulator = metric.create(params, prepared);
+  const accumulator = metric.create(params, prepared, inMemoryEnvironment(samples, options.versions));
   const sampleValues: SampleValue[] = [];
   const emit = (value: SampleValue) => sampleValues.push(value);
   const states: unknown[] = [];
@@ -50,6 +53,27 @@ export async function runInMemory<P>(
   for (const state of states.slice(1)) merged = await accumulator.merge(merged, state);
   const outcome = await accumulator.finalize(merged);
   return { outcome, sampleValues };
+}
+
+/** Nearest-neighbour searches over the given samples' vectors, always by exact scan. */
+export function inMemoryEnvironment(
+  samples: readonly MetricSample[],
+  versions: ReadonlyMap<number, readonly MetricSample[]> = new Map(),
+): MetricEnvironment {
+  const indexOf = (of: readonly MetricSample[], excludeSelf: boolean) =>
+    exactNeighbourIndex(
+      of.filter((s) => s.embedding).map((s) => ({ ordinal: s.ordinal, vector: s.embedding! })),
+      excludeSelf,
+    );
+  return {
+    sampleCount: samples.length,
+    ownNeighbours: async () => indexOf(samples, true),
+    async versionNeighbours(versionId) {
+      const other = versions.get(versionId);
+      if (!other) throw new Error(`version ${versionId} is not among the in-memory versions`);
+      return indexOf(other, false);
+    },
+  };
 }
 
 /** Splits into `count` contiguous, nearly equal, possibly empty shards. */

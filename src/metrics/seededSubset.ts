@@ -43,19 +43,20 @@ export const SUBSET_SIZE_PARAM: ParamSpec = {
 /** The resolved parameters of a metric over a seeded subset (with the `field` text parameter). */
 export type SubsetMetricParams = { field: TextField; seed: number; subsetSize: number };
 
-export interface SubsetEntry {
+/** A subset member: its text, or whatever else the metric keeps of it (a vector). */
+export interface SubsetEntry<T = string> {
   ordinal: number;
   /** Integer in [0, 2^53). */
   priority: number;
-  text: string;
+  item: T;
 }
 
 /** Accumulator state: plain, JSON-serialisable data. */
-export interface SubsetState {
+export interface SubsetState<T = string> {
   /** Samples offered so far (the population size once all shards are merged). */
   seen: number;
   /** Candidates; unsorted beyond the last trim, never more than 2k. */
-  entries: SubsetEntry[];
+  entries: SubsetEntry<T>[];
   /** The largest kept entry after the last trim to k (anything larger can never enter), or null. */
   bound: { priority: number; ordinal: number } | null;
 }
@@ -76,12 +77,12 @@ export function compareSubsetEntries(
   return a.priority - b.priority || a.ordinal - b.ordinal;
 }
 
-export function createSubsetState(): SubsetState {
+export function createSubsetState<T = string>(): SubsetState<T> {
   return { seen: 0, entries: [], bound: null };
 }
 
 /** Sorts canonically and keeps the k smallest entries. */
-function trim(state: SubsetState, k: number): void {
+function trim<T>(state: SubsetState<T>, k: number): void {
   state.entries.sort(compareSubsetEntries);
   if (state.entries.length >= k) {
     state.entries.length = k;
@@ -91,26 +92,26 @@ function trim(state: SubsetState, k: number): void {
 }
 
 /**
- * Offers one sample to the subset. `text` is only called when the sample may enter the subset, so
+ * Offers one sample to the subset. `item` is only called when the sample may enter the subset, so
  * samples that cannot are skipped without building their text.
  */
-export function offerToSubset(
-  state: SubsetState,
+export function offerToSubset<T>(
+  state: SubsetState<T>,
   k: number,
   seed: number,
   sample: { ordinal: number; contentHash: string },
-  text: () => string,
+  item: () => T,
 ): void {
   state.seen += 1;
   const priority = subsetPriority(seed, sample.contentHash);
   const bound = state.bound;
   if (bound !== null && compareSubsetEntries({ priority, ordinal: sample.ordinal }, bound) > 0) return;
-  state.entries.push({ ordinal: sample.ordinal, priority, text: text() });
+  state.entries.push({ ordinal: sample.ordinal, priority, item: item() });
   if (state.entries.length >= 2 * k) trim(state, k);
 }
 
 /** Union of two states, keeping the k smallest. Reuses `left`. */
-export function mergeSubsets(left: SubsetState, right: SubsetState, k: number): SubsetState {
+export function mergeSubsets<T>(left: SubsetState<T>, right: SubsetState<T>, k: number): SubsetState<T> {
   left.seen += right.seen;
   for (const entry of right.entries) left.entries.push(entry);
   left.bound = null;
@@ -119,7 +120,7 @@ export function mergeSubsets(left: SubsetState, right: SubsetState, k: number): 
 }
 
 /** The final subset, in canonical order (ascending priority, then ordinal). */
-export function finalSubset(state: SubsetState, k: number): SubsetEntry[] {
+export function finalSubset<T>(state: SubsetState<T>, k: number): SubsetEntry<T>[] {
   trim(state, k);
   return state.entries.slice();
 }
@@ -168,7 +169,7 @@ export function seededSubsetAccumulator(
       if (subset.length < 2) {
         return { ...base, value: null, reason: `needs at least 2 samples, got ${subset.length}`, details };
       }
-      const result = score(subset.map((entry) => entry.text));
+      const result = score(subset.map((entry) => entry.item));
       return { ...base, value: result.value, details: { ...details, ...result.details } };
     },
   };

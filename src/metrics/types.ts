@@ -18,6 +18,11 @@ export interface MetricSample {
   prompt: string;
   response: string;
   reference: string | null;
+  /**
+   * The sample's L2-normalised vector in the run's embedding space; set by the runner for metrics
+   * whose `input` is 'embedding' (text metrics never see it).
+   */
+  embedding?: Float32Array;
 }
 
 /** A value for one sample, written to `sample_scores`. */
@@ -71,7 +76,11 @@ export interface Prepass<S, R> {
 export type ParamSpec =
   | { type: 'int'; default: number; min: number; max: number; description: string }
   | { type: 'number'; default: number; min: number; max: number; description: string }
-  | { type: 'enum'; default: string; values: readonly string[]; description: string };
+  | { type: 'enum'; default: string; values: readonly string[]; description: string }
+  /** An embedding space name (`model@revision:dtype`); '' = the server's default space, replaced by its name before the run. */
+  | { type: 'space'; default: ''; description: string }
+  /** A version (numeric or global id), required; stored as the numeric id. */
+  | { type: 'version'; description: string };
 
 export type ParamSchema = Record<string, ParamSpec>;
 export type ResolvedParams = Record<string, number | string>;
@@ -90,8 +99,37 @@ export interface MetricDefinition<P = any, S = any, R = any> {
   sampleValue?: string;
   /** False when merged shard states only approximate the whole (the merged result says APPROXIMATE). */
   exactMerge: boolean;
+  /**
+   * True when merged shards equal the whole only up to floating-point rounding (the same sums of
+   * products taken in another order), not bit for bit; the estimator stays EXACT.
+   */
+  mergeRounding?: boolean;
+  /** What the metric reads: the texts (default), or each sample's vector in the space named by its `space` parameter. */
+  input?: 'text' | 'embedding';
   prepass?: (params: P) => Prepass<any, R>;
-  create(params: P, prepared: R | undefined): Accumulator<S>;
+  create(params: P, prepared: R | undefined, environment: MetricEnvironment): Accumulator<S>;
+}
+
+/** What a runner tells a metric about the data beyond the samples it streams. */
+export interface MetricEnvironment {
+  /** Samples in the version (or shard set) being measured. */
+  sampleCount: number;
+  /**
+   * Nearest-neighbour search over the measured version's own vectors (a query never finds its own
+   * sample). Exact when the version has at most `exactLimit` vectors, HNSW beyond.
+   */
+  ownNeighbours?(exactLimit: number): Promise<NeighbourIndex>;
+  /** The same over another version's vectors in the run's space (nothing is excluded). */
+  versionNeighbours?(versionId: number, exactLimit: number): Promise<NeighbourIndex>;
+}
+
+export interface NeighbourIndex {
+  /** EXACT: a full scan; APPROXIMATE: an HNSW index search. */
+  estimator: 'EXACT' | 'APPROXIMATE';
+  /** Vectors searched. */
+  size: number;
+  /** Per query, the cosine distance (1 - cosine similarity) to its nearest vector; Infinity when there is none. */
+  nearest(queries: readonly { ordinal: number; vector: Float32Array }[]): Promise<Float64Array>;
 }
 
 export type TextField = 'prompt' | 'response' | 'prompt+response';

@@ -1,5 +1,6 @@
 /** Running queued jobs in tests with the real worker, and waiting for them. */
-import { JOB_HANDLERS } from '../../src/app.js';
+import { createJobHandlers } from '../../src/app.js';
+import { testEmbedders } from './testEmbedders.js';
 import type { Database } from '../../src/db/connect.js';
 import type { JobRow } from '../../src/db/schema.js';
 import { FINISHED_STATUSES, getJob } from '../../src/jobs/queue.js';
@@ -8,7 +9,7 @@ import { silentLogger } from '../../src/logger.js';
 
 export function testWorker(database: Database, options: Partial<WorkerOptions> = {}): RunningWorker {
   return startWorker(database, {
-    handlers: JOB_HANDLERS,
+    handlers: createJobHandlers({ embedders: testEmbedders() }),
     concurrency: 1,
     leaseMs: 5000,
     pollMs: 25,

@@ -4,6 +4,8 @@ import type { Database } from '../../src/db/connect.js';
 import { startHttpServer } from '../../src/http/server.js';
 import { silentLogger } from '../../src/logger.js';
 import { openTestDatabase } from './testDatabase.js';
+import type { EmbedderRegistry } from '../../src/embeddings/registry.js';
+import { testEmbedders } from './testEmbedders.js';
 
 export interface GraphQLResult<T = any> {
   status: number;
@@ -21,7 +23,14 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { auth?: 'required' | 'off'; maxBodyBytes?: number; maxRecordBytes?: number; tintMaxSamples?: number; database?: Database } = {},
+  options: {
+    auth?: 'required' | 'off';
+    maxBodyBytes?: number;
+    maxRecordBytes?: number;
+    tintMaxSamples?: number;
+    database?: Database;
+    embedders?: EmbedderRegistry;
+  } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await openTestDatabase());
   const running = await startHttpServer({
@@ -32,6 +41,7 @@ export async function startTestServer(
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
     maxRecordBytes: options.maxRecordBytes ?? 1024 * 1024,
     tintMaxSamples: options.tintMaxSamples,
+    embedders: options.embedders ?? testEmbedders(),
     logger: silentLogger,
     version: VERSION,
   });

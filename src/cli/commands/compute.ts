@@ -5,6 +5,8 @@
  */
 import { openCatalog } from '../../app.js';
 import { loadConfig } from '../../config.js';
+import { EmbedderRegistry } from '../../embeddings/registry.js';
+import { createLogger } from '../../logger.js';
 import { enqueueComputeMetrics } from '../../metricRuns/computeJob.js';
 import { metricKeys } from '../../metrics/registry.js';
 import { UsageError, type Command } from '../command.js';
@@ -100,9 +102,10 @@ export function parseParams(pairs: readonly string[] | undefined, json: string |
 async function computeDirect(ref: string, keys: string[] | null, params: unknown, values: Record<string, unknown>): Promise<void> {
   const config = loadConfig();
   const database = await openCatalog(connectOptions(config, values));
+  const embedders = new EmbedderRegistry(config.embedding, createLogger(config.logLevel));
   try {
     const version = await resolveDirect(database.db, ref);
-    const job = await enqueueComputeMetrics(database.db, version.id, keys, params);
+    const job = await enqueueComputeMetrics(database.db, version.id, keys, params, { embedders });
     process.stderr.write(`compute: queued job ${job.id} on version ${version.id} (${version.sampleCount} samples)\n`);
     if (values['no-wait']) return;
     const progress = makeProgress(values, { label: 'compute', unit: 'samples', totalUnits: job.progressTotal ?? undefined });
@@ -112,9 +115,11 @@ async function computeDirect(ref: string, keys: string[] | null, params: unknown
       progress,
       cancelledNote: CANCELLED_NOTE,
       interruptedNote: 'went back to the queue with PARTIAL results',
+      embedders,
     });
     process.stdout.write(formatMetricTable(await metricRowsOf(database.db, version.id)));
   } finally {
+    await embedders.close();
     await database.close();
   }
 }

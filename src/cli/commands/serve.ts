@@ -1,4 +1,5 @@
-import { JOB_HANDLERS, openCatalog, VERSION } from '../../app.js';
+import { createJobHandlers, openCatalog, VERSION } from '../../app.js';
+import { EmbedderRegistry } from '../../embeddings/registry.js';
 import { startWorker } from '../../jobs/worker.js';
 import { ENV_DOCS, loadConfig, resolveAuthMode } from '../../config.js';
 import { startHttpServer } from '../../http/server.js';
@@ -31,8 +32,12 @@ export const serveCommand: Command = {
     const logger = createLogger(config.logLevel);
     const auth = resolveAuthMode(config);
     const database = await openCatalog(connectOptions(config, values), logger);
+    const embedders = new EmbedderRegistry(config.embedding, logger);
+    // Loads (or falls back from) the default embedding model in the background; the log says which.
+    void embedders.defaultSpace();
     const running = await startHttpServer({
       database,
+      embedders,
       auth: auth.mode,
       host: config.host,
       port: config.port,
@@ -48,7 +53,7 @@ export const serveCommand: Command = {
     const worker =
       config.workers > 0
         ? startWorker(database, {
-            handlers: JOB_HANDLERS,
+            handlers: createJobHandlers({ embedders }),
             concurrency: config.workers,
             leaseMs: config.jobLeaseMs,
             pollMs: config.jobPollMs,
@@ -67,6 +72,7 @@ export const serveCommand: Command = {
     });
     await worker?.stop();
     await running.stop();
+    await embedders.close();
     await database.close();
     return 0;
   },

@@ -5,6 +5,8 @@
  */
 import { openCatalog } from '../../app.js';
 import { loadConfig } from '../../config.js';
+import { EmbedderRegistry } from '../../embeddings/registry.js';
+import { silentLogger } from '../../logger.js';
 import { enqueueTIntGeneration, type SplitSummary, type TIntGenerationRequest } from '../../generation/tintJob.js';
 import { generateSample } from '../../tint/generate.js';
 import { OPERATION_NAMES } from '../../tint/operations.js';
@@ -159,6 +161,7 @@ async function generateDirect(request: TIntGenerationRequest, values: Record<str
       progress,
       cancelledNote: 'cancelled: the split being written was not kept',
       interruptedNote: 'went back to the queue (the split being written was not kept; generation restarts it identically)',
+      embedders: new EmbedderRegistry(loadConfig().embedding, silentLogger),
     });
   } finally {
     await database.close();

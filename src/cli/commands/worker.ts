@@ -1,4 +1,5 @@
-import { JOB_HANDLERS, openCatalog } from '../../app.js';
+import { createJobHandlers, openCatalog } from '../../app.js';
+import { EmbedderRegistry } from '../../embeddings/registry.js';
 import { loadConfig } from '../../config.js';
 import { startWorker } from '../../jobs/worker.js';
 import { createLogger } from '../../logger.js';
@@ -35,8 +36,9 @@ export const workerCommand: Command = {
     }
     const logger = createLogger(config.logLevel);
     const database = await openCatalog(connectOptions(config, values), logger);
+    const embedders = new EmbedderRegistry(config.embedding, logger);
     const worker = startWorker(database, {
-      handlers: JOB_HANDLERS,
+      handlers: createJobHandlers({ embedders }),
       concurrency,
       leaseMs: config.jobLeaseMs,
       pollMs: config.jobPollMs,

@@ -61,7 +61,11 @@ export const metricResolvers = {
   },
   Mutation: {
     computeMetrics: (_: unknown, args: { version: string; metrics?: string[] | null; params?: unknown }, ctx: Context) =>
-      enqueueComputeMetrics(ctx.db, idOf('DatasetVersion', args.version, 'version'), args.metrics, args.params),
+      enqueueComputeMetrics(ctx.db, idOf('DatasetVersion', args.version, 'version'), args.metrics, args.params, {
+        embedders: ctx.embedders,
+        resolveVersion: async (reference) =>
+          typeof reference === 'number' || /^[0-9]+$/.test(reference) ? Number(reference) : idOf('DatasetVersion', reference, 'base'),
+      }),
     recordSampleScores: async (
       _: unknown,
       args: {

@@ -1,0 +1,99 @@
+/**
+ * Embedding a version's samples into a space: resumable (only samples without a vector in the
+ * space are read), in length-bucketed batches (texts of similar length share a batch, so padding
+ * wastes little model time), each chunk written in one statement so a stop loses at most the
+ * chunk in flight and never leaves a duplicate vector.
+ */
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
+import type { Executor } from '../db/connect.js';
+import type { EmbeddingSpaceRow } from '../db/schema.js';
+import { rowsOf } from '../db/sqlHelpers.js';
+import { embeddedText, type Embedder } from './embedder.js';
+import { vectorLiteral } from './vectorText.js';
+
+/** Samples read, embedded and written per chunk (progress moves a chunk at a time). */
+export const EMBED_CHUNK_SIZE = 512;
+
+export interface EmbedSamplesOptions {
+  /** Texts per model call. */
+  batchSize: number;
+  signal?: AbortSignal;
+  /** Called after each written chunk with the number of samples embedded so far by this call. */
+  onChunk?: (embedded: number) => void;
+  chunkSize?: number;
+}
+
+export interface EmbedSamplesResult {
+  embedded: number;
+  /** True when the signal stopped the work before every sample had a vector. */
+  stopped: boolean;
+}
+
+export async function embedMissingSamples(
+  db: Executor,
+  embedder: Embedder,
+  space: EmbeddingSpaceRow,
+  versionId: number,
+  options: EmbedSamplesOptions,
+): Promise<EmbedSamplesResult> {
+  const chunkSize = options.chunkSize ?? EMBED_CHUNK_SIZE;
+  let after = -1;
+  let embedded = 0;
+  for (;;) {
+    if (options.signal?.aborted) return { embedded, stopped: true };
+    const rows = rowsOf<{ id: string | number; ordinal: number; prompt: string | null; response: string | null }>(
+      await db.execute(sql`
+        select s.id, s.ordinal, s.prompt, s.response from samples s
+        where s.version_id = ${versionId} and s.ordinal > ${after}
+          and not exists (select 1 from sample_embeddings e where e.space_id = ${space.id} and e.sample_id = s.id)
+        order by s.ordinal limit ${chunkSize}`),
+    );
+    if (rows.length === 0) return { embedded, stopped: false };
+    const texts = rows.map((r) => embeddedText(r.prompt, r.response));
+    const vectors = await embedInLengthBuckets(embedder, texts, options.batchSize);
+    await writeVectors(
+      db,
+      space,
+      versionId,
+      rows.map((r) => Number(r.id)),
+      vectors,
+    );
+    embedded += rows.length;
+    options.onChunk?.(embedded);
+    after = rows[rows.length - 1]!.ordinal;
+    await nextMacrotask();
+    if (rows.length < chunkSize) return { embedded, stopped: false };
+  }
+}
+
+/** Embeds texts in batches of similar length; the vectors come back in the texts' order. */
+export async function embedInLengthBuckets(embedder: Embedder, texts: readonly string[], batchSize: number): Promise<Float32Array[]> {
+  const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length || a - b);
+  const vectors: Float32Array[] = new Array(texts.length);
+  for (let start = 0; start < order.length; start += batchSize) {
+    const indices = order.slice(start, start + batchSize);
+    const batch = await embedder.embed(indices.map((i) => texts[i]!));
+    if (batch.length !== indices.length) throw new Error(`embedder ${embedder.key} returned ${batch.length} vectors for ${indices.length} texts`);
+    indices.forEach((textIndex, j) => {
+      const vector = batch[j]!;
+      if (vector.length !== embedder.dims) throw new Error(`embedder ${embedder.key} returned a ${vector.length}-dimensional vector, expected ${embedder.dims}`);
+      vectors[textIndex] = vector;
+    });
+  }
+  return vectors;
+}
+
+async function writeVectors(
+  db: Executor,
+  space: EmbeddingSpaceRow,
+  versionId: number,
+  sampleIds: readonly number[],
+  vectors: readonly Float32Array[],
+): Promise<void> {
+  const rows = sampleIds.map((id, i) => ({ s: id, v: vectorLiteral(vectors[i]!) }));
+  await db.execute(sql`
+    insert into sample_embeddings (space_id, sample_id, version_id, embedding)
+    select ${space.id}, t.s, ${versionId}, t.v::vector from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as t(s bigint, v text)
+    on conflict (space_id, sample_id) do nothing`);
+}

@@ -1,0 +1,91 @@
+/**
+ * The default embedder: a transformers.js feature-extraction pipeline (ONNX Runtime on the CPU)
+ * with masked mean pooling and L2 normalisation, the way sentence-transformers models such as
+ * all-MiniLM-L6-v2 are meant to be used. Models are read from the offline model directory first,
+ * then from the download cache, then (when allowed) from the Hugging Face Hub.
+ */
+import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
+import type { EmbeddingConfig } from '../config.js';
+import { DomainError } from '../errors.js';
+import type { Embedder } from './embedder.js';
+import { spaceKey, type EmbeddingSpaceSpec } from './spaceKey.js';
+
+/** Where models come from; a subset of the embedding configuration. */
+export type ModelSource = Pick<EmbeddingConfig, 'modelDir' | 'cacheDir' | 'allowRemoteModels' | 'threads'>;
+
+/** A model that could not be loaded; the message names the model and the settings that decide where it is looked for. */
+export class EmbeddingModelError extends DomainError {
+  constructor(message: string, details: Record<string, unknown>) {
+    super('BAD_USER_INPUT', message, details);
+  }
+}
+
+// transformers.js keeps its file locations in one global `env`: loads are serialised so two
+// registries with different directories (tests, benchmarks) never see each other's settings.
+let loadChain: Promise<unknown> = Promise.resolve();
+
+export function loadTransformersEmbedder(spec: EmbeddingSpaceSpec, source: ModelSource): Promise<Embedder> {
+  const load = loadChain.then(() => loadNow(spec, source));
+  loadChain = load.catch(() => undefined);
+  return load;
+}
+
+async function loadNow(spec: EmbeddingSpaceSpec, source: ModelSource): Promise<Embedder> {
+  env.allowLocalModels = source.modelDir !== undefined;
+  if (source.modelDir !== undefined) env.localModelPath = ensureTrailingSlash(source.modelDir);
+  env.allowRemoteModels = source.allowRemoteModels;
+  env.cacheDir = source.cacheDir;
+  let extractor: FeatureExtractionPipeline;
+  try {
+    extractor = (await pipeline('feature-extraction', spec.model, {
+      revision: spec.revision,
+      dtype: spec.dtype as 'q8',
+      device: 'cpu',
+      session_options: { intraOpNumThreads: source.threads, interOpNumThreads: 1 },
+    })) as FeatureExtractionPipeline;
+  } catch (error) {
+    throw new EmbeddingModelError(loadFailureMessage(spec, source, (error as Error).message), {
+      model: spec.model,
+      revision: spec.revision,
+      dtype: spec.dtype,
+      modelDir: source.modelDir ?? null,
+    });
+  }
+  const embed = async (texts: readonly string[]): Promise<Float32Array[]> => {
+    if (texts.length === 0) return [];
+    const output = await extractor([...texts], { pooling: 'mean', normalize: true });
+    const [rows, dims] = output.dims as [number, number];
+    const data = output.data as Float32Array;
+    const vectors: Float32Array[] = [];
+    for (let i = 0; i < rows; i++) vectors.push(data.slice(i * dims, (i + 1) * dims));
+    output.dispose?.();
+    return vectors;
+  };
+  const [probe] = await embed(['dimension probe']);
+  return {
+    spec,
+    key: spaceKey(spec),
+    dims: probe!.length,
+    embed,
+    dispose: () => extractor.dispose(),
+  };
+}
+
+function loadFailureMessage(spec: EmbeddingSpaceSpec, source: ModelSource, cause: string): string {
+  const file = spec.dtype === 'fp32' ? 'onnx/model.onnx' : `onnx/model_${spec.dtype === 'q8' ? 'quantized' : spec.dtype}.onnx`;
+  const where = source.modelDir
+    ? `looked in the offline model directory QDC_MODEL_DIR=${source.modelDir}`
+    : 'no offline model directory is set (QDC_MODEL_DIR)';
+  const remote = source.allowRemoteModels
+    ? `, then the cache ${source.cacheDir} and the Hugging Face Hub`
+    : ' (downloads are off: QDC_ALLOW_REMOTE_MODELS=false)';
+  return (
+    `could not load embedding model ${spaceKey(spec)}: ${cause}. ` +
+    `The catalog ${where}${remote}. To run offline, put the model's files in <QDC_MODEL_DIR>/${spec.model}/ ` +
+    `(config.json, tokenizer.json, tokenizer_config.json, ${file}) and set QDC_MODEL_DIR`
+  );
+}
+
+function ensureTrailingSlash(dir: string): string {
+  return dir.endsWith('/') ? dir : `${dir}/`;
+}

@@ -1,0 +1,83 @@
+/**
+ * Nearest-neighbour search over stored vectors for chamfer and diversity_gain: an exact scan in
+ * memory when the searched version has at most `exactLimit` vectors, otherwise the space's HNSW
+ * index (built first if missing), queried a batch at a time in one statement with pgvector's
+ * iterative scan so the version filter still yields a neighbour.
+ */
+import { sql } from 'drizzle-orm';
+import type { Database } from '../db/connect.js';
+import type { EmbeddingSpaceRow } from '../db/schema.js';
+import { rowsOf } from '../db/sqlHelpers.js';
+import { ensureHnswIndex, indexedVector } from '../embeddings/hnswIndex.js';
+import { embeddedCount } from '../embeddings/spaces.js';
+import { parseVectorLiteral, vectorLiteral } from '../embeddings/vectorText.js';
+import { exactNeighbourIndex } from '../metrics/embedding/neighbourIndex.js';
+import type { MetricEnvironment, NeighbourIndex } from '../metrics/types.js';
+
+/** ef_search for metric queries: wider than pgvector's default 40 for better recall on one neighbour. */
+export const METRIC_EF_SEARCH = 100;
+
+export function databaseEnvironment(database: Database, space: EmbeddingSpaceRow | null, versionId: number, sampleCount: number): MetricEnvironment {
+  if (!space) return { sampleCount };
+  return {
+    sampleCount,
+    ownNeighbours: (exactLimit) => openNeighbourIndex(database, space, versionId, exactLimit, true),
+    versionNeighbours: (otherId, exactLimit) => openNeighbourIndex(database, space, otherId, exactLimit, false),
+  };
+}
+
+export async function openNeighbourIndex(
+  database: Database,
+  space: EmbeddingSpaceRow,
+  versionId: number,
+  exactLimit: number,
+  excludeSelf: boolean,
+): Promise<NeighbourIndex> {
+  const size = await embeddedCount(database.db, space.id, versionId);
+  if (size <= exactLimit) return exactNeighbourIndex(await loadVectors(database, space.id, versionId), excludeSelf);
+  await ensureHnswIndex(database, space);
+  return hnswNeighbourIndex(database, space, versionId, size, excludeSelf);
+}
+
+async function loadVectors(database: Database, spaceId: number, versionId: number): Promise<Array<{ ordinal: number; vector: Float32Array }>> {
+  const rows = rowsOf<{ ordinal: number; embedding: string }>(
+    await database.db.execute(sql`
+      select s.ordinal, e.embedding::text as embedding from sample_embeddings e join samples s on s.id = e.sample_id
+      where e.space_id = ${spaceId} and e.version_id = ${versionId} order by s.ordinal`),
+  );
+  return rows.map((r) => ({ ordinal: r.ordinal, vector: parseVectorLiteral(r.embedding) }));
+}
+
+function hnswNeighbourIndex(database: Database, space: EmbeddingSpaceRow, versionId: number, size: number, excludeSelf: boolean): NeighbourIndex {
+  const vector = indexedVector(space.dims);
+  const dims = sql.raw(String(space.dims));
+  // The partial index is only chosen when the predicate names the space as a constant.
+  const spaceId = sql.raw(String(space.id));
+  return {
+    estimator: 'APPROXIMATE',
+    size,
+    async nearest(queries) {
+      const distances = new Float64Array(queries.length).fill(Infinity);
+      if (queries.length === 0) return distances;
+      const payload = JSON.stringify(queries.map((q, i) => ({ i, o: q.ordinal, v: vectorLiteral(q.vector) })));
+      const self = excludeSelf
+        ? sql`and e.sample_id <> coalesce((select s.id from samples s where s.version_id = ${versionId} and s.ordinal = q.o), 0)`
+        : sql``;
+      const rows = await database.db.transaction(async (tx) => {
+        await tx.execute(sql.raw(`set local hnsw.ef_search = ${METRIC_EF_SEARCH}`));
+        await tx.execute(sql.raw(`set local hnsw.iterative_scan = strict_order`));
+        return rowsOf<{ i: number; distance: number | null }>(
+          await tx.execute(sql`
+            select q.i, (
+              select ${vector} <=> q.v::vector(${dims}) from sample_embeddings e
+              where e.space_id = ${spaceId} and e.version_id = ${versionId} ${self}
+              order by ${vector} <=> q.v::vector(${dims}) limit 1
+            ) as distance
+            from jsonb_to_recordset(${payload}::jsonb) as q(i int, o int, v text)`),
+        );
+      });
+      for (const row of rows) if (row.distance !== null) distances[row.i] = Number(row.distance);
+      return distances;
+    },
+  };
+}
