@@ -15,6 +15,8 @@ import { silentLogger } from '../src/logger.js';
 import { enqueueComputeMetrics, runComputeMetricsJob, METRIC_BATCH_SIZE } from '../src/metricRuns/computeJob.js';
 import { resolveParams } from '../src/metrics/params.js';
 import { METRICS, requireMetric } from '../src/metrics/registry.js';
+import { defaultMetrics } from '../src/metricRuns/metricRequests.js';
+import { lexicalEmbedding } from '../src/embeddings/lexicalEmbedder.js';
 import { runInMemory } from '../src/metrics/runInMemory.js';
 import type { MetricSample } from '../src/metrics/types.js';
 import { runJob, testWorker, waitForJob } from './helpers/jobs.js';
@@ -49,7 +51,10 @@ describe('metric engine', () => {
       v: toGlobalId('DatasetVersion', versionId),
     });
     assert.equal(data.computeMetrics.status, 'QUEUED');
-    const hasPrepass = METRICS.some((m) => m.prepass);
+    // Not embedded: "every metric" means every text metric (embedding metrics are tested in embeddings.metrics.test.ts).
+    const textMetrics = defaultMetrics(false);
+    assert.ok(textMetrics.every((m) => m.input !== 'embedding') && textMetrics.length < METRICS.length);
+    const hasPrepass = textMetrics.some((m) => m.prepass);
     assert.equal(data.computeMetrics.progress.total, 120 * (hasPrepass ? 2 : 1));
     const job = await runJob(server.database, jobIdOf(data.computeMetrics.id));
     assert.equal(job.status, 'SUCCEEDED', job.error ?? '');
@@ -58,8 +63,8 @@ describe('metric engine', () => {
     const { version } = await server.ok(`query ($v: ID!) { version(id: $v) { metrics { ${RESULT_FIELDS} } } }`, {
       v: toGlobalId('DatasetVersion', versionId),
     });
-    assert.deepEqual(version.metrics.map((r: { metric: string }) => r.metric).sort(), METRICS.map((m) => m.key).sort());
-    for (const metric of METRICS) {
+    assert.deepEqual(version.metrics.map((r: { metric: string }) => r.metric).sort(), textMetrics.map((m) => m.key).sort());
+    for (const metric of textMetrics) {
       const stored = version.metrics.find((r: { metric: string }) => r.metric === metric.key);
       const params = resolveParams(metric, {});
       const expected = await runInMemory(metric, params, samples);
@@ -336,14 +341,27 @@ describe('shard merge across the registry', () => {
     prompt: s.prompt,
     response: ordinal % 13 === 0 ? '' : s.response,
     reference: s.reference ?? null,
+    embedding: lexicalEmbedding(`${s.prompt}\n${s.response}`),
   }));
+  // diversity_gain's base version: other texts.
+  const base = randomSamples(60, 8).map((s, ordinal) => ({ ordinal, contentHash: '', prompt: s.prompt, response: s.response, reference: null, embedding: lexicalEmbedding(s.response) }));
+  const versions = new Map([[1, base]]);
 
   for (const metric of METRICS) {
-    it(`${metric.key}: 4 merged shards ${metric.exactMerge ? 'equal' : 'approximate'} the whole`, async () => {
-      const params = resolveParams(metric, 'subsetSize' in metric.params ? { subsetSize: 40 } : {});
-      const whole = await runInMemory(metric, params, samples, { batchSize: 10 });
-      const sharded = await runInMemory(metric, params, samples, { shards: 4, batchSize: 7 });
-      if (metric.exactMerge) {
+    const how = metric.mergeRounding ? 'equal up to rounding' : metric.exactMerge ? 'equal' : 'approximate';
+    it(`${metric.key}: 4 merged shards ${how} the whole`, async () => {
+      const given = { ...('subsetSize' in metric.params ? { subsetSize: 40 } : {}), ...('base' in metric.params ? { base: 1 } : {}) };
+      const params = resolveParams(metric, given);
+      const whole = await runInMemory(metric, params, samples, { batchSize: 10, versions });
+      const sharded = await runInMemory(metric, params, samples, { shards: 4, batchSize: 7, versions });
+      if (metric.input === 'embedding') assert.notEqual(whole.outcome.value, null, whole.outcome.reason);
+      if (metric.mergeRounding) {
+        const relative = Math.abs(sharded.outcome.value! - whole.outcome.value!) / Math.abs(whole.outcome.value!);
+        assert.ok(relative < 1e-12, `${metric.key}: ${sharded.outcome.value} vs ${whole.outcome.value}`);
+        assert.equal(sharded.outcome.n, whole.outcome.n);
+        assert.equal(sharded.outcome.estimator, whole.outcome.estimator);
+        assert.deepEqual(sharded.sampleValues, whole.sampleValues);
+      } else if (metric.exactMerge) {
         assert.deepEqual(sharded.outcome, whole.outcome);
         assert.deepEqual(sharded.sampleValues, whole.sampleValues);
       } else {

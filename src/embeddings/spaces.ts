@@ -68,3 +68,21 @@ export async function embeddedCount(db: Executor, spaceId: number, versionId: nu
   );
   return Number(row!.n);
 }
+
+export interface VersionCoverage {
+  versionId: number;
+  spaceId: number;
+  embedded: number;
+}
+
+/** Vectors per (version, space) for every space that has any of the versions' samples. */
+export async function coverageOfVersions(db: Executor, versionIds: readonly number[]): Promise<VersionCoverage[]> {
+  if (versionIds.length === 0) return [];
+  const rows = rowsOf<{ version_id: string | number; space_id: number; n: string | number }>(
+    await db.execute(sql`
+      select e.version_id, e.space_id, count(*) as n from embedding_spaces s
+      join sample_embeddings e on e.space_id = s.id and e.version_id = any(${sql.param([...versionIds])}::bigint[])
+      group by e.version_id, e.space_id order by e.space_id`),
+  );
+  return rows.map((r) => ({ versionId: Number(r.version_id), spaceId: Number(r.space_id), embedded: Number(r.n) }));
+}

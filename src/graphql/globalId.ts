@@ -1,7 +1,18 @@
 /** Opaque global ids (`base64url("Type:id")`) for `Node.id` and `Query.node`. */
 import { BadInputError } from '../errors.js';
 
-export const NODE_TYPES = ['Dataset', 'DatasetVersion', 'Sample', 'Component', 'Algorithm', 'GenerationRun', 'Job', 'MetricResult'] as const;
+export const NODE_TYPES = [
+  'Dataset',
+  'DatasetVersion',
+  'Sample',
+  'Component',
+  'Algorithm',
+  'GenerationRun',
+  'Job',
+  'MetricResult',
+  'EmbeddingSpace',
+  'VersionOverlap',
+] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
 export function toGlobalId(type: NodeType, id: number): string {

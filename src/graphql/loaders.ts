@@ -37,6 +37,9 @@ import {
 import { createBatchScheduler } from './batchScheduler.js';
 import type { JobRow, MetricDefinitionRow, ScorerRow } from '../db/schema.js';
 import { findJobsByIds } from '../jobs/queue.js';
+import type { EmbeddingSpaceRow, OverlapRunRow } from '../db/schema.js';
+import { coverageOfVersions, findSpacesByIds, vectorCounts, type VersionCoverage } from '../embeddings/spaces.js';
+import { findOverlapRunsByIds } from '../embeddings/overlaps.js';
 import { findDefinitionsByIds, findScorersByIds } from '../metricRuns/lookups.js';
 import { findResultsByIds, findResultsOfJobs, latestResultsOfVersions, type MetricResultView } from '../metricRuns/results.js';
 
@@ -99,6 +102,13 @@ export function createLoaders(db: Executor) {
     metricDefinition: byId<number, MetricDefinitionRow>((ids) => findDefinitionsByIds(db, ids), (r) => r.id),
     scorer: byId<number, ScorerRow>((ids) => findScorersByIds(db, ids), (r) => r.id),
     resultsOfJob: grouped<MetricResultView>((ids) => findResultsOfJobs(db, ids), (r) => r.jobId!),
+    embeddingSpace: byId<number, EmbeddingSpaceRow>((ids) => findSpacesByIds(db, ids), (r) => r.id),
+    overlapRun: byId<number, OverlapRunRow>((ids) => findOverlapRunsByIds(db, ids), (r) => r.id),
+    vectorCount: loader<number, number>(async (ids) => {
+      const counts = await vectorCounts(db, ids);
+      return ids.map((id) => counts.get(id) ?? 0);
+    }),
+    embeddingCoverage: grouped<VersionCoverage>((ids) => coverageOfVersions(db, ids), (r) => r.versionId),
     /** Newest result per (metric, params) of each version; one loader per distinct filter. */
     versionMetrics(metrics: readonly string[] | null | undefined, includeRunning: boolean): DataLoader<number, MetricResultView[]> {
       const key = JSON.stringify([metrics ?? null, includeRunning]);

@@ -7,6 +7,7 @@ import { lineageResolvers } from './resolvers/lineage.js';
 import { taxonomyResolvers } from './resolvers/taxonomy.js';
 import { jobResolvers } from './resolvers/jobs.js';
 import { metricResolvers } from './resolvers/metrics.js';
+import { searchResolvers } from './resolvers/search.js';
 import { tintResolvers } from './resolvers/tint.js';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schema', import.meta.url));
@@ -38,4 +39,4 @@ export function mergeResolvers(...maps: ResolverMap[]): ResolverMap {
   return merged;
 }
 
-export const resolvers = mergeResolvers(baseResolvers, catalogResolvers, taxonomyResolvers, lineageResolvers, jobResolvers, metricResolvers, tintResolvers);
+export const resolvers = mergeResolvers(baseResolvers, catalogResolvers, taxonomyResolvers, lineageResolvers, jobResolvers, metricResolvers, tintResolvers, searchResolvers);

@@ -27,6 +27,8 @@ export interface MetricResultView {
   sampleSize: number | null;
   details: Record<string, unknown>;
   jobId: number | null;
+  /** The embedding space an embedding metric read; null for text metrics. */
+  spaceId: number | null;
   computedAt: Date | null;
   createdAt: Date;
 }
@@ -50,6 +52,7 @@ interface ResultRowRaw {
   sample_size: number | null;
   details: Record<string, unknown>;
   job_id: string | number | null;
+  space_id: number | null;
   computed_at: string | Date | null;
   created_at: string | Date;
 }
@@ -57,7 +60,7 @@ interface ResultRowRaw {
 const RESULT_COLUMNS = sql`
   r.id, r.version_id, coalesce(d.key, 'external:' || sc.name) as metric, r.definition_id, d.version as definition_version,
   r.scorer_id, r.params, r.params_hash, r.status, r.status_reason, r.value, r.n, r.samples_done, r.estimator, r.seed,
-  r.sample_size, r.details, r.job_id, r.computed_at, r.created_at`;
+  r.sample_size, r.details, r.job_id, r.space_id, r.computed_at, r.created_at`;
 
 const RESULT_FROM = sql`
   metric_results r
@@ -84,6 +87,7 @@ function toView(row: ResultRowRaw): MetricResultView {
     sampleSize: row.sample_size,
     details: row.details,
     jobId: row.job_id === null ? null : Number(row.job_id),
+    spaceId: row.space_id,
     computedAt: row.computed_at === null ? null : new Date(row.computed_at),
     createdAt: new Date(row.created_at),
   };

@@ -11,6 +11,8 @@ const NODE_LOADERS: Record<NodeType, (ctx: Context, id: number) => Promise<unkno
   GenerationRun: (ctx, id) => ctx.loaders.run.load(id),
   Job: (ctx, id) => ctx.loaders.job.load(id),
   MetricResult: (ctx, id) => ctx.loaders.metricResult.load(id),
+  EmbeddingSpace: (ctx, id) => ctx.loaders.embeddingSpace.load(id),
+  VersionOverlap: (ctx, id) => ctx.loaders.overlapRun.load(id),
 };
 
 export const baseResolvers = {

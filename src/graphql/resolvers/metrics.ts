@@ -113,6 +113,8 @@ export const metricResolvers = {
       Object.entries(definition.params as Record<string, Record<string, unknown>>).map(([name, spec]) => ({
         name,
         ...spec,
+        default: spec.default ?? null,
+        required: !('default' in spec),
         min: spec.min ?? null,
         max: spec.max ?? null,
         values: spec.values ?? null,

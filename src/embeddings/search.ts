@@ -1,0 +1,184 @@
+/**
+ * Nearest-neighbour search over sample vectors of one space, with the scope expressed in the same
+ * SQL statement: datasets, versions, a lineage scope (a version and everything derived from it)
+ * and per-sample metric predicates. Large scopes go through the space's HNSW index with pgvector's
+ * iterative scan (so filters still fill k results); small or explicitly exact scopes are scanned
+ * exactly. Every result says which it was.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../db/connect.js';
+import type { EmbeddingSpaceRow } from '../db/schema.js';
+import { rowsOf } from '../db/sqlHelpers.js';
+import { BadInputError } from '../errors.js';
+import { indexedVector } from './hnswIndex.js';
+import { vectorLiteral } from './vectorText.js';
+
+export const MAX_SEARCH_K = 100;
+/** Up to this many vectors in an explicit version/dataset scope, search scans them exactly. */
+export const EXACT_SEARCH_LIMIT = 20_000;
+/** pgvector's default ef_search is 40; search asks for at least 2k candidates so k results survive filters. */
+export const DEFAULT_EF_SEARCH = 100;
+/** Deepest lineage walk of a descendants scope (as Query.lineage). */
+export const MAX_LINEAGE_DEPTH = 10;
+
+export type ScoreOp = 'GT' | 'GTE' | 'LT' | 'LTE';
+
+export interface ScorePredicate {
+  /** A metric key, or `external:<scorer name>` for pushed scores. */
+  metric: string;
+  op: ScoreOp;
+  value: number;
+}
+
+export interface SearchScope {
+  datasetIds?: readonly number[];
+  versionIds?: readonly number[];
+  /** This version and every version derived from it (by generation runs), up to MAX_LINEAGE_DEPTH hops. */
+  descendantsOf?: number | null;
+  scores?: readonly ScorePredicate[];
+}
+
+export interface VectorSearchOptions {
+  k: number;
+  /** Force an exact scan (true) or the index (false); default: decided by scope size. */
+  exact?: boolean | null;
+  efSearch?: number;
+  /** A sample never returned (the query sample of similarSamples). */
+  excludeSampleId?: number | null;
+}
+
+export interface SearchHit {
+  sampleId: number;
+  versionId: number;
+  /** Cosine distance, 1 - cosine similarity. */
+  distance: number;
+}
+
+export interface SearchOutcome {
+  hits: SearchHit[];
+  exact: boolean;
+}
+
+export function checkK(k: number): void {
+  if (!Number.isInteger(k) || k < 1 || k > MAX_SEARCH_K) {
+    throw new BadInputError(`k must be an integer from 1 to ${MAX_SEARCH_K} (got ${k})`, { argument: 'k' });
+  }
+}
+
+const OPERATORS: Record<ScoreOp, string> = { GT: '>', GTE: '>=', LT: '<', LTE: '<=' };
+
+export async function searchByVector(
+  database: Database,
+  space: EmbeddingSpaceRow,
+  query: Float32Array,
+  scope: SearchScope,
+  options: VectorSearchOptions,
+): Promise<SearchOutcome> {
+  checkK(options.k);
+  if (query.length !== space.dims) throw new BadInputError(`the query vector has ${query.length} dimensions; space ${space.key} has ${space.dims}`);
+  const filters = scopeFilters(scope, options.excludeSampleId ?? null);
+  const exact = options.exact ?? (space.indexedAt === null || (await scopeIsSmall(database, scope)));
+  if (exact) return { hits: await exactScan(database, space, query, filters, options.k), exact: true };
+  const hits = await indexScan(database, space, query, filters, options.k, options.efSearch ?? Math.max(DEFAULT_EF_SEARCH, 2 * options.k));
+  // The iterative scan stops after hnsw.max_scan_tuples; a very selective filter may then leave
+  // fewer than k hits although more exist: those scopes are small, so scan them exactly.
+  if (hits.length < options.k && filters.restrictive && options.exact !== false) {
+    return { hits: await exactScan(database, space, query, filters, options.k), exact: true };
+  }
+  return { hits, exact: false };
+}
+
+interface ScopeFilters {
+  where: SQL;
+  lineage: SQL | null;
+  restrictive: boolean;
+}
+
+function scopeFilters(scope: SearchScope, excludeSampleId: number | null): ScopeFilters {
+  const parts: SQL[] = [];
+  if (scope.versionIds && scope.versionIds.length > 0) parts.push(sql`e.version_id = any(${sql.param([...scope.versionIds])}::bigint[])`);
+  if (scope.datasetIds && scope.datasetIds.length > 0) {
+    parts.push(sql`e.version_id in (select id from dataset_versions where dataset_id = any(${sql.param([...scope.datasetIds])}::bigint[]))`);
+  }
+  let lineage: SQL | null = null;
+  if (scope.descendantsOf !== undefined && scope.descendantsOf !== null) {
+    lineage = sql`descendants(id, depth) as (
+        select ${scope.descendantsOf}::bigint, 0
+        union
+        select gr.output_version_id, d.depth + 1 from descendants d
+        join run_inputs ri on ri.input_version_id = d.id join generation_runs gr on gr.id = ri.run_id
+        where d.depth < ${MAX_LINEAGE_DEPTH})`;
+    parts.push(sql`e.version_id in (select id from descendants)`);
+  }
+  for (const predicate of scope.scores ?? []) parts.push(scorePredicate(predicate));
+  if (excludeSampleId !== null) parts.push(sql`e.sample_id <> ${excludeSampleId}`);
+  const restrictive = parts.length > (excludeSampleId !== null ? 1 : 0);
+  return { where: parts.length > 0 ? sql`and ${sql.join(parts, sql` and `)}` : sql``, lineage, restrictive };
+}
+
+/** The sample's value in the newest result of that metric (or external scorer) on its version must satisfy the comparison. */
+function scorePredicate(predicate: ScorePredicate): SQL {
+  if (!Number.isFinite(predicate.value)) throw new BadInputError(`score predicate on ${predicate.metric}: value must be a finite number`);
+  const op = sql.raw(OPERATORS[predicate.op]);
+  const external = predicate.metric.startsWith('external:');
+  const source = external
+    ? sql`r.scorer_id = (select id from scorers where name = ${predicate.metric.slice('external:'.length)} order by id desc limit 1)`
+    : sql`r.definition_id in (select id from metric_definitions where key = ${predicate.metric})`;
+  return sql`exists (
+    select 1 from sample_scores ss where ss.sample_id = e.sample_id and ss.value ${op} ${predicate.value}
+      and ss.result_id = (
+        select r.id from metric_results r where r.version_id = e.version_id and ${source} and r.status in ('COMPLETE', 'PARTIAL')
+        order by r.computed_at desc nulls last, r.id desc limit 1))`;
+}
+
+async function scopeIsSmall(database: Database, scope: SearchScope): Promise<boolean> {
+  const restricted = (scope.versionIds?.length ?? 0) > 0 || (scope.datasetIds?.length ?? 0) > 0;
+  if (!restricted) return false;
+  const conditions: SQL[] = [];
+  if (scope.versionIds?.length) conditions.push(sql`id = any(${sql.param([...scope.versionIds])}::bigint[])`);
+  if (scope.datasetIds?.length) conditions.push(sql`dataset_id = any(${sql.param([...scope.datasetIds])}::bigint[])`);
+  const [row] = rowsOf<{ n: string | number | null }>(
+    await database.db.execute(sql`select sum(sample_count) as n from dataset_versions where ${sql.join(conditions, sql` and `)}`),
+  );
+  return Number(row?.n ?? 0) <= EXACT_SEARCH_LIMIT;
+}
+
+function withLineage(lineage: SQL | null): SQL {
+  return lineage ? sql`with recursive ${lineage}` : sql``;
+}
+
+async function exactScan(database: Database, space: EmbeddingSpaceRow, query: Float32Array, filters: ScopeFilters, k: number): Promise<SearchHit[]> {
+  const q = sql`${vectorLiteral(query)}::vector(${sql.raw(String(space.dims))})`;
+  // Materialising the scope keeps the planner off the HNSW index: every candidate is compared.
+  const lineage = filters.lineage ? sql`${filters.lineage},` : sql``;
+  const rows = rowsOf<{ sample_id: string | number; version_id: string | number; distance: number }>(
+    await database.db.execute(sql`
+      with recursive ${lineage} candidates as materialized (
+        select e.sample_id, e.version_id, ${indexedVector(space.dims)} as v from sample_embeddings e
+        where e.space_id = ${space.id} ${filters.where}
+      )
+      select sample_id, version_id, v <=> ${q} as distance from candidates order by distance, sample_id limit ${k}`),
+  );
+  return rows.map(toHit);
+}
+
+async function indexScan(database: Database, space: EmbeddingSpaceRow, query: Float32Array, filters: ScopeFilters, k: number, efSearch: number): Promise<SearchHit[]> {
+  const vector = indexedVector(space.dims);
+  const q = sql`${vectorLiteral(query)}::vector(${sql.raw(String(space.dims))})`;
+  return database.db.transaction(async (tx) => {
+    await tx.execute(sql.raw(`set local hnsw.ef_search = ${Math.min(1000, Math.max(1, Math.floor(efSearch)))}`));
+    await tx.execute(sql.raw('set local hnsw.iterative_scan = strict_order'));
+    const rows = rowsOf<{ sample_id: string | number; version_id: string | number; distance: number }>(
+      await tx.execute(sql`
+        ${withLineage(filters.lineage)}
+        select e.sample_id, e.version_id, ${vector} <=> ${q} as distance from sample_embeddings e
+        where e.space_id = ${sql.raw(String(space.id))} ${filters.where}
+        order by ${vector} <=> ${q} limit ${k}`),
+    );
+    return rows.map(toHit);
+  });
+}
+
+function toHit(row: { sample_id: string | number; version_id: string | number; distance: number }): SearchHit {
+  return { sampleId: Number(row.sample_id), versionId: Number(row.version_id), distance: Number(row.distance) };
+}
