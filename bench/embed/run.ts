@@ -161,6 +161,7 @@ const best = (xs: ChildResult[], time: (r: ChildResult) => number = (r) => r.ms)
 
 function report(modelId: string, n: number, configs: ConfigResult[], backendLabel: string): Record<string, unknown>[] {
   console.log(`\n${modelId} (q8: ${ONNX_FILE}), n = ${fmt(n)}, ${backendLabel}, best of ${ROUNDS}`);
+  console.log(MODES.map((m) => `${m} = ${LABEL[m]}`).join('; '));
   const header = [
     'threads',
     'batch',

@@ -175,7 +175,8 @@ async function indexScan(database: Database, space: EmbeddingSpaceRow, query: Fl
         where e.space_id = ${sql.raw(String(space.id))} ${filters.where}
         order by ${vector} <=> ${q} limit ${k}`),
     );
-    return rows.map(toHit);
+    // Equal distances (identical texts) come back in index order: put them in id order like the exact scan.
+    return rows.map(toHit).sort((a, b) => a.distance - b.distance || a.sampleId - b.sampleId);
   });
 }
 
