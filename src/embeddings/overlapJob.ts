@@ -193,11 +193,12 @@ function hnswSearch(database: Database, space: EmbeddingSpaceRow, againstId: num
       await tx.execute(sql.raw('set local hnsw.iterative_scan = strict_order'));
       return rowsOf<{ s: string | number; m: string | number; distance: number }>(
         await tx.execute(sql`
-          select q.s, n.sample_id as m, n.distance from jsonb_to_recordset(${payload}::jsonb) as q(s bigint, v text)
+          with q as materialized (select t.s, t.v::vector(${dims}) as v from jsonb_to_recordset(${payload}::jsonb) as t(s bigint, v text))
+          select q.s, n.sample_id as m, n.distance from q
           cross join lateral (
-            select e.sample_id, ${vector} <=> q.v::vector(${dims}) as distance from sample_embeddings e
+            select e.sample_id, ${vector} <=> q.v as distance from sample_embeddings e
             where e.space_id = ${spaceId} and e.version_id = ${againstId} ${self}
-            order by ${vector} <=> q.v::vector(${dims}) limit ${OVERLAP_NEIGHBOURS}
+            order by ${vector} <=> q.v limit ${OVERLAP_NEIGHBOURS}
           ) n
           where n.distance <= ${1 - threshold}`),
       );

@@ -60,20 +60,23 @@ function hnswNeighbourIndex(database: Database, space: EmbeddingSpaceRow, versio
       const distances = new Float64Array(queries.length).fill(Infinity);
       if (queries.length === 0) return distances;
       const payload = JSON.stringify(queries.map((q, i) => ({ i, o: q.ordinal, v: vectorLiteral(q.vector) })));
-      const self = excludeSelf
-        ? sql`and e.sample_id <> coalesce((select s.id from samples s where s.version_id = ${versionId} and s.ordinal = q.o), 0)`
-        : sql``;
+      // The query texts are cast to vectors once, in a materialised CTE (the planner would otherwise
+      // inline the cast into the inner query and parse the text again for every candidate); the
+      // query's own sample is joined once per query too.
+      const self = excludeSelf ? sql`and e.sample_id <> coalesce(own.id, 0)` : sql``;
+      const ownJoin = excludeSelf ? sql`left join samples own on own.version_id = ${versionId} and own.ordinal = q.o` : sql``;
       const rows = await database.db.transaction(async (tx) => {
         await tx.execute(sql.raw(`set local hnsw.ef_search = ${METRIC_EF_SEARCH}`));
         await tx.execute(sql.raw(`set local hnsw.iterative_scan = strict_order`));
         return rowsOf<{ i: number; distance: number | null }>(
           await tx.execute(sql`
+            with q as materialized (select t.i, t.o, t.v::vector(${dims}) as v from jsonb_to_recordset(${payload}::jsonb) as t(i int, o int, v text))
             select q.i, (
-              select ${vector} <=> q.v::vector(${dims}) from sample_embeddings e
+              select ${vector} <=> q.v from sample_embeddings e
               where e.space_id = ${spaceId} and e.version_id = ${versionId} ${self}
-              order by ${vector} <=> q.v::vector(${dims}) limit 1
+              order by ${vector} <=> q.v limit 1
             ) as distance
-            from jsonb_to_recordset(${payload}::jsonb) as q(i int, o int, v text)`),
+            from q ${ownJoin}`),
         );
       });
       for (const row of rows) if (row.distance !== null) distances[row.i] = Number(row.distance);
