@@ -74,14 +74,14 @@ async function loadNow(spec: EmbeddingSpaceSpec, source: ModelSource): Promise<E
 function loadFailureMessage(spec: EmbeddingSpaceSpec, source: ModelSource, cause: string): string {
   const file = spec.dtype === 'fp32' ? 'onnx/model.onnx' : `onnx/model_${spec.dtype === 'q8' ? 'quantized' : spec.dtype}.onnx`;
   const where = source.modelDir
-    ? `looked in the offline model directory QDC_MODEL_DIR=${source.modelDir}`
-    : 'no offline model directory is set (QDC_MODEL_DIR)';
+    ? `The catalog looked in the offline model directory QDC_MODEL_DIR=${source.modelDir}`
+    : 'No offline model directory is set (QDC_MODEL_DIR)';
   const remote = source.allowRemoteModels
-    ? `, then the cache ${source.cacheDir} and the Hugging Face Hub`
-    : ' (downloads are off: QDC_ALLOW_REMOTE_MODELS=false)';
+    ? `; downloads go through the cache ${source.cacheDir} and the Hugging Face Hub`
+    : '; downloads are off (QDC_ALLOW_REMOTE_MODELS=false)';
   return (
-    `could not load embedding model ${spaceKey(spec)}: ${cause}. ` +
-    `The catalog ${where}${remote}. To run offline, put the model's files in <QDC_MODEL_DIR>/${spec.model}/ ` +
+    `could not load embedding model ${spaceKey(spec)}: ${cause.replace(/\.+$/, '')}. ` +
+    `${where}${remote}. To run offline, put the model's files in <QDC_MODEL_DIR>/${spec.model}/ ` +
     `(config.json, tokenizer.json, tokenizer_config.json, ${file}) and set QDC_MODEL_DIR`
   );
 }

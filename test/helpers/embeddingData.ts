@@ -18,7 +18,7 @@ export async function embedThroughApi(server: TestServer, version: string | numb
   const id = typeof version === 'number' ? toGlobalId('DatasetVersion', version) : version;
   const data = await server.ok(`mutation ($v: ID!, $s: String) { embedVersion(version: $v, space: $s) { id status progress { total } } }`, { v: id, s: space });
   const jobId = Number(Buffer.from(data.embedVersion.id, 'base64url').toString().split(':')[1]);
-  const job = await runJob(server.database, jobId);
+  const job = await runJob(server.database, jobId, server.embedders);
   if (job.status !== 'SUCCEEDED') throw new Error(`embedding job ${jobId} ${job.status}: ${job.error}`);
   return job;
 }

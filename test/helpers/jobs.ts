@@ -1,15 +1,16 @@
 /** Running queued jobs in tests with the real worker, and waiting for them. */
 import { createJobHandlers } from '../../src/app.js';
 import { testEmbedders } from './testEmbedders.js';
+import type { EmbedderRegistry } from '../../src/embeddings/registry.js';
 import type { Database } from '../../src/db/connect.js';
 import type { JobRow } from '../../src/db/schema.js';
 import { FINISHED_STATUSES, getJob } from '../../src/jobs/queue.js';
 import { startWorker, type RunningWorker, type WorkerOptions } from '../../src/jobs/worker.js';
 import { silentLogger } from '../../src/logger.js';
 
-export function testWorker(database: Database, options: Partial<WorkerOptions> = {}): RunningWorker {
+export function testWorker(database: Database, options: Partial<WorkerOptions> = {}, embedders: EmbedderRegistry = testEmbedders()): RunningWorker {
   return startWorker(database, {
-    handlers: createJobHandlers({ embedders: testEmbedders() }),
+    handlers: createJobHandlers({ embedders }),
     concurrency: 1,
     leaseMs: 5000,
     pollMs: 25,
@@ -32,8 +33,8 @@ export async function waitForJob(database: Database, jobId: number, timeoutMs = 
 }
 
 /** Runs every queued job of the database to the end with one worker. */
-export async function runJob(database: Database, jobId: number): Promise<JobRow> {
-  const worker = testWorker(database, { onlyJobId: jobId });
+export async function runJob(database: Database, jobId: number, embedders?: EmbedderRegistry): Promise<JobRow> {
+  const worker = testWorker(database, { onlyJobId: jobId }, embedders);
   try {
     return await waitForJob(database, jobId);
   } finally {

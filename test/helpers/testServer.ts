@@ -16,6 +16,8 @@ export interface GraphQLResult<T = any> {
 export interface TestServer {
   url: string;
   database: Database;
+  /** The embedders the server (and jobs run for it in tests) use. */
+  embedders: EmbedderRegistry;
   gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { key?: string }): Promise<GraphQLResult<T>>;
   /** Like gql, but fails the test on any GraphQL error and returns `data`. */
   ok<T = any>(query: string, variables?: Record<string, unknown>, options?: { key?: string }): Promise<T>;
@@ -33,6 +35,7 @@ export async function startTestServer(
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await openTestDatabase());
+  const embedders = options.embedders ?? testEmbedders();
   const running = await startHttpServer({
     database,
     auth: options.auth ?? 'off',
@@ -41,7 +44,7 @@ export async function startTestServer(
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
     maxRecordBytes: options.maxRecordBytes ?? 1024 * 1024,
     tintMaxSamples: options.tintMaxSamples,
-    embedders: options.embedders ?? testEmbedders(),
+    embedders,
     logger: silentLogger,
     version: VERSION,
   });
@@ -59,6 +62,7 @@ export async function startTestServer(
   return {
     url: running.url,
     database,
+    embedders,
     gql,
     async ok(query, variables, opts) {
       const result = await gql(query, variables, opts);
