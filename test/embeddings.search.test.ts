@@ -10,7 +10,6 @@ import { sql } from 'drizzle-orm';
 import { rowsOf } from '../src/db/sqlHelpers.js';
 import { lexicalEmbedding } from '../src/embeddings/lexicalEmbedder.js';
 import { fromGlobalId, toGlobalId } from '../src/graphql/globalId.js';
-import { hnswIndexName } from '../src/embeddings/hnswIndex.js';
 import { createDataset, createVersion, recordRun } from './helpers/fixtures.js';
 import { embedThroughApi, TOPICS, type Topic } from './helpers/embeddingData.js';
 import { runJob } from './helpers/jobs.js';

@@ -124,7 +124,7 @@ describe('falling back to the lexical embedder', () => {
       assert.deepEqual(embeddingSpaces.default, { key: 'qdc/lexical-hash@v1:fp32', provider: 'LEXICAL', isDefault: true });
       assert.equal(embeddingSpaces.fallback.requested, 'qdc-test/absent-model@main:q8');
       assert.match(embeddingSpaces.fallback.reason, /could not load embedding model qdc-test\/absent-model@main:q8.*QDC_MODEL_DIR/);
-      assert.equal(lines.filter((l) => / WARN  EMBEDDINGS FALLBACK: the model qdc-test\/absent-model@main:q8 could not be loaded/.test(l)).length, 1);
+      assert.equal(lines.filter((l) => / WARN {2}EMBEDDINGS FALLBACK: the model qdc-test\/absent-model@main:q8 could not be loaded/.test(l)).length, 1);
       // Work still gets done, in the space the results name.
       const versionId = await storeVersion(server.database, 'fallback', randomSamples(10, 4));
       await embedThroughApi(server, versionId);

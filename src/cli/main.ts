@@ -9,6 +9,7 @@ import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 import { workerCommand } from './commands/worker.js';
 import { computeCommand } from './commands/compute.js';
+import { embedCommand } from './commands/embed.js';
 import { metricsCommand } from './commands/metrics.js';
 import { tintCommand } from './commands/tint.js';
 
@@ -20,6 +21,7 @@ const COMMANDS: Command[] = [
   ingestCommand,
   exportCommand,
   computeCommand,
+  embedCommand,
   metricsCommand,
   tintCommand,
 ];

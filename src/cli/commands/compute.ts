@@ -52,6 +52,8 @@ export const computeCommand: Command = {
       '',
       `Metrics: ${metricKeys().join(', ')}.`,
       'Every text metric takes field=prompt|response|prompt+response (default response).',
+      'Embedding metrics (vendi, chamfer, ...) take space=MODEL@REVISION:DTYPE (default: the default space) and need the',
+      'version embedded first ("qdc embed"); diversity.diversity_gain needs base=<version>, e.g. --param diversity.diversity_gain:base=gsm8k@1.',
       '',
       'Environment:',
       '  DATABASE_URL              PostgreSQL URL; unset: the embedded PGlite database.',
@@ -105,7 +107,10 @@ async function computeDirect(ref: string, keys: string[] | null, params: unknown
   const embedders = new EmbedderRegistry(config.embedding, createLogger(config.logLevel));
   try {
     const version = await resolveDirect(database.db, ref);
-    const job = await enqueueComputeMetrics(database.db, version.id, keys, params, { embedders });
+    const job = await enqueueComputeMetrics(database.db, version.id, keys, params, {
+      embedders,
+      resolveVersion: async (reference) => (await resolveDirect(database.db, String(reference))).id,
+    });
     process.stderr.write(`compute: queued job ${job.id} on version ${version.id} (${version.sampleCount} samples)\n`);
     if (values['no-wait']) return;
     const progress = makeProgress(values, { label: 'compute', unit: 'samples', totalUnits: job.progressTotal ?? undefined });
