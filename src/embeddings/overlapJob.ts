@@ -18,6 +18,7 @@ import { streamVersionSamples } from '../metricRuns/sampleStream.js';
 import { embedMissingSamples } from './embedSamples.js';
 import { ensureHnswIndex, indexedVector } from './hnswIndex.js';
 import type { EmbedderRegistry } from './registry.js';
+import { setSearchSettings } from './search.js';
 import { neighboursWithin } from './similarPairs.js';
 import { embeddedCount, ensureSpace } from './spaces.js';
 import { parseVectorLiteral, vectorLiteral } from './vectorText.js';
@@ -189,8 +190,7 @@ function hnswSearch(database: Database, space: EmbeddingSpaceRow, againstId: num
     const payload = JSON.stringify(queries.map((q) => ({ s: q.sampleId, v: vectorLiteral(q.vector) })));
     const self = selfRun ? sql`and e.sample_id <> q.s` : sql``;
     const rows = await database.db.transaction(async (tx) => {
-      await tx.execute(sql.raw(`set local hnsw.ef_search = ${Math.max(40, 4 * OVERLAP_NEIGHBOURS)}`));
-      await tx.execute(sql.raw('set local hnsw.iterative_scan = strict_order'));
+      await setSearchSettings(tx, Math.max(40, 4 * OVERLAP_NEIGHBOURS));
       return rowsOf<{ s: string | number; m: string | number; distance: number }>(
         await tx.execute(sql`
           with q as materialized (select t.s, t.v::vector(${dims}) as v from jsonb_to_recordset(${payload}::jsonb) as t(s bigint, v text))

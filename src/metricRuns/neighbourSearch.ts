@@ -10,6 +10,7 @@ import type { EmbeddingSpaceRow } from '../db/schema.js';
 import { rowsOf } from '../db/sqlHelpers.js';
 import { ensureHnswIndex, indexedVector } from '../embeddings/hnswIndex.js';
 import { embeddedCount } from '../embeddings/spaces.js';
+import { setSearchSettings } from '../embeddings/search.js';
 import { parseVectorLiteral, vectorLiteral } from '../embeddings/vectorText.js';
 import { exactNeighbourIndex } from '../metrics/embedding/neighbourIndex.js';
 import type { MetricEnvironment, NeighbourIndex } from '../metrics/types.js';
@@ -66,8 +67,7 @@ function hnswNeighbourIndex(database: Database, space: EmbeddingSpaceRow, versio
       const self = excludeSelf ? sql`and e.sample_id <> coalesce(own.id, 0)` : sql``;
       const ownJoin = excludeSelf ? sql`left join samples own on own.version_id = ${versionId} and own.ordinal = q.o` : sql``;
       const rows = await database.db.transaction(async (tx) => {
-        await tx.execute(sql.raw(`set local hnsw.ef_search = ${METRIC_EF_SEARCH}`));
-        await tx.execute(sql.raw(`set local hnsw.iterative_scan = strict_order`));
+        await setSearchSettings(tx, METRIC_EF_SEARCH);
         return rowsOf<{ i: number; distance: number | null }>(
           await tx.execute(sql`
             with q as materialized (select t.i, t.o, t.v::vector(${dims}) as v from jsonb_to_recordset(${payload}::jsonb) as t(i int, o int, v text))
