@@ -97,6 +97,9 @@ describe('embedding jobs', () => {
     });
     const job = await runJob(server.database, idNumber(data.findOverlap.id));
     assert.equal(job.status, 'SUCCEEDED', job.error ?? '');
+    // Progress: 86 samples embedded, then 86 searched.
+    assert.equal(job.progressTotal, 2 * 86);
+    assert.equal(job.progressDone, job.progressTotal);
 
     const rows = rowsOf<{ id: string | number; text: string; content_hash: string }>(
       await server.database.db.execute(sql`select id, coalesce(prompt, '') || chr(10) || coalesce(response, '') as text, content_hash from samples where version_id = ${versionId} order by id`),

@@ -83,7 +83,8 @@ async function runFindOverlap(context: JobContext, registry: EmbedderRegistry): 
   // 1. Vectors for every sample of both versions.
   const toEmbed = selfRun ? [version] : [version, against];
   let done = 0;
-  const total = toEmbed.reduce((sum, v) => sum + v.sampleCount, 0) + (selfRun ? version.sampleCount : 0) + version.sampleCount;
+  // Progress: every sample of both versions embedded (or found embedded), then every sample of `version` searched.
+  const total = toEmbed.reduce((sum, v) => sum + v.sampleCount, 0) + version.sampleCount;
   for (const v of toEmbed) {
     const before = await embeddedCount(db, space.id, v.id);
     done += before;
@@ -96,7 +97,6 @@ async function runFindOverlap(context: JobContext, registry: EmbedderRegistry): 
     done += outcome.embedded;
     if (outcome.stopped) return { stopped: context.stopReason(), phase: 'embedding' };
   }
-  if (selfRun) done += version.sampleCount;
   const exact = against.sampleCount <= OVERLAP_EXACT_LIMIT;
   if (!exact) await ensureHnswIndex(database, space);
 
