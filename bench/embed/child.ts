@@ -264,7 +264,12 @@ async function runJob(): Promise<Timed> {
     const started = performance.now();
     const t0 = monotonicUs();
     const job = await enqueueEmbedVersion(database.db, registry, versionId, null);
-    const worker = startWorker(database, { handlers: createJobHandlers({ embedders: registry }), concurrency: 1, logger: silentLogger, onlyJobId: job.id, pollMs: 20 });
+    // The last chunk's progress report marks the end of embedding (the HNSW index build follows).
+    let embedPhase: { ms: number; cpuMs: number } | null = null;
+    const onProgress = (_jobId: number, done: number, total: number | null) => {
+      if (!embedPhase && total !== null && done >= total) embedPhase = { ms: performance.now() - started, cpuMs: cpuMs() - cpuBefore };
+    };
+    const worker = startWorker(database, { handlers: createJobHandlers({ embedders: registry }), concurrency: 1, logger: silentLogger, onlyJobId: job.id, pollMs: 20, onProgress });
     let finished;
     try {
       for (;;) {
@@ -306,6 +311,7 @@ async function runJob(): Promise<Timed> {
       backend: database.backend,
       storeMs,
       jobSamplesPerSecond: result.samplesPerSecond,
+      embedPhase,
       jobMs: finished.finishedAt && finished.startedAt ? finished.finishedAt.getTime() - finished.startedAt.getTime() : null,
       indexBuilt: result.index?.built ?? false,
       indexMs: result.index?.ms ?? 0,
