@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { pipeline } from '@huggingface/transformers';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../src/db/sqlHelpers.js';
 import { EmbedderRegistry } from '../src/embeddings/registry.js';
@@ -76,6 +77,20 @@ describe('transformers.js embedder (tiny generated BERT model)', () => {
     assert.equal(searchSamples.space.key, Q8);
     assert.equal(searchSamples.hits[0].sample.prompt, TOPICS.quantum.prompt);
     assert.ok(searchSamples.hits[0].similarity > 0.9999);
+  });
+
+  it('pools exactly like the transformers.js pipeline (mean over the attention mask, then L2)', async () => {
+    const embedder = await registry.embedderFor(Q8);
+    const texts = [TOPICS.bread.prompt, 'short', `${TOPICS.python.prompt}\n${TOPICS.python.response}`, 'naïve café λόγος'];
+    const ours = await embedder.embed(texts);
+    const extractor = await pipeline('feature-extraction', 'qdc-test/tiny-bert', { dtype: 'q8', local_files_only: true });
+    const theirs = await extractor(texts, { pooling: 'mean', normalize: true });
+    const [rows, dims] = theirs.dims as [number, number];
+    assert.equal(rows, texts.length);
+    for (let i = 0; i < rows; i++) {
+      for (let d = 0; d < dims; d++) assert.ok(Math.abs(ours[i]![d]! - (theirs.data as Float32Array)[i * dims + d]!) < 1e-6, `text ${i} dim ${d}`);
+    }
+    await extractor.dispose();
   });
 
   it('keeps another dtype of the same model as a separate space whose vectors are never mixed in', async () => {

@@ -2,7 +2,8 @@
  * Embedding a version's samples into a space: resumable (only samples without a vector in the
  * space are read), in length-bucketed batches (texts of similar length share a batch, so padding
  * wastes little model time), each chunk written in one statement so a stop loses at most the
- * chunk in flight and never leaves a duplicate vector.
+ * chunk in flight and never leaves a duplicate vector. A chunk is written while the next one is
+ * embedded.
  */
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
@@ -40,8 +41,15 @@ export async function embedMissingSamples(
   const chunkSize = options.chunkSize ?? EMBED_CHUNK_SIZE;
   let after = -1;
   let embedded = 0;
+  // One chunk's write runs while the next chunk is read and embedded (at most one write in
+  // flight): on PostgreSQL the server stores while the model runs.
+  let writing: Promise<void> = Promise.resolve();
+  const finish = async (stopped: boolean): Promise<EmbedSamplesResult> => {
+    await writing;
+    return { embedded, stopped };
+  };
   for (;;) {
-    if (options.signal?.aborted) return { embedded, stopped: true };
+    if (options.signal?.aborted) return finish(true);
     const rows = rowsOf<{ id: string | number; ordinal: number; prompt: string | null; response: string | null }>(
       await db.execute(sql`
         select s.id, s.ordinal, s.prompt, s.response from samples s
@@ -49,21 +57,27 @@ export async function embedMissingSamples(
           and not exists (select 1 from sample_embeddings e where e.space_id = ${space.id} and e.sample_id = s.id)
         order by s.ordinal limit ${chunkSize}`),
     );
-    if (rows.length === 0) return { embedded, stopped: false };
+    if (rows.length === 0) return finish(false);
     const texts = rows.map((r) => embeddedText(r.prompt, r.response));
     const vectors = await embedInLengthBuckets(embedder, texts, options.batchSize);
-    await writeVectors(
+    await writing;
+    if (options.signal?.aborted) return finish(true);
+    const write = writeVectors(
       db,
       space,
       versionId,
       rows.map((r) => Number(r.id)),
       vectors,
-    );
-    embedded += rows.length;
-    options.onChunk?.(embedded);
+    ).then(() => {
+      embedded += rows.length;
+      options.onChunk?.(embedded);
+    });
+    // Awaited before the next write or the return; this only keeps a failure from being reported as unhandled meanwhile.
+    write.catch(() => undefined);
+    writing = write;
     after = rows[rows.length - 1]!.ordinal;
     await nextMacrotask();
-    if (rows.length < chunkSize) return { embedded, stopped: false };
+    if (rows.length < chunkSize) return finish(false);
   }
 }
 

@@ -4,10 +4,11 @@
  * all-MiniLM-L6-v2 are meant to be used. Models are read from the offline model directory first,
  * then from the download cache, then (when allowed) from the Hugging Face Hub.
  */
-import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
+import { env, pipeline, type FeatureExtractionPipeline, type Tensor } from '@huggingface/transformers';
 import type { EmbeddingConfig } from '../config.js';
 import { DomainError } from '../errors.js';
 import type { Embedder } from './embedder.js';
+import { meanPoolNormalized } from './pooling.js';
 import { spaceKey, type EmbeddingSpaceSpec } from './spaceKey.js';
 
 /** Where models come from; a subset of the embedding configuration. */
@@ -51,14 +52,17 @@ async function loadNow(spec: EmbeddingSpaceSpec, source: ModelSource): Promise<E
       modelDir: source.modelDir ?? null,
     });
   }
+  // The pipeline's own steps (tokenize with padding and truncation, run the model), then our
+  // pooling: the same mean and normalisation as `extractor(texts, { pooling: 'mean', normalize: true })`.
   const embed = async (texts: readonly string[]): Promise<Float32Array[]> => {
     if (texts.length === 0) return [];
-    const output = await extractor([...texts], { pooling: 'mean', normalize: true });
-    const [rows, dims] = output.dims as [number, number];
-    const data = output.data as Float32Array;
-    const vectors: Float32Array[] = [];
-    for (let i = 0; i < rows; i++) vectors.push(data.slice(i * dims, (i + 1) * dims));
-    output.dispose?.();
+    const inputs = extractor.tokenizer([...texts], { padding: true, truncation: true });
+    const outputs = (await extractor.model(inputs)) as Record<string, Tensor | undefined>;
+    const states = outputs.last_hidden_state ?? outputs.token_embeddings ?? outputs.logits;
+    if (!states) throw new Error(`model ${spaceKey(spec)} returned no token states (outputs: ${Object.keys(outputs).join(', ')})`);
+    const [batch, sequence, dims] = states.dims as [number, number, number];
+    const vectors = meanPoolNormalized(states.data as Float32Array, (inputs.attention_mask as Tensor).data as BigInt64Array, batch, sequence, dims);
+    for (const tensor of Object.values(outputs)) tensor?.dispose?.();
     return vectors;
   };
   const [probe] = await embed(['dimension probe']);
