@@ -49,17 +49,8 @@ export function loadBaseRows(): BaseRow[] {
   return rows.filter((r) => r.prompt.trim() && r.response.trim());
 }
 
-/** A small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The corpora's deterministic PRNG (mulberry32). */
+export { mulberry32 as rng } from '../src/mulberry32.js';
 
 /**
  * Writes `count` JSONL lines to `path` in 1 MiB chunks: each line is `makeLine(i)`, except that 1%

@@ -1,11 +1,2 @@
-/** mulberry32: a small seeded PRNG, so randomized tests are reproducible. Returns floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of randomized tests (mulberry32), so they are reproducible. Returns floats in [0, 1). */
+export { mulberry32 as prng } from '../../src/mulberry32.js';

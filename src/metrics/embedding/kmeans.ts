@@ -12,6 +12,7 @@
  * `iterations` counts Lloyd update steps; the last one changed no assignment unless maxIterations
  * was reached.
  */
+import { mulberry32 } from '../../mulberry32.js';
 import { fmix32 } from '../../fmix32.js';
 
 const DEFAULT_MAX_ITERATIONS = 100;
@@ -174,12 +175,5 @@ function squaredDistance(a: Float32Array, b: Float32Array, d: number): number {
 
 /** mulberry32 seeded through fmix32 (so nearby seeds start far apart); floats in [0, 1). */
 function seededRandom(seed: number): () => number {
-  let state = fmix32(seed >>> 0);
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(fmix32(seed >>> 0));
 }
