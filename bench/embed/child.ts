@@ -38,6 +38,7 @@ import type { EmbeddingConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/connect.js';
 import { enqueueEmbedVersion } from '../../src/embeddings/embedJob.js';
 import { embedInLengthBuckets } from '../../src/embeddings/embedSamples.js';
+import { meanPoolNormalized } from '../../src/embeddings/pooling.js';
 import { EmbedderRegistry } from '../../src/embeddings/registry.js';
 import { parseVectorLiteral } from '../../src/embeddings/vectorText.js';
 import { FINISHED_STATUSES, getJob } from '../../src/jobs/queue.js';
@@ -126,28 +127,8 @@ async function runOrt(): Promise<Timed> {
     const dims = hidden.dims[2]!;
     const values = hidden.data as Float32Array;
     const mask = encoded.attention_mask.data as BigInt64Array;
-    const vectors: Float32Array[] = [];
-    const sum = new Float64Array(dims);
-    for (let row = 0; row < rows; row++) {
-      sum.fill(0);
-      let count = 0;
-      for (let position = 0; position < sequence; position++) {
-        if (mask[row * sequence + position] === 0n) continue;
-        count += 1;
-        const offset = (row * sequence + position) * dims;
-        for (let d = 0; d < dims; d++) sum[d]! += values[offset + d]!;
-      }
-      let norm = 0;
-      for (let d = 0; d < dims; d++) {
-        sum[d]! /= count;
-        norm += sum[d]! * sum[d]!;
-      }
-      norm = Math.sqrt(norm);
-      const vector = new Float32Array(dims);
-      for (let d = 0; d < dims; d++) vector[d] = norm > 0 ? sum[d]! / norm : 0;
-      vectors.push(vector);
-      tokens += count;
-    }
+    const vectors = meanPoolNormalized(values, mask, rows, sequence, dims);
+    for (const flag of mask) if (flag !== 0n) tokens += 1;
     paddedTokens += rows * sequence;
     poolMs += performance.now() - t;
     return vectors;

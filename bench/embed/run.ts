@@ -21,7 +21,6 @@
  *    qdc_bench_embed_<random> on that server and drops it at the end)
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -31,6 +30,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { openCatalog } from '../../src/app.js';
 import { writeTinyBertModel } from '../../test/helpers/tinyBert.js';
+import { createScratchDatabase, type ScratchDatabase } from '../scratchDatabase.js';
 import { ONNX_FILE, REAL_MODEL, TINY_MODEL } from './workload.js';
 
 const { values: args } = parseArgs({
@@ -278,22 +278,16 @@ async function main() {
   const startedAll = performance.now();
   const load = [loadavg()[0]!];
   const tinyRoot = mkdtempSync(join(tmpdir(), 'qdc-bench-embed-models-'));
-  let admin: pg.Client | undefined;
+  let scratch: ScratchDatabase | undefined;
   let bench: pg.Client | undefined;
-  let dbName: string | undefined;
   try {
     await writeTinyBertModel(tinyRoot);
     let target = 'memory://';
     let backendLabel = 'PGlite in memory';
     if (SERVER_URL) {
-      dbName = `qdc_bench_embed_${randomBytes(4).toString('hex')}`;
-      admin = new pg.Client({ connectionString: SERVER_URL });
-      await admin.connect();
-      await admin.query(`create database ${dbName}`);
-      const url = new URL(SERVER_URL);
-      url.pathname = `/${dbName}`;
-      target = url.toString();
-      backendLabel = `PostgreSQL at ${url.host}`;
+      scratch = await createScratchDatabase(SERVER_URL, 'qdc_bench_embed');
+      target = scratch.url;
+      backendLabel = `PostgreSQL at ${new URL(target).host}`;
       await (await openCatalog({ databaseUrl: target })).close(); // migrate once, untimed
       bench = new pg.Client({ connectionString: target });
       await bench.connect();
@@ -326,12 +320,7 @@ async function main() {
     console.log(JSON.stringify({ backend: backendLabel, rounds: ROUNDS, realRounds: REAL_ROUNDS, load, realModel: missing ? { skipped: missing } : { n: REAL_N }, rows, pass }));
   } finally {
     await bench?.end().catch(() => undefined);
-    if (admin && dbName) {
-      await admin.query(`drop database if exists ${dbName} with (force)`).catch((error: unknown) => {
-        console.error(`could not drop ${dbName}: ${error instanceof Error ? error.message : String(error)}`);
-      });
-    }
-    await admin?.end().catch(() => undefined);
+    await scratch?.drop();
     rmSync(tinyRoot, { recursive: true, force: true });
   }
 }

@@ -10,7 +10,7 @@
  */
 import { EmbedderRegistry } from '../../src/embeddings/registry.js';
 import { loadConfig } from '../../src/config.js';
-import { randomBytes } from 'node:crypto';
+import { createScratchDatabase } from '../scratchDatabase.js';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { openCatalog, VERSION } from '../../src/app.js';
@@ -71,15 +71,6 @@ function stats(samples: number[]): Stats {
 const ms = (x: number) => `${x.toFixed(2)} ms`;
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: SERVER_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 async function seed(database: Database): Promise<void> {
   const { db } = database;
@@ -122,16 +113,13 @@ async function seed(database: Database): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const dbName = `qdc_bench_graphql_${randomBytes(4).toString('hex')}`;
-  const benchUrl = new URL(SERVER_URL);
-  benchUrl.pathname = `/${dbName}`;
+  const scratch = await createScratchDatabase(SERVER_URL, 'qdc_bench_graphql');
 
   let database: Database | undefined;
   let running: RunningServer | undefined;
   let pool: pg.Pool | undefined;
-  await adminQuery(`create database ${dbName}`);
   try {
-    database = await openCatalog({ databaseUrl: benchUrl.toString() });
+    database = await openCatalog({ databaseUrl: scratch.url });
     const t0 = performance.now();
     await seed(database);
     const seedMs = performance.now() - t0;
@@ -200,7 +188,7 @@ async function main(): Promise<void> {
     const statements10 = await record(10);
     const paramCount = statements100.reduce((s, st) => s + st.params.length, 0);
 
-    pool = new pg.Pool({ connectionString: benchUrl.toString(), max: POOL_SIZE });
+    pool = new pg.Pool({ connectionString: scratch.url, max: POOL_SIZE });
     pool.on('error', () => undefined);
     const directPool = pool;
     const direct = async (): Promise<number> => {
@@ -313,9 +301,7 @@ async function main(): Promise<void> {
     await pool?.end().catch(() => undefined);
     await running?.stop().catch(() => undefined);
     await database?.close().catch(() => undefined);
-    await adminQuery(`drop database if exists ${dbName} with (force)`).catch((error: unknown) => {
-      console.error(`could not drop ${dbName}: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    await scratch.drop();
   }
 }
 

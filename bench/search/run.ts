@@ -17,10 +17,9 @@
  * PostgreSQL: a fresh database `qdc_bench_search_<random>` on the DATABASE_URL server, dropped at
  * the end, also on failure. PGlite (in memory) runs the same measurement on --pglite-n vectors.
  */
-import { randomBytes } from 'node:crypto';
+import { createScratchDatabase } from '../scratchDatabase.js';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { openCatalog, VERSION } from '../../src/app.js';
 import type { Database } from '../../src/db/connect.js';
 import type { EmbeddingSpaceRow } from '../../src/db/schema.js';
@@ -247,30 +246,16 @@ function report(m: Measured): string[] {
   ];
 }
 
-async function adminQuery(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: SERVER_URL });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 async function onPostgres(model: ClusterModel, n: number, queries: Float32Array[]): Promise<Measured> {
-  const dbName = `qdc_bench_search_${randomBytes(4).toString('hex')}`;
-  const url = new URL(SERVER_URL);
-  url.pathname = `/${dbName}`;
-  await adminQuery(`create database ${dbName}`);
+  const scratch = await createScratchDatabase(SERVER_URL, 'qdc_bench_search');
   let database: Database | undefined;
   try {
-    database = await openCatalog({ databaseUrl: url.toString() });
+    database = await openCatalog({ databaseUrl: scratch.url });
     return await measure(database, `PostgreSQL (${new URL(SERVER_URL).host})`, model, n, queries);
   } finally {
     await database?.close().catch(() => undefined);
-    await adminQuery(`drop database if exists ${dbName} with (force)`).catch((error: unknown) => {
-      console.error(`could not drop ${dbName}: ${error instanceof Error ? error.message : String(error)}`);
-    });
+    await scratch.drop();
   }
 }
 
