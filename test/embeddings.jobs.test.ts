@@ -6,9 +6,7 @@
  * run over the stored vectors and name their space.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { openCatalog } from '../src/app.js';
 import type { Database } from '../src/db/connect.js';
@@ -24,6 +22,7 @@ import { resolveParams } from '../src/metrics/params.js';
 import { requireMetric } from '../src/metrics/registry.js';
 import { runInMemory } from '../src/metrics/runInMemory.js';
 import type { MetricSample } from '../src/metrics/types.js';
+import { spawnWorker } from './helpers/cli.js';
 import { embedThroughApi } from './helpers/embeddingData.js';
 import { runJob } from './helpers/jobs.js';
 import { randomSamples, storeVersion } from './helpers/metricData.js';
@@ -31,7 +30,6 @@ import { testEmbedders } from './helpers/testEmbedders.js';
 import { createScratchDatabase, testBackend } from './helpers/testDatabase.js';
 import { startTestServer, type TestServer } from './helpers/testServer.js';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const LEXICAL = 'qdc/lexical-hash@v1:fp32';
 const idNumber = (globalId: string) => fromGlobalId(globalId).id;
 
@@ -271,23 +269,17 @@ describe('an embedding worker killed mid-job', { skip: testBackend !== 'postgres
       const n = 20_000;
       const versionId = await storeVersion(database, 'killed-embed', randomSamples(n, 61));
       const job = await enqueueEmbedVersion(database.db, testEmbedders(), versionId, LEXICAL);
-      const env: NodeJS.ProcessEnv = { ...process.env, QDC_JOB_LEASE_MS: '1000', QDC_JOB_POLL_MS: '50', QDC_EMBEDDER: 'lexical' };
-      delete env.NODE_TEST_CONTEXT;
-      const child = spawn(process.execPath, ['bin/qdc.mjs', 'worker', '--database-url', scratch.url], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let log = '';
-      child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+      const worker = spawnWorker(scratch.url, { QDC_EMBEDDER: 'lexical' });
       const deadline = Date.now() + 60_000;
       for (;;) {
         const row = (await getJob(database.db, job.id))!;
         const { n: stored } = await vectorCount(database, versionId);
         if (row.status === 'RUNNING' && stored >= 2000) break;
         assert.notEqual(row.status, 'SUCCEEDED', 'the job finished before the kill; make it bigger');
-        if (Date.now() > deadline) throw new Error(`the worker never made progress:\n${log}`);
+        if (Date.now() > deadline) throw new Error(`the worker never made progress:\n${worker.log()}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      child.kill('SIGKILL');
-      assert.equal(await exited, 'SIGKILL');
+      assert.equal(await worker.kill(), 'SIGKILL');
       const before = await vectorCount(database, versionId);
       assert.ok(before.n < n, 'killed before the end');
 

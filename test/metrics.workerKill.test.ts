@@ -5,19 +5,17 @@
  * directory (on PGlite, test/metrics.engine.test.ts covers the same recovery within one process).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { openCatalog } from '../src/app.js';
 import { rowsOf } from '../src/db/sqlHelpers.js';
 import { getJob } from '../src/jobs/queue.js';
 import { enqueueComputeMetrics } from '../src/metricRuns/computeJob.js';
+import { spawnWorker } from './helpers/cli.js';
 import { runJob } from './helpers/jobs.js';
 import { randomSamples, storeVersion } from './helpers/metricData.js';
 import { createScratchDatabase, testBackend } from './helpers/testDatabase.js';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLES = 30_000;
 
 describe('a metrics worker killed mid-job', { skip: testBackend !== 'postgres' && 'needs DATABASE_URL (PGlite is single-process)' }, () => {
@@ -29,12 +27,7 @@ describe('a metrics worker killed mid-job', { skip: testBackend !== 'postgres' &
       const metrics = ['complexity.length', 'quality.heuristic_quality', 'diversity.self_repetition'];
       const job = await enqueueComputeMetrics(database.db, versionId, metrics, null);
 
-      const env: NodeJS.ProcessEnv = { ...process.env, QDC_JOB_LEASE_MS: '1000', QDC_JOB_POLL_MS: '50', QDC_LOG_LEVEL: 'info' };
-      delete env.NODE_TEST_CONTEXT;
-      const child = spawn(process.execPath, ['bin/qdc.mjs', 'worker', '--database-url', scratch.url], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let log = '';
-      child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+      const worker = spawnWorker(scratch.url);
 
       // Kill it once it has written progress past the first pass's first batches.
       const deadline = Date.now() + 60_000;
@@ -42,11 +35,10 @@ describe('a metrics worker killed mid-job', { skip: testBackend !== 'postgres' &
         const row = (await getJob(database.db, job.id))!;
         if (row.status === 'RUNNING' && row.progressDone >= 5000) break;
         assert.notEqual(row.status, 'SUCCEEDED', 'the job finished before the kill; make it bigger');
-        if (Date.now() > deadline) throw new Error(`the worker never made progress:\n${log}`);
+        if (Date.now() > deadline) throw new Error(`the worker never made progress:\n${worker.log()}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      child.kill('SIGKILL');
-      assert.equal(await exited, 'SIGKILL');
+      assert.equal(await worker.kill(), 'SIGKILL');
       const orphan = (await getJob(database.db, job.id))!;
       assert.equal(orphan.status, 'RUNNING', 'still held by the dead worker until its lease runs out');
       assert.equal(orphan.attempts, 1);

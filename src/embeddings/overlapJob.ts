@@ -20,8 +20,8 @@ import { ensureHnswIndex, indexedVector } from './hnswIndex.js';
 import type { EmbedderRegistry } from './registry.js';
 import { setSearchSettings } from './search.js';
 import { neighboursWithin } from './similarPairs.js';
-import { embeddedCount, ensureSpace } from './spaces.js';
-import { parseVectorLiteral, vectorLiteral } from './vectorText.js';
+import { embeddedCount, ensureSpace, versionVectors } from './spaces.js';
+import { vectorLiteral } from './vectorText.js';
 
 export const FIND_OVERLAP_JOB = 'overlap.find';
 /** Nearest neighbours looked at per sample; more matches than this per sample are not stored. */
@@ -163,11 +163,9 @@ interface FoundPair {
 type NearSearch = (queries: Array<{ sampleId: number; vector: Float32Array }>) => Promise<FoundPair[]>;
 
 async function exactSearch(db: Executor, space: EmbeddingSpaceRow, againstId: number, threshold: number, selfRun: boolean): Promise<NearSearch> {
-  const rows = rowsOf<{ sample_id: string | number; embedding: string }>(
-    await db.execute(sql`select sample_id, embedding::text as embedding from sample_embeddings where space_id = ${space.id} and version_id = ${againstId} order by sample_id`),
-  );
-  const ids = rows.map((r) => Number(r.sample_id));
-  const vectors = rows.map((r) => parseVectorLiteral(r.embedding));
+  const stored = await versionVectors(db, space.id, againstId);
+  const ids = stored.map((v) => v.sampleId);
+  const vectors = stored.map((v) => v.vector);
   return async (queries) => {
     const matches = neighboursWithin(
       queries.map((q) => q.vector),

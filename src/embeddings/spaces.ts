@@ -5,6 +5,7 @@ import { embeddingSpaces, type EmbeddingSpaceRow } from '../db/schema.js';
 import { anyOf, rowsOf } from '../db/sqlHelpers.js';
 import { DomainError } from '../errors.js';
 import { EMBEDDED_TEXT_FIELD, type Embedder } from './embedder.js';
+import { parseVectorLiteral } from './vectorText.js';
 
 /** The space row of a loaded embedder, created on first use. */
 export async function ensureSpace(db: Executor, embedder: Embedder): Promise<EmbeddingSpaceRow> {
@@ -85,4 +86,20 @@ export async function coverageOfVersions(db: Executor, versionIds: readonly numb
       group by e.version_id, e.space_id order by e.space_id`),
   );
   return rows.map((r) => ({ versionId: Number(r.version_id), spaceId: Number(r.space_id), embedded: Number(r.n) }));
+}
+
+export interface StoredVector {
+  sampleId: number;
+  ordinal: number;
+  vector: Float32Array;
+}
+
+/** Every vector of a version in a space, in ordinal order (for exact scans held in memory). */
+export async function versionVectors(db: Executor, spaceId: number, versionId: number): Promise<StoredVector[]> {
+  const rows = rowsOf<{ sample_id: string | number; ordinal: number; embedding: string }>(
+    await db.execute(sql`
+      select e.sample_id, s.ordinal, e.embedding::text as embedding from sample_embeddings e join samples s on s.id = e.sample_id
+      where e.space_id = ${spaceId} and e.version_id = ${versionId} order by s.ordinal`),
+  );
+  return rows.map((r) => ({ sampleId: Number(r.sample_id), ordinal: r.ordinal, vector: parseVectorLiteral(r.embedding) }));
 }

@@ -10,7 +10,7 @@ import { BadInputError, NotFoundError } from '../errors.js';
 import { findVersionsByIds } from '../catalog/versions.js';
 import type { EmbedderRegistry } from '../embeddings/registry.js';
 import { parseSpaceKey, spaceKey } from '../embeddings/spaceKey.js';
-import { embeddedCount, findSpaceByKey } from '../embeddings/spaces.js';
+import { coverageOfVersions, embeddedCount, findSpaceByKey } from '../embeddings/spaces.js';
 import { paramsHash } from '../metrics/params.js';
 import { readsEmbeddings } from '../metrics/registry.js';
 import type { ResolvedMetricRun } from './metricRequests.js';
@@ -87,9 +87,16 @@ async function requireFullyEmbedded(db: Executor, space: EmbeddingSpaceRow, vers
   }
 }
 
-/** Whether every sample of the version has a vector in the registry's default space (then "all metrics" includes the embedding ones). */
+/**
+ * Whether every sample of the version has a vector in the registry's default space (then "all
+ * metrics" includes the embedding ones). A version fully embedded in no space at all answers
+ * without resolving the default space, which may mean loading (or failing to load) a model.
+ */
 export async function embeddedInDefaultSpace(db: Executor, registry: EmbedderRegistry, version: VersionRow): Promise<boolean> {
+  if (version.sampleCount === 0) return false;
+  const complete = (await coverageOfVersions(db, [version.id])).filter((c) => c.embedded === version.sampleCount);
+  if (complete.length === 0) return false;
   const { embedder } = await registry.defaultSpace();
   const space = await findSpaceByKey(db, embedder.key);
-  return space !== null && version.sampleCount > 0 && (await embeddedCount(db, space.id, version.id)) === version.sampleCount;
+  return space !== null && complete.some((c) => c.spaceId === space.id);
 }

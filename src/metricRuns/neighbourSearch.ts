@@ -9,9 +9,9 @@ import type { Database } from '../db/connect.js';
 import type { EmbeddingSpaceRow } from '../db/schema.js';
 import { rowsOf } from '../db/sqlHelpers.js';
 import { ensureHnswIndex, indexedVector } from '../embeddings/hnswIndex.js';
-import { embeddedCount } from '../embeddings/spaces.js';
+import { embeddedCount, versionVectors } from '../embeddings/spaces.js';
 import { setSearchSettings } from '../embeddings/search.js';
-import { parseVectorLiteral, vectorLiteral } from '../embeddings/vectorText.js';
+import { vectorLiteral } from '../embeddings/vectorText.js';
 import { exactNeighbourIndex } from '../metrics/embedding/neighbourIndex.js';
 import type { MetricEnvironment, NeighbourIndex } from '../metrics/types.js';
 
@@ -35,18 +35,9 @@ export async function openNeighbourIndex(
   excludeSelf: boolean,
 ): Promise<NeighbourIndex> {
   const size = await embeddedCount(database.db, space.id, versionId);
-  if (size <= exactLimit) return exactNeighbourIndex(await loadVectors(database, space.id, versionId), excludeSelf);
+  if (size <= exactLimit) return exactNeighbourIndex(await versionVectors(database.db, space.id, versionId), excludeSelf);
   await ensureHnswIndex(database, space);
   return hnswNeighbourIndex(database, space, versionId, size, excludeSelf);
-}
-
-async function loadVectors(database: Database, spaceId: number, versionId: number): Promise<Array<{ ordinal: number; vector: Float32Array }>> {
-  const rows = rowsOf<{ ordinal: number; embedding: string }>(
-    await database.db.execute(sql`
-      select s.ordinal, e.embedding::text as embedding from sample_embeddings e join samples s on s.id = e.sample_id
-      where e.space_id = ${spaceId} and e.version_id = ${versionId} order by s.ordinal`),
-  );
-  return rows.map((r) => ({ ordinal: r.ordinal, vector: parseVectorLiteral(r.embedding) }));
 }
 
 function hnswNeighbourIndex(database: Database, space: EmbeddingSpaceRow, versionId: number, size: number, excludeSelf: boolean): NeighbourIndex {

@@ -32,3 +32,29 @@ export function qdc(args: string[], options: { env?: Record<string, string>; inp
     child.stdin.end(options.input ?? '');
   });
 }
+
+export interface WorkerProcess {
+  /** What the worker logged so far (stderr). */
+  log(): string;
+  /** SIGKILLs it; resolves with the signal it died of. */
+  kill(): Promise<NodeJS.Signals | null>;
+}
+
+/** A real `qdc worker` on a PostgreSQL database with a 1 s lease, for tests that kill a worker mid-job. */
+export function spawnWorker(databaseUrl: string, env: Record<string, string> = {}): WorkerProcess {
+  const { NODE_TEST_CONTEXT: _context, ...inherited } = baseEnv;
+  const child = spawn(process.execPath, [QDC, 'worker', '--database-url', databaseUrl], {
+    env: { ...inherited, QDC_JOB_LEASE_MS: '1000', QDC_JOB_POLL_MS: '50', QDC_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  return {
+    log: () => log,
+    kill() {
+      child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}

@@ -1,7 +1,7 @@
 /** Topic samples for search tests: each topic's texts share words that no other topic uses. */
 import type { TestServer } from './testServer.js';
 import { runJob } from './jobs.js';
-import { toGlobalId } from '../../src/graphql/globalId.js';
+import { fromGlobalId, toGlobalId } from '../../src/graphql/globalId.js';
 
 export const TOPICS = {
   bread: { prompt: 'How do I bake sourdough bread at home?', response: 'Feed the sourdough starter, mix flour and water, knead the dough, proof overnight and bake the loaf in a hot oven.' },
@@ -17,7 +17,7 @@ export type Topic = keyof typeof TOPICS;
 export async function embedThroughApi(server: TestServer, version: string | number, space?: string) {
   const id = typeof version === 'number' ? toGlobalId('DatasetVersion', version) : version;
   const data = await server.ok(`mutation ($v: ID!, $s: String) { embedVersion(version: $v, space: $s) { id status progress { total } } }`, { v: id, s: space });
-  const jobId = Number(Buffer.from(data.embedVersion.id, 'base64url').toString().split(':')[1]);
+  const jobId = fromGlobalId(data.embedVersion.id).id;
   const job = await runJob(server.database, jobId, server.embedders);
   if (job.status !== 'SUCCEEDED') throw new Error(`embedding job ${jobId} ${job.status}: ${job.error}`);
   return job;
