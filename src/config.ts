@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 
 export type AuthMode = 'required' | 'off';
+export type GraphQLExecutorKind = 'jit' | 'graphql-js';
 
 export interface Config {
   /** PostgreSQL connection string. Unset: the embedded PGlite database is used. */
@@ -16,6 +17,8 @@ export interface Config {
   port: number;
   /** `undefined` = not set: the server derives it (see resolveAuthMode). */
   auth: AuthMode | undefined;
+  /** How GraphQL operations are executed: compiled by graphql-jit, or interpreted by graphql-js. */
+  graphqlExecutor: GraphQLExecutorKind;
   /** Largest accepted HTTP request body for /graphql, in bytes. */
   maxBodyBytes: number;
   /** Longest accepted record (JSONL line or JSON array element) in a bulk ingest, in bytes. */
@@ -64,6 +67,7 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
   ['QDC_HOST', 'Address to bind (default 127.0.0.1).'],
   ['QDC_PORT', 'Port to listen on (default 4000).'],
   ['QDC_AUTH', 'required | off. Default: required with DATABASE_URL or a non-loopback QDC_HOST, else off.'],
+  ['QDC_GRAPHQL_EXECUTOR', 'jit | graphql-js: compile each GraphQL operation with graphql-jit (default) or interpret it with graphql-js.'],
   ['QDC_MAX_BODY_BYTES', 'Largest /graphql request body in bytes (default 16777216 = 16 MiB).'],
   ['QDC_MAX_RECORD_BYTES', 'Longest JSONL line / JSON array element accepted by bulk ingest, in bytes (default 1048576 = 1 MiB).'],
   ['QDC_LOG_LEVEL', 'debug | info | warn | error (default info).'],
@@ -91,6 +95,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (auth !== undefined && auth !== 'required' && auth !== 'off') {
     throw new ConfigError(`QDC_AUTH must be "required" or "off" (got "${auth}")`);
   }
+  const graphqlExecutor = nonEmpty(env.QDC_GRAPHQL_EXECUTOR) ?? 'jit';
+  if (graphqlExecutor !== 'jit' && graphqlExecutor !== 'graphql-js') {
+    throw new ConfigError(`QDC_GRAPHQL_EXECUTOR must be "jit" or "graphql-js" (got "${graphqlExecutor}")`);
+  }
   const logLevel = nonEmpty(env.QDC_LOG_LEVEL) ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new ConfigError(`QDC_LOG_LEVEL must be debug, info, warn or error (got "${logLevel}")`);
@@ -101,6 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: nonEmpty(env.QDC_HOST) ?? '127.0.0.1',
     port: parseIntVar('QDC_PORT', env.QDC_PORT, 4000, 0, 65535),
     auth,
+    graphqlExecutor,
     maxBodyBytes: parseIntVar('QDC_MAX_BODY_BYTES', env.QDC_MAX_BODY_BYTES, 16 * 1024 * 1024, 1024, 2 ** 31),
     maxRecordBytes: parseIntVar('QDC_MAX_RECORD_BYTES', env.QDC_MAX_RECORD_BYTES, 1024 * 1024, 64, 2 ** 30),
     logLevel: logLevel as Config['logLevel'],

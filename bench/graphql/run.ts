@@ -9,7 +9,7 @@
  * A fresh database `qdc_bench_graphql_<random>` is created on that server and dropped at the end.
  */
 import { EmbedderRegistry } from '../../src/embeddings/registry.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, type GraphQLExecutorKind } from '../../src/config.js';
 import { createScratchDatabase } from '../scratchDatabase.js';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -117,6 +117,7 @@ async function main(): Promise<void> {
 
   let database: Database | undefined;
   let running: RunningServer | undefined;
+  let interpreted: RunningServer | undefined;
   let pool: pg.Pool | undefined;
   try {
     database = await openCatalog({ databaseUrl: scratch.url });
@@ -124,21 +125,26 @@ async function main(): Promise<void> {
     await seed(database);
     const seedMs = performance.now() - t0;
 
-    running = await startHttpServer({
-      database,
-      auth: 'off',
-      host: '127.0.0.1',
-      port: 0,
-      maxBodyBytes: 16 * 1024 * 1024,
-      logger: silentLogger,
-      version: VERSION,
-      embedders: new EmbedderRegistry(loadConfig().embedding, silentLogger),
-    });
+    const serve = (graphqlExecutor: GraphQLExecutorKind) =>
+      startHttpServer({
+        database: database!,
+        auth: 'off',
+        host: '127.0.0.1',
+        port: 0,
+        maxBodyBytes: 16 * 1024 * 1024,
+        graphqlExecutor,
+        logger: silentLogger,
+        version: VERSION,
+        embedders: new EmbedderRegistry(loadConfig().embedding, silentLogger),
+      });
+    // The server as shipped (graphql-jit), and the same server interpreting with graphql-js for context.
+    running = await serve('jit');
+    interpreted = await serve('graphql-js');
     const endpoint = `${running.url}/graphql`;
 
     /** One HTTP round trip; returns the raw body (read fully, not parsed, inside the timed section). */
-    const post = async (query: string): Promise<string> => {
-      const res = await fetch(endpoint, {
+    const post = async (query: string, url = endpoint): Promise<string> => {
+      const res = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query }),
@@ -182,7 +188,12 @@ async function main(): Promise<void> {
     if (shape10.datasets !== 10) throw new Error(`unexpected result shape for first: 10: ${JSON.stringify(shape10)}`);
 
     const query100 = listQuery(100);
+    const interpretedEndpoint = `${interpreted.url}/graphql`;
+    if ((await post(query100)) !== (await post(query100, interpretedEndpoint))) {
+      throw new Error('graphql-jit and graphql-js answered the benchmark query differently');
+    }
     for (let i = 0; i < WARMUP; i++) await post(query100);
+    for (let i = 0; i < WARMUP; i++) await post(query100, interpretedEndpoint);
 
     const statements100 = await record(100);
     const statements10 = await record(10);
@@ -201,12 +212,20 @@ async function main(): Promise<void> {
 
     // Interleaved rounds; alternate which side goes first so drift hits both equally.
     const apolloTimes: number[] = [];
+    const interpretedTimes: number[] = [];
     const directTimes: number[] = [];
     const timeApollo = async () => {
       for (let i = 0; i < PER_ROUND; i++) {
         const s = performance.now();
         await post(query100);
         apolloTimes.push(performance.now() - s);
+      }
+    };
+    const timeInterpreted = async () => {
+      for (let i = 0; i < PER_ROUND; i++) {
+        const s = performance.now();
+        await post(query100, interpretedEndpoint);
+        interpretedTimes.push(performance.now() - s);
       }
     };
     const timeDirect = async () => {
@@ -220,7 +239,9 @@ async function main(): Promise<void> {
       if (r % 2 === 0) {
         await timeApollo();
         await timeDirect();
+        await timeInterpreted();
       } else {
+        await timeInterpreted();
         await timeDirect();
         await timeApollo();
       }
@@ -251,6 +272,7 @@ async function main(): Promise<void> {
     const t = stats(trivial);
     const d = stats(directTimes);
     const a10 = stats(apollo10);
+    const i = stats(interpretedTimes);
     const ratio = a.p50 / d.p50;
     const pass = ratio <= GOAL_RATIO;
     const sameCount = statements100.length === statements10.length;
@@ -268,8 +290,9 @@ async function main(): Promise<void> {
       `  (direct replay returns ${directRows} rows, ${paramCount} bound parameters in total)`,
       '',
       `measured ${ROUNDS} interleaved rounds x ${PER_ROUND} sequential requests each side (${apolloTimes.length} samples), after ${WARMUP} warm-up requests`,
-      `  apollo (HTTP POST /graphql, body read)    p50 ${ms(a.p50)}  p90 ${ms(a.p90)}  mean ${ms(a.mean)}  min ${ms(a.min)}  max ${ms(a.max)}`,
+      `  apollo (graphql-jit, HTTP POST /graphql, body read)  p50 ${ms(a.p50)}  p90 ${ms(a.p90)}  mean ${ms(a.mean)}  min ${ms(a.min)}  max ${ms(a.max)}`,
       `  direct SQL (pg.Pool max ${POOL_SIZE}, same stmts)  p50 ${ms(d.p50)}  p90 ${ms(d.p90)}  mean ${ms(d.mean)}  min ${ms(d.min)}  max ${ms(d.max)}`,
+      `  apollo with graphql-js (QDC_GRAPHQL_EXECUTOR=graphql-js)  p50 ${ms(i.p50)}  p90 ${ms(i.p90)}  mean ${ms(i.mean)}  ratio ${(i.p50 / d.p50).toFixed(2)}x`,
       `  apollo, first: 10 (for scale)             p50 ${ms(a10.p50)}  p90 ${ms(a10.p90)}  mean ${ms(a10.mean)}`,
       `  apollo, { serverInfo { version } } (no SQL) p50 ${ms(t.p50)}  p90 ${ms(t.p90)}  mean ${ms(t.mean)}`,
       `  response body of the first: 100 query: ${(bodyBytes / 1024).toFixed(1)} KiB`,
@@ -289,6 +312,7 @@ async function main(): Promise<void> {
         statements: { first100: statements100.length, first10: statements10.length, equal: sameCount },
         apolloMs: { p50: round3(a.p50), p90: round3(a.p90), mean: round3(a.mean) },
         directSqlMs: { p50: round3(d.p50), p90: round3(d.p90), mean: round3(d.mean) },
+        graphqlJsMs: { p50: round3(i.p50), p90: round3(i.p90), mean: round3(i.mean), ratio: Math.round((i.p50 / d.p50) * 100) / 100 },
         apollo10Ms: { p50: round3(a10.p50), p90: round3(a10.p90), mean: round3(a10.mean) },
         apolloNoSqlMs: { p50: round3(t.p50), p90: round3(t.p90), mean: round3(t.mean) },
         responseBytes: bodyBytes,
@@ -300,6 +324,7 @@ async function main(): Promise<void> {
   } finally {
     await pool?.end().catch(() => undefined);
     await running?.stop().catch(() => undefined);
+    await interpreted?.stop().catch(() => undefined);
     await database?.close().catch(() => undefined);
     await scratch.drop();
   }

@@ -5,6 +5,7 @@ import { datasets, type DatasetRow } from '../db/schema.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import { encodeCursor, invalidCursorError, toPage, type Page, type PageRequest } from './pagination.js';
 import { anyOf } from '../db/sqlHelpers.js';
+import { selectRows } from '../db/selectRows.js';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,63}$/;
 
@@ -73,7 +74,7 @@ export async function requireDatasetBySlug(db: Executor, slug: string): Promise<
 
 export async function findDatasetsByIds(db: Executor, ids: readonly number[]): Promise<DatasetRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(datasets).where(anyOf(datasets.id, ids, 'bigint'));
+  return selectRows(db, datasets, db.select().from(datasets).where(anyOf(datasets.id, ids, 'bigint')));
 }
 
 export async function listDatasets(
@@ -84,12 +85,16 @@ export async function listDatasets(
   const conditions = filterConditions(options.filter);
   const after = options.page.after;
   if (after) conditions.push(keysetCondition(orderBy, after));
-  const rows = await db
-    .select()
-    .from(datasets)
-    .where(and(...conditions))
-    .orderBy(...orderColumns(orderBy))
-    .limit(options.page.first + 1);
+  const rows = await selectRows(
+    db,
+    datasets,
+    db
+      .select()
+      .from(datasets)
+      .where(and(...conditions))
+      .orderBy(...orderColumns(orderBy))
+      .limit(options.page.first + 1),
+  );
   return toPage(rows, options.page.first, (row) => encodeCursor(cursorKind(orderBy), cursorKey(orderBy, row)));
 }
 

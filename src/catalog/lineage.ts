@@ -14,6 +14,7 @@ import {
   type RunInputRow,
 } from '../db/schema.js';
 import { anyOf, bigintArray, rowsOf } from '../db/sqlHelpers.js';
+import { selectRows } from '../db/selectRows.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 
 export type InputRole = RunInputRow['role'];
@@ -243,16 +244,20 @@ export async function findRunsBy(
 ): Promise<GenerationRunRow[]> {
   if (values.length === 0) return [];
   const column = field === 'id' ? generationRuns.id : generationRuns.outputVersionId;
-  return db.select().from(generationRuns).where(anyOf(column, values, 'bigint'));
+  return selectRows(db, generationRuns, db.select().from(generationRuns).where(anyOf(column, values, 'bigint')));
 }
 
 export async function inputsOfRuns(db: Executor, runIds: readonly number[]): Promise<RunInputRow[]> {
   if (runIds.length === 0) return [];
-  return db
-    .select()
-    .from(runInputs)
-    .where(anyOf(runInputs.runId, runIds, 'bigint'))
-    .orderBy(asc(runInputs.runId), asc(runInputs.inputVersionId), asc(runInputs.role));
+  return selectRows(
+    db,
+    runInputs,
+    db
+      .select()
+      .from(runInputs)
+      .where(anyOf(runInputs.runId, runIds, 'bigint'))
+      .orderBy(asc(runInputs.runId), asc(runInputs.inputVersionId), asc(runInputs.role)),
+  );
 }
 
 export interface LineageLinkRow {

@@ -8,6 +8,7 @@ import { writeVersion, type WriteVersionResult } from './versionWriter.js';
 import { requireDatasetBySlug } from './datasets.js';
 import { encodeCursor, invalidCursorError, toPage, type Page, type PageRequest } from './pagination.js';
 import { anyOf } from '../db/sqlHelpers.js';
+import { selectRows, selectRowsWithRaw } from '../db/selectRows.js';
 
 /** Most samples one `createVersion` call may carry (GraphQL is for small batches). */
 export const MAX_BATCH_SAMPLES = 1000;
@@ -40,7 +41,7 @@ export async function findVersionByNumber(db: Executor, datasetId: number, versi
 
 export async function findVersionsByIds(db: Executor, ids: readonly number[]): Promise<VersionRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(datasetVersions).where(anyOf(datasetVersions.id, ids, 'bigint'));
+  return selectRows(db, datasetVersions, db.select().from(datasetVersions).where(anyOf(datasetVersions.id, ids, 'bigint')));
 }
 
 export const VERSIONS_CURSOR = 'versions';
@@ -71,9 +72,14 @@ export async function listVersionsOfDatasets(
       ),
     )
     .as('ranked');
-  const rows = await db.select().from(ranked).where(sql`${ranked.rank} <= ${page.first + 1}`);
+  const rows = await selectRowsWithRaw(
+    db,
+    datasetVersions,
+    db.select().from(ranked).where(sql`${ranked.rank} <= ${page.first + 1}`),
+  );
   const grouped = new Map<number, VersionRow[]>(datasetIds.map((id) => [id, []]));
-  for (const { rank: _rank, ...row } of rows.sort((a, b) => a.rank - b.rank)) grouped.get(row.datasetId)?.push(row);
+  const ranks = rows.map(({ row, raw }) => ({ row, rank: Number(raw.rank) }));
+  for (const { row } of ranks.sort((a, b) => a.rank - b.rank)) grouped.get(row.datasetId)?.push(row);
   return new Map(
     [...grouped].map(([id, list]) => [
       id,

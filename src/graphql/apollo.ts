@@ -1,12 +1,15 @@
 /** The Apollo server: schema, error formatting, depth limit and role checks per operation. */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLError } from 'graphql';
 import { roleAllows } from '../auth/apiKeys.js';
+import type { GraphQLExecutorKind } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Context } from './context.js';
 import { depthLimitRule } from './depthLimitRule.js';
 import { createFormatError } from './errors.js';
+import { jitGateway } from './jitExecutor.js';
 import { loadTypeDefs, resolvers } from './schema.js';
 
 export const MAX_QUERY_DEPTH = 15;
@@ -37,10 +40,11 @@ const authorizationPlugin: ApolloServerPlugin<Context> = {
   },
 };
 
-export function createApolloServer(logger: Logger): ApolloServer<Context> {
+/** `jit` compiles each operation with graphql-jit; `graphql-js` is the reference interpreter. */
+export function createApolloServer(logger: Logger, executor: GraphQLExecutorKind = 'jit'): ApolloServer<Context> {
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
   return new ApolloServer<Context>({
-    typeDefs: loadTypeDefs(),
-    resolvers: resolvers as never,
+    ...(executor === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimitRule(MAX_QUERY_DEPTH)],

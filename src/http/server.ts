@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { HeaderMap } from '@apollo/server';
 import { sql } from 'drizzle-orm';
 import { roleAllows, verifyApiKey, type Role } from '../auth/apiKeys.js';
+import type { GraphQLExecutorKind } from '../config.js';
 import type { Database } from '../db/connect.js';
 import type { EmbedderRegistry } from '../embeddings/registry.js';
 import { isDomainError, type ErrorCode } from '../errors.js';
@@ -35,6 +36,8 @@ export interface HttpServerOptions {
   host: string;
   port: number;
   maxBodyBytes: number;
+  /** Default `jit` (graphql-jit); `graphql-js` interprets operations instead. */
+  graphqlExecutor?: GraphQLExecutorKind;
   /** Longest record a bulk ingest accepts (default 1 MiB). */
   maxRecordBytes?: number;
   /** Most samples one TInt generation may ask for (default 10M). */
@@ -53,7 +56,7 @@ export interface RunningServer {
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const { database, logger } = options;
-  const apollo = createApolloServer(logger);
+  const apollo = createApolloServer(logger, options.graphqlExecutor);
   await apollo.start();
   const facts: ServerFacts = { version: options.version, backend: database.backend, auth: options.auth };
   const limits: RequestLimits = { tintMaxSamples: options.tintMaxSamples ?? DEFAULT_MAX_SAMPLES };

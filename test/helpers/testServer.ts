@@ -1,6 +1,7 @@
 /** Starts the real HTTP server on a free loopback port over a fresh test database. */
 import { VERSION } from '../../src/app.js';
 import type { Database } from '../../src/db/connect.js';
+import { loadConfig, type GraphQLExecutorKind } from '../../src/config.js';
 import { startHttpServer } from '../../src/http/server.js';
 import { silentLogger } from '../../src/logger.js';
 import { openTestDatabase } from './testDatabase.js';
@@ -32,6 +33,8 @@ export async function startTestServer(
     tintMaxSamples?: number;
     database?: Database;
     embedders?: EmbedderRegistry;
+    /** Default: QDC_GRAPHQL_EXECUTOR, else the server's default (jit). */
+    graphqlExecutor?: GraphQLExecutorKind;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await openTestDatabase());
@@ -42,6 +45,7 @@ export async function startTestServer(
     host: '127.0.0.1',
     port: 0,
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
+    graphqlExecutor: options.graphqlExecutor ?? loadConfig().graphqlExecutor,
     maxRecordBytes: options.maxRecordBytes ?? 1024 * 1024,
     tintMaxSamples: options.tintMaxSamples,
     embedders,

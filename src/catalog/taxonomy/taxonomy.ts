@@ -13,6 +13,7 @@ import { BadInputError } from '../../errors.js';
 import { SLUG_PATTERN } from '../datasets.js';
 import type { Effect, Stage } from './seedTypes.js';
 import { anyOf } from '../../db/sqlHelpers.js';
+import { selectRows } from '../../db/selectRows.js';
 
 export interface ComponentInput {
   key: string;
@@ -82,7 +83,7 @@ export async function findAlgorithmsBy(
 ): Promise<AlgorithmRow[]> {
   if (values.length === 0) return [];
   const condition = field === 'id' ? anyOf(algorithms.id, values, 'int') : anyOf(algorithms.key, values, 'text');
-  return db.select().from(algorithms).where(condition);
+  return selectRows(db, algorithms, db.select().from(algorithms).where(condition));
 }
 
 /** Pipeline steps of many algorithms, in position order. */

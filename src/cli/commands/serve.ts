@@ -42,6 +42,7 @@ export const serveCommand: Command = {
       host: config.host,
       port: config.port,
       maxBodyBytes: config.maxBodyBytes,
+      graphqlExecutor: config.graphqlExecutor,
       maxRecordBytes: config.maxRecordBytes,
       tintMaxSamples: config.tintMaxSamples,
       logger,

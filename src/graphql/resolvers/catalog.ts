@@ -23,7 +23,7 @@ export const catalogResolvers = {
       const page = pageRequest(datasetCursorKind(orderBy), args.first, args.after);
       const result = await listDatasets(ctx.db, { filter: args.filter, orderBy, page });
       result.items.forEach((row) => ctx.loaders.dataset.prime(row.id, row));
-      return { ...toConnection(result), totalCount: () => countDatasets(ctx.db, args.filter) };
+      return { ...toConnection(result), filter: args.filter };
     },
     dataset: (_: unknown, args: { slug: string }, ctx: Context) => findDatasetBySlug(ctx.db, args.slug),
     version: (_: unknown, args: { id: string }, ctx: Context) =>
@@ -38,6 +38,11 @@ export const catalogResolvers = {
     },
     createVersion: (_: unknown, args: { input: { dataset: string; samples: SampleInput[] } }, ctx: Context) =>
       createVersion(ctx.database, args.input.dataset, args.input.samples),
+  },
+  DatasetConnection: {
+    // Counted only when asked for: the count scans every matching dataset.
+    totalCount: (connection: { filter?: DatasetFilter | null }, _: unknown, ctx: Context) =>
+      countDatasets(ctx.db, connection.filter),
   },
   Dataset: {
     id: (row: DatasetRow) => toGlobalId('Dataset', row.id),

@@ -25,7 +25,7 @@ export const metricResolvers = {
         metrics: table.metrics,
         warnings: table.warnings,
         rows: table.rows.map((row) => ({
-          version: ctx.loaders.version.load(row.versionId),
+          versionId: row.versionId,
           cells: row.cells.map((cell) => ({
             ...cell,
             value: cell.result?.value ?? null,
@@ -43,7 +43,7 @@ export const metricResolvers = {
       const versionIds = args.scope?.versions?.map((v, i) => idOf('DatasetVersion', v, `scope.versions[${i}]`));
       const result = await paretoFrontier(ctx.db, args.x, args.y, { datasetSlugs: args.scope?.datasets, versionIds });
       const point = (p: ParetoPoint) => ({
-        version: ctx.loaders.version.load(p.versionId),
+        versionId: p.versionId,
         x: p.x.value,
         y: p.y.value,
         xResult: p.x,
@@ -55,7 +55,7 @@ export const metricResolvers = {
         yDirection: result.yDirection,
         points: result.points.map(point),
         frontier: result.points.filter((p) => p.onFrontier).map(point),
-        excluded: result.excluded.map((e) => ({ version: ctx.loaders.version.load(e.versionId), reason: e.reason })),
+        excluded: result.excluded.map((e) => ({ versionId: e.versionId, reason: e.reason })),
       };
     },
   },
@@ -136,7 +136,15 @@ export const metricResolvers = {
   MetricDelta: {
     parent: (delta: MetricDelta, _: unknown, ctx: Context) => ctx.loaders.version.load(delta.parentVersionId),
   },
+  VersionComparisonRow: { version: versionOf },
+  ParetoPoint: { version: versionOf },
+  ParetoExclusion: { version: versionOf },
 };
+
+/** `version` of result objects that carry a `versionId` (fields are resolved, never promises in properties). */
+function versionOf(parent: { versionId: number }, _: unknown, ctx: Context) {
+  return ctx.loaders.version.load(parent.versionId);
+}
 
 async function requireVersions(ctx: Context, ids: readonly number[]): Promise<void> {
   const rows = await ctx.loaders.version.loadMany(ids);

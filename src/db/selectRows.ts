@@ -1,0 +1,58 @@
+/**
+ * Whole-table rows from a drizzle select, decoded by a function built once per table.
+ *
+ * drizzle maps each result cell through a generic path (class checks on the selected field,
+ * path walking) that costs about as much as the query itself on the wide lists the GraphQL
+ * loaders read. Here the same SQL runs in the driver's object mode and each row is decoded with
+ * the table's own column decoders, which gives the same values (`test/db.selectRows.test.ts`).
+ */
+import { getTableColumns, type InferSelectModel, type SQLWrapper } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import type { Executor } from './connect.js';
+import { rowsOf } from './sqlHelpers.js';
+
+type RawRow = Record<string, unknown>;
+type Decoder<T> = (raw: RawRow) => T;
+
+const decoders = new WeakMap<PgTable, Decoder<unknown>>();
+
+/** The decoder for rows of `table` selected with the table's own column names (`select *`). */
+export function rowDecoder<T extends PgTable>(table: T): Decoder<InferSelectModel<T>> {
+  let decoder = decoders.get(table);
+  if (!decoder) {
+    const columns = Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, name: column.name, column }));
+    decoder = (raw) => {
+      const row: RawRow = {};
+      for (const { key, name, column } of columns) {
+        const value = raw[name];
+        row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+      }
+      return row;
+    };
+    decoders.set(table, decoder);
+  }
+  return decoder as Decoder<InferSelectModel<T>>;
+}
+
+/**
+ * Runs `query` (a `db.select().from(table)...` builder, or any SQL selecting the table's columns
+ * by their names) and returns decoded rows.
+ */
+export async function selectRows<T extends PgTable>(db: Executor, table: T, query: SQLWrapper): Promise<InferSelectModel<T>[]> {
+  const raw = rowsOf<RawRow>(await db.execute(query));
+  const decode = rowDecoder(table);
+  const rows = new Array<InferSelectModel<T>>(raw.length);
+  for (let i = 0; i < raw.length; i++) rows[i] = decode(raw[i]!);
+  return rows;
+}
+
+/** Like `selectRows`, keeping each raw row beside its decoded form (for computed columns). */
+export async function selectRowsWithRaw<T extends PgTable>(
+  db: Executor,
+  table: T,
+  query: SQLWrapper,
+): Promise<{ row: InferSelectModel<T>; raw: RawRow }[]> {
+  const raw = rowsOf<RawRow>(await db.execute(query));
+  const decode = rowDecoder(table);
+  return raw.map((r) => ({ row: decode(r), raw: r }));
+}

@@ -1,0 +1,79 @@
+/**
+ * Executes operations with graphql-jit instead of graphql-js's interpreter.
+ *
+ * graphql-js walks the selection set for every object of every response, checking types and
+ * wrapping each object with promise-valued fields in `Promise.all`. graphql-jit compiles each
+ * distinct operation once into a JavaScript function, which cuts per-field execution cost by
+ * roughly an order of magnitude on list-heavy queries like the catalog's nested dataset lists.
+ *
+ * Apollo Server 5 has no executor option; its documented hook for a custom executor is the
+ * `gateway` interface, which is what `jitGateway` implements (it serves one fixed schema).
+ * Parsing, validation, plugins, error formatting and HTTP stay Apollo's.
+ */
+import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
+import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { getVariableValues, GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+
+/** Compiled operations kept per server; clients send a small set of distinct operations. */
+const DEFAULT_CACHE_SIZE = 1000;
+
+export function createJitExecutor(schema: GraphQLSchema, cacheSize = DEFAULT_CACHE_SIZE): GatewayExecutor {
+  const compiled = new Map<string, CompiledQuery>();
+
+  function compiledFor(key: string, compile: () => CompiledQuery | ExecutionResult): CompiledQuery | ExecutionResult {
+    const hit = compiled.get(key);
+    if (hit) {
+      // Map keeps insertion order: re-inserting marks the entry as most recently used.
+      compiled.delete(key);
+      compiled.set(key, hit);
+      return hit;
+    }
+    const result = compile();
+    if (!isCompiledQuery(result)) return result;
+    compiled.set(key, result);
+    if (compiled.size > cacheSize) compiled.delete(compiled.keys().next().value!);
+    return result;
+  }
+
+  return async (requestContext) => {
+    const { document, operation, operationName, queryHash, context } = requestContext;
+    const variables = requestContext.request.variables ?? {};
+    // graphql-js's coercion gives variable errors the exact messages and AST nodes (Apollo turns
+    // those into BAD_USER_INPUT); graphql-jit then coerces the same values again, cheaply.
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 50 });
+    if (coerced.errors) return { errors: coerced.errors };
+    const key = `${queryHash}\u0000${operationName ?? ''}`;
+    const query = compiledFor(key, () => compileQuery(schema, document, operationName ?? undefined));
+    const result = isCompiledQuery(query) ? await query.query(undefined, context, variables) : query;
+    return result.errors ? { ...result, errors: result.errors.map(upstreamError) } : result;
+  };
+}
+
+/**
+ * graphql-jit's errors leave `extensions` undefined when the resolver's error has none, and
+ * Apollo's error normalisation reads `extensions.code` unguarded. Rebuilding each error as a
+ * graphql-js GraphQLError gives Apollo (and our formatError) exactly what graphql-js would.
+ */
+function upstreamError(error: GraphQLError): GraphQLError {
+  const rebuilt = new GraphQLError(error.message, {
+    path: error.path,
+    originalError: error.originalError ?? undefined,
+    extensions: error.extensions ?? undefined,
+  });
+  if (error.locations) (rebuilt as { locations?: GraphQLError['locations'] }).locations = error.locations;
+  return rebuilt;
+}
+
+/** A gateway in name only: it hands Apollo one fixed schema and the JIT executor. */
+export function jitGateway(schema: GraphQLSchema): GatewayInterface {
+  return {
+    async load() {
+      return { executor: createJitExecutor(schema) };
+    },
+    onSchemaLoadOrUpdate(callback) {
+      callback({ apiSchema: schema, coreSupergraphSdl: '' });
+      return () => undefined;
+    },
+    async stop() {},
+  };
+}
