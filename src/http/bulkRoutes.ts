@@ -12,7 +12,7 @@ import type { Database } from '../db/connect.js';
 import type { VersionRow } from '../db/schema.js';
 import { BadInputError } from '../errors.js';
 import { toGlobalId, idOf } from '../graphql/globalId.js';
-import { exportVersionJsonl, requireVersionById } from '../ingest/export.js';
+import { exportVersionJsonl, parseMetricList, requireVersionById, scoreColumnsFor } from '../ingest/export.js';
 import { parseFieldMapping, parseFormat } from '../ingest/formats.js';
 import { gunzipStream } from '../ingest/gunzip.js';
 import { ingestStream, type IngestResult, type OnError } from '../ingest/ingest.js';
@@ -77,6 +77,9 @@ export async function handleIngest(req: IncomingMessage, res: ServerResponse, ra
 export async function handleExport(req: IncomingMessage, res: ServerResponse, id: string, options: BulkRouteOptions) {
   if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'BAD_REQUEST', 'use GET to export samples');
   const version = await requireVersionById(options.database.db, idOf('DatasetVersion', decodePathPart(id, 'version id'), 'id'));
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  // Resolved before the response starts, so an unknown metric is a clean 400.
+  const scoreColumns = await scoreColumnsFor(options.database.db, version.id, parseMetricList(url.searchParams.get('scores')));
   const gzip = acceptsGzip(req.headers['accept-encoding']);
   res.statusCode = 200;
   res.setHeader('content-type', 'application/x-ndjson; charset=utf-8');
@@ -86,7 +89,7 @@ export async function handleExport(req: IncomingMessage, res: ServerResponse, id
   res.setHeader('vary', 'accept-encoding');
   if (gzip) res.setHeader('content-encoding', 'gzip');
   if (req.method === 'HEAD') return void res.end();
-  const lines = Readable.from(exportVersionJsonl(options.database.db, version.id));
+  const lines = Readable.from(exportVersionJsonl(options.database.db, version.id, undefined, scoreColumns));
   if (gzip) await pipeline(lines, createGzip({ level: 6 }), res);
   else await pipeline(lines, res);
 }

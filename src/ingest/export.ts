@@ -4,11 +4,13 @@
  * Ingesting the export gives the same version content hash. Samples are read in keyset pages, so
  * memory stays bounded and the export works the same on both backends.
  */
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { requireDatasetBySlug } from '../catalog/datasets.js';
 import { findVersionByNumber, findVersionsByIds } from '../catalog/versions.js';
 import type { Executor } from '../db/connect.js';
-import { samples, type VersionRow } from '../db/schema.js';
+import { samples, sampleScores, type VersionRow } from '../db/schema.js';
+import { bigintArray, rowsOf } from '../db/sqlHelpers.js';
+import { latestResultsOfVersions } from '../metricRuns/results.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 
 const PAGE_SIZE = 2000;
@@ -53,11 +55,84 @@ export function exportLine(s: {
   });
 }
 
-/** Yields the version's samples as JSONL text in chunks; `onRows` reports progress. */
+/** `a, b,c` -> ['a', 'b', 'c']: the metric list of `--scores` and `?scores=`. */
+export function parseMetricList(text: string | null | undefined): string[] {
+  return (text ?? '').split(',').map((m) => m.trim()).filter((m) => m.length > 0);
+}
+
+/** A metric whose per-sample values an export adds to each line, from one stored result. */
+export interface ScoreColumn {
+  /** The metric key (`external:<scorer>` for pushed scores); the key of the line's `scores` object. */
+  metric: string;
+  resultId: number;
+}
+
+/**
+ * The score columns for `metrics` on a version: each metric's newest finished result that stored
+ * per-sample values. A metric without one is BAD_USER_INPUT, naming what is missing.
+ */
+export async function scoreColumnsFor(db: Executor, versionId: number, metrics: readonly string[]): Promise<ScoreColumn[]> {
+  const wanted = [...new Set(metrics)];
+  if (wanted.length === 0) return [];
+  const results = (await latestResultsOfVersions(db, [versionId], { metrics: wanted })).get(versionId) ?? [];
+  const withScores = await resultsWithSampleScores(db, results.map((r) => r.id));
+  return wanted.map((metric) => {
+    const newest = results.find((r) => r.metric === metric && withScores.has(r.id));
+    if (newest) return { metric, resultId: newest.id };
+    const any = results.some((r) => r.metric === metric);
+    throw new BadInputError(
+      any
+        ? `metric "${metric}" has no per-sample scores on version ${versionId} (its results hold only the aggregate)`
+        : `version ${versionId} has no finished result of metric "${metric}": compute it (or push scores) first`,
+      { metric, versionId },
+    );
+  });
+}
+
+async function resultsWithSampleScores(db: Executor, resultIds: readonly number[]): Promise<Set<number>> {
+  if (resultIds.length === 0) return new Set();
+  const rows = rowsOf<{ result_id: string | number }>(
+    await db.execute(sql`
+      select r.id as result_id from unnest(${bigintArray(resultIds)}) as r(id)
+       where exists (select 1 from ${sampleScores} s where s.result_id = r.id)`),
+  );
+  return new Set(rows.map((r) => Number(r.result_id)));
+}
+
+function exportLineWithScores(
+  s: Parameters<typeof exportLine>[0] & { id: number },
+  columns: readonly ScoreColumn[],
+  scores: Map<string, number>,
+): string {
+  const values: Record<string, number | null> = {};
+  for (const column of columns) values[column.metric] = scores.get(`${column.resultId}:${s.id}`) ?? null;
+  return `${exportLine(s).slice(0, -1)},"scores":${JSON.stringify(values)}}`;
+}
+
+/** Scores of one page of samples, keyed `resultId:sampleId`. */
+async function scoresOfSamples(db: Executor, columns: readonly ScoreColumn[], sampleIds: readonly number[]): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  if (columns.length === 0 || sampleIds.length === 0) return found;
+  const rows = rowsOf<{ result_id: string | number; sample_id: string | number; value: number }>(
+    await db.execute(sql`
+      select result_id, sample_id, value from ${sampleScores}
+       where result_id = any(${bigintArray(columns.map((c) => c.resultId))}) and sample_id = any(${bigintArray(sampleIds)})`),
+  );
+  for (const row of rows) found.set(`${Number(row.result_id)}:${Number(row.sample_id)}`, Number(row.value));
+  return found;
+}
+
+/**
+ * Yields the version's samples as JSONL text in chunks; `onRows` reports progress. With score
+ * columns, each line also carries `"scores": {"<metric>": value | null}` (null: no score for that
+ * sample). Such a file re-ingests with the scores in `metadata`: it is for analysis, not for the
+ * round trip.
+ */
 export async function* exportVersionJsonl(
   db: Executor,
   versionId: number,
   onRows?: (rows: number) => void,
+  scoreColumns: readonly ScoreColumn[] = [],
 ): AsyncGenerator<string> {
   let after = -1;
   let rows = 0;
@@ -65,6 +140,7 @@ export async function* exportVersionJsonl(
   for (;;) {
     const page = await db
       .select({
+        id: samples.id,
         ordinal: samples.ordinal,
         prompt: samples.prompt,
         response: samples.response,
@@ -76,8 +152,9 @@ export async function* exportVersionJsonl(
       .where(and(eq(samples.versionId, versionId), gt(samples.ordinal, after)))
       .orderBy(asc(samples.ordinal))
       .limit(PAGE_SIZE);
+    const scores = await scoresOfSamples(db, scoreColumns, page.map((s) => s.id));
     for (const s of page) {
-      chunk += `${exportLine(s)}\n`;
+      chunk += `${scoreColumns.length ? exportLineWithScores(s, scoreColumns, scores) : exportLine(s)}\n`;
       if (chunk.length >= CHUNK_CHARS) {
         yield chunk;
         chunk = '';

@@ -11,7 +11,7 @@ import { openCatalog } from '../../app.js';
 import { findDatasetsByIds } from '../../catalog/datasets.js';
 import { loadConfig } from '../../config.js';
 import { toGlobalId } from '../../graphql/globalId.js';
-import { exportVersionJsonl } from '../../ingest/export.js';
+import { exportVersionJsonl, parseMetricList, scoreColumnsFor } from '../../ingest/export.js';
 import { formatBytes, type Progress } from '../progress.js';
 import { UsageError, type Command } from '../command.js';
 import { describeFsError } from '../inputFiles.js';
@@ -45,11 +45,16 @@ export const exportCommand: Command = {
   name: 'export',
   summary: 'Write a version\'s samples as JSONL (re-ingestable to the identical version), optionally gzipped.',
   usage:
-    'qdc export <version-id | slug@N | slug> [-o FILE] [--gzip] [--no-progress]\n' +
+    'qdc export <version-id | slug@N | slug> [-o FILE] [--gzip] [--scores METRICS] [--no-progress]\n' +
     '                  [--data-dir DIR | --database-url URL | --server URL [--api-key KEY]]',
   options: {
     output: { type: 'string', short: 'o', description: 'Write to this file (default stdout); a name ending in .gz is gzipped.', valueName: 'file' },
     gzip: { type: 'boolean', short: 'z', description: 'Gzip the output (implied by -o FILE.gz).' },
+    scores: {
+      type: 'string',
+      description: 'Add per-sample scores of these metrics (comma-separated keys, e.g. quality.length_ok,external:rm) as a "scores" object on each line.',
+      valueName: 'metrics',
+    },
     ...remoteOptions,
     ...fileDatabaseOptions,
   },
@@ -59,6 +64,10 @@ export const exportCommand: Command = {
     '',
     'Each line is one sample in ordinal order: {"prompt","response","reference","messages","metadata"}',
     '(nulls kept). "qdc ingest" of the file into the same dataset returns the same version.',
+    '',
+    'With --scores, each line also has "scores": {"<metric>": value or null}, taken from the newest',
+    'finished result of each metric that stored per-sample values. Such a file is for analysis:',
+    'ingesting it again puts the scores into metadata, which makes a different version.',
     'Progress goes to stderr, so stdout can carry the data: qdc export demo@1 | head.',
     '',
     'Environment:',
@@ -74,8 +83,9 @@ export const exportCommand: Command = {
     const gzip = values.gzip === true || (output !== undefined && output.toLowerCase().endsWith('.gz'));
     const remote = remoteFrom(values);
     try {
-      if (remote) await exportRemote(remote, ref, { output, gzip, values });
-      else await exportDirect(ref, { output, gzip, values });
+      const scores = parseMetricList(values.scores as string | undefined);
+      if (remote) await exportRemote(remote, ref, { output, gzip, scores, values });
+      else await exportDirect(ref, { output, gzip, scores, values });
       return 0;
     } catch (error) {
       return reportFailure('export', error);
@@ -86,6 +96,7 @@ export const exportCommand: Command = {
 interface OutputArgs {
   output: string | undefined;
   gzip: boolean;
+  scores: string[];
   values: Record<string, unknown>;
 }
 
@@ -94,6 +105,7 @@ async function exportDirect(ref: string, args: OutputArgs): Promise<void> {
   try {
     const version = await resolveDirect(database.db, ref);
     const [dataset] = await findDatasetsByIds(database.db, [version.datasetId]);
+    const scoreColumns = await scoreColumnsFor(database.db, version.id, args.scores);
     const info: VersionInfo = {
       id: toGlobalId('DatasetVersion', version.id),
       slug: dataset?.slug ?? `dataset ${version.datasetId}`,
@@ -104,7 +116,7 @@ async function exportDirect(ref: string, args: OutputArgs): Promise<void> {
     };
     await writeExport(info, args, (state) =>
       (async function* () {
-        for await (const text of exportVersionJsonl(database.db, version.id, (rows) => state.setRows(rows))) {
+        for await (const text of exportVersionJsonl(database.db, version.id, (rows) => state.setRows(rows), scoreColumns)) {
           state.addBytes(Buffer.byteLength(text));
           yield text;
         }
@@ -117,7 +129,8 @@ async function exportDirect(ref: string, args: OutputArgs): Promise<void> {
 
 async function exportRemote(remote: Remote, ref: string, args: OutputArgs): Promise<void> {
   const version = await resolveRemote(remote, ref);
-  const response = await remoteFetch(remote, `/v1/versions/${encodeURIComponent(version.id)}/samples.jsonl`, {
+  const query = args.scores.length ? `?scores=${encodeURIComponent(args.scores.join(','))}` : '';
+  const response = await remoteFetch(remote, `/v1/versions/${encodeURIComponent(version.id)}/samples.jsonl${query}`, {
     method: 'GET',
     // fetch decompresses transparently; --gzip compresses again locally.
     headers: { 'accept-encoding': 'gzip' },
