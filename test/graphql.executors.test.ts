@@ -60,6 +60,7 @@ describe(`graphql-jit answers exactly like graphql-js (${testBackend})`, () => {
         all: datasets(first: $n) { totalCount edges { cursor node { ...D } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }
         one: dataset(slug: "alpha") { __typename ...D }
         none: dataset(slug: "missing") { id }
+        spreadSkipped: dataset(slug: "beta") { slug ...D @skip(if: $withRuns) ... on Dataset @include(if: $withRuns) { name } }
         serverInfo { version }
       }
       fragment D on Dataset {
@@ -72,6 +73,7 @@ describe(`graphql-jit answers exactly like graphql-js (${testBackend})`, () => {
     );
     assert.equal(result.data.all.totalCount, 2);
     assert.equal(result.data.one.versions.edges.length, 2);
+    assert.deepEqual(result.data.spreadSkipped, { slug: 'beta', name: 'Dataset beta' });
   });
 
   it('versions, samples, runs and the taxonomy through node(id) and inline fragments', async () => {
