@@ -4,13 +4,12 @@
  * Ingesting the export gives the same version content hash. Samples are read in keyset pages, so
  * memory stays bounded and the export works the same on both backends.
  */
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt } from 'drizzle-orm';
 import { requireDatasetBySlug } from '../catalog/datasets.js';
 import { findVersionByNumber, findVersionsByIds } from '../catalog/versions.js';
 import type { Executor } from '../db/connect.js';
-import { samples, sampleScores, type VersionRow } from '../db/schema.js';
-import { bigintArray, rowsOf } from '../db/sqlHelpers.js';
-import { latestResultsOfVersions } from '../metricRuns/results.js';
+import { samples, type VersionRow } from '../db/schema.js';
+import { latestResultsOfVersions, resultsWithSampleScores, scoresOfSamples } from '../metricRuns/results.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 
 const PAGE_SIZE = 2000;
@@ -38,21 +37,25 @@ export async function requireVersionByRef(db: Executor, ref: string): Promise<Ve
   return version;
 }
 
-/** The JSONL line (without newline) export writes for one sample. */
-export function exportLine(s: {
-  prompt: string | null;
-  response: string | null;
-  reference: string | null;
-  messages: unknown;
-  metadata: unknown;
-}): string {
-  return JSON.stringify({
+/** The JSONL line (without newline) export writes for one sample, with its score columns if any. */
+export function exportLine(
+  s: {
+    prompt: string | null;
+    response: string | null;
+    reference: string | null;
+    messages: unknown;
+    metadata: unknown;
+  },
+  scores?: Record<string, number | null> | null,
+): string {
+  const line = {
     prompt: s.prompt,
     response: s.response,
     reference: s.reference,
     messages: s.messages ?? null,
     metadata: s.metadata ?? null,
-  });
+  };
+  return JSON.stringify(scores ? { ...line, scores } : line);
 }
 
 /** `a, b,c` -> ['a', 'b', 'c']: the metric list of `--scores` and `?scores=`. */
@@ -89,37 +92,11 @@ export async function scoreColumnsFor(db: Executor, versionId: number, metrics: 
   });
 }
 
-async function resultsWithSampleScores(db: Executor, resultIds: readonly number[]): Promise<Set<number>> {
-  if (resultIds.length === 0) return new Set();
-  const rows = rowsOf<{ result_id: string | number }>(
-    await db.execute(sql`
-      select r.id as result_id from unnest(${bigintArray(resultIds)}) as r(id)
-       where exists (select 1 from ${sampleScores} s where s.result_id = r.id)`),
-  );
-  return new Set(rows.map((r) => Number(r.result_id)));
-}
-
-function exportLineWithScores(
-  s: Parameters<typeof exportLine>[0] & { id: number },
-  columns: readonly ScoreColumn[],
-  scores: Map<string, number>,
-): string {
+/** The line's `scores` object: each column's value for the sample, null where it has none. */
+function scoresOfSample(sampleId: number, columns: readonly ScoreColumn[], scores: Map<string, number>): Record<string, number | null> {
   const values: Record<string, number | null> = {};
-  for (const column of columns) values[column.metric] = scores.get(`${column.resultId}:${s.id}`) ?? null;
-  return `${exportLine(s).slice(0, -1)},"scores":${JSON.stringify(values)}}`;
-}
-
-/** Scores of one page of samples, keyed `resultId:sampleId`. */
-async function scoresOfSamples(db: Executor, columns: readonly ScoreColumn[], sampleIds: readonly number[]): Promise<Map<string, number>> {
-  const found = new Map<string, number>();
-  if (columns.length === 0 || sampleIds.length === 0) return found;
-  const rows = rowsOf<{ result_id: string | number; sample_id: string | number; value: number }>(
-    await db.execute(sql`
-      select result_id, sample_id, value from ${sampleScores}
-       where result_id = any(${bigintArray(columns.map((c) => c.resultId))}) and sample_id = any(${bigintArray(sampleIds)})`),
-  );
-  for (const row of rows) found.set(`${Number(row.result_id)}:${Number(row.sample_id)}`, Number(row.value));
-  return found;
+  for (const column of columns) values[column.metric] = scores.get(`${column.resultId}:${sampleId}`) ?? null;
+  return values;
 }
 
 /**
@@ -152,9 +129,11 @@ export async function* exportVersionJsonl(
       .where(and(eq(samples.versionId, versionId), gt(samples.ordinal, after)))
       .orderBy(asc(samples.ordinal))
       .limit(PAGE_SIZE);
-    const scores = await scoresOfSamples(db, scoreColumns, page.map((s) => s.id));
+    const scores = scoreColumns.length
+      ? await scoresOfSamples(db, scoreColumns.map((c) => c.resultId), page.map((s) => s.id))
+      : null;
     for (const s of page) {
-      chunk += `${scoreColumns.length ? exportLineWithScores(s, scoreColumns, scores) : exportLine(s)}\n`;
+      chunk += `${exportLine(s, scores && scoresOfSample(s.id, scoreColumns, scores))}\n`;
       if (chunk.length >= CHUNK_CHARS) {
         yield chunk;
         chunk = '';

@@ -172,6 +172,34 @@ export async function sampleScoresOfResult(
   return rows.map((r) => ({ sampleId: Number(r.sample_id), ordinal: r.ordinal, value: Number(r.value), details: r.details }));
 }
 
+/** Which of these results stored per-sample values (some metrics keep only the aggregate). */
+export async function resultsWithSampleScores(db: Executor, resultIds: readonly number[]): Promise<Set<number>> {
+  if (resultIds.length === 0) return new Set();
+  const rows = rowsOf<{ result_id: string | number }>(
+    await db.execute(sql`
+      select r.id as result_id from unnest(${bigintArray(resultIds)}) as r(id)
+       where exists (select 1 from sample_scores s where s.result_id = r.id)`),
+  );
+  return new Set(rows.map((r) => Number(r.result_id)));
+}
+
+/** The values of several results for a set of samples, keyed `resultId:sampleId`. */
+export async function scoresOfSamples(
+  db: Executor,
+  resultIds: readonly number[],
+  sampleIds: readonly number[],
+): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  if (resultIds.length === 0 || sampleIds.length === 0) return found;
+  const rows = rowsOf<{ result_id: string | number; sample_id: string | number; value: number | string }>(
+    await db.execute(sql`
+      select result_id, sample_id, value from sample_scores
+       where result_id = any(${bigintArray(resultIds)}) and sample_id = any(${bigintArray(sampleIds)})`),
+  );
+  for (const row of rows) found.set(`${Number(row.result_id)}:${Number(row.sample_id)}`, Number(row.value));
+  return found;
+}
+
 /** Why two results of one metric cannot be compared, or null when they can. */
 export function incomparability(a: MetricResultView, b: MetricResultView): string | null {
   if (a.metric !== b.metric) return `different metrics (${a.metric} vs ${b.metric})`;
