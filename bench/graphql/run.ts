@@ -214,27 +214,17 @@ async function main(): Promise<void> {
     const apolloTimes: number[] = [];
     const interpretedTimes: number[] = [];
     const directTimes: number[] = [];
-    const timeApollo = async () => {
+    /** PER_ROUND sequential requests of one side, each timed into `times`. */
+    const timeSide = (request: () => Promise<unknown>, times: number[]) => async () => {
       for (let i = 0; i < PER_ROUND; i++) {
         const s = performance.now();
-        await post(query100);
-        apolloTimes.push(performance.now() - s);
+        await request();
+        times.push(performance.now() - s);
       }
     };
-    const timeInterpreted = async () => {
-      for (let i = 0; i < PER_ROUND; i++) {
-        const s = performance.now();
-        await post(query100, interpretedEndpoint);
-        interpretedTimes.push(performance.now() - s);
-      }
-    };
-    const timeDirect = async () => {
-      for (let i = 0; i < PER_ROUND; i++) {
-        const s = performance.now();
-        await direct();
-        directTimes.push(performance.now() - s);
-      }
-    };
+    const timeApollo = timeSide(() => post(query100), apolloTimes);
+    const timeInterpreted = timeSide(() => post(query100, interpretedEndpoint), interpretedTimes);
+    const timeDirect = timeSide(direct, directTimes);
     for (let r = 0; r < ROUNDS; r++) {
       if (r % 2 === 0) {
         await timeApollo();

@@ -8,6 +8,7 @@ import {
 import type { GenerationRunRow, RunInputRow, VersionRow } from '../../db/schema.js';
 import type { Context } from '../context.js';
 import { idOf, toGlobalId } from '../globalId.js';
+import { versionOf } from './versionOf.js';
 
 interface RecordRunArgs {
   input: {
@@ -78,7 +79,7 @@ export const lineageResolvers = {
     root: (row: { rootVersionId: number }, _: unknown, ctx: Context) => ctx.loaders.version.load(row.rootVersionId),
   },
   LineageNode: {
-    version: (row: { versionId: number }, _: unknown, ctx: Context) => ctx.loaders.version.load(row.versionId),
+    version: versionOf,
   },
   LineageEdge: {
     from: (row: { fromVersionId: number }, _: unknown, ctx: Context) => ctx.loaders.version.load(row.fromVersionId),

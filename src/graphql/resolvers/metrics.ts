@@ -11,6 +11,7 @@ import { BadInputError } from '../../errors.js';
 import { connectionFromRows } from '../connection.js';
 import type { Context } from '../context.js';
 import { idOf, toGlobalId } from '../globalId.js';
+import { versionOf } from './versionOf.js';
 
 const SCORES_CURSOR = 'sample-scores';
 
@@ -127,7 +128,7 @@ export const metricResolvers = {
     definition: (result: MetricResultView, _: unknown, ctx: Context) =>
       result.definitionId === null ? null : ctx.loaders.metricDefinition.load(result.definitionId),
     scorer: (result: MetricResultView, _: unknown, ctx: Context) => (result.scorerId === null ? null : ctx.loaders.scorer.load(result.scorerId)),
-    version: (result: MetricResultView, _: unknown, ctx: Context) => ctx.loaders.version.load(result.versionId),
+    version: versionOf,
     job: (result: MetricResultView, _: unknown, ctx: Context) => (result.jobId === null ? null : ctx.loaders.job.load(result.jobId)),
   },
   SampleScore: {
@@ -140,11 +141,6 @@ export const metricResolvers = {
   ParetoPoint: { version: versionOf },
   ParetoExclusion: { version: versionOf },
 };
-
-/** `version` of result objects that carry a `versionId` (fields are resolved, never promises in properties). */
-function versionOf(parent: { versionId: number }, _: unknown, ctx: Context) {
-  return ctx.loaders.version.load(parent.versionId);
-}
 
 async function requireVersions(ctx: Context, ids: readonly number[]): Promise<void> {
   const rows = await ctx.loaders.version.loadMany(ids);

@@ -10,6 +10,7 @@ import { pageRequest } from '../../catalog/pagination.js';
 import { toConnection } from '../connection.js';
 import type { Context } from '../context.js';
 import { idOf, toGlobalId } from '../globalId.js';
+import { versionOf } from './versionOf.js';
 
 interface ScopeInput {
   datasets?: string[] | null;
@@ -105,14 +106,14 @@ export const searchResolvers = {
   },
   SampleSearchHit: {
     sample: (hit: SearchHit, _: unknown, ctx: Context) => ctx.loaders.sample.load(hit.sampleId),
-    version: (hit: SearchHit, _: unknown, ctx: Context) => ctx.loaders.version.load(hit.versionId),
+    version: versionOf,
   },
   DatasetSearchHit: {
     dataset: (hit: DatasetHit, _: unknown, ctx: Context) => ctx.loaders.dataset.load(hit.datasetId),
   },
   VersionOverlap: {
     id: (run: OverlapRunRow) => toGlobalId('VersionOverlap', run.id),
-    version: (run: OverlapRunRow, _: unknown, ctx: Context) => ctx.loaders.version.load(run.versionId),
+    version: versionOf,
     against: (run: OverlapRunRow, _: unknown, ctx: Context) => ctx.loaders.version.load(run.againstVersionId),
     space: (run: OverlapRunRow, _: unknown, ctx: Context) => ctx.loaders.embeddingSpace.load(run.spaceId),
     job: (run: OverlapRunRow, _: unknown, ctx: Context) => (run.jobId === null ? null : ctx.loaders.job.load(run.jobId)),
