@@ -1,10 +1,11 @@
 /** Registering, describing and listing datasets. */
-import { and, asc, desc, eq, gt, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
 import { datasets, type DatasetRow } from '../db/schema.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import { encodeCursor, invalidCursorError, toPage, type Page, type PageRequest } from './pagination.js';
 import { anyOf } from '../db/sqlHelpers.js';
+import { preparedSelect } from '../db/preparedSelect.js';
 import { selectRows } from '../db/selectRows.js';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,63}$/;
@@ -72,9 +73,13 @@ export async function requireDatasetBySlug(db: Executor, slug: string): Promise<
   return row;
 }
 
+const datasetsByIds = preparedSelect(getTableColumns(datasets), (select) =>
+  select.from(datasets).where(anyOf(datasets.id, sql.placeholder('ids'), 'bigint')),
+);
+
 export async function findDatasetsByIds(db: Executor, ids: readonly number[]): Promise<DatasetRow[]> {
   if (ids.length === 0) return [];
-  return selectRows(db, datasets, db.select().from(datasets).where(anyOf(datasets.id, ids, 'bigint')));
+  return datasetsByIds.all(db, { ids });
 }
 
 export async function listDatasets(

@@ -3,7 +3,7 @@
  * bounded walk over them. The graph is kept acyclic: a run that would make a version its own
  * ancestor is refused, and lineage writes are serialized so two runs cannot race into a cycle.
  */
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../db/connect.js';
 import {
   algorithms,
@@ -14,7 +14,7 @@ import {
   type RunInputRow,
 } from '../db/schema.js';
 import { anyOf, bigintArray, rowsOf } from '../db/sqlHelpers.js';
-import { selectRows } from '../db/selectRows.js';
+import { preparedSelect } from '../db/preparedSelect.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 
 export type InputRole = RunInputRow['role'];
@@ -237,27 +237,36 @@ function parseJson<T>(value: unknown): T {
   return (typeof value === 'string' ? JSON.parse(value) : value) as T;
 }
 
+const runsBy = {
+  id: runsWhere(generationRuns.id),
+  outputVersionId: runsWhere(generationRuns.outputVersionId),
+};
+
+function runsWhere(column: typeof generationRuns.id | typeof generationRuns.outputVersionId) {
+  return preparedSelect(getTableColumns(generationRuns), (select) =>
+    select.from(generationRuns).where(anyOf(column, sql.placeholder('values'), 'bigint')),
+  );
+}
+
 export async function findRunsBy(
   db: Executor,
   field: 'id' | 'outputVersionId',
   values: readonly number[],
 ): Promise<GenerationRunRow[]> {
   if (values.length === 0) return [];
-  const column = field === 'id' ? generationRuns.id : generationRuns.outputVersionId;
-  return selectRows(db, generationRuns, db.select().from(generationRuns).where(anyOf(column, values, 'bigint')));
+  return runsBy[field].all(db, { values });
 }
+
+const inputsOfRunsStatement = preparedSelect(getTableColumns(runInputs), (select) =>
+  select
+    .from(runInputs)
+    .where(anyOf(runInputs.runId, sql.placeholder('runIds'), 'bigint'))
+    .orderBy(asc(runInputs.runId), asc(runInputs.inputVersionId), asc(runInputs.role)),
+);
 
 export async function inputsOfRuns(db: Executor, runIds: readonly number[]): Promise<RunInputRow[]> {
   if (runIds.length === 0) return [];
-  return selectRows(
-    db,
-    runInputs,
-    db
-      .select()
-      .from(runInputs)
-      .where(anyOf(runInputs.runId, runIds, 'bigint'))
-      .orderBy(asc(runInputs.runId), asc(runInputs.inputVersionId), asc(runInputs.role)),
-  );
+  return inputsOfRunsStatement.all(db, { runIds });
 }
 
 export interface LineageLinkRow {
@@ -274,16 +283,23 @@ export async function neighboursOfVersions(
   direction: 'UPSTREAM' | 'DOWNSTREAM',
 ): Promise<LineageLinkRow[]> {
   if (versionIds.length === 0) return [];
-  const upstream = direction === 'UPSTREAM';
-  return db
-    .select({
-      versionId: upstream ? generationRuns.outputVersionId : runInputs.inputVersionId,
-      neighbourVersionId: upstream ? runInputs.inputVersionId : generationRuns.outputVersionId,
-      role: runInputs.role,
-      runId: generationRuns.id,
-    })
-    .from(runInputs)
-    .innerJoin(generationRuns, eq(generationRuns.id, runInputs.runId))
-    .where(anyOf(upstream ? generationRuns.outputVersionId : runInputs.inputVersionId, versionIds, 'bigint'))
-    .orderBy(asc(generationRuns.id), asc(runInputs.inputVersionId));
+  return neighbours[direction].all(db, { versionIds });
+}
+
+const neighbours = { UPSTREAM: neighboursStatement(true), DOWNSTREAM: neighboursStatement(false) };
+
+function neighboursStatement(upstream: boolean) {
+  const fields = {
+    versionId: upstream ? generationRuns.outputVersionId : runInputs.inputVersionId,
+    neighbourVersionId: upstream ? runInputs.inputVersionId : generationRuns.outputVersionId,
+    role: runInputs.role,
+    runId: generationRuns.id,
+  };
+  return preparedSelect(fields, (select) =>
+    select
+      .from(runInputs)
+      .innerJoin(generationRuns, eq(generationRuns.id, runInputs.runId))
+      .where(anyOf(fields.versionId, sql.placeholder('versionIds'), 'bigint'))
+      .orderBy(asc(generationRuns.id), asc(runInputs.inputVersionId)),
+  );
 }

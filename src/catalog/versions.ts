@@ -1,5 +1,6 @@
 /** Immutable dataset versions: creating them from samples, and reading versions and samples. */
-import { and, asc, eq, getTableColumns, gt, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from 'drizzle-orm';
+import { QueryBuilder, type PgSelectBuilder } from 'drizzle-orm/pg-core';
 import type { Database, Executor } from '../db/connect.js';
 import { datasetVersions, samples, type SampleRow, type VersionRow } from '../db/schema.js';
 import { BadInputError } from '../errors.js';
@@ -8,7 +9,7 @@ import { writeVersion, type WriteVersionResult } from './versionWriter.js';
 import { requireDatasetBySlug } from './datasets.js';
 import { encodeCursor, invalidCursorError, toPage, type Page, type PageRequest } from './pagination.js';
 import { anyOf } from '../db/sqlHelpers.js';
-import { selectRows, selectRowsWithRaw } from '../db/selectRows.js';
+import { preparedSelect } from '../db/preparedSelect.js';
 
 /** Most samples one `createVersion` call may carry (GraphQL is for small batches). */
 export const MAX_BATCH_SAMPLES = 1000;
@@ -39,12 +40,47 @@ export async function findVersionByNumber(db: Executor, datasetId: number, versi
   return row ?? null;
 }
 
+const versionsByIds = preparedSelect(getTableColumns(datasetVersions), (select) =>
+  select.from(datasetVersions).where(anyOf(datasetVersions.id, sql.placeholder('ids'), 'bigint')),
+);
+
 export async function findVersionsByIds(db: Executor, ids: readonly number[]): Promise<VersionRow[]> {
   if (ids.length === 0) return [];
-  return selectRows(db, datasetVersions, db.select().from(datasetVersions).where(anyOf(datasetVersions.id, ids, 'bigint')));
+  return versionsByIds.all(db, { ids });
 }
 
 export const VERSIONS_CURSOR = 'versions';
+
+/**
+ * Up to `limit` versions of each of `datasetIds`, highest number first: one index range scan per
+ * dataset (a lateral subquery), the datasets in the order of `datasetIds`. `laterVersionPages`
+ * keeps only versions numbered below `before` (the page after a cursor).
+ */
+const firstVersionPages = preparedSelect(...versionPages(false));
+const laterVersionPages = preparedSelect(...versionPages(true));
+
+function versionPages(afterCursor: boolean) {
+  const page = new QueryBuilder()
+    .select()
+    .from(datasetVersions)
+    .where(
+      and(
+        eq(datasetVersions.datasetId, sql`page_of.dataset_id`),
+        afterCursor ? lt(datasetVersions.version, sql`${sql.placeholder('before')}`) : undefined,
+      ),
+    )
+    .orderBy(desc(datasetVersions.version))
+    .limit(sql.placeholder('limit'))
+    .as('page');
+  return [
+    page._.selectedFields,
+    (select: PgSelectBuilder<typeof page._.selectedFields>) =>
+      select
+        .from(sql`unnest(${sql.placeholder('datasetIds')}::bigint[]) with ordinality as page_of(dataset_id, position)`)
+        .crossJoinLateral(page)
+        .orderBy(sql`page_of.position`, desc(page.version)),
+  ] as const;
+}
 export const SAMPLES_CURSOR = 'samples';
 
 /**
@@ -57,29 +93,12 @@ export async function listVersionsOfDatasets(
   page: PageRequest,
 ): Promise<Map<number, Page<VersionRow>>> {
   const before = page.after ? cursorNumber(page.after) : null;
-  const ranked = db
-    .select({
-      ...getTableColumns(datasetVersions),
-      rank: sql<number>`row_number() over (partition by ${datasetVersions.datasetId} order by ${datasetVersions.version} desc)`.as(
-        'rank',
-      ),
-    })
-    .from(datasetVersions)
-    .where(
-      and(
-        anyOf(datasetVersions.datasetId, datasetIds, 'bigint'),
-        before === null ? undefined : lt(datasetVersions.version, before),
-      ),
-    )
-    .as('ranked');
-  const rows = await selectRowsWithRaw(
-    db,
-    datasetVersions,
-    db.select().from(ranked).where(sql`${ranked.rank} <= ${page.first + 1}`),
-  );
+  const rows =
+    before === null
+      ? await firstVersionPages.all(db, { datasetIds, limit: page.first + 1 })
+      : await laterVersionPages.all(db, { datasetIds, limit: page.first + 1, before });
   const grouped = new Map<number, VersionRow[]>(datasetIds.map((id) => [id, []]));
-  const ranks = rows.map(({ row, raw }) => ({ row, rank: Number(raw.rank) }));
-  for (const { row } of ranks.sort((a, b) => a.rank - b.rank)) grouped.get(row.datasetId)?.push(row);
+  for (const row of rows) grouped.get(row.datasetId)?.push(row);
   return new Map(
     [...grouped].map(([id, list]) => [
       id,

@@ -46,14 +46,3 @@ export async function selectRows<T extends PgTable>(db: Executor, table: T, quer
   for (let i = 0; i < raw.length; i++) rows[i] = decode(raw[i]!);
   return rows;
 }
-
-/** Like `selectRows`, keeping each raw row beside its decoded form (for computed columns). */
-export async function selectRowsWithRaw<T extends PgTable>(
-  db: Executor,
-  table: T,
-  query: SQLWrapper,
-): Promise<{ row: InferSelectModel<T>; raw: RawRow }[]> {
-  const raw = rowsOf<RawRow>(await db.execute(query));
-  const decode = rowDecoder(table);
-  return raw.map((r) => ({ row: decode(r), raw: r }));
-}

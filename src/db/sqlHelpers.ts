@@ -1,12 +1,17 @@
-import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { sql, type AnyColumn, type Placeholder, type SQL } from 'drizzle-orm';
 
 /**
  * `column = any($1::type[])` with the whole list as ONE bound array parameter. Batch loaders use
  * this instead of `IN ($1, $2, ...)`: one parameter keeps statements identical whatever the batch
  * size (plan caching) and avoids per-value query-building cost.
  */
-export function anyOf(column: AnyColumn, values: readonly (number | string)[], type: 'bigint' | 'int' | 'text'): SQL {
-  return sql`${column} = any(${sql.param([...values])}::${sql.raw(type)}[])`;
+export function anyOf(
+  column: AnyColumn,
+  values: readonly (number | string)[] | Placeholder,
+  type: 'bigint' | 'int' | 'text',
+): SQL {
+  const bound = Array.isArray(values) ? sql.param([...values]) : values;
+  return sql`${column} = any(${bound}::${sql.raw(type)}[])`;
 }
 
 /** A bigint[] bound as one parameter. */

@@ -1,5 +1,5 @@
 /** The taxonomy of generation-algorithm components and the algorithms built from them. */
-import { and, asc, eq, ilike, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, ilike, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../../db/connect.js';
 import {
   algorithmComponents,
@@ -13,7 +13,7 @@ import { BadInputError } from '../../errors.js';
 import { SLUG_PATTERN } from '../datasets.js';
 import type { Effect, Stage } from './seedTypes.js';
 import { anyOf } from '../../db/sqlHelpers.js';
-import { selectRows } from '../../db/selectRows.js';
+import { preparedSelect } from '../../db/preparedSelect.js';
 
 export interface ComponentInput {
   key: string;
@@ -82,9 +82,17 @@ export async function findAlgorithmsBy(
   values: readonly (number | string)[],
 ): Promise<AlgorithmRow[]> {
   if (values.length === 0) return [];
-  const condition = field === 'id' ? anyOf(algorithms.id, values, 'int') : anyOf(algorithms.key, values, 'text');
-  return selectRows(db, algorithms, db.select().from(algorithms).where(condition));
+  return algorithmsBy[field].all(db, { values });
 }
+
+const algorithmsBy = {
+  id: preparedSelect(getTableColumns(algorithms), (select) =>
+    select.from(algorithms).where(anyOf(algorithms.id, sql.placeholder('values'), 'int')),
+  ),
+  key: preparedSelect(getTableColumns(algorithms), (select) =>
+    select.from(algorithms).where(anyOf(algorithms.key, sql.placeholder('values'), 'text')),
+  ),
+};
 
 /** Pipeline steps of many algorithms, in position order. */
 export async function stepsOfAlgorithms(db: Executor, algorithmIds: readonly number[]): Promise<AlgorithmComponentRow[]> {
