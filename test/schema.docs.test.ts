@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildASTSchema, isEnumType, isInputObjectType, isInterfaceType, isObjectType, parse, concatAST } from 'graphql';
-import { loadTypeDefs } from '../src/graphql/schema.js';
+import { loadTypeDefs, resolvers } from '../src/graphql/schema.js';
 
 describe('GraphQL schema documentation', () => {
   const schema = buildASTSchema(concatAST(loadTypeDefs().map((sdl) => parse(sdl))));
@@ -28,5 +28,19 @@ describe('GraphQL schema documentation', () => {
       }
     }
     assert.deepEqual(missing, []);
+  });
+});
+
+describe('GraphQL schema wiring', () => {
+  const schema = buildASTSchema(concatAST(loadTypeDefs().map((sdl) => parse(sdl))));
+
+  it('resolves the cursor of every edge type (connections encode cursors only on request)', () => {
+    const edgeTypes = Object.values(schema.getTypeMap()).filter((type) => isObjectType(type) && 'cursor' in type.getFields());
+    assert.ok(edgeTypes.length >= 6, `found ${edgeTypes.length} edge types`);
+    const map = resolvers as Record<string, Record<string, unknown>>;
+    const unresolved = edgeTypes.map((type) => type.name).filter((name) => typeof map[name]?.cursor !== 'function');
+    assert.deepEqual(unresolved, []);
+    assert.equal(typeof map.PageInfo?.startCursor, 'function');
+    assert.equal(typeof map.PageInfo?.endCursor, 'function');
   });
 });

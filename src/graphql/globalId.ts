@@ -16,7 +16,8 @@ export const NODE_TYPES = [
 export type NodeType = (typeof NODE_TYPES)[number];
 
 export function toGlobalId(type: NodeType, id: number): string {
-  return Buffer.from(`${type}:${id}`).toString('base64url');
+  // Type names and digits are ASCII, where latin1 and UTF-8 bytes agree; latin1 encodes faster.
+  return Buffer.from(`${type}:${id}`, 'latin1').toString('base64url');
 }
 
 export function fromGlobalId(globalId: string, argument = 'id'): { type: NodeType; id: number } {

@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import { fromGlobalId, type NodeType } from '../globalId.js';
 import { DateTimeScalar, JSONScalar } from '../scalars.js';
+import { pageInfoResolvers } from '../connection.js';
 
 const NODE_LOADERS: Record<NodeType, (ctx: Context, id: number) => Promise<unknown>> = {
   Dataset: (ctx, id) => ctx.loaders.dataset.load(id),
@@ -29,6 +30,7 @@ export const baseResolvers = {
   Mutation: {
     ping: () => true,
   },
+  PageInfo: pageInfoResolvers,
   Node: {
     __resolveType: (obj: { __typename?: string }) => obj.__typename ?? null,
   },

@@ -3,7 +3,7 @@ import { pageRequest } from '../../catalog/pagination.js';
 import type { SampleInput } from '../../catalog/canonicalSample.js';
 import { createVersion, findVersionByNumber, listSamples, SAMPLES_CURSOR, VERSIONS_CURSOR } from '../../catalog/versions.js';
 import type { DatasetRow, SampleRow, VersionRow } from '../../db/schema.js';
-import { toConnection } from '../connection.js';
+import { edgeResolvers, toConnection } from '../connection.js';
 import type { Context } from '../context.js';
 import { idOf, toGlobalId } from '../globalId.js';
 
@@ -39,6 +39,9 @@ export const catalogResolvers = {
     createVersion: (_: unknown, args: { input: { dataset: string; samples: SampleInput[] } }, ctx: Context) =>
       createVersion(ctx.database, args.input.dataset, args.input.samples),
   },
+  DatasetEdge: edgeResolvers,
+  DatasetVersionEdge: edgeResolvers,
+  SampleEdge: edgeResolvers,
   DatasetConnection: {
     // Counted only when asked for: the count scans every matching dataset.
     totalCount: (connection: { filter?: DatasetFilter | null }, _: unknown, ctx: Context) =>

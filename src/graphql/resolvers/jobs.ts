@@ -1,7 +1,7 @@
 import { pageRequest, encodeCursor } from '../../catalog/pagination.js';
 import type { JobRow } from '../../db/schema.js';
 import { jobRate, listJobs, requestCancel, type JobStatus } from '../../jobs/queue.js';
-import { connectionFromRows } from '../connection.js';
+import { connectionFromRows, edgeResolvers } from '../connection.js';
 import type { Context } from '../context.js';
 import { idOf, toGlobalId } from '../globalId.js';
 
@@ -29,6 +29,7 @@ export const jobResolvers = {
   Mutation: {
     cancelJob: (_: unknown, args: { id: string }, ctx: Context) => requestCancel(ctx.db, idOf('Job', args.id)),
   },
+  JobEdge: edgeResolvers,
   Job: {
     id: (row: JobRow) => toGlobalId('Job', row.id),
     progress: (row: JobRow) => {

@@ -8,7 +8,7 @@ import { sampleScoresOfResult, type MetricResultView, type SampleScoreView } fro
 import { metricsOfAxis } from '../../metrics/registry.js';
 import type { MetricAxis, MetricDefinition } from '../../metrics/types.js';
 import { BadInputError } from '../../errors.js';
-import { connectionFromRows } from '../connection.js';
+import { connectionFromRows, edgeResolvers } from '../connection.js';
 import type { Context } from '../context.js';
 import { idOf, toGlobalId } from '../globalId.js';
 import { versionOf } from './versionOf.js';
@@ -131,6 +131,7 @@ export const metricResolvers = {
     version: versionOf,
     job: (result: MetricResultView, _: unknown, ctx: Context) => (result.jobId === null ? null : ctx.loaders.job.load(result.jobId)),
   },
+  SampleScoreEdge: edgeResolvers,
   SampleScore: {
     sample: (score: SampleScoreView, _: unknown, ctx: Context) => ctx.loaders.sample.load(score.sampleId),
   },

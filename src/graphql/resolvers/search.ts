@@ -7,7 +7,7 @@ import { requireStoredSpace, searchDatasetsByText, searchSamplesByText, similarT
 import type { ScorePredicate, SearchHit, SearchScope } from '../../embeddings/search.js';
 import { ensureSpace, listSpaces, type VersionCoverage } from '../../embeddings/spaces.js';
 import { pageRequest } from '../../catalog/pagination.js';
-import { toConnection } from '../connection.js';
+import { edgeResolvers, toConnection } from '../connection.js';
 import type { Context } from '../context.js';
 import { idOf, toGlobalId } from '../globalId.js';
 import { versionOf } from './versionOf.js';
@@ -122,6 +122,7 @@ export const searchResolvers = {
     pairs: async (run: OverlapRunRow, args: { first?: number | null; after?: string | null; kind?: 'EXACT' | 'NEAR' | null }, ctx: Context) =>
       toConnection(await listOverlapPairs(ctx.db, run.id, pageRequest(OVERLAP_PAIRS_CURSOR, args.first, args.after), args.kind ?? null)),
   },
+  SampleOverlapEdge: edgeResolvers,
   SampleOverlap: {
     sample: (pair: OverlapPair, _: unknown, ctx: Context) => ctx.loaders.sample.load(pair.sampleId),
     matched: (pair: OverlapPair, _: unknown, ctx: Context) => ctx.loaders.sample.load(pair.matchedSampleId),
