@@ -1,6 +1,5 @@
 /** Immutable dataset versions: creating them from samples, and reading versions and samples. */
 import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from 'drizzle-orm';
-import { QueryBuilder, type PgSelectBuilder } from 'drizzle-orm/pg-core';
 import type { Database, Executor } from '../db/connect.js';
 import { datasetVersions, samples, type SampleRow, type VersionRow } from '../db/schema.js';
 import { BadInputError } from '../errors.js';
@@ -52,34 +51,31 @@ export async function findVersionsByIds(db: Executor, ids: readonly number[]): P
 export const VERSIONS_CURSOR = 'versions';
 
 /**
- * Up to `limit` versions of each of `datasetIds`, highest number first: one index range scan per
- * dataset (a lateral subquery), the datasets in the order of `datasetIds`. `laterVersionPages`
- * keeps only versions numbered below `before` (the page after a cursor).
+ * Up to `limit` versions of each of `datasetIds`, grouped by dataset, highest number first. The
+ * ids come from one index range scan per dataset (a lateral subquery); `laterVersionPages` keeps
+ * only versions numbered below `before` (the page after a cursor).
  */
-const firstVersionPages = preparedSelect(...versionPages(false));
-const laterVersionPages = preparedSelect(...versionPages(true));
+const firstVersionPages = versionPages(false);
+const laterVersionPages = versionPages(true);
 
 function versionPages(afterCursor: boolean) {
-  const page = new QueryBuilder()
-    .select()
-    .from(datasetVersions)
-    .where(
-      and(
-        eq(datasetVersions.datasetId, sql`page_of.dataset_id`),
-        afterCursor ? lt(datasetVersions.version, sql`${sql.placeholder('before')}`) : undefined,
-      ),
-    )
-    .orderBy(desc(datasetVersions.version))
-    .limit(sql.placeholder('limit'))
-    .as('page');
-  return [
-    page._.selectedFields,
-    (select: PgSelectBuilder<typeof page._.selectedFields>) =>
-      select
-        .from(sql`unnest(${sql.placeholder('datasetIds')}::bigint[]) with ordinality as page_of(dataset_id, position)`)
-        .crossJoinLateral(page)
-        .orderBy(sql`page_of.position`, desc(page.version)),
-  ] as const;
+  const below = afterCursor ? sql`and newest.version < ${sql.placeholder('before')}` : sql``;
+  return preparedSelect(getTableColumns(datasetVersions), (select) =>
+    select
+      .from(datasetVersions)
+      .where(
+        sql`${datasetVersions.id} in (
+          select newest.id from unnest(${sql.placeholder('datasetIds')}::bigint[]) as page_of(dataset_id)
+          cross join lateral (
+            select id, version from ${datasetVersions} as newest
+            where newest.dataset_id = page_of.dataset_id ${below}
+            order by newest.version desc
+            limit ${sql.placeholder('limit')}
+          ) as newest
+        )`,
+      )
+      .orderBy(asc(datasetVersions.datasetId), desc(datasetVersions.version)),
+  );
 }
 export const SAMPLES_CURSOR = 'samples';
 

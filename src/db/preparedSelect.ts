@@ -40,18 +40,10 @@ export function preparedSelect<F extends SelectedFields>(
   build: (select: PgSelectBuilder<F>) => { toSQL(): { sql: string; params: unknown[] } },
 ): PreparedSelect<RowOf<F>> {
   const keys = Object.keys(fields);
-  const decoders = keys.map((key) => decoderOf(fields[key]!));
+  const decodeRow = compileRowDecoder(keys, keys.map((key) => decoderOf(fields[key]!)));
   const decodeRows = (rows: unknown[][]): RowOf<F>[] => {
     const out = new Array<RowOf<F>>(rows.length);
-    for (let r = 0; r < rows.length; r++) {
-      const raw = rows[r]!;
-      const row: Record<string, unknown> = {};
-      for (let c = 0; c < keys.length; c++) {
-        const value = raw[c];
-        row[keys[c]!] = value === null || value === undefined ? null : decoders[c]!.mapFromDriverValue(value);
-      }
-      out[r] = row as RowOf<F>;
-    }
+    for (let r = 0; r < rows.length; r++) out[r] = decodeRow(rows[r]!) as RowOf<F>;
     return out;
   };
 
@@ -75,6 +67,17 @@ export function preparedSelect<F extends SelectedFields>(
   return {
     all: (db, values) => preparedOn(db).execute(values),
   };
+}
+
+/**
+ * One array row to an object with `keys`, compiled from source so that every row gets the same
+ * hidden class and each column its own call site. (A loop assigning `row[keys[c]]` made every row
+ * a dictionary-mode object and cost 3% of bench/graphql's CPU.) The keys are the statement's
+ * field names, quoted by JSON.stringify; no request data reaches the source.
+ */
+function compileRowDecoder(keys: string[], decoders: Decoder[]): (raw: unknown[]) => Record<string, unknown> {
+  const properties = keys.map((key, c) => `${JSON.stringify(key)}: raw[${c}] == null ? null : d[${c}].mapFromDriverValue(raw[${c}])`);
+  return new Function('d', `return (raw) => ({\n${properties.join(',\n')}\n});`)(decoders) as (raw: unknown[]) => Record<string, unknown>;
 }
 
 /** A column decodes itself; `sql` carries the decoder `.mapWith` set (drizzle keeps it internal). */
