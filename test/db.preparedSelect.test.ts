@@ -70,7 +70,8 @@ describe(`prepared selects of the loaders (${testBackend})`, () => {
       'only the version with a run has one',
     );
     // Ids that match nothing, and the empty list (no statement at all).
-    assert.deepStrictEqual(await findVersionsByIds(db, [999_999]), []);
+    assert.deepStrictEqual(await findVersionsByIds(db, [999_999, Number.MAX_SAFE_INTEGER]), []);
+    assert.equal((await findVersionsByIds(db, [-1, ids.versions[0]![0]!, 2 ** 40])).length, 1);
     const before = database.statements.count;
     assert.deepStrictEqual(await findVersionsByIds(db, []), []);
     assert.equal(database.statements.count, before);

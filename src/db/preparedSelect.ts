@@ -65,7 +65,7 @@ export function preparedSelect<F extends SelectedFields>(
   };
 
   return {
-    all: (db, values) => preparedOn(db).execute(values),
+    all: (db, values) => preparedOn(db).execute(integerArraysAsLiterals(values)),
   };
 }
 
@@ -78,6 +78,20 @@ export function preparedSelect<F extends SelectedFields>(
 function compileRowDecoder(keys: string[], decoders: Decoder[]): (raw: unknown[]) => Record<string, unknown> {
   const properties = keys.map((key, c) => `${JSON.stringify(key)}: raw[${c}] == null ? null : d[${c}].mapFromDriverValue(raw[${c}])`);
   return new Function('d', `return (raw) => ({\n${properties.join(',\n')}\n});`)(decoders) as (raw: unknown[]) => Record<string, unknown>;
+}
+
+/**
+ * Integer arrays (the id lists of every batch) go to the driver as PostgreSQL array literals,
+ * `{1,2,3}`: node-postgres would otherwise stringify, escape and quote each element separately
+ * (a quarter of a megabyte of garbage per bench/graphql request). Other values pass unchanged.
+ */
+function integerArraysAsLiterals(values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(values)) {
+    const value = values[key];
+    out[key] = Array.isArray(value) && value.every((v) => Number.isSafeInteger(v)) ? `{${value.join(',')}}` : value;
+  }
+  return out;
 }
 
 /** A column decodes itself; `sql` carries the decoder `.mapWith` set (drizzle keeps it internal). */
