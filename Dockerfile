@@ -26,4 +26,5 @@ USER node
 ENV QDC_HOST=0.0.0.0
 EXPOSE 4000
 
-CMD ["node", "bin/qdc.mjs", "serve"]
+# A larger young generation than V8's default: fewer scavenges during large list queries.
+CMD ["node", "--max-semi-space-size=32", "bin/qdc.mjs", "serve"]

@@ -70,6 +70,8 @@ function stats(samples: number[]): Stats {
 }
 
 const ms = (x: number) => `${x.toFixed(2)} ms`;
+/** The V8 flags the server runs with matter (npm start passes the same young-generation size). */
+const nodeFlags = () => [...process.execArgv, process.env.NODE_OPTIONS ?? ''].filter((a) => a.startsWith('--max-')).join(' ') || '(default heap)';
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 
@@ -285,7 +287,7 @@ async function main(): Promise<void> {
     const sameCount = statements100.length === statements10.length;
 
     const lines = [
-      `bench/graphql  qdc-catalog ${VERSION}  node ${process.version}  NODE_ENV=${process.env.NODE_ENV ?? '(unset)'}  PostgreSQL at ${new URL(SERVER_URL).host}`,
+      `bench/graphql  qdc-catalog ${VERSION}  node ${process.version} ${nodeFlags()}  NODE_ENV=${process.env.NODE_ENV ?? '(unset)'}  PostgreSQL at ${new URL(SERVER_URL).host}`,
       `data: ${DATASETS} datasets x ${VERSIONS_PER_DATASET} versions (${SAMPLES_PER_VERSION} samples each), ${expectedRuns} generation runs; seeded in ${(seedMs / 1000).toFixed(1)} s`,
       `query (first: 100): ${shape100.datasets} datasets, ${shape100.versions} versions, ${shape100.withRun} with generatedBy, ${shape100.parentLinks} parent links`,
       '',
