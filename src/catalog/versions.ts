@@ -1,5 +1,5 @@
 /** Immutable dataset versions: creating them from samples, and reading versions and samples. */
-import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db/connect.js';
 import { datasetVersions, samples, type SampleRow, type VersionRow } from '../db/schema.js';
 import { BadInputError } from '../errors.js';
