@@ -77,6 +77,7 @@ function versionPages(afterCursor: boolean) {
       .orderBy(asc(datasetVersions.datasetId), desc(datasetVersions.version)),
   );
 }
+
 export const SAMPLES_CURSOR = 'samples';
 
 /**

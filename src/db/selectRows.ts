@@ -2,10 +2,10 @@
  * Whole-table rows from a drizzle select, decoded by a function built once per table.
  *
  * drizzle maps each result cell through a generic path (class checks on the selected field,
- * path walking): 8% of the CPU profile of bench/graphql's nested list, where the loaders read
- * about 1400 rows per request. Here the same SQL runs in the driver's object mode and each row is
- * decoded with the table's own column decoders, which gives the same values
- * (`test/db.selectRows.test.ts`).
+ * path walking). Here the same SQL runs in the driver's object mode and each row is decoded with
+ * the table's own column decoders, which gives the same values (`test/db.selectRows.test.ts`).
+ * For reads whose SQL varies with the request (the filtered `datasets` list); fixed-shape hot
+ * reads are `preparedSelect`s.
  */
 import { getTableColumns, type InferSelectModel, type SQLWrapper } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
