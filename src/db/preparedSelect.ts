@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { is, SQL, type Column } from 'drizzle-orm';
 import type { PgPreparedQuery, PgSelectBuilder, PreparedQueryConfig, SelectedFields } from 'drizzle-orm/pg-core';
 import type { Executor } from './connect.js';
+import { asBoundList } from './sqlHelpers.js';
 
 /** What a selected field decodes to: a column's type, or the type an `sql<T>` was declared with. */
 type Decoded<F> = F extends Column ? F['_']['data'] | (F['_']['notNull'] extends true ? never : null)
@@ -65,7 +66,7 @@ export function preparedSelect<F extends SelectedFields>(
   };
 
   return {
-    all: (db, values) => preparedOn(db).execute(integerArraysAsLiterals(values)),
+    all: (db, values) => preparedOn(db).execute(boundValues(values)),
   };
 }
 
@@ -80,16 +81,12 @@ function compileRowDecoder(keys: string[], decoders: Decoder[]): (raw: unknown[]
   return new Function('d', `return (raw) => ({\n${properties.join(',\n')}\n});`)(decoders) as (raw: unknown[]) => Record<string, unknown>;
 }
 
-/**
- * Integer arrays (the id lists of every batch) go to the driver as PostgreSQL array literals,
- * `{1,2,3}`: node-postgres would otherwise stringify, escape and quote each element separately
- * (a quarter of a megabyte of garbage per bench/graphql request). Other values pass unchanged.
- */
-function integerArraysAsLiterals(values: Record<string, unknown>): Record<string, unknown> {
+/** Placeholder values with every list bound the way `anyOf` binds its lists (`asBoundList`). */
+function boundValues(values: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(values)) {
     const value = values[key];
-    out[key] = Array.isArray(value) && value.every((v) => Number.isSafeInteger(v)) ? `{${value.join(',')}}` : value;
+    out[key] = Array.isArray(value) ? asBoundList(value) : value;
   }
   return out;
 }

@@ -10,13 +10,23 @@ export function anyOf(
   values: readonly (number | string)[] | Placeholder,
   type: 'bigint' | 'int' | 'text',
 ): SQL {
-  const bound = Array.isArray(values) ? sql.param([...values]) : values;
+  const bound = Array.isArray(values) ? sql.param(asBoundList(values)) : values;
   return sql`${column} = any(${bound}::${sql.raw(type)}[])`;
 }
 
 /** A bigint[] bound as one parameter. */
 export function bigintArray(values: readonly number[]): SQL {
-  return sql`${sql.param([...values])}::bigint[]`;
+  return sql`${sql.param(asBoundList(values))}::bigint[]`;
+}
+
+/**
+ * A list as the driver should receive it: integer lists (the id lists of every batch) as one
+ * PostgreSQL array literal, `{1,2,3}`, because node-postgres would otherwise stringify, escape and
+ * quote each element separately (a quarter of a megabyte of garbage per bench/graphql request).
+ * Anything else is passed as a copy of the array.
+ */
+export function asBoundList(values: readonly unknown[]): string | unknown[] {
+  return values.every((v) => Number.isSafeInteger(v)) ? `{${values.join(',')}}` : [...values];
 }
 
 /** Rows of a `db.execute` result; node-postgres and PGlite both return `{ rows }`. */
