@@ -71,7 +71,8 @@ function stats(samples: number[]): Stats {
 
 const ms = (x: number) => `${x.toFixed(2)} ms`;
 /** The V8 flags the server runs with matter (npm start passes the same young-generation size). */
-const nodeFlags = () => [...process.execArgv, process.env.NODE_OPTIONS ?? ''].filter((a) => a.startsWith('--max-')).join(' ') || '(default heap)';
+const nodeFlags = () =>
+  [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].filter((a) => a.startsWith('--max-')).join(' ') || '(default heap)';
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 
