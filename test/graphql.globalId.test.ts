@@ -5,7 +5,9 @@ import { fromGlobalId, idOf, NODE_TYPES, toGlobalId } from '../src/graphql/globa
 describe('global ids', () => {
   it('are base64url of the UTF-8 text "Type:id" and decode back', () => {
     for (const type of NODE_TYPES) {
-      for (const id of [1, 42, 99_999, 2 ** 31 + 7, Number.MAX_SAFE_INTEGER]) {
+      // Every digit count from 1 to 16, so the encoded text ends at each offset of a 3-byte group.
+      const ids = [42, 99_999, 2 ** 31 + 7, Number.MAX_SAFE_INTEGER, ...Array.from({ length: 16 }, (_, k) => 10 ** k + k)];
+      for (const id of ids) {
         const global = toGlobalId(type, id);
         assert.equal(global, Buffer.from(new TextEncoder().encode(`${type}:${id}`)).toString('base64url'));
         assert.deepEqual(fromGlobalId(global), { type, id });
