@@ -10,9 +10,10 @@
  * decoders. Statements still go through drizzle's logger, so they are counted like any other.
  */
 import { createHash } from 'node:crypto';
-import { is, SQL, type Column } from 'drizzle-orm';
+import type { Column, SQL } from 'drizzle-orm';
 import type { PgPreparedQuery, PgSelectBuilder, PreparedQueryConfig, SelectedFields } from 'drizzle-orm/pg-core';
 import type { Executor } from './connect.js';
+import { decoderOf, type Decoder } from './decoders.js';
 import { asBoundList } from './sqlHelpers.js';
 
 /** What a selected field decodes to: a column's type, or the type an `sql<T>` was declared with. */
@@ -22,7 +23,6 @@ type Decoded<F> = F extends Column ? F['_']['data'] | (F['_']['notNull'] extends
   : never;
 export type RowOf<F extends SelectedFields> = { [K in keyof F]: Decoded<F[K]> };
 
-type Decoder = { mapFromDriverValue(value: unknown): unknown };
 export interface PreparedSelect<Row> {
   /**
    * Runs the statement on `db` (the database or an open transaction) with `values` by placeholder
@@ -89,11 +89,4 @@ function boundValues(values: Record<string, unknown>): Record<string, unknown> {
     out[key] = Array.isArray(value) ? asBoundList(value) : value;
   }
   return out;
-}
-
-/** A column decodes itself; `sql` carries the decoder `.mapWith` set (drizzle keeps it internal). */
-function decoderOf(field: unknown): Decoder {
-  if (is(field, SQL.Aliased)) return decoderOf(field.sql);
-  if (is(field, SQL)) return (field as unknown as { decoder: Decoder }).decoder;
-  return field as Decoder;
 }

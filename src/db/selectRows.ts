@@ -10,6 +10,7 @@
 import { getTableColumns, type InferSelectModel, type SQLWrapper } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Executor } from './connect.js';
+import { decoderOf } from './decoders.js';
 import { rowsOf } from './sqlHelpers.js';
 
 type RawRow = Record<string, unknown>;
@@ -21,12 +22,12 @@ const decoders = new WeakMap<PgTable, Decoder<unknown>>();
 export function rowDecoder<T extends PgTable>(table: T): Decoder<InferSelectModel<T>> {
   let decoder = decoders.get(table);
   if (!decoder) {
-    const columns = Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, name: column.name, column }));
+    const columns = Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, name: column.name, decoder: decoderOf(column) }));
     decoder = (raw) => {
       const row: RawRow = {};
-      for (const { key, name, column } of columns) {
+      for (const { key, name, decoder } of columns) {
         const value = raw[name];
-        row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+        row[key] = value === null || value === undefined ? null : decoder.mapFromDriverValue(value);
       }
       return row;
     };
