@@ -12,13 +12,19 @@
  */
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
-import { getVariableValues, GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { BREAK, getVariableValues, GraphQLError, visit, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { executionSchema } from './executionSchema.js';
 
 /** Compiled operations kept per server; clients send a small set of distinct operations. */
 const DEFAULT_CACHE_SIZE = 1000;
 
 export function createJitExecutor(schema: GraphQLSchema, cacheSize = DEFAULT_CACHE_SIZE): GatewayExecutor {
   const compiled = new Map<string, CompiledQuery>();
+  const executable = executionSchema(schema);
+  const compile = (document: DocumentNode, operationName: string | undefined) =>
+    introspects(document)
+      ? compileQuery(schema, document, operationName)
+      : compileQuery(executable, document, operationName, { disableLeafSerialization: true });
 
   function compiledFor(key: string, compile: () => CompiledQuery | ExecutionResult): CompiledQuery | ExecutionResult {
     const hit = compiled.get(key);
@@ -43,10 +49,25 @@ export function createJitExecutor(schema: GraphQLSchema, cacheSize = DEFAULT_CAC
     const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 50 });
     if (coerced.errors) return { errors: coerced.errors };
     const key = `${queryHash}\u0000${operationName ?? ''}`;
-    const query = compiledFor(key, () => compileQuery(schema, document, operationName ?? undefined));
+    const query = compiledFor(key, () => compile(document, operationName ?? undefined));
     const result = isCompiledQuery(query) ? await query.query(undefined, context, variables) : query;
     return result.errors ? { ...result, errors: result.errors.map(upstreamError) } : result;
   };
+}
+
+/** Whether the document asks for `__schema` or `__type`: those must see the public schema's types. */
+function introspects(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Field(node) {
+      if (node.name.value === '__schema' || node.name.value === '__type') {
+        found = true;
+        return BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /**

@@ -2,10 +2,10 @@ import { countDatasets, findDatasetBySlug, listDatasets, registerDataset, update
 import { pageRequest } from '../../catalog/pagination.js';
 import type { SampleInput } from '../../catalog/canonicalSample.js';
 import { createVersion, findVersionByNumber, listSamples, SAMPLES_CURSOR, VERSIONS_CURSOR } from '../../catalog/versions.js';
-import type { DatasetRow, SampleRow, VersionRow } from '../../db/schema.js';
+import type { DatasetRow, VersionRow } from '../../db/schema.js';
 import { edgeResolvers, toConnection } from '../connection.js';
 import type { Context } from '../context.js';
-import { idOf, toGlobalId } from '../globalId.js';
+import { idOf, nodeIdField } from '../globalId.js';
 
 interface PageArgs {
   first?: number | null;
@@ -48,19 +48,19 @@ export const catalogResolvers = {
       countDatasets(ctx.db, connection.filter),
   },
   Dataset: {
-    id: (row: DatasetRow) => toGlobalId('Dataset', row.id),
+    id: nodeIdField('Dataset'),
     versions: async (row: DatasetRow, args: PageArgs, ctx: Context) =>
       toConnection(await ctx.loaders.versionsPage(pageRequest(VERSIONS_CURSOR, args.first, args.after)).load(row.id)),
     latestVersion: (row: DatasetRow, _: unknown, ctx: Context) => ctx.loaders.latestVersion.load(row.id),
     version: (row: DatasetRow, args: { number: number }, ctx: Context) => findVersionByNumber(ctx.db, row.id, args.number),
   },
   DatasetVersion: {
-    id: (row: VersionRow) => toGlobalId('DatasetVersion', row.id),
+    id: nodeIdField('DatasetVersion'),
     dataset: (row: VersionRow, _: unknown, ctx: Context) => ctx.loaders.dataset.load(row.datasetId),
     samples: async (row: VersionRow, args: PageArgs, ctx: Context) =>
       toConnection(await listSamples(ctx.db, row.id, pageRequest(SAMPLES_CURSOR, args.first, args.after))),
   },
   Sample: {
-    id: (row: SampleRow) => toGlobalId('Sample', row.id),
+    id: nodeIdField('Sample'),
   },
 };

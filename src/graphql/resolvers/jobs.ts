@@ -3,7 +3,7 @@ import type { JobRow } from '../../db/schema.js';
 import { jobRate, listJobs, requestCancel, type JobStatus } from '../../jobs/queue.js';
 import { connectionFromRows, edgeResolvers } from '../connection.js';
 import type { Context } from '../context.js';
-import { idOf, toGlobalId } from '../globalId.js';
+import { idOf, nodeIdField } from '../globalId.js';
 
 const JOBS_CURSOR = 'jobs';
 
@@ -31,7 +31,7 @@ export const jobResolvers = {
   },
   JobEdge: edgeResolvers,
   Job: {
-    id: (row: JobRow) => toGlobalId('Job', row.id),
+    id: nodeIdField('Job'),
     progress: (row: JobRow) => {
       const rate = jobRate(row);
       const total = row.progressTotal;

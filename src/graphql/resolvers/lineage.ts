@@ -7,7 +7,7 @@ import {
 } from '../../catalog/lineage.js';
 import type { GenerationRunRow, RunInputRow, VersionRow } from '../../db/schema.js';
 import type { Context } from '../context.js';
-import { idOf, toGlobalId } from '../globalId.js';
+import { idOf, nodeIdField } from '../globalId.js';
 import { versionOf } from './versionOf.js';
 
 interface RecordRunArgs {
@@ -62,7 +62,7 @@ export const lineageResolvers = {
     children: (row: VersionRow, _: unknown, ctx: Context) => ctx.loaders.children.load(row.id),
   },
   GenerationRun: {
-    id: (row: GenerationRunRow) => toGlobalId('GenerationRun', row.id),
+    id: nodeIdField('GenerationRun'),
     output: (row: GenerationRunRow, _: unknown, ctx: Context) => ctx.loaders.version.load(row.outputVersionId),
     inputs: (row: GenerationRunRow, _: unknown, ctx: Context) => ctx.loaders.runInputs.load(row.id),
     algorithm: (row: GenerationRunRow, _: unknown, ctx: Context) =>

@@ -10,7 +10,7 @@ import type { MetricAxis, MetricDefinition } from '../../metrics/types.js';
 import { BadInputError } from '../../errors.js';
 import { connectionFromRows, edgeResolvers } from '../connection.js';
 import type { Context } from '../context.js';
-import { idOf, toGlobalId } from '../globalId.js';
+import { idOf, nodeIdField } from '../globalId.js';
 import { versionOf } from './versionOf.js';
 
 const SCORES_CURSOR = 'sample-scores';
@@ -124,7 +124,7 @@ export const metricResolvers = {
     sampleValue: (definition: MetricDefinition | MetricDefinitionRow) => definition.sampleValue ?? null,
   },
   MetricResult: {
-    id: (result: MetricResultView) => toGlobalId('MetricResult', result.id),
+    id: nodeIdField('MetricResult'),
     definition: (result: MetricResultView, _: unknown, ctx: Context) =>
       result.definitionId === null ? null : ctx.loaders.metricDefinition.load(result.definitionId),
     scorer: (result: MetricResultView, _: unknown, ctx: Context) => (result.scorerId === null ? null : ctx.loaders.scorer.load(result.scorerId)),

@@ -9,7 +9,7 @@ import { ensureSpace, listSpaces, type VersionCoverage } from '../../embeddings/
 import { pageRequest } from '../../catalog/pagination.js';
 import { edgeResolvers, toConnection } from '../connection.js';
 import type { Context } from '../context.js';
-import { idOf, toGlobalId } from '../globalId.js';
+import { idOf, nodeIdField } from '../globalId.js';
 import { versionOf } from './versionOf.js';
 
 interface ScopeInput {
@@ -96,7 +96,7 @@ export const searchResolvers = {
     space: (result: { spaceId: number | null }, _: unknown, ctx: Context) => (result.spaceId === null ? null : ctx.loaders.embeddingSpace.load(result.spaceId)),
   },
   EmbeddingSpace: {
-    id: (space: EmbeddingSpaceRow) => toGlobalId('EmbeddingSpace', space.id),
+    id: nodeIdField('EmbeddingSpace'),
     isDefault: async (space: EmbeddingSpaceRow, _: unknown, ctx: Context) => (await ctx.embedders.defaultSpace()).embedder.key === space.key,
     vectorCount: (space: EmbeddingSpaceRow, _: unknown, ctx: Context) => ctx.loaders.vectorCount.load(space.id),
     indexed: (space: EmbeddingSpaceRow) => space.indexedAt !== null,
@@ -112,7 +112,7 @@ export const searchResolvers = {
     dataset: (hit: DatasetHit, _: unknown, ctx: Context) => ctx.loaders.dataset.load(hit.datasetId),
   },
   VersionOverlap: {
-    id: (run: OverlapRunRow) => toGlobalId('VersionOverlap', run.id),
+    id: nodeIdField('VersionOverlap'),
     version: versionOf,
     against: (run: OverlapRunRow, _: unknown, ctx: Context) => ctx.loaders.version.load(run.againstVersionId),
     space: (run: OverlapRunRow, _: unknown, ctx: Context) => ctx.loaders.embeddingSpace.load(run.spaceId),

@@ -11,7 +11,7 @@ import {
 import type { Stage } from '../../catalog/taxonomy/seedTypes.js';
 import type { AlgorithmComponentRow, AlgorithmRow, ComponentRow } from '../../db/schema.js';
 import type { Context } from '../context.js';
-import { toGlobalId } from '../globalId.js';
+import { nodeIdField } from '../globalId.js';
 
 export const taxonomyResolvers = {
   Query: {
@@ -28,7 +28,7 @@ export const taxonomyResolvers = {
     upsertAlgorithm: (_: unknown, args: { input: AlgorithmInput }, ctx: Context) => upsertAlgorithm(ctx.db, args.input),
   },
   Component: {
-    id: (row: ComponentRow) => toGlobalId('Component', row.id),
+    id: nodeIdField('Component'),
     quality: (row: ComponentRow) => row.qualityEffect,
     diversity: (row: ComponentRow) => row.diversityEffect,
     complexity: (row: ComponentRow) => row.complexityEffect,
@@ -36,7 +36,7 @@ export const taxonomyResolvers = {
       (await ctx.loaders.algorithmsUsingComponent.load(row.id)).map((r) => r.algorithm),
   },
   Algorithm: {
-    id: (row: AlgorithmRow) => toGlobalId('Algorithm', row.id),
+    id: nodeIdField('Algorithm'),
     components: (row: AlgorithmRow, _: unknown, ctx: Context) => ctx.loaders.algorithmSteps.load(row.id),
   },
   AlgorithmStep: {
