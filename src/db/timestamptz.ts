@@ -57,9 +57,26 @@ export function epochMillisOfTimestamptz(text: string): number {
   }
   if (at !== n || offsetHours < 0 || offsetMinutes < 0) return NaN;
 
-  const local = Date.UTC(century * 100 + yearInCentury, month - 1, day, hour, minute, second, millis);
+  const year = century * 100 + yearInCentury;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return NaN;
+  const local = ((daysSinceEpoch(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis;
   const offset = (offsetHours * 60 + offsetMinutes) * 60_000;
   return sign === 43 ? local - offset : local + offset;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month !== 2) return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+}
+
+/** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil; Date.UTC cost as much as the parsing). */
+function daysSinceEpoch(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
+  return era * 146_097 + dayOfEra - 719_468;
 }
 
 /** A `Date` for PostgreSQL's text form of a timestamptz. */
