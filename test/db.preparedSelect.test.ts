@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { asc, getTableColumns, sql } from 'drizzle-orm';
-import { findDatasetsByIds, registerDataset } from '../src/catalog/datasets.js';
+import { asc, eq, getTableColumns, sql } from 'drizzle-orm';
+import { datasetCursorKind, findDatasetsByIds, listDatasets, registerDataset } from '../src/catalog/datasets.js';
+import { decodeCursor, type PageRequest } from '../src/catalog/pagination.js';
 import { findRunsBy, inputsOfRuns, neighboursOfVersions, recordGenerationRun } from '../src/catalog/lineage.js';
 import { findAlgorithmsBy } from '../src/catalog/taxonomy/taxonomy.js';
 import { createVersion, findVersionsByIds, listVersionsOfDatasets } from '../src/catalog/versions.js';
 import type { Database } from '../src/db/connect.js';
 import { preparedSelect } from '../src/db/preparedSelect.js';
-import { algorithms, datasets, datasetVersions, generationRuns, runInputs, type VersionRow } from '../src/db/schema.js';
+import { algorithms, datasets, datasetVersions, generationRuns, runInputs, type DatasetRow, type VersionRow } from '../src/db/schema.js';
 import { anyOf } from '../src/db/sqlHelpers.js';
 import { openTestDatabase, testBackend } from './helpers/testDatabase.js';
 
@@ -146,6 +147,35 @@ describe(`prepared selects of the loaders (${testBackend})`, () => {
       seen.map((v) => v.version),
       [5, 4, 3, 2, 1],
     );
+  });
+
+  it('lists datasets unfiltered in each order, page by page, as the filtered (built) query and a plain sort do', async () => {
+    const { db } = database;
+    // Created last but first by name, so that no two orders agree.
+    const extra = await registerDataset(db, { slug: 'named-first', name: 'D-a' });
+    const all = await db.select().from(datasets);
+    const orders = {
+      CREATED_AT_DESC: [...all].sort((a, b) => b.id - a.id),
+      CREATED_AT_ASC: [...all].sort((a, b) => a.id - b.id),
+      NAME_ASC: [...all].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.id - b.id)),
+    } as const;
+    for (const [orderBy, expected] of Object.entries(orders) as [keyof typeof orders, DatasetRow[]][]) {
+      for (const first of [1, 2, 5]) {
+        // Every dataset here is named D<n>, so the text filter matches all of them and takes the built path.
+        for (const filter of [null, { text: 'D' }]) {
+          const seen: DatasetRow[] = [];
+          let after: PageRequest['after'] = null;
+          for (let pages = 0; pages < 10; pages++) {
+            const page = await listDatasets(db, { orderBy, filter, page: { first, after } });
+            seen.push(...page.items);
+            if (!page.hasNextPage) break;
+            after = decodeCursor(datasetCursorKind(orderBy), page.cursorOf(page.items[page.items.length - 1]!));
+          }
+          assert.deepStrictEqual(seen, expected, `${orderBy}, first ${first}, filter ${JSON.stringify(filter)}`);
+        }
+      }
+    }
+    await db.delete(datasets).where(eq(datasets.id, extra.id));
   });
 
   it('sends one counted statement per call, the same text every time', async () => {

@@ -1,11 +1,11 @@
 /** Registering, describing and listing datasets. */
-import { and, asc, desc, eq, getTableColumns, gt, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, ilike, lt, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
 import { datasets, type DatasetRow } from '../db/schema.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import { encodeCursor, invalidCursorError, toPage, type Page, type PageRequest } from './pagination.js';
 import { anyOf } from '../db/sqlHelpers.js';
-import { preparedSelect } from '../db/preparedSelect.js';
+import { preparedSelect, type PreparedSelect } from '../db/preparedSelect.js';
 import { selectRows } from '../db/selectRows.js';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,63}$/;
@@ -88,19 +88,39 @@ export async function listDatasets(
 ): Promise<Page<DatasetRow>> {
   const orderBy = options.orderBy ?? 'CREATED_AT_DESC';
   const conditions = filterConditions(options.filter);
-  const after = options.page.after;
-  if (after) conditions.push(keysetCondition(orderBy, after));
-  const rows = await selectRows(
-    db,
-    datasets,
-    db
-      .select()
-      .from(datasets)
-      .where(and(...conditions))
-      .orderBy(...orderColumns(orderBy))
-      .limit(options.page.first + 1),
-  );
+  const after = options.page.after ? keysetValues(orderBy, options.page.after) : undefined;
+  const limit = options.page.first + 1;
+  let rows: DatasetRow[];
+  if (conditions.length === 0) {
+    rows = await unfilteredList(orderBy, after !== undefined).all(db, { limit, ...after });
+  } else {
+    if (after) conditions.push(keysetCondition(orderBy, after.name, after.id));
+    rows = await selectRows(db, datasets, db.select().from(datasets).where(and(...conditions)).orderBy(...orderColumns(orderBy)).limit(limit));
+  }
   return toPage(rows, options.page.first, (row) => encodeCursor(cursorKind(orderBy), cursorKey(orderBy, row)));
+}
+
+/**
+ * The unfiltered list, what most requests ask for, as prepared statements: one per order, with
+ * and without a cursor. Filtered lists differ per request and are built each time.
+ */
+const unfilteredLists = new Map<string, PreparedSelect<DatasetRow>>();
+
+function unfilteredList(orderBy: DatasetOrder, withCursor: boolean): PreparedSelect<DatasetRow> {
+  const key = `${orderBy}:${withCursor}`;
+  let statement = unfilteredLists.get(key);
+  if (!statement) {
+    const keyset = withCursor ? keysetCondition(orderBy, sql.placeholder('name'), sql.placeholder('id')) : undefined;
+    statement = preparedSelect(getTableColumns(datasets), (select) =>
+      select
+        .from(datasets)
+        .where(keyset)
+        .orderBy(...orderColumns(orderBy))
+        .limit(sql.placeholder('limit')),
+    );
+    unfilteredLists.set(key, statement);
+  }
+  return statement;
 }
 
 export async function countDatasets(db: Executor, filter?: DatasetFilter | null): Promise<number> {
@@ -134,14 +154,21 @@ function cursorKey(orderBy: DatasetOrder, row: DatasetRow): (string | number)[] 
   return orderBy === 'NAME_ASC' ? [row.name, row.id] : [row.id];
 }
 
-function keysetCondition(orderBy: DatasetOrder, after: readonly (string | number)[]): SQL {
+/** The cursor's keyset, checked against the order it was made for. */
+function keysetValues(orderBy: DatasetOrder, after: readonly (string | number)[]): { name?: string; id: number } {
   if (orderBy === 'NAME_ASC') {
     const [name, id] = after;
     if (typeof name !== 'string' || typeof id !== 'number') throw invalidCursorError();
-    return sql`(${datasets.name}, ${datasets.id}) > (${name}, ${id})`;
+    return { name, id };
   }
   const [id] = after;
   if (typeof id !== 'number') throw invalidCursorError();
+  return { id };
+}
+
+/** Rows after the keyset (values, or placeholders of a prepared statement). */
+function keysetCondition(orderBy: DatasetOrder, name: string | SQLWrapper | undefined, id: number | SQLWrapper): SQL {
+  if (orderBy === 'NAME_ASC') return sql`(${datasets.name}, ${datasets.id}) > (${name}, ${id})`;
   return orderBy === 'CREATED_AT_ASC' ? gt(datasets.id, id) : lt(datasets.id, id);
 }
 
