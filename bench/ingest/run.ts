@@ -33,6 +33,7 @@ import type { Database } from '../../src/db/connect.js';
 import { detectFormat, mapRecord } from '../../src/ingest/formats.js';
 import { readRecords } from '../../src/ingest/readers.js';
 import { writeCorpus } from './corpus.js';
+import { createScratchDatabase } from '../scratchDatabase.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -165,13 +166,8 @@ async function timePgliteInsert(database: Database, versionId: number, file: str
 async function main() {
   const file = await corpus(ROWS);
   const fileBytes = statSync(file).size;
-  const dbName = `qdc_bench_ingest_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: SERVER_URL });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const url = new URL(SERVER_URL);
-  url.pathname = `/${dbName}`;
-  const benchUrl = url.toString();
+  const scratch = await createScratchDatabase(SERVER_URL, 'qdc_bench_ingest');
+  const benchUrl = scratch.url;
   const pgliteDir = mkdtempSync(join(tmpdir(), 'qdc-bench-pglite-'));
   try {
     (await openCatalog({ databaseUrl: benchUrl })).close();
@@ -225,7 +221,7 @@ async function main() {
     const a = rate(ROWS, best(results.ingest));
     const b = rate(ROWS, best(results.copy));
     const c = rate(ROWS, best(results.insert));
-    console.log(`\nbench/ingest: ${fmt(ROWS)} rows, ${mb(fileBytes)} of JSONL, PostgreSQL at ${url.host}, best of ${REPEAT}`);
+    console.log(`\nbench/ingest: ${fmt(ROWS)} rows, ${mb(fileBytes)} of JSONL, PostgreSQL at ${new URL(SERVER_URL).host}, best of ${REPEAT}`);
     console.log(`  (a) qdc ingest          ${fmt(a).padStart(9)} rows/s   (${results.ingest.map((x) => (x / 1000).toFixed(2)).join(', ')} s)`);
     console.log(`  (b) psql \\copy          ${fmt(b).padStart(9)} rows/s   (${results.copy.map((x) => (x / 1000).toFixed(2)).join(', ')} s)`);
     console.log(`  (c) INSERT x1000        ${fmt(c).padStart(9)} rows/s   (${results.insert.map((x) => (x / 1000).toFixed(2)).join(', ')} s)`);
@@ -236,8 +232,7 @@ async function main() {
     const pc = rate(PGLITE_ROWS, pgliteInsertMs);
     console.log(`PGlite (${fmt(PGLITE_ROWS)} rows, on disk): ingest ${fmt(pa)} rows/s, multi-row INSERT ${fmt(pc)} rows/s, ratio ${(pa / pc).toFixed(2)}; ingest peak RSS ${pgliteIngest.maxRssMB.toFixed(0)} MB`);
   } finally {
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
+    await scratch.drop();
     rmSync(pgliteDir, { recursive: true, force: true });
   }
 }

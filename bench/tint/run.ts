@@ -31,6 +31,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { openCatalog } from '../../src/app.js';
 import { WORKLOAD_TEXT } from './workload.js';
+import { createScratchDatabase } from '../scratchDatabase.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -152,14 +153,9 @@ async function child(argv: string[], timeoutMs?: number): Promise<ChildResult | 
 async function main() {
   const startedAll = performance.now();
   const load = [loadavg()[0]!];
-  const dbName = `qdc_bench_tint_${process.pid}`;
-  const admin = new pg.Client({ connectionString: SERVER_URL });
-  await admin.connect();
-  await admin.query(`drop database if exists ${dbName} with (force)`);
-  await admin.query(`create database ${dbName}`);
-  const url = new URL(SERVER_URL);
-  url.pathname = `/${dbName}`;
-  const benchUrl = url.toString();
+  const scratch = await createScratchDatabase(SERVER_URL, 'qdc_bench_tint');
+  const benchUrl = scratch.url;
+  const url = new URL(benchUrl);
   const localServer = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   const tempDirs: string[] = [];
   let bench: pg.Client | undefined;
@@ -173,7 +169,7 @@ async function main() {
       log(`${config} at n = ${fmt(n)} ...`);
       if (config === 'postgres') {
         await bench!.query('checkpoint');
-        const monitor = localServer ? serverCpuMonitor(dbName) : null;
+        const monitor = localServer ? serverCpuMonitor(scratch.name) : null;
         const result = await child(['catalog', String(n), `tint-bench-${++slugs}`, benchUrl]);
         return { ...result!, serverCpuMs: monitor?.stop() ?? null };
       }
@@ -272,8 +268,7 @@ async function main() {
     console.log(JSON.stringify({ small: Object.fromEntries(smallBest), large: Object.fromEntries(large), load }));
   } finally {
     await bench?.end();
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
+    await scratch.drop();
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   }
 }

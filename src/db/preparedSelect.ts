@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { Column, SQL } from 'drizzle-orm';
 import type { PgPreparedQuery, PgSelectBuilder, PreparedQueryConfig, SelectedFields } from 'drizzle-orm/pg-core';
 import type { Executor } from './connect.js';
-import { decoderOf, type Decoder } from './decoders.js';
+import { compileRowDecoder, decoderOf } from './decoders.js';
 import { asBoundList } from './sqlHelpers.js';
 
 /** What a selected field decodes to: a column's type, or the type an `sql<T>` was declared with. */
@@ -40,8 +40,7 @@ export function preparedSelect<F extends SelectedFields>(
   fields: F,
   build: (select: PgSelectBuilder<F>) => { toSQL(): { sql: string; params: unknown[] } },
 ): PreparedSelect<RowOf<F>> {
-  const keys = Object.keys(fields);
-  const decodeRow = compileRowDecoder(keys, keys.map((key) => decoderOf(fields[key]!)));
+  const decodeRow = compileRowDecoder(Object.keys(fields).map((key, at) => ({ key, at, decoder: decoderOf(fields[key]!) })));
   const decodeRows = (rows: unknown[][]): RowOf<F>[] => {
     const out = new Array<RowOf<F>>(rows.length);
     for (let r = 0; r < rows.length; r++) out[r] = decodeRow(rows[r]!) as RowOf<F>;
@@ -68,17 +67,6 @@ export function preparedSelect<F extends SelectedFields>(
   return {
     all: (db, values) => preparedOn(db).execute(boundValues(values)),
   };
-}
-
-/**
- * One array row to an object with `keys`, compiled from source so that every row gets the same
- * hidden class and each column its own call site. (A loop assigning `row[keys[c]]` made every row
- * a dictionary-mode object and cost 3% of bench/graphql's CPU.) The keys are the statement's
- * field names, quoted by JSON.stringify; no request data reaches the source.
- */
-function compileRowDecoder(keys: string[], decoders: Decoder[]): (raw: unknown[]) => Record<string, unknown> {
-  const properties = keys.map((key, c) => `${JSON.stringify(key)}: raw[${c}] == null ? null : d[${c}].mapFromDriverValue(raw[${c}])`);
-  return new Function('d', `return (raw) => ({\n${properties.join(',\n')}\n});`)(decoders) as (raw: unknown[]) => Record<string, unknown>;
 }
 
 /** Placeholder values with every list bound the way `anyOf` binds its lists (`asBoundList`). */

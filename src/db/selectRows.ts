@@ -1,5 +1,5 @@
 /**
- * Whole-table rows from a drizzle select, decoded by a function built once per table.
+ * Whole-table rows from a drizzle select, decoded by a function compiled once per table.
  *
  * drizzle maps each result cell through a generic path (class checks on the selected field,
  * path walking). Here the same SQL runs in the driver's object mode and each row is decoded with
@@ -10,7 +10,7 @@
 import { getTableColumns, type InferSelectModel, type SQLWrapper } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Executor } from './connect.js';
-import { decoderOf } from './decoders.js';
+import { compileRowDecoder, decoderOf } from './decoders.js';
 import { rowsOf } from './sqlHelpers.js';
 
 type RawRow = Record<string, unknown>;
@@ -22,15 +22,9 @@ const decoders = new WeakMap<PgTable, Decoder<unknown>>();
 export function rowDecoder<T extends PgTable>(table: T): Decoder<InferSelectModel<T>> {
   let decoder = decoders.get(table);
   if (!decoder) {
-    const columns = Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, name: column.name, decoder: decoderOf(column) }));
-    decoder = (raw) => {
-      const row: RawRow = {};
-      for (const { key, name, decoder } of columns) {
-        const value = raw[name];
-        row[key] = value === null || value === undefined ? null : decoder.mapFromDriverValue(value);
-      }
-      return row;
-    };
+    decoder = compileRowDecoder(
+      Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, at: column.name, decoder: decoderOf(column) })),
+    );
     decoders.set(table, decoder);
   }
   return decoder as Decoder<InferSelectModel<T>>;

@@ -25,28 +25,36 @@ export async function openTestDatabase(): Promise<Database> {
   };
 }
 
+export interface ScratchDatabase {
+  name: string;
+  url: string;
+  /** Drops it, disconnecting whoever is still on it. */
+  drop(): Promise<void>;
+}
+
 /**
- * A new, empty database on the DATABASE_URL server, neither opened nor migrated (for tests that
- * hand the URL to a child process). `drop` removes it, disconnecting whoever is still on it.
+ * A new, empty database on a PostgreSQL server (by default the DATABASE_URL one), neither opened
+ * nor migrated, named `<prefix>_<random>`: for tests that hand the URL to a child process, and
+ * for the benches (bench/scratchDatabase.ts).
  */
-export async function createScratchDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
-  const serverUrl = process.env.DATABASE_URL;
+export async function createScratchDatabase(
+  serverUrl = process.env.DATABASE_URL,
+  prefix = `qdc_test_${process.pid}`,
+): Promise<ScratchDatabase> {
   if (!serverUrl) throw new Error('createScratchDatabase needs DATABASE_URL');
-  const name = `qdc_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(serverUrl, `create database ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    name,
-    async drop() {
-      const cleanup = new pg.Client({ connectionString: serverUrl });
-      await cleanup.connect();
-      await cleanup.query(`drop database if exists ${name} with (force)`);
-      await cleanup.end();
-    },
-  };
+  return { name, url: url.toString(), drop: () => adminQuery(serverUrl, `drop database if exists ${name} with (force)`) };
+}
+
+async function adminQuery(serverUrl: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
 }
