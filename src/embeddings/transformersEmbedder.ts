@@ -58,7 +58,8 @@ async function loadNow(spec: EmbeddingSpaceSpec, source: ModelSource): Promise<E
     if (texts.length === 0) return [];
     const inputs = extractor.tokenizer([...texts], { padding: true, truncation: true });
     const outputs = (await extractor.model(inputs)) as Record<string, Tensor | undefined>;
-    const states = outputs.last_hidden_state ?? outputs.token_embeddings ?? outputs.logits;
+    // The pipeline's order of preference (feature-extraction.js).
+    const states = outputs.last_hidden_state ?? outputs.logits ?? outputs.token_embeddings;
     if (!states) throw new Error(`model ${spaceKey(spec)} returned no token states (outputs: ${Object.keys(outputs).join(', ')})`);
     const [batch, sequence, dims] = states.dims as [number, number, number];
     const vectors = meanPoolNormalized(states.data as Float32Array, (inputs.attention_mask as Tensor).data as BigInt64Array, batch, sequence, dims);
