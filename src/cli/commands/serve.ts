@@ -4,6 +4,7 @@ import { startWorker } from '../../jobs/worker.js';
 import { ENV_DOCS, loadConfig, resolveAuthMode } from '../../config.js';
 import { startHttpServer } from '../../http/server.js';
 import { createLogger } from '../../logger.js';
+import { nodeFlags } from '../../nodeFlags.js';
 import { UsageError, type Command } from '../command.js';
 import { connectOptions, databaseOptions } from './databaseOptions.js';
 
@@ -11,7 +12,7 @@ import { connectOptions, databaseOptions } from './databaseOptions.js';
 const YOUNG_GENERATION_FLAG = '--max-semi-space-size=32';
 
 function youngGenerationConfigured(): boolean {
-  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) => arg.startsWith('--max-semi-space-size'));
+  return nodeFlags().some((arg) => arg.startsWith('--max-semi-space-size'));
 }
 
 export const serveCommand: Command = {
