@@ -43,7 +43,7 @@ import {
 } from 'graphql';
 import { mapSchema, MapperKind } from '@graphql-tools/utils';
 import { algorithms, components, datasets, datasetVersions, generationRuns, runInputs, samples } from '../db/schema.js';
-import { nodeTypeOfIdField, toGlobalId, type NodeType } from './globalId.js';
+import { NODE_TYPES, nodeTypeOfIdField, toGlobalId } from './globalId.js';
 
 /**
  * GraphQL object types whose objects are always rows of one table, as their resolvers' row types
@@ -78,15 +78,9 @@ function enumIsIdentity(type: GraphQLEnumType): boolean {
 }
 
 export function executionSchema(schema: GraphQLSchema, rowColumns = ROW_COLUMNS): GraphQLSchema {
-  const globalIds = new Map<NodeType, GraphQLScalarType>();
-  const globalIdOf = (type: NodeType) => {
-    let scalar = globalIds.get(type);
-    if (!scalar) {
-      scalar = new GraphQLScalarType({ name: `QdcGlobalId${type}`, serialize: (id) => toGlobalId(type, id as number) });
-      globalIds.set(type, scalar);
-    }
-    return scalar;
-  };
+  const globalIds = new Map(
+    NODE_TYPES.map((type) => [type, new GraphQLScalarType({ name: `QdcGlobalId${type}`, serialize: (id) => toGlobalId(type, id as number) })]),
+  );
   const checked = new Map<string, GraphQLScalarType>();
   const checkedCopyOf = (type: GraphQLScalarType | GraphQLEnumType) => {
     let copy = checked.get(type.name);
@@ -100,7 +94,7 @@ export function executionSchema(schema: GraphQLSchema, rowColumns = ROW_COLUMNS)
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
       const nodeType = nodeTypeOfIdField(field);
-      if (nodeType) return { ...field, type: new GraphQLNonNull(globalIdOf(nodeType)), resolve: undefined };
+      if (nodeType) return { ...field, type: new GraphQLNonNull(globalIds.get(nodeType)!), resolve: undefined };
       const leaf = getNamedType(field.type);
       if (!isEnumType(leaf) && !(isScalarType(leaf) && isSpecifiedScalarType(leaf))) return field;
       const column = rowColumns[typeName]?.[fieldName];
