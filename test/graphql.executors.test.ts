@@ -69,9 +69,10 @@ describe(`graphql-jit answers exactly like graphql-js (${testBackend})`, () => {
         versions(first: 5) { edges { node { ...V } } }
       }
       fragment V on DatasetVersion { id version generatedBy @include(if: $withRuns) { id inputs { role } } }`,
-      { n: 10, withRuns: true },
+      { n: 10, withRuns: true, skipCard: false },
     );
     assert.equal(result.data.all.totalCount, 2);
+    assert.deepEqual(result.data.one.card, { a: [1, null, 'z'] });
     assert.equal(result.data.one.versions.edges.length, 2);
     assert.deepEqual(result.data.spreadSkipped, { slug: 'beta', name: 'Dataset beta' });
   });
@@ -90,11 +91,15 @@ describe(`graphql-jit answers exactly like graphql-js (${testBackend})`, () => {
   });
 
   it('lineage walks', async () => {
-    for (const direction of ['UPSTREAM', 'DOWNSTREAM', 'BOTH']) {
-      await both(
+    // b1 was generated from a1 and a2: upstream from b1, downstream from a1, both ways from either.
+    const walks = [['UPSTREAM', ids.b1], ['DOWNSTREAM', ids.a1], ['BOTH', ids.b1], ['BOTH', ids.a1]] as const;
+    for (const [direction, version] of walks) {
+      const result = await both(
         `query($input: LineageInput!) { lineage(input: $input) { isPartial nodes { degree direction truncated version { id version } } edges { role from { id } to { id } run { id } } } }`,
-        { input: { version: ids.b1, direction, depth: 3, maxNodes: 10 } },
+        { input: { version, direction, depth: 3, maxNodes: 10 } },
       );
+      assert.equal(result.errors, undefined);
+      assert.ok(result.data.lineage.edges.length > 0, `${direction} from ${version}: no edges`);
     }
   });
 
@@ -123,7 +128,11 @@ describe(`graphql-jit answers exactly like graphql-js (${testBackend})`, () => {
   });
 
   it('introspection', async () => {
-    await both(`{ __schema { queryType { name } types { kind name fields { name args { name defaultValue } type { kind name ofType { name } } } } } }`);
-    await both(`{ __type(name: "DatasetVersion") { name description fields { name description isDeprecated } interfaces { name } } }`);
+    const schema = await both(`{ __schema { queryType { name } types { kind name fields { name args { name defaultValue } type { kind name ofType { name } } } } } }`);
+    assert.ok(schema.data.__schema.types.length > 50);
+    const version = await both(`{ __type(name: "DatasetVersion") { name description fields { name description isDeprecated type { name ofType { name } } } interfaces { name } } }`);
+    // The public types, not the execution schema's copies.
+    const id = version.data.__type.fields.find((f: { name: string }) => f.name === 'id');
+    assert.equal(id.type.ofType.name, 'ID');
   });
 });
