@@ -1,6 +1,7 @@
 /** `qdc export --scores` / `GET .../samples.jsonl?scores=`: per-sample score columns on export lines. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
 import { toGlobalId } from '../src/graphql/globalId.js';
 import { exportVersionJsonl, scoreColumnsFor } from '../src/ingest/export.js';
 import { enqueueComputeMetrics } from '../src/metricRuns/computeJob.js';
@@ -59,6 +60,23 @@ describe(`export with per-sample score columns (${testBackend})`, () => {
   it('refuses a metric without a result, or one whose result has no per-sample values', async () => {
     await assert.rejects(exportText(['quality.nope']), /has no finished result of metric "quality.nope"/);
     await assert.rejects(exportText(['diversity.distinct_n']), /metric "diversity.distinct_n" has no per-sample scores/);
+  });
+
+  it('never takes a failed run, even a newer one with per-sample scores', async () => {
+    const before = await exportText(['complexity.length']);
+    const { db } = server.database;
+    // A newer run of the same metric and parameters that failed after scoring every sample with -1.
+    await db.execute(sql`
+      with failed as (
+        insert into metric_results (version_id, definition_id, scorer_id, params, params_hash, status, status_reason, samples_done, details, computed_at)
+        select version_id, definition_id, scorer_id, params, params_hash, 'FAILED', 'finalize failed', samples_done, details, now() + interval '1 hour'
+        from metric_results r
+        where r.version_id = ${versionId} and r.definition_id = (select id from metric_definitions where key = 'complexity.length')
+        returning id
+      )
+      insert into sample_scores (result_id, sample_id, value)
+      select failed.id, s.id, -1 from failed, samples s where s.version_id = ${versionId}`);
+    assert.equal(await exportText(['complexity.length']), before);
   });
 
   it('serves the same lines over HTTP, and a clear 400 for a bad metric', async () => {

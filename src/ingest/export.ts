@@ -71,13 +71,13 @@ export interface ScoreColumn {
 }
 
 /**
- * The score columns for `metrics` on a version: each metric's newest finished result that stored
- * per-sample values. A metric without one is BAD_USER_INPUT, naming what is missing.
+ * The score columns for `metrics` on a version: each metric's newest complete or partial result
+ * that stored per-sample values (a failed run's scores are never exported). A metric without one is BAD_USER_INPUT, naming what is missing.
  */
 export async function scoreColumnsFor(db: Executor, versionId: number, metrics: readonly string[]): Promise<ScoreColumn[]> {
   const wanted = [...new Set(metrics)];
   if (wanted.length === 0) return [];
-  const results = (await latestResultsOfVersions(db, [versionId], { metrics: wanted })).get(versionId) ?? [];
+  const results = (await latestResultsOfVersions(db, [versionId], { metrics: wanted, succeededOnly: true })).get(versionId) ?? [];
   const withScores = await resultsWithSampleScores(db, results.map((r) => r.id));
   return wanted.map((metric) => {
     const newest = results.find((r) => r.metric === metric && withScores.has(r.id));
@@ -86,7 +86,7 @@ export async function scoreColumnsFor(db: Executor, versionId: number, metrics: 
     throw new BadInputError(
       any
         ? `metric "${metric}" has no per-sample scores on version ${versionId} (its results hold only the aggregate)`
-        : `version ${versionId} has no finished result of metric "${metric}": compute it (or push scores) first`,
+        : `version ${versionId} has no finished result of metric "${metric}" (failed runs do not count): compute it (or push scores) first`,
       { metric, versionId },
     );
   });

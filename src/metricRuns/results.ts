@@ -115,6 +115,8 @@ export interface LatestResultsFilter {
   metrics?: readonly string[] | null;
   /** Only results that finished (COMPLETE, PARTIAL, FAILED); default true. */
   finishedOnly?: boolean;
+  /** Only COMPLETE and PARTIAL results, so that a failed run never hides an older good one. */
+  succeededOnly?: boolean;
 }
 
 /**
@@ -131,7 +133,11 @@ export async function latestResultsOfVersions(
   const metricFilter = filter.metrics?.length
     ? sql`and coalesce(d.key, 'external:' || sc.name) = any(${sql.param([...filter.metrics])}::text[])`
     : sql``;
-  const statusFilter = filter.finishedOnly === false ? sql`` : sql`and r.status in ('COMPLETE', 'PARTIAL', 'FAILED')`;
+  const statusFilter = filter.succeededOnly
+    ? sql`and r.status in ('COMPLETE', 'PARTIAL')`
+    : filter.finishedOnly === false
+      ? sql``
+      : sql`and r.status in ('COMPLETE', 'PARTIAL', 'FAILED')`;
   const rows = rowsOf<ResultRowRaw>(
     await db.execute(sql`
       select * from (
