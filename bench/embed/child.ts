@@ -246,9 +246,9 @@ async function runJob(): Promise<Timed> {
     const t0 = monotonicUs();
     const job = await enqueueEmbedVersion(database.db, registry, versionId, null);
     // The last chunk's progress report marks the end of embedding (the HNSW index build follows).
-    let embedPhase: { ms: number; cpuMs: number } | null = null;
+    let embedPhase: { cpuMs: number } | null = null;
     const onProgress = (_jobId: number, done: number, total: number | null) => {
-      if (!embedPhase && total !== null && done >= total) embedPhase = { ms: performance.now() - started, cpuMs: cpuMs() - cpuBefore };
+      if (!embedPhase && total !== null && done >= total) embedPhase = { cpuMs: cpuMs() - cpuBefore };
     };
     const worker = startWorker(database, { handlers: createJobHandlers({ embedders: registry }), concurrency: 1, logger: silentLogger, onlyJobId: job.id, pollMs: 20, onProgress });
     let finished;

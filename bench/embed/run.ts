@@ -85,8 +85,12 @@ interface ChildResult {
   jobMs?: number | null;
   indexBuilt?: boolean;
   indexMs?: number;
-  /** Enqueue -> the last chunk's progress report (the index build follows), in the job's process. */
-  embedPhase?: { ms: number; cpuMs: number } | null;
+  /**
+   * CPU from enqueue to the last chunk's progress report, in the job's process: the index build
+   * that follows runs in the same process, so its CPU can only be cut off there. (Wall time leaves
+   * the index out by the job's own `indexMs`.)
+   */
+  embedPhase?: { cpuMs: number } | null;
 }
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
