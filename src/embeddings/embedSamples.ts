@@ -3,7 +3,7 @@
  * space are read), in length-bucketed batches (texts of similar length share a batch, so padding
  * wastes little model time), each chunk written in one statement so a stop loses at most the
  * chunk in flight and never leaves a duplicate vector. A chunk is written while the next one is
- * embedded.
+ * embedded, so a failed write surfaces after that next chunk's model time (which is then lost).
  */
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
