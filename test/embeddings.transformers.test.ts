@@ -84,13 +84,16 @@ describe('transformers.js embedder (tiny generated BERT model)', () => {
     const texts = [TOPICS.bread.prompt, 'short', `${TOPICS.python.prompt}\n${TOPICS.python.response}`, 'naïve café λόγος'];
     const ours = await embedder.embed(texts);
     const extractor = await pipeline('feature-extraction', 'qdc-test/tiny-bert', { dtype: 'q8', local_files_only: true });
-    const theirs = await extractor(texts, { pooling: 'mean', normalize: true });
-    const [rows, dims] = theirs.dims as [number, number];
-    assert.equal(rows, texts.length);
-    for (let i = 0; i < rows; i++) {
-      for (let d = 0; d < dims; d++) assert.ok(Math.abs(ours[i]![d]! - (theirs.data as Float32Array)[i * dims + d]!) < 1e-6, `text ${i} dim ${d}`);
+    try {
+      const theirs = await extractor(texts, { pooling: 'mean', normalize: true });
+      const [rows, dims] = theirs.dims as [number, number];
+      assert.equal(rows, texts.length);
+      for (let i = 0; i < rows; i++) {
+        for (let d = 0; d < dims; d++) assert.ok(Math.abs(ours[i]![d]! - (theirs.data as Float32Array)[i * dims + d]!) < 1e-6, `text ${i} dim ${d}`);
+      }
+    } finally {
+      await extractor.dispose();
     }
-    await extractor.dispose();
   });
 
   it('keeps another dtype of the same model as a separate space whose vectors are never mixed in', async () => {

@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import { buildASTSchema, isEnumType, isInputObjectType, isInterfaceType, isObjectType, parse, concatAST } from 'graphql';
 import { loadTypeDefs, resolvers } from '../src/graphql/schema.js';
 
-describe('GraphQL schema documentation', () => {
-  const schema = buildASTSchema(concatAST(loadTypeDefs().map((sdl) => parse(sdl))));
+const schema = buildASTSchema(concatAST(loadTypeDefs().map((sdl) => parse(sdl))));
 
+describe('GraphQL schema documentation', () => {
   it('documents every type, field, argument, input field and enum value', () => {
     const missing: string[] = [];
     for (const type of Object.values(schema.getTypeMap())) {
@@ -32,8 +32,6 @@ describe('GraphQL schema documentation', () => {
 });
 
 describe('GraphQL schema wiring', () => {
-  const schema = buildASTSchema(concatAST(loadTypeDefs().map((sdl) => parse(sdl))));
-
   it('resolves the cursor of every edge type (connections encode cursors only on request)', () => {
     const edgeTypes = Object.values(schema.getTypeMap()).filter((type) => isObjectType(type) && 'cursor' in type.getFields());
     assert.ok(edgeTypes.length >= 6, `found ${edgeTypes.length} edge types`);
