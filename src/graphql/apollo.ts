@@ -2,7 +2,7 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type FormattedExecutionResult } from 'graphql';
 import { roleAllows } from '../auth/apiKeys.js';
 import type { GraphQLExecutorKind } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -40,12 +40,26 @@ const authorizationPlugin: ApolloServerPlugin<Context> = {
   },
 };
 
+/**
+ * Apollo's own serialization of a response (JSON and a newline), after which the result's data is
+ * emptied. Apollo keeps each request's context, response included, reachable to V8's minor
+ * collections for several requests after it has ended (see jitExecutor.ts); this is the last
+ * reader of a result, so its objects need not survive those collections.
+ */
+export function stringifyAndDetach(result: FormattedExecutionResult): string {
+  const text = `${JSON.stringify(result)}\n`;
+  const data = result.data as Record<string, unknown> | null | undefined;
+  if (data) for (const key of Object.keys(data)) delete data[key];
+  return text;
+}
+
 /** `jit` compiles each operation with graphql-jit; `graphql-js` is the reference interpreter. */
 export function createApolloServer(logger: Logger, executor: GraphQLExecutorKind = 'jit'): ApolloServer<Context> {
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
   return new ApolloServer<Context>({
     ...(executor === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
     formatError: createFormatError(logger),
+    stringifyResult: stringifyAndDetach,
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimitRule(MAX_QUERY_DEPTH)],
     // The cache-control plugin wraps every field resolver; we set no cache hints, so it is pure cost.

@@ -40,3 +40,18 @@ export function createContext(
 ): Context {
   return { db: database.db, database, loaders: createLoaders(database.db), role, presentedKey, facts, limits, embedders };
 }
+
+/**
+ * Ends a request's use of its loaders: `context.loaders` is replaced by one that refuses every
+ * use, so the loaders and every row they cached become unreachable from the context at once.
+ * Only for when nothing of the request will read through the loaders again.
+ */
+export function releaseLoaders(context: Context): void {
+  context.loaders = releasedLoaders;
+}
+
+const releasedLoaders = new Proxy({} as Loaders, {
+  get(_, name) {
+    throw new Error(`loaders.${String(name)} was used after its request had been executed`);
+  },
+});
