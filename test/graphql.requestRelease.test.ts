@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { parse, type OperationDefinitionNode } from 'graphql';
@@ -55,6 +56,7 @@ describe(`a request lets go of its loaders and result (${testBackend})`, () => {
     assert.deepEqual(result.data, { datasets: { edges: [{ node: { slug: 'one' } }, { node: { slug: 'two' } }] } });
     assert.notEqual(context.loaders, loaders);
     assert.throws(() => context.loaders.dataset, /loaders\.dataset was used after its request had been executed/);
+    assert.match(inspect(context), /loaders: \{\}/, 'a released context can still be logged');
     // The loaders themselves are untouched: anything still holding them (a shared batch context) works on.
     assert.equal((await loaders.dataset.loadMany([-1]))[0], null);
   });

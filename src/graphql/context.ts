@@ -50,8 +50,10 @@ export function releaseLoaders(context: Context): void {
   context.loaders = releasedLoaders;
 }
 
+// Symbol keys (util.inspect and the like, when a context is logged) read as absent.
 const releasedLoaders = new Proxy({} as Loaders, {
   get(_, name) {
-    throw new Error(`loaders.${String(name)} was used after its request had been executed`);
+    if (typeof name === 'symbol') return undefined;
+    throw new Error(`loaders.${name} was used after its request had been executed`);
   },
 });
