@@ -27,14 +27,28 @@ export function loadBaseRows(): BaseRow[] {
   const rows: BaseRow[] = [];
   for (const r of jsonl(join(SHARED, 'gsm8k', 'train.jsonl'))) {
     const answer = String(r.answer);
-    rows.push({ prompt: String(r.question), response: answer, reference: answer.split('####').pop()!.trim(), source: 'gsm8k' });
+    rows.push({
+      prompt: String(r.question),
+      response: answer,
+      reference: answer.split('####').pop()!.trim(),
+      source: 'gsm8k',
+    });
   }
-  const alpaca = JSON.parse(readFileSync(join(SHARED, 'code-alpaca', 'code_alpaca_2k.json'), 'utf8')) as Record<string, string>[];
+  const alpaca = JSON.parse(
+    readFileSync(join(SHARED, 'code-alpaca', 'code_alpaca_2k.json'), 'utf8'),
+  ) as Record<string, string>[];
   for (const r of alpaca) {
-    rows.push({ prompt: r.input ? `${r.instruction}\n\n${r.input}` : r.instruction!, response: r.output!, reference: null, source: 'code-alpaca' });
+    rows.push({
+      prompt: r.input ? `${r.instruction}\n\n${r.input}` : r.instruction!,
+      response: r.output!,
+      reference: null,
+      source: 'code-alpaca',
+    });
   }
   const humanEval = join(SHARED, 'self-instruct', 'human-eval');
-  for (const file of readdirSync(humanEval).filter((f) => f.endsWith('_predictions.jsonl')).sort()) {
+  for (const file of readdirSync(humanEval)
+    .filter((f) => f.endsWith('_predictions.jsonl'))
+    .sort()) {
     for (const r of jsonl(join(humanEval, file))) {
       const input = String(r.input ?? '');
       const target = typeof r.target === 'string' && r.target.trim() ? r.target.trim() : null;
@@ -57,7 +71,12 @@ export { mulberry32 as rng } from '../src/mulberry32.js';
  * of lines (drawn from `random`) repeat the previous line exactly, as real generated data does.
  * Returns the bytes written.
  */
-export async function writeJsonlCorpus(path: string, count: number, random: () => number, makeLine: (i: number) => string): Promise<number> {
+export async function writeJsonlCorpus(
+  path: string,
+  count: number,
+  random: () => number,
+  makeLine: (i: number) => string,
+): Promise<number> {
   const out = createWriteStream(path, { highWaterMark: 1 << 20 });
   let bytes = 0;
   let chunk = '';

@@ -1,5 +1,8 @@
 /** A throwaway database on a PostgreSQL server for one bench run: created empty, dropped (forcibly) at the end. */
-import { createScratchDatabase as createEmptyDatabase, type ScratchDatabase } from '../test/helpers/testDatabase.js';
+import {
+  createScratchDatabase as createEmptyDatabase,
+  type ScratchDatabase,
+} from '../test/helpers/testDatabase.js';
 
 export type { ScratchDatabase };
 
@@ -13,7 +16,9 @@ export async function createScratchDatabase(serverUrl: string, prefix: string): 
     ...scratch,
     drop: () =>
       scratch.drop().catch((error: unknown) => {
-        console.error(`could not drop ${scratch.name}: ${error instanceof Error ? error.message : String(error)}`);
+        console.error(
+          `could not drop ${scratch.name}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }),
   };
 }

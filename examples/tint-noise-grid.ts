@@ -133,10 +133,17 @@ function parseOptions() {
 }
 
 function gridCells(op: string): Cell[] {
-  const cells: Cell[] = [{ label: 'clean', doc: 0, dataset: `tint-${op}-clean`, static: null, dynamic: null }];
+  const cells: Cell[] = [
+    { label: 'clean', doc: 0, dataset: `tint-${op}-clean`, static: null, dynamic: null },
+  ];
   for (const doc of DOC_NOISE) {
     for (const kind of NOISE_KINDS) {
-      cells.push({ label: kind.label, doc, dataset: `tint-${op}-${kind.slug}-doc-${slugNumber(doc)}`, ...kind.noise(doc) });
+      cells.push({
+        label: kind.label,
+        doc,
+        dataset: `tint-${op}-${kind.slug}-doc-${slugNumber(doc)}`,
+        ...kind.noise(doc),
+      });
     }
   }
   return cells;
@@ -148,19 +155,22 @@ async function waitForJob(database: Database, jobId: number): Promise<JobRow> {
     const job = await getJob(database.db, jobId);
     if (!job) throw new Error(`job ${jobId} does not exist`);
     if (FINISHED_STATUSES.includes(job.status)) {
-      if (job.status !== 'SUCCEEDED') throw new Error(`job ${jobId} (${job.kind}) ${job.status}: ${job.error ?? 'no error recorded'}`);
+      if (job.status !== 'SUCCEEDED')
+        throw new Error(`job ${jobId} (${job.kind}) ${job.status}: ${job.error ?? 'no error recorded'}`);
       return job;
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
-const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+const num = (value: unknown): number | null =>
+  typeof value === 'number' && Number.isFinite(value) ? value : null;
 
 function resultOf(results: readonly MetricResultView[], key: string): MetricResultView {
   const result = results.find((r) => r.metric === key);
   if (!result) throw new Error(`no stored result for ${key}`);
-  if (result.status !== 'COMPLETE') throw new Error(`${key} is ${result.status}: ${result.statusReason ?? ''}`);
+  if (result.status !== 'COMPLETE')
+    throw new Error(`${key} is ${result.status}: ${result.statusReason ?? ''}`);
   return result;
 }
 
@@ -176,12 +186,19 @@ async function measureCell(database: Database, cell: Cell, options: ReturnType<t
   });
   const generated = await waitForJob(database, generation.id);
   const train = (generated.result as { train?: { versionId?: unknown; noised?: unknown } } | null)?.train;
-  if (typeof train?.versionId !== 'number') throw new Error(`job ${generation.id} returned no train.versionId`);
+  if (typeof train?.versionId !== 'number')
+    throw new Error(`job ${generation.id} returned no train.versionId`);
   const versionId = train.versionId;
 
-  const compute = await enqueueComputeMetrics(database.db, versionId, Object.values(METRICS), { field: 'response', [METRICS.validity]: { calls: 'shown' } });
+  const compute = await enqueueComputeMetrics(database.db, versionId, Object.values(METRICS), {
+    field: 'response',
+    [METRICS.validity]: { calls: 'shown' },
+  });
   await waitForJob(database, compute.id);
-  const results = (await latestResultsOfVersions(database.db, [versionId], { metrics: Object.values(METRICS) })).get(versionId) ?? [];
+  const results =
+    (await latestResultsOfVersions(database.db, [versionId], { metrics: Object.values(METRICS) })).get(
+      versionId,
+    ) ?? [];
 
   const validity = resultOf(results, METRICS.validity);
   const row: Row = {
@@ -215,7 +232,10 @@ function markdownTable(rows: readonly Row[]): string {
     'steps',
     'length',
   ];
-  const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`];
+  const lines = [
+    `| ${header.join(' | ')} |`,
+    `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+  ];
   for (const row of rows) {
     const cells = [
       row.cell.label,
@@ -245,7 +265,13 @@ async function main(): Promise<void> {
   const connectOptions: ConnectOptions = databaseUrl ? { databaseUrl } : { dataDir: 'memory://' };
   const started = performance.now();
   const database = await openCatalog(connectOptions);
-  const worker = startWorker(database, { handlers: createJobHandlers({ embedders: new EmbedderRegistry(loadConfig().embedding, silentLogger) }), concurrency: 1, logger: silentLogger, pollMs: 20, backoffMs: 50 });
+  const worker = startWorker(database, {
+    handlers: createJobHandlers({ embedders: new EmbedderRegistry(loadConfig().embedding, silentLogger) }),
+    concurrency: 1,
+    logger: silentLogger,
+    pollMs: 20,
+    backoffMs: 50,
+  });
   const cells = gridCells(options.op);
   process.stderr.write(
     `TInt noise grid: ${cells.length} versions of ${options.n} ${options.op} samples ` +

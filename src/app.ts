@@ -27,7 +27,8 @@ export function createJobHandlers(services: JobServices): Record<string, JobHand
   };
 }
 
-export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
+  .version;
 
 export async function openCatalog(options: ConnectOptions, logger?: Logger): Promise<Database> {
   const database = await connect(options);

@@ -67,21 +67,48 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
   ['QDC_HOST', 'Address to bind (default 127.0.0.1).'],
   ['QDC_PORT', 'Port to listen on (default 4000).'],
   ['QDC_AUTH', 'required | off. Default: required with DATABASE_URL or a non-loopback QDC_HOST, else off.'],
-  ['QDC_GRAPHQL_EXECUTOR', 'jit | graphql-js: compile each GraphQL operation with graphql-jit (default) or interpret it with graphql-js.'],
+  [
+    'QDC_GRAPHQL_EXECUTOR',
+    'jit | graphql-js: compile each GraphQL operation with graphql-jit (default) or interpret it with graphql-js.',
+  ],
   ['QDC_MAX_BODY_BYTES', 'Largest /graphql request body in bytes (default 16777216 = 16 MiB).'],
-  ['QDC_MAX_RECORD_BYTES', 'Longest JSONL line / JSON array element accepted by bulk ingest, in bytes (default 1048576 = 1 MiB).'],
+  [
+    'QDC_MAX_RECORD_BYTES',
+    'Longest JSONL line / JSON array element accepted by bulk ingest, in bytes (default 1048576 = 1 MiB).',
+  ],
   ['QDC_LOG_LEVEL', 'debug | info | warn | error (default info).'],
-  ['QDC_WORKERS', 'Jobs "qdc serve" runs at once in its own process (default 1; 0 = none, leave them to "qdc worker").'],
-  ['QDC_JOB_LEASE_MS', 'How long a claimed job stays claimed without a heartbeat; a dead worker\'s job is retried after it (default 30000).'],
+  [
+    'QDC_WORKERS',
+    'Jobs "qdc serve" runs at once in its own process (default 1; 0 = none, leave them to "qdc worker").',
+  ],
+  [
+    'QDC_JOB_LEASE_MS',
+    "How long a claimed job stays claimed without a heartbeat; a dead worker's job is retried after it (default 30000).",
+  ],
   ['QDC_JOB_POLL_MS', 'Pause between queue polls of an idle worker (default 1000).'],
-  ['QDC_TINT_MAX_SAMPLES', 'Most samples (and test samples) one TInt generation may ask for (default 10000000).'],
-  ['QDC_EMBEDDER', 'transformers | lexical: the default embedder (default transformers; falls back to lexical, loudly, when the model cannot be loaded).'],
-  ['QDC_EMBED_MODEL', 'transformers.js model id of the default embedding space (default Xenova/all-MiniLM-L6-v2).'],
+  [
+    'QDC_TINT_MAX_SAMPLES',
+    'Most samples (and test samples) one TInt generation may ask for (default 10000000).',
+  ],
+  [
+    'QDC_EMBEDDER',
+    'transformers | lexical: the default embedder (default transformers; falls back to lexical, loudly, when the model cannot be loaded).',
+  ],
+  [
+    'QDC_EMBED_MODEL',
+    'transformers.js model id of the default embedding space (default Xenova/all-MiniLM-L6-v2).',
+  ],
   ['QDC_EMBED_REVISION', 'Model revision (default main).'],
   ['QDC_EMBED_DTYPE', `ONNX weights: ${EMBEDDING_DTYPES.join(' | ')} (default q8).`],
-  ['QDC_MODEL_DIR', 'Offline model directory, laid out <dir>/<model id>/{config.json, tokenizer.json, onnx/model_quantized.onnx}; searched before any download.'],
+  [
+    'QDC_MODEL_DIR',
+    'Offline model directory, laid out <dir>/<model id>/{config.json, tokenizer.json, onnx/model_quantized.onnx}; searched before any download.',
+  ],
   ['QDC_MODEL_CACHE_DIR', 'Where downloaded models are cached (default ./.qdc/models).'],
-  ['QDC_ALLOW_REMOTE_MODELS', 'true | false: may models be downloaded from the Hugging Face Hub (default true).'],
+  [
+    'QDC_ALLOW_REMOTE_MODELS',
+    'true | false: may models be downloaded from the Hugging Face Hub (default true).',
+  ],
   ['QDC_EMBED_THREADS', 'onnxruntime threads per model (default: half the cores, at least 1).'],
   ['QDC_EMBED_BATCH', 'Texts per model call in embedding jobs (default 32).'],
 ];
@@ -142,7 +169,13 @@ function loadEmbeddingConfig(env: NodeJS.ProcessEnv): EmbeddingConfig {
     modelDir: nonEmpty(env.QDC_MODEL_DIR),
     cacheDir: nonEmpty(env.QDC_MODEL_CACHE_DIR) ?? './.qdc/models',
     allowRemoteModels: remote === 'true',
-    threads: parseIntVar('QDC_EMBED_THREADS', env.QDC_EMBED_THREADS, Math.max(1, Math.floor(availableParallelism() / 2)), 1, 256),
+    threads: parseIntVar(
+      'QDC_EMBED_THREADS',
+      env.QDC_EMBED_THREADS,
+      Math.max(1, Math.floor(availableParallelism() / 2)),
+      1,
+      256,
+    ),
     batchSize: parseIntVar('QDC_EMBED_BATCH', env.QDC_EMBED_BATCH, 32, 1, 4096),
   };
 }
@@ -154,7 +187,8 @@ export function resolveAuthMode(config: Pick<Config, 'auth' | 'databaseUrl' | 'h
 } {
   if (config.auth) return { mode: config.auth, reason: 'set by QDC_AUTH or --auth' };
   if (config.databaseUrl) return { mode: 'required', reason: 'DATABASE_URL is set' };
-  if (!isLoopback(config.host)) return { mode: 'required', reason: `binding non-loopback address ${config.host}` };
+  if (!isLoopback(config.host))
+    return { mode: 'required', reason: `binding non-loopback address ${config.host}` };
   return { mode: 'off', reason: 'embedded database on a loopback address' };
 }
 
@@ -169,7 +203,13 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
-function parseIntVar(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+function parseIntVar(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const value = nonEmpty(raw);
   if (value === undefined) return fallback;
   const n = Number(value);

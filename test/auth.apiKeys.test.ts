@@ -40,9 +40,19 @@ describe(`API keys and roles (${testBackend})`, () => {
     const denied = await server.gql(WRITE, { slug: 'by-reader' }, { key: keys.reader });
     assert.equal(denied.status, 403);
     assert.equal(denied.errors?.[0]?.extensions?.code, 'FORBIDDEN');
-    assert.equal((await server.ok(READ, {}, { key: keys.writer })).datasets.totalCount, 0, 'the denied write wrote nothing');
-    assert.equal((await server.ok(WRITE, { slug: 'by-writer' }, { key: keys.writer })).createDataset.slug, 'by-writer');
-    assert.equal((await server.ok(WRITE, { slug: 'by-admin' }, { key: keys.admin })).createDataset.slug, 'by-admin');
+    assert.equal(
+      (await server.ok(READ, {}, { key: keys.writer })).datasets.totalCount,
+      0,
+      'the denied write wrote nothing',
+    );
+    assert.equal(
+      (await server.ok(WRITE, { slug: 'by-writer' }, { key: keys.writer })).createDataset.slug,
+      'by-writer',
+    );
+    assert.equal(
+      (await server.ok(WRITE, { slug: 'by-admin' }, { key: keys.admin })).createDataset.slug,
+      'by-admin',
+    );
   });
 
   it('stores only a salted hash and stops accepting a revoked key', async () => {
@@ -79,9 +89,21 @@ describe('auth mode defaults', () => {
     assert.equal(resolveAuthMode({ auth: undefined, databaseUrl: undefined, host: '127.0.0.1' }).mode, 'off');
     assert.equal(resolveAuthMode({ auth: undefined, databaseUrl: undefined, host: 'localhost' }).mode, 'off');
     assert.equal(resolveAuthMode({ auth: undefined, databaseUrl: undefined, host: '::1' }).mode, 'off');
-    assert.equal(resolveAuthMode({ auth: undefined, databaseUrl: undefined, host: '0.0.0.0' }).mode, 'required');
-    assert.equal(resolveAuthMode({ auth: undefined, databaseUrl: 'postgres://x/y', host: '127.0.0.1' }).mode, 'required');
-    assert.equal(resolveAuthMode({ auth: 'off', databaseUrl: 'postgres://x/y', host: '0.0.0.0' }).mode, 'off');
-    assert.equal(resolveAuthMode({ auth: 'required', databaseUrl: undefined, host: '127.0.0.1' }).mode, 'required');
+    assert.equal(
+      resolveAuthMode({ auth: undefined, databaseUrl: undefined, host: '0.0.0.0' }).mode,
+      'required',
+    );
+    assert.equal(
+      resolveAuthMode({ auth: undefined, databaseUrl: 'postgres://x/y', host: '127.0.0.1' }).mode,
+      'required',
+    );
+    assert.equal(
+      resolveAuthMode({ auth: 'off', databaseUrl: 'postgres://x/y', host: '0.0.0.0' }).mode,
+      'off',
+    );
+    assert.equal(
+      resolveAuthMode({ auth: 'required', databaseUrl: undefined, host: '127.0.0.1' }).mode,
+      'required',
+    );
   });
 });

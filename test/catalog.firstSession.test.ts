@@ -25,7 +25,11 @@ describe(`first session over HTTP (${testBackend})`, () => {
           created version { id version sampleCount contentHash samples(first: 10) { edges { node { ordinal prompt response metadata } } } } } }`,
       {
         s: [
-          { prompt: 'Give three tips for staying healthy.', response: 'Eat well, sleep, move.', metadata: { id: 'seed_1' } },
+          {
+            prompt: 'Give three tips for staying healthy.',
+            response: 'Eat well, sleep, move.',
+            metadata: { id: 'seed_1' },
+          },
           { prompt: 'Translate "cat" to French.', response: 'chat' },
         ],
       },
@@ -83,10 +87,20 @@ describe(`first session over HTTP (${testBackend})`, () => {
     assert.equal(lineage.lineage.root.id, generated.id);
     assert.equal(lineage.lineage.isPartial, false);
     assert.deepEqual(lineage.lineage.nodes, [
-      { degree: 1, direction: 'UPSTREAM', truncated: false, version: { id: seedVersion.id, dataset: { slug: 'seed-tasks' } } },
+      {
+        degree: 1,
+        direction: 'UPSTREAM',
+        truncated: false,
+        version: { id: seedVersion.id, dataset: { slug: 'seed-tasks' } },
+      },
     ]);
     assert.deepEqual(lineage.lineage.edges, [
-      { role: 'SEED', from: { id: seedVersion.id }, to: { id: generated.id }, run: { generatorModel: 'gpt-4-0613' } },
+      {
+        role: 'SEED',
+        from: { id: seedVersion.id },
+        to: { id: generated.id },
+        run: { generatorModel: 'gpt-4-0613' },
+      },
     ]);
 
     const neighbours = await server.ok(
@@ -114,11 +128,16 @@ describe(`first session over HTTP (${testBackend})`, () => {
     const first = await server.ok(q, { s: samples });
     const second = await server.ok(q, { s: samples });
     assert.equal(first.createVersion.created, true);
-    assert.equal(first.createVersion.duplicateSamples, 1, 'key order in metadata does not change the content');
+    assert.equal(
+      first.createVersion.duplicateSamples,
+      1,
+      'key order in metadata does not change the content',
+    );
     assert.equal(second.createVersion.created, false);
     assert.equal(second.createVersion.version.id, first.createVersion.version.id);
 
-    const canonical = '{"messages":null,"metadata":{"a":[1,{"x":1,"y":2}],"z":1},"prompt":"a","reference":null,"response":"b"}';
+    const canonical =
+      '{"messages":null,"metadata":{"a":[1,{"x":1,"y":2}],"z":1},"prompt":"a","reference":null,"response":"b"}';
     const sampleHash = createHash('sha256').update(canonical).digest('hex');
     const versionHash = createHash('sha256').update(`${sampleHash}\n${sampleHash}\n`).digest('hex');
     const hashes = first.createVersion.version.samples.edges.map((e: any) => e.node.contentHash);
@@ -134,23 +153,32 @@ describe(`first session over HTTP (${testBackend})`, () => {
     await server.ok(`mutation { createDataset(input: { slug: "busy", name: "Busy" }) { id } }`);
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) =>
-        server.ok(`mutation($s: [SampleInput!]!) { createVersion(input: { dataset: "busy", samples: $s }) { version { version } } }`, {
-          s: [{ prompt: `p${i}` }],
-        }),
+        server.ok(
+          `mutation($s: [SampleInput!]!) { createVersion(input: { dataset: "busy", samples: $s }) { version { version } } }`,
+          {
+            s: [{ prompt: `p${i}` }],
+          },
+        ),
       ),
     );
     const numbers = results.map((r) => r.createVersion.version.version).sort((a: number, b: number) => a - b);
     assert.deepEqual(numbers, [1, 2, 3, 4, 5, 6]);
-    const dataset = await server.ok(`{ dataset(slug: "busy") { latestVersion { version } versions(first: 3) { edges { node { version } } }
+    const dataset =
+      await server.ok(`{ dataset(slug: "busy") { latestVersion { version } versions(first: 3) { edges { node { version } } }
       third: version(number: 3) { version sampleCount } missing: version(number: 7) { version } } }`);
     assert.deepEqual(dataset.dataset.third, { version: 3, sampleCount: 1 });
     assert.equal(dataset.dataset.missing, null);
     assert.equal(dataset.dataset.latestVersion.version, 6);
-    assert.deepEqual(dataset.dataset.versions.edges.map((e: any) => e.node.version), [6, 5, 4]);
+    assert.deepEqual(
+      dataset.dataset.versions.edges.map((e: any) => e.node.version),
+      [6, 5, 4],
+    );
   });
 
   it('updates descriptive fields and keeps the ones left out', async () => {
-    await server.ok(`mutation { createDataset(input: { slug: "upd", name: "Before", task: "qa", license: "MIT" }) { id } }`);
+    await server.ok(
+      `mutation { createDataset(input: { slug: "upd", name: "Before", task: "qa", license: "MIT" }) { id } }`,
+    );
     const updated = await server.ok(
       `mutation { updateDataset(input: { slug: "upd", name: "After", tags: ["x"] }) { name task license tags } }`,
     );
@@ -161,7 +189,8 @@ describe(`first session over HTTP (${testBackend})`, () => {
     const health = await fetch(`${server.url}/healthz`);
     assert.equal(health.status, 200);
     assert.equal(((await health.json()) as any).status, 'ok');
-    const ids = await server.ok(`{ dataset(slug: "seed-tasks") { id latestVersion { id samples(first: 1) { edges { node { id } } } } }
+    const ids =
+      await server.ok(`{ dataset(slug: "seed-tasks") { id latestVersion { id samples(first: 1) { edges { node { id } } } } }
       algorithm(key: "self-instruct") { id components { component { id } } } }`);
     const version = ids.dataset.latestVersion;
     for (const [id, type] of [

@@ -49,7 +49,9 @@ describe(`pagination (${testBackend})`, () => {
 
   it('never skips or repeats a row across pages while rows are inserted', async () => {
     for (const orderBy of ['CREATED_AT_DESC', 'CREATED_AT_ASC', 'NAME_ASC']) {
-      const before = (await server.ok(PAGE, { first: 100, orderBy })).datasets.edges.map((e: any) => e.node.slug);
+      const before = (await server.ok(PAGE, { first: 100, orderBy })).datasets.edges.map(
+        (e: any) => e.node.slug,
+      );
       let inserted = 0;
       const paged = await pageThrough(orderBy, 4, async () => {
         inserted += 1;
@@ -61,7 +63,11 @@ describe(`pagination (${testBackend})`, () => {
       assert.equal(new Set(paged).size, paged.length, `${orderBy}: a row was repeated`);
       for (const slug of before) assert.ok(paged.includes(slug), `${orderBy}: ${slug} was skipped`);
       const positions = before.map((slug: string) => paged.indexOf(slug));
-      assert.deepEqual(positions, [...positions].sort((a, b) => a - b), `${orderBy}: order changed`);
+      assert.deepEqual(
+        positions,
+        [...positions].sort((a, b) => a - b),
+        `${orderBy}: order changed`,
+      );
     }
   });
 
@@ -69,8 +75,14 @@ describe(`pagination (${testBackend})`, () => {
     const slugs = await pageThrough('NAME_ASC', 7);
     const data = await server.ok(PAGE, { first: 100, orderBy: 'NAME_ASC' });
     const names = data.datasets.edges.map((e: any) => e.node.name);
-    assert.deepEqual(names, [...names].sort((a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)));
-    assert.deepEqual(slugs, data.datasets.edges.map((e: any) => e.node.slug));
+    assert.deepEqual(
+      names,
+      [...names].sort((a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
+    assert.deepEqual(
+      slugs,
+      data.datasets.edges.map((e: any) => e.node.slug),
+    );
   });
 
   it('filters by task, tag and text (wildcards in text are literal)', async () => {
@@ -80,7 +92,10 @@ describe(`pagination (${testBackend})`, () => {
     const gold = await server.ok(PAGE, { first: 100, filter: { tag: 'gold', task: 'code' } });
     assert.deepEqual(gold.datasets.edges.map((e: any) => e.node.slug).sort(), ['ds-05', 'ds-15']);
     const text = await server.ok(PAGE, { first: 100, filter: { text: '100% OF_the' } });
-    assert.deepEqual(text.datasets.edges.map((e: any) => e.node.slug), ['ds-03']);
+    assert.deepEqual(
+      text.datasets.edges.map((e: any) => e.node.slug),
+      ['ds-03'],
+    );
     const noMatch = await server.ok(PAGE, { first: 100, filter: { text: '100%%' } });
     assert.equal(noMatch.datasets.totalCount, 0);
   });
@@ -88,7 +103,11 @@ describe(`pagination (${testBackend})`, () => {
   it('pages through versions and samples', async () => {
     await createDataset(server, 'paged');
     for (let v = 0; v < 5; v += 1) {
-      await createVersion(server, 'paged', Array.from({ length: 7 }, (_, i) => ({ prompt: `v${v} s${i}` })));
+      await createVersion(
+        server,
+        'paged',
+        Array.from({ length: 7 }, (_, i) => ({ prompt: `v${v} s${i}` })),
+      );
     }
     const q = `query($after: String, $sAfter: String) { dataset(slug: "paged") {
       versions(first: 2, after: $after) { edges { node { version samples(first: 3, after: $sAfter) {
@@ -120,7 +139,11 @@ describe(`pagination (${testBackend})`, () => {
     assert.deepEqual(empty.datasets.edges, []);
     assert.equal(empty.datasets.pageInfo.endCursor, null);
     const byName = await server.ok(PAGE, { first: 1, orderBy: 'NAME_ASC' });
-    const wrong = await server.gql(PAGE, { first: 1, orderBy: 'CREATED_AT_DESC', after: byName.datasets.pageInfo.endCursor });
+    const wrong = await server.gql(PAGE, {
+      first: 1,
+      orderBy: 'CREATED_AT_DESC',
+      after: byName.datasets.pageInfo.endCursor,
+    });
     assert.equal(wrong.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
   });
 });

@@ -12,7 +12,10 @@ import { startTestServer, type TestServer } from './helpers/testServer.js';
 import { qdc } from './helpers/cli.js';
 
 /** Responses of 1..5 tokens, each on 1 line; 3000 copies with distinct prompts so progress has something to show. */
-const SAMPLES = Array.from({ length: 3000 }, (_, i) => ({ prompt: `question ${i}`, response: Array.from({ length: (i % 5) + 1 }, () => 'word').join(' ') }));
+const SAMPLES = Array.from({ length: 3000 }, (_, i) => ({
+  prompt: `question ${i}`,
+  response: Array.from({ length: (i % 5) + 1 }, () => 'word').join(' '),
+}));
 
 describe('qdc compute / qdc metrics on a data directory', () => {
   let dir: string;
@@ -26,7 +29,16 @@ describe('qdc compute / qdc metrics on a data directory', () => {
 
   it('runs the job with a progress line and prints the results table', async () => {
     const run = await qdc(
-      ['compute', 'demo@1', '--metrics', 'complexity.length,diversity.distinct_n', '--param', 'diversity.distinct_n:n=1', '--data-dir', join(dir, 'db')],
+      [
+        'compute',
+        'demo@1',
+        '--metrics',
+        'complexity.length,diversity.distinct_n',
+        '--param',
+        'diversity.distinct_n:n=1',
+        '--data-dir',
+        join(dir, 'db'),
+      ],
       { env: { QDC_PROGRESS_INTERVAL_MS: '0' } },
     );
     assert.equal(run.code, 0, run.stderr);
@@ -37,7 +49,10 @@ describe('qdc compute / qdc metrics on a data directory', () => {
     const lines = run.stdout.split('\n');
     assert.match(lines[0]!, /^metric\s+value\s+n\s+estimator\s+status\s+params \(non-default\)$/);
     assert.match(run.stdout, /^complexity\.length\s+3\s+3000\s+EXACT\s+COMPLETE\s+field=response$/m);
-    assert.match(run.stdout, /^diversity\.distinct_n\s+0\.0001111\s+3000\s+EXACT\s+COMPLETE\s+field=response n=1$/m);
+    assert.match(
+      run.stdout,
+      /^diversity\.distinct_n\s+0\.0001111\s+3000\s+EXACT\s+COMPLETE\s+field=response n=1$/m,
+    );
   });
 
   it('prints stored results as a table and as JSON', async () => {
@@ -45,23 +60,49 @@ describe('qdc compute / qdc metrics on a data directory', () => {
     assert.equal(table.code, 0, table.stderr);
     assert.match(table.stdout, /^complexity\.length\s+3\s+3000/m);
     const json = await qdc(['metrics', 'demo@1', '--json', '--data-dir', join(dir, 'db')]);
-    const rows = JSON.parse(json.stdout) as Array<{ metric: string; value: number; params: Record<string, unknown> }>;
-    assert.deepEqual(rows.find((r) => r.metric === 'diversity.distinct_n')!.params, { field: 'response', n: 1 });
+    const rows = JSON.parse(json.stdout) as Array<{
+      metric: string;
+      value: number;
+      params: Record<string, unknown>;
+    }>;
+    assert.deepEqual(rows.find((r) => r.metric === 'diversity.distinct_n')!.params, {
+      field: 'response',
+      n: 1,
+    });
     assert.equal(rows.find((r) => r.metric === 'diversity.distinct_n')!.value, 1 / 9000);
   });
 
   it('refuses unknown metrics and bad parameters before queueing anything', async () => {
-    const unknown = await qdc(['compute', 'demo', '--metrics', 'diversity.nope', '--data-dir', join(dir, 'db')]);
+    const unknown = await qdc([
+      'compute',
+      'demo',
+      '--metrics',
+      'diversity.nope',
+      '--data-dir',
+      join(dir, 'db'),
+    ]);
     assert.notEqual(unknown.code, 0);
     assert.match(unknown.stderr, /unknown metric "diversity\.nope"; valid keys are complexity\.length, /);
-    const range = await qdc(['compute', 'demo', '--metrics', 'diversity.distinct_n', '--param', 'n=9', '--data-dir', join(dir, 'db')]);
+    const range = await qdc([
+      'compute',
+      'demo',
+      '--metrics',
+      'diversity.distinct_n',
+      '--param',
+      'n=9',
+      '--data-dir',
+      join(dir, 'db'),
+    ]);
     assert.notEqual(range.code, 0);
     assert.match(range.stderr, /parameter "n" must be an integer from 1 to 4 \(got 9\)/);
     const syntax = await qdc(['compute', 'demo', '--param', 'n', '--data-dir', join(dir, 'db')]);
     assert.equal(syntax.code, 2);
     assert.match(syntax.stderr, /--param "n" must look like name=value/);
     const help = await qdc(['compute', '--help']);
-    assert.match(help.stdout, /Metrics: complexity\.length, .*quality\.heuristic_quality, quality\.tint_trace_validity\./);
+    assert.match(
+      help.stdout,
+      /Metrics: complexity\.length, .*quality\.heuristic_quality, quality\.tint_trace_validity\./,
+    );
   });
 });
 
@@ -70,17 +111,36 @@ describe('qdc compute --server', () => {
   let versionId: string;
   before(async () => {
     server = await startTestServer();
-    versionId = toGlobalId('DatasetVersion', await storeVersion(server.database, 'remote', SAMPLES.slice(0, 50)));
+    versionId = toGlobalId(
+      'DatasetVersion',
+      await storeVersion(server.database, 'remote', SAMPLES.slice(0, 50)),
+    );
   });
   after(() => server.stop());
 
   it('queues the job on the server, follows it, and prints the table', async () => {
     const worker = testWorker(server.database);
     try {
-      const run = await qdc(['compute', versionId, '--server', server.url, '--metrics', 'complexity.steps', '--no-progress']);
+      const run = await qdc([
+        'compute',
+        versionId,
+        '--server',
+        server.url,
+        '--metrics',
+        'complexity.steps',
+        '--no-progress',
+      ]);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /^complexity\.steps\s+1\s+50\s+EXACT\s+COMPLETE\s+field=response$/m);
-      const queued = await qdc(['compute', 'remote@1', '--server', server.url, '--metrics', 'complexity.length', '--no-wait']);
+      const queued = await qdc([
+        'compute',
+        'remote@1',
+        '--server',
+        server.url,
+        '--metrics',
+        'complexity.length',
+        '--no-wait',
+      ]);
       assert.equal(queued.code, 0, queued.stderr);
       assert.match(queued.stderr, /compute: queued job \S+ on version/);
       assert.equal(queued.stdout, '');

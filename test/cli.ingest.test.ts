@@ -14,7 +14,6 @@ import { FORMAT_EXAMPLES, FORMATS } from '../src/ingest/formats.js';
 import { startTestServer, type TestServer } from './helpers/testServer.js';
 import { qdc } from './helpers/cli.js';
 
-
 function assertVersionId(stdout: string): string {
   assert.match(stdout, /^[A-Za-z0-9_-]+\n$/, `stdout is one version id: ${JSON.stringify(stdout)}`);
   const id = stdout.trim();
@@ -58,7 +57,8 @@ describe('qdc ingest and qdc export', () => {
     writeFileSync(file('mixed.jsonl'), MIXED);
     const database = await openCatalog({ dataDir });
     try {
-      for (const slug of ['demo', 'zipped', 'mixed']) await registerDataset(database.db, { slug, name: slug });
+      for (const slug of ['demo', 'zipped', 'mixed'])
+        await registerDataset(database.db, { slug, name: slug });
     } finally {
       await database.close();
     }
@@ -90,19 +90,29 @@ describe('qdc ingest and qdc export', () => {
   });
 
   it('ingests JSONL with progress lines, exports it and re-ingests the export to the same version', async () => {
-    const run = await qdc(['ingest', file('big.jsonl'), '--dataset', 'demo', ...db], { env: { QDC_PROGRESS_INTERVAL_MS: '0' } });
+    const run = await qdc(['ingest', file('big.jsonl'), '--dataset', 'demo', ...db], {
+      env: { QDC_PROGRESS_INTERVAL_MS: '0' },
+    });
     assert.equal(run.code, 0, run.stderr);
     demoId = assertVersionId(run.stdout);
     // Lines drawn while running (non-TTY form), then the final one with rates.
     assert.match(run.stderr, /^ingest: \d+% [\d,]+ rows, [\d.]+ [kMG]?B, [\d.]+ [kMG]?B\/s/m);
-    assert.match(run.stderr, /^ingest: 6,000 rows, [\d.]+ [kMG]?B in [\d.]+ s \([\d,.]+ rows\/s, [\d.]+ [kMG]?B\/s\)$/m);
+    assert.match(
+      run.stderr,
+      /^ingest: 6,000 rows, [\d.]+ [kMG]?B in [\d.]+ s \([\d,.]+ rows\/s, [\d.]+ [kMG]?B\/s\)$/m,
+    );
     assert.match(run.stderr, /^created version demo@1$/m);
     assert.ok(run.stderr.includes(`id            ${demoId}`));
     assert.match(run.stderr, /content hash {2}[0-9a-f]{64}/);
-    assert.match(run.stderr, /records 6,000: ingested 6,000, rejected 0, duplicates 0 \(format alpaca, jsonl\)/);
+    assert.match(
+      run.stderr,
+      /records 6,000: ingested 6,000, rejected 0, duplicates 0 \(format alpaca, jsonl\)/,
+    );
 
     const out = file('demo.jsonl');
-    const exported = await qdc(['export', 'demo@1', '-o', out, ...db], { env: { QDC_PROGRESS_INTERVAL_MS: '0' } });
+    const exported = await qdc(['export', 'demo@1', '-o', out, ...db], {
+      env: { QDC_PROGRESS_INTERVAL_MS: '0' },
+    });
     assert.equal(exported.code, 0, exported.stderr);
     assert.equal(exported.stdout, '');
     assert.match(exported.stderr, /^export: 6,000 rows, [\d.]+ [kMG]?B in .*rows\/s.*written to /m);
@@ -110,7 +120,13 @@ describe('qdc ingest and qdc export', () => {
     const text = readFileSync(out, 'utf8');
     const lines = text.trimEnd().split('\n');
     assert.equal(lines.length, ROWS);
-    assert.deepEqual(Object.keys(JSON.parse(lines[0]!)), ['prompt', 'response', 'reference', 'messages', 'metadata']);
+    assert.deepEqual(Object.keys(JSON.parse(lines[0]!)), [
+      'prompt',
+      'response',
+      'reference',
+      'messages',
+      'metadata',
+    ]);
 
     const again = await qdc(['ingest', out, '--dataset', 'demo', '--no-progress', ...db]);
     assert.equal(again.code, 0, again.stderr);
@@ -134,10 +150,23 @@ describe('qdc ingest and qdc export', () => {
 
   it('ingests a .gz file, and a gzipped export re-ingests to the same version', async () => {
     const gz = file('small.jsonl.gz');
-    writeFileSync(gz, gzipSync(jsonl([{ question: 'Capital of France?', answer: 'Paris' }, { question: '2+2?', answer: '4' }])));
+    writeFileSync(
+      gz,
+      gzipSync(
+        jsonl([
+          { question: 'Capital of France?', answer: 'Paris' },
+          { question: '2+2?', answer: '4' },
+        ]),
+      ),
+    );
     const run = await qdc(['ingest', gz, '-d', 'zipped', '--json', ...db]);
     assert.equal(run.code, 0, run.stderr);
-    const result = JSON.parse(run.stdout) as { created: boolean; version: { id: string; version: number }; records: number; format: string };
+    const result = JSON.parse(run.stdout) as {
+      created: boolean;
+      version: { id: string; version: number };
+      records: number;
+      format: string;
+    };
     assert.equal(result.created, true);
     assert.equal(result.records, 2);
     assert.equal(result.format, 'question_answer');
@@ -147,7 +176,13 @@ describe('qdc ingest and qdc export', () => {
     const exported = await qdc(['export', 'zipped@1', '-o', out, ...db]);
     assert.equal(exported.code, 0, exported.stderr);
     const lines = gunzipSync(readFileSync(out)).toString('utf8').trimEnd().split('\n');
-    assert.deepEqual(JSON.parse(lines[0]!), { prompt: 'Capital of France?', response: 'Paris', reference: 'Paris', messages: null, metadata: null });
+    assert.deepEqual(JSON.parse(lines[0]!), {
+      prompt: 'Capital of France?',
+      response: 'Paris',
+      reference: 'Paris',
+      messages: null,
+      metadata: null,
+    });
     const again = await qdc(['ingest', out, '-d', 'zipped', ...db]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(assertVersionId(again.stdout), result.version.id);
@@ -174,7 +209,17 @@ describe('qdc ingest and qdc export', () => {
   });
 
   it('--on-error skip lists the malformed line 3 and the oversized line 5 and ingests the rest', async () => {
-    const run = await qdc(['ingest', file('mixed.jsonl'), '-d', 'mixed', '--on-error', 'skip', '--max-record-bytes', '200', ...db]);
+    const run = await qdc([
+      'ingest',
+      file('mixed.jsonl'),
+      '-d',
+      'mixed',
+      '--on-error',
+      'skip',
+      '--max-record-bytes',
+      '200',
+      ...db,
+    ]);
     assert.equal(run.code, 0, run.stderr);
     assertVersionId(run.stdout);
     assert.match(run.stderr, /records 6: ingested 4, rejected 2/);
@@ -182,7 +227,10 @@ describe('qdc ingest and qdc export', () => {
     assert.match(run.stderr, /rejected line 5 \(byte \d+\): .*200 bytes/);
     const exported = await qdc(['export', 'mixed@1', '--no-progress', ...db]);
     assert.deepEqual(
-      exported.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { prompt: string }).prompt),
+      exported.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { prompt: string }).prompt),
       ['p1', 'p2', 'p4', 'p6'],
     );
   });
@@ -231,10 +279,16 @@ describe('qdc ingest and qdc export', () => {
       assert.match(run.stderr, /created version remote@1/);
 
       const out = file('remote.jsonl');
-      const exported = await qdc(['export', 'remote@1', '-o', out, ...remote], { env: { QDC_PROGRESS_INTERVAL_MS: '0' } });
+      const exported = await qdc(['export', 'remote@1', '-o', out, ...remote], {
+        env: { QDC_PROGRESS_INTERVAL_MS: '0' },
+      });
       assert.equal(exported.code, 0, exported.stderr);
       assert.match(exported.stderr, /^export: 6,000 rows/m);
-      assert.equal(readFileSync(out, 'utf8'), readFileSync(file('demo.jsonl'), 'utf8'), 'same content as the direct export');
+      assert.equal(
+        readFileSync(out, 'utf8'),
+        readFileSync(file('demo.jsonl'), 'utf8'),
+        'same content as the direct export',
+      );
 
       const byId = await qdc(['export', result.version.id, '--gzip', '--no-progress', ...remote]);
       assert.equal(byId.code, 0, byId.stderr);
@@ -245,14 +299,17 @@ describe('qdc ingest and qdc export', () => {
       assert.match(again.stderr, /version remote@1 already existed/);
     });
 
-    it('prints the server\'s error message and exits 1', async () => {
+    it("prints the server's error message and exits 1", async () => {
       const remote = ['--server', server.url];
       const unknown = await qdc(['ingest', file('big.jsonl'), '-d', 'nope', ...remote]);
       assert.equal(unknown.code, 1);
       assert.match(unknown.stderr, /no dataset with slug "nope" \(HTTP 404 NOT_FOUND\)/);
       const bad = await qdc(['ingest', file('mixed.jsonl'), '-d', 'remote', ...remote]);
       assert.equal(bad.code, 1);
-      assert.match(bad.stderr, /qdc ingest: line 3 \(byte \d+\): malformed JSON.*\(HTTP 400 BAD_USER_INPUT\)/);
+      assert.match(
+        bad.stderr,
+        /qdc ingest: line 3 \(byte \d+\): malformed JSON.*\(HTTP 400 BAD_USER_INPUT\)/,
+      );
       const noVersion = await qdc(['export', 'remote@7', ...remote]);
       assert.equal(noVersion.code, 1);
       assert.match(noVersion.stderr, /dataset "remote" has no version 7/);
@@ -264,15 +321,29 @@ describe('qdc ingest and qdc export', () => {
       const secured = await startTestServer({ auth: 'required' });
       try {
         const { key } = await createApiKey(secured.database.db, { role: 'writer', name: 'cli-test' });
-        await secured.ok('mutation { createDataset(input: { slug: "locked", name: "Locked" }) { slug } }', undefined, { key });
+        await secured.ok(
+          'mutation { createDataset(input: { slug: "locked", name: "Locked" }) { slug } }',
+          undefined,
+          { key },
+        );
         const gz = file('small.jsonl.gz');
         const denied = await qdc(['ingest', gz, '-d', 'locked', '--server', secured.url]);
         assert.equal(denied.code, 1);
         assert.match(denied.stderr, /requires an API key.*\(HTTP 401 UNAUTHENTICATED\)/);
-        const allowed = await qdc(['ingest', gz, '-d', 'locked', '--server', secured.url], { env: { QDC_API_KEY: key } });
+        const allowed = await qdc(['ingest', gz, '-d', 'locked', '--server', secured.url], {
+          env: { QDC_API_KEY: key },
+        });
         assert.equal(allowed.code, 0, allowed.stderr);
         assert.match(allowed.stderr, /created version locked@1/);
-        const exported = await qdc(['export', 'locked', '--server', secured.url, '--api-key', key, '--no-progress']);
+        const exported = await qdc([
+          'export',
+          'locked',
+          '--server',
+          secured.url,
+          '--api-key',
+          key,
+          '--no-progress',
+        ]);
         assert.equal(exported.code, 0, exported.stderr);
         assert.equal(exported.stdout.trimEnd().split('\n').length, 2);
       } finally {

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Progress, formatBytes, formatDuration, formatProgressLine, type ProgressOptions } from '../src/cli/progress.js';
+import {
+  Progress,
+  formatBytes,
+  formatDuration,
+  formatProgressLine,
+  type ProgressOptions,
+} from '../src/cli/progress.js';
 
 function fakeStream(tty: boolean, columns?: number) {
   const writes: string[] = [];
@@ -71,7 +77,14 @@ describe('formatDuration', () => {
 
 describe('formatProgressLine', () => {
   // 396.1 MB in 20 s = 19.805 MB/s; (812 - 396.1) MB / 19.805 MB/s = 21.0 s; 396.1 / 812 = 48.8%.
-  const known = { label: 'ingest', unit: 'rows', units: 412_000, bytes: 396_100_000, totalBytes: 812_000_000, elapsedMs: 20_000 };
+  const known = {
+    label: 'ingest',
+    unit: 'rows',
+    units: 412_000,
+    bytes: 396_100_000,
+    totalBytes: 812_000_000,
+    elapsedMs: 20_000,
+  };
 
   it('plain line with a known total: percent, counts, rate and ETA', () => {
     assert.equal(formatProgressLine(known), 'ingest: 48% 412,000 rows, 396.1 MB, 19.8 MB/s, ETA 21 s');
@@ -85,7 +98,14 @@ describe('formatProgressLine', () => {
   });
 
   it('TTY bar is capped at 30 cells on wide terminals and only full at 100%', () => {
-    const half = { label: 'ingest', unit: 'rows', units: 500_000, bytes: 400_000_000, totalBytes: 800_000_000, elapsedMs: 20_000 };
+    const half = {
+      label: 'ingest',
+      unit: 'rows',
+      units: 500_000,
+      bytes: 400_000_000,
+      totalBytes: 800_000_000,
+      elapsedMs: 20_000,
+    };
     assert.equal(
       formatProgressLine({ ...half, width: 200 }),
       `ingest [${'█'.repeat(15)}${'░'.repeat(15)}] 50% 500,000 rows 400.0 MB 20.0 MB/s ETA 20 s`,
@@ -102,13 +122,26 @@ describe('formatProgressLine', () => {
   });
 
   it('narrow TTY: no bar, trailing items dropped to fit', () => {
-    const half = { label: 'ingest', unit: 'rows', units: 500_000, bytes: 400_000_000, totalBytes: 800_000_000, elapsedMs: 20_000 };
+    const half = {
+      label: 'ingest',
+      unit: 'rows',
+      units: 500_000,
+      bytes: 400_000_000,
+      totalBytes: 800_000_000,
+      elapsedMs: 20_000,
+    };
     assert.equal(formatProgressLine({ ...half, width: 40 }), 'ingest 50% 500,000 rows 400.0 MB');
     assert.ok(formatProgressLine({ ...half, width: 10 }).length <= 9);
   });
 
   it('unknown total: no percent, no ETA, no bar', () => {
-    const unknown = { label: 'export', unit: 'rows', units: 1_234_567, bytes: 5_000_000_000, elapsedMs: 100_000 };
+    const unknown = {
+      label: 'export',
+      unit: 'rows',
+      units: 1_234_567,
+      bytes: 5_000_000_000,
+      elapsedMs: 100_000,
+    };
     assert.equal(formatProgressLine(unknown), 'export: 1,234,567 rows, 5.00 GB, 50.0 MB/s');
     assert.equal(formatProgressLine({ ...unknown, width: 80 }), 'export 1,234,567 rows 5.00 GB 50.0 MB/s');
     assert.equal(formatProgressLine({ ...unknown, label: undefined }), '1,234,567 rows, 5.00 GB, 50.0 MB/s');
@@ -129,7 +162,10 @@ describe('formatProgressLine', () => {
     const base = { label: 'ingest', unit: 'rows', units: 10, bytes: 1_000, totalBytes: 800_000_000 };
     assert.equal(formatProgressLine({ ...base, elapsedMs: 0 }), 'ingest: 0% 10 rows, 1.0 kB');
     assert.equal(formatProgressLine({ ...base, units: 0, bytes: 0, elapsedMs: 0 }), 'ingest: 0% 0 rows, 0 B');
-    assert.equal(formatProgressLine({ ...base, totalBytes: undefined, bytes: 0, elapsedMs: 0 }), 'ingest: 10 rows');
+    assert.equal(
+      formatProgressLine({ ...base, totalBytes: undefined, bytes: 0, elapsedMs: 0 }),
+      'ingest: 10 rows',
+    );
     for (const elapsedMs of [0, -1]) {
       for (const width of [undefined, 80]) {
         for (const totalBytes of [undefined, 0, 800_000_000]) {
@@ -141,7 +177,14 @@ describe('formatProgressLine', () => {
   });
 
   it('ETA only once bytes > 0', () => {
-    const line = formatProgressLine({ label: 'ingest', unit: 'rows', units: 0, bytes: 0, totalBytes: 1_000_000, elapsedMs: 5_000 });
+    const line = formatProgressLine({
+      label: 'ingest',
+      unit: 'rows',
+      units: 0,
+      bytes: 0,
+      totalBytes: 1_000_000,
+      elapsedMs: 5_000,
+    });
     assert.equal(line, 'ingest: 0% 0 rows, 0 B, 0 B/s');
   });
 });
@@ -172,7 +215,10 @@ describe('Progress', () => {
     clock.t = 20_000;
     progress.update(500_000, 400_000_000);
     progress.finish('version 3 created');
-    assert.equal(writes.at(-1), 'ingest: 500,000 rows, 400.0 MB in 20 s (25,000 rows/s, 20.0 MB/s); version 3 created\n');
+    assert.equal(
+      writes.at(-1),
+      'ingest: 500,000 rows, 400.0 MB in 20 s (25,000 rows/s, 20.0 MB/s); version 3 created\n',
+    );
     for (const chunk of writes) {
       assert.ok(!chunk.includes('\r') && !chunk.includes('\x1b'), JSON.stringify(chunk));
       assert.ok(chunk.endsWith('\n'));

@@ -1,14 +1,32 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { asc, eq, getTableColumns, sql } from 'drizzle-orm';
-import { datasetCursorKind, findDatasetsByIds, listDatasets, registerDataset } from '../src/catalog/datasets.js';
+import {
+  datasetCursorKind,
+  findDatasetsByIds,
+  listDatasets,
+  registerDataset,
+} from '../src/catalog/datasets.js';
 import { decodeCursor, type PageRequest } from '../src/catalog/pagination.js';
-import { findRunsBy, inputsOfRuns, neighboursOfVersions, recordGenerationRun } from '../src/catalog/lineage.js';
+import {
+  findRunsBy,
+  inputsOfRuns,
+  neighboursOfVersions,
+  recordGenerationRun,
+} from '../src/catalog/lineage.js';
 import { findAlgorithmsBy } from '../src/catalog/taxonomy/taxonomy.js';
 import { createVersion, findVersionsByIds, listVersionsOfDatasets } from '../src/catalog/versions.js';
 import type { Database } from '../src/db/connect.js';
 import { preparedSelect } from '../src/db/preparedSelect.js';
-import { algorithms, datasets, datasetVersions, generationRuns, runInputs, type DatasetRow, type VersionRow } from '../src/db/schema.js';
+import {
+  algorithms,
+  datasets,
+  datasetVersions,
+  generationRuns,
+  runInputs,
+  type DatasetRow,
+  type VersionRow,
+} from '../src/db/schema.js';
 import { anyOf } from '../src/db/sqlHelpers.js';
 import { openTestDatabase, testBackend } from './helpers/testDatabase.js';
 
@@ -17,7 +35,11 @@ const byId = <T extends { id: number }>(rows: T[]) => [...rows].sort((a, b) => a
 
 describe(`prepared selects of the loaders (${testBackend})`, () => {
   let database: Database;
-  const ids: { datasets: number[]; versions: number[][]; runs: number[] } = { datasets: [], versions: [], runs: [] };
+  const ids: { datasets: number[]; versions: number[][]; runs: number[] } = {
+    datasets: [],
+    versions: [],
+    runs: [],
+  };
 
   before(async () => {
     database = await openTestDatabase();
@@ -33,14 +55,27 @@ describe(`prepared selects of the loaders (${testBackend})`, () => {
       });
       ids.datasets.push(dataset.id);
       const versions: number[] = [];
-      for (let v = 0; v < count; v++) versions.push((await createVersion(database, `d${d}`, [{ prompt: `d${d} v${v}` }])).version.id);
+      for (let v = 0; v < count; v++)
+        versions.push((await createVersion(database, `d${d}`, [{ prompt: `d${d} v${v}` }])).version.id);
       ids.versions.push(versions);
     }
     const [a, b] = ids.versions as [number[], number[]];
     const runs = [
       { output: a[1]!, inputs: [{ versionId: a[0]!, role: 'SOURCE' as const }] },
-      { output: a[2]!, inputs: [{ versionId: a[1]!, role: 'SOURCE' as const }, { versionId: b[0]!, role: 'SEED' as const }] },
-      { output: b[1]!, inputs: [{ versionId: a[0]!, role: 'SEED' as const }, { versionId: b[0]!, role: 'SOURCE' as const }] },
+      {
+        output: a[2]!,
+        inputs: [
+          { versionId: a[1]!, role: 'SOURCE' as const },
+          { versionId: b[0]!, role: 'SEED' as const },
+        ],
+      },
+      {
+        output: b[1]!,
+        inputs: [
+          { versionId: a[0]!, role: 'SEED' as const },
+          { versionId: b[0]!, role: 'SOURCE' as const },
+        ],
+      },
     ];
     for (const run of runs) {
       const row = await recordGenerationRun(db, {
@@ -58,12 +93,18 @@ describe(`prepared selects of the loaders (${testBackend})`, () => {
   it('finds datasets, versions and runs by id like a plain drizzle select', async () => {
     const { db } = database;
     const allVersions = ids.versions.flat();
-    assert.deepStrictEqual(byId(await findDatasetsByIds(db, ids.datasets)), await db.select().from(datasets).orderBy(asc(datasets.id)));
+    assert.deepStrictEqual(
+      byId(await findDatasetsByIds(db, ids.datasets)),
+      await db.select().from(datasets).orderBy(asc(datasets.id)),
+    );
     assert.deepStrictEqual(
       byId(await findVersionsByIds(db, allVersions)),
       await db.select().from(datasetVersions).orderBy(asc(datasetVersions.id)),
     );
-    assert.deepStrictEqual(byId(await findRunsBy(db, 'id', ids.runs)), await db.select().from(generationRuns).orderBy(asc(generationRuns.id)));
+    assert.deepStrictEqual(
+      byId(await findRunsBy(db, 'id', ids.runs)),
+      await db.select().from(generationRuns).orderBy(asc(generationRuns.id)),
+    );
     const byOutput = await findRunsBy(db, 'outputVersionId', [ids.versions[1]![1]!, ids.versions[0]![0]!]);
     assert.deepStrictEqual(
       byOutput.map((r) => r.id),
@@ -87,7 +128,10 @@ describe(`prepared selects of the loaders (${testBackend})`, () => {
     assert.deepStrictEqual(await inputsOfRuns(db, [...ids.runs].reverse()), expectedInputs);
     const [selfInstruct] = await findAlgorithmsBy(db, 'key', ['self-instruct', 'no-such-key']);
     assert.ok(selfInstruct);
-    const [expected] = await db.select().from(algorithms).where(sql`${algorithms.key} = 'self-instruct'`);
+    const [expected] = await db
+      .select()
+      .from(algorithms)
+      .where(sql`${algorithms.key} = 'self-instruct'`);
     assert.deepStrictEqual(selfInstruct, expected);
     assert.deepStrictEqual(await findAlgorithmsBy(db, 'id', [selfInstruct.id]), [expected]);
   });
@@ -98,14 +142,25 @@ describe(`prepared selects of the loaders (${testBackend})`, () => {
     const inputs = await db.select().from(runInputs);
     const allVersions = ids.versions.flat();
     type Link = Awaited<ReturnType<typeof neighboursOfVersions>>[number];
-    const byRunThenNeighbour = (x: Link, y: Link) => x.runId - y.runId || x.neighbourVersionId - y.neighbourVersionId || x.versionId - y.versionId;
+    const byRunThenNeighbour = (x: Link, y: Link) =>
+      x.runId - y.runId || x.neighbourVersionId - y.neighbourVersionId || x.versionId - y.versionId;
     const naive = (upstream: boolean) =>
       inputs
         .map((input) => {
           const run = runs.find((r) => r.id === input.runId)!;
           return upstream
-            ? { versionId: run.outputVersionId, neighbourVersionId: input.inputVersionId, role: input.role, runId: run.id }
-            : { versionId: input.inputVersionId, neighbourVersionId: run.outputVersionId, role: input.role, runId: run.id };
+            ? {
+                versionId: run.outputVersionId,
+                neighbourVersionId: input.inputVersionId,
+                role: input.role,
+                runId: run.id,
+              }
+            : {
+                versionId: input.inputVersionId,
+                neighbourVersionId: run.outputVersionId,
+                role: input.role,
+                runId: run.id,
+              };
         })
         .sort(byRunThenNeighbour);
     const sorted = (rows: Link[]) => [...rows].sort(byRunThenNeighbour);
@@ -114,7 +169,7 @@ describe(`prepared selects of the loaders (${testBackend})`, () => {
     assert.equal(naive(true).length, 5);
   });
 
-  it('pages each dataset\'s versions, highest first, before and after a cursor', async () => {
+  it("pages each dataset's versions, highest first, before and after a cursor", async () => {
     const { db } = database;
     const all = await db.select().from(datasetVersions);
     const naivePage = (datasetId: number, first: number, below: number | null) => {
@@ -129,17 +184,28 @@ describe(`prepared selects of the loaders (${testBackend})`, () => {
       assert.deepStrictEqual([...pages.keys()], order);
       for (const id of order) {
         const page = pages.get(id)!;
-        assert.deepStrictEqual({ items: page.items, hasNextPage: page.hasNextPage }, naivePage(id, first, null), `first ${first}`);
+        assert.deepStrictEqual(
+          { items: page.items, hasNextPage: page.hasNextPage },
+          naivePage(id, first, null),
+          `first ${first}`,
+        );
       }
     }
     // Walk dataset 0 two at a time through its cursors: 5, 4 | 3, 2 | 1.
     const seen: VersionRow[] = [];
     let after: (string | number)[] | null = null;
     for (let guard = 0; guard < 5; guard++) {
-      const pages: Awaited<ReturnType<typeof listVersionsOfDatasets>> = await listVersionsOfDatasets(db, [ids.datasets[0]!], { first: 2, after });
+      const pages: Awaited<ReturnType<typeof listVersionsOfDatasets>> = await listVersionsOfDatasets(
+        db,
+        [ids.datasets[0]!],
+        { first: 2, after },
+      );
       const page = pages.get(ids.datasets[0]!)!;
       const below: number | null = after === null ? null : (after[0] as number);
-      assert.deepStrictEqual({ items: page.items, hasNextPage: page.hasNextPage }, naivePage(ids.datasets[0]!, 2, below));
+      assert.deepStrictEqual(
+        { items: page.items, hasNextPage: page.hasNextPage },
+        naivePage(ids.datasets[0]!, 2, below),
+      );
       seen.push(...page.items);
       if (!page.hasNextPage) break;
       after = [page.items[page.items.length - 1]!.version];
@@ -170,9 +236,16 @@ describe(`prepared selects of the loaders (${testBackend})`, () => {
             const page = await listDatasets(db, { orderBy, filter, page: { first, after } });
             seen.push(...page.items);
             if (!page.hasNextPage) break;
-            after = decodeCursor(datasetCursorKind(orderBy), page.cursorOf(page.items[page.items.length - 1]!));
+            after = decodeCursor(
+              datasetCursorKind(orderBy),
+              page.cursorOf(page.items[page.items.length - 1]!),
+            );
           }
-          assert.deepStrictEqual(seen, expected, `${orderBy}, first ${first}, filter ${JSON.stringify(filter)}`);
+          assert.deepStrictEqual(
+            seen,
+            expected,
+            `${orderBy}, first ${first}, filter ${JSON.stringify(filter)}`,
+          );
         }
       }
     }
@@ -201,7 +274,10 @@ describe(`prepared selects of the loaders (${testBackend})`, () => {
     const marker = 'written in the transaction';
     await assert.rejects(
       db.transaction(async (tx) => {
-        await tx.update(datasets).set({ description: marker }).where(sql`${datasets.id} = ${ids.datasets[2]!}`);
+        await tx
+          .update(datasets)
+          .set({ description: marker })
+          .where(sql`${datasets.id} = ${ids.datasets[2]!}`);
         const [inside] = await findDatasetsByIds(tx, [ids.datasets[2]!]);
         assert.equal(inside?.description, marker);
         throw new Error('roll back');
@@ -215,7 +291,9 @@ describe(`prepared selects of the loaders (${testBackend})`, () => {
   it('gives every one of 20 concurrent calls the same rows', async () => {
     const { db } = database;
     const expected = byId(await findVersionsByIds(db, ids.versions.flat()));
-    const results = await Promise.all(Array.from({ length: 20 }, () => findVersionsByIds(db, ids.versions.flat())));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => findVersionsByIds(db, ids.versions.flat())),
+    );
     for (const result of results) assert.deepStrictEqual(byId(result), expected);
   });
 
@@ -223,7 +301,11 @@ describe(`prepared selects of the loaders (${testBackend})`, () => {
     const { db } = database;
     const statement = preparedSelect(
       { id: getTableColumns(datasets).id, slugLength: sql<number>`length(${datasets.slug})`.mapWith(Number) },
-      (select) => select.from(datasets).where(anyOf(datasets.id, sql.placeholder('ids'), 'bigint')).orderBy(asc(datasets.id)),
+      (select) =>
+        select
+          .from(datasets)
+          .where(anyOf(datasets.id, sql.placeholder('ids'), 'bigint'))
+          .orderBy(asc(datasets.id)),
     );
     assert.deepStrictEqual(await statement.all(db, { ids: ids.datasets.slice(0, 2) }), [
       { id: ids.datasets[0], slugLength: 2 },

@@ -5,7 +5,15 @@ import { registerDataset } from '../src/catalog/datasets.js';
 import { recordGenerationRun } from '../src/catalog/lineage.js';
 import { createVersion } from '../src/catalog/versions.js';
 import type { Database } from '../src/db/connect.js';
-import { algorithms, components, datasets, datasetVersions, generationRuns, runInputs, samples } from '../src/db/schema.js';
+import {
+  algorithms,
+  components,
+  datasets,
+  datasetVersions,
+  generationRuns,
+  runInputs,
+  samples,
+} from '../src/db/schema.js';
 import { selectRows } from '../src/db/selectRows.js';
 import { openTestDatabase, testBackend } from './helpers/testDatabase.js';
 
@@ -29,7 +37,12 @@ describe(`selectRows decodes like drizzle (${testBackend})`, () => {
     });
     const v1 = await createVersion(database, 'full', [
       { prompt: 'p1', response: 'r1', reference: 'x', metadata: { k: 1 } },
-      { messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'ho' }] },
+      {
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: 'ho' },
+        ],
+      },
     ]);
     const v2 = await createVersion(database, 'plain', [{ prompt: 'q', response: 'a' }]);
     await recordGenerationRun(db, {

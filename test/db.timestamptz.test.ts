@@ -24,7 +24,11 @@ const handedOn = (text: string) => {
 function postgresText(epochMillis: number, micros: number, offsetMinutes: number): string {
   const local = new Date(epochMillis + offsetMinutes * 60_000);
   const pad = (n: number, width = 2) => String(n).padStart(width, '0');
-  const fraction = ((local.getUTCMilliseconds() * 1000 + micros) / 1e6).toFixed(6).slice(1).replace(/0+$/, '').replace(/\.$/, '');
+  const fraction = ((local.getUTCMilliseconds() * 1000 + micros) / 1e6)
+    .toFixed(6)
+    .slice(1)
+    .replace(/0+$/, '')
+    .replace(/\.$/, '');
   const offset = Math.abs(offsetMinutes);
   const sign = offsetMinutes < 0 ? '-' : '+';
   const zone = `${sign}${pad(Math.floor(offset / 60))}${offset % 60 ? `:${pad(offset % 60)}` : ''}`;
@@ -106,7 +110,10 @@ describe(`timestamptz decoding of what the database sends (${testBackend})`, () 
       for (const text of handed) handedOn(text);
       // Only infinity and the local-mean-time offsets of the 19th century (with seconds) are handed on.
       assert.ok(handed.includes('infinity'));
-      assert.ok(handed.every((t) => t === 'infinity' || /[+-]\d\d:\d\d:\d\d$/.test(t)), handed.join(', '));
+      assert.ok(
+        handed.every((t) => t === 'infinity' || /[+-]\d\d:\d\d:\d\d$/.test(t)),
+        handed.join(', '),
+      );
     });
   }
 });

@@ -65,7 +65,11 @@ const naiveBigramKey = (a: string, b: string) =>
 const naiveTrigramKey = (trigram: string) => naiveFmix32(naiveFnv1a(NAIVE_TRIGRAM_SEED, trigram));
 
 function naiveFeatures(text: string): Map<string, number> {
-  const words = text.normalize('NFKC').toLowerCase().match(/[\p{L}\p{M}\p{N}]+/gu) ?? [];
+  const words =
+    text
+      .normalize('NFKC')
+      .toLowerCase()
+      .match(/[\p{L}\p{M}\p{N}]+/gu) ?? [];
   const counts = new Map<string, number>();
   const count = (feature: string) => counts.set(feature, (counts.get(feature) ?? 0) + 1);
   words.forEach((word, i) => {
@@ -104,7 +108,14 @@ describe('lexicalEmbedding', () => {
   });
 
   test('unit norm for texts with words', () => {
-    for (const text of ['a', 'hello', 'The cat sat on the mat.', '東京は日本の首都です', 'x'.repeat(5000), 'a '.repeat(3000)]) {
+    for (const text of [
+      'a',
+      'hello',
+      'The cat sat on the mat.',
+      '東京は日本の首都です',
+      'x'.repeat(5000),
+      'a '.repeat(3000),
+    ]) {
       const length = norm(lexicalEmbedding(text));
       assert.ok(Math.abs(length - 1) < 1e-6, `norm ${length} for ${JSON.stringify(text.slice(0, 30))}`);
     }
@@ -114,7 +125,10 @@ describe('lexicalEmbedding', () => {
     for (const text of ['', '!!! ...', '   \n\t', '😀 🎉 -- ?!']) {
       const embedding = lexicalEmbedding(text);
       assert.equal(embedding.length, LEXICAL_DIMS);
-      assert.ok(embedding.every((value) => value === 0), JSON.stringify(text));
+      assert.ok(
+        embedding.every((value) => value === 0),
+        JSON.stringify(text),
+      );
     }
     assert.equal(cosine('', 'hello world'), 0);
   });
@@ -164,10 +178,26 @@ describe('lexicalEmbedding', () => {
       ['the cat sat on the mat', 'a cat sat on a mat', 'quarterly revenue grew by four percent'],
       ['embeddings are useful', 'embedings are usefull', 'the weather is cold today'],
       ['How do I reset my password?', 'how can I reset my password', 'Best pizza places in Naples'],
-      ['The quick brown fox jumps over the lazy dog', 'A quick brown fox jumped over a lazy dog', 'Interest rates were raised by the central bank'],
-      ['Install the package with npm install', 'install this package using npm', 'She painted the fence bright yellow'],
-      ['machine learning models need training data', 'training data for machine learning models', 'the orchestra played a symphony'],
-      ['Paris is the capital of France', 'the capital of France is Paris', 'photosynthesis converts light into energy'],
+      [
+        'The quick brown fox jumps over the lazy dog',
+        'A quick brown fox jumped over a lazy dog',
+        'Interest rates were raised by the central bank',
+      ],
+      [
+        'Install the package with npm install',
+        'install this package using npm',
+        'She painted the fence bright yellow',
+      ],
+      [
+        'machine learning models need training data',
+        'training data for machine learning models',
+        'the orchestra played a symphony',
+      ],
+      [
+        'Paris is the capital of France',
+        'the capital of France is Paris',
+        'photosynthesis converts light into energy',
+      ],
       ['running runners run', 'the runner was running', 'bananas are yellow fruit'],
       ['Der Hund schläft im Garten', 'der Hund schlief im Garten', 'La tour Eiffel est à Paris'],
       ['東京は日本の首都です', '日本の首都は東京です', 'The stock market fell sharply'],
@@ -219,7 +249,9 @@ describe('lexicalEmbeddings', () => {
     const texts = ['first text', '', 'third text, longer than the first'];
     const embeddings = lexicalEmbeddings(texts, 32);
     assert.equal(embeddings.length, texts.length);
-    texts.forEach((text, i) => assert.deepEqual(bytesOf(embeddings[i]!), bytesOf(lexicalEmbedding(text, 32))));
+    texts.forEach((text, i) =>
+      assert.deepEqual(bytesOf(embeddings[i]!), bytesOf(lexicalEmbedding(text, 32))),
+    );
     assert.deepEqual(lexicalEmbeddings([]), []);
   });
 });

@@ -10,7 +10,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { AutoTokenizer, env, pipeline, type PreTrainedTokenizer, type Tensor } from '@huggingface/transformers';
+import {
+  AutoTokenizer,
+  env,
+  pipeline,
+  type PreTrainedTokenizer,
+  type Tensor,
+} from '@huggingface/transformers';
 import { TINY_BERT_HIDDEN, TINY_BERT_ID, writeTinyBertModel } from './helpers/tinyBert.js';
 
 const TEXTS = [
@@ -31,7 +37,10 @@ let tokenizer: PreTrainedTokenizer;
 type SessionOptions = ort.InferenceSession.SessionOptions;
 
 /** How the project loads the model offline: the env settings in `before` plus these pipeline options. */
-function loadExtractor(dtype: 'q8' | 'fp32', session_options: SessionOptions = {}): Promise<FeatureExtractor> {
+function loadExtractor(
+  dtype: 'q8' | 'fp32',
+  session_options: SessionOptions = {},
+): Promise<FeatureExtractor> {
   return pipeline('feature-extraction', TINY_BERT_ID, { dtype, local_files_only: true, session_options });
 }
 
@@ -156,7 +165,8 @@ describe('tiny BERT model through transformers.js (offline)', () => {
     assert.deepEqual(batch[3], batch[0]);
     for (let i = 0; i < TEXTS.length; i++) {
       for (let j = i + 1; j < TEXTS.length; j++) {
-        if (TEXTS[i] !== TEXTS[j]) assert.ok(dot(batch[i]!, batch[j]!) < 0.9999, `texts ${i} and ${j} differ`);
+        if (TEXTS[i] !== TEXTS[j])
+          assert.ok(dot(batch[i]!, batch[j]!) < 0.9999, `texts ${i} and ${j} differ`);
       }
     }
     const [alone] = await embed(q8, [TEXTS[0]!]);
@@ -179,8 +189,13 @@ describe('tiny BERT model through transformers.js (offline)', () => {
 
   it('(d) WordPiece lowercases, strips accents, splits into wordpieces and maps unknown words to [UNK]', () => {
     assert.deepEqual(tokenizer.tokenize('Walking naïve λόγος!'), [
-      'walk', '##ing', // "walk" and the "##ing" suffix are in the vocabulary, "walking" is not
-      'n', '##a', '##i', '##v', '##e', // "naïve" -> "naive", spelt out letter by letter
+      'walk',
+      '##ing', // "walk" and the "##ing" suffix are in the vocabulary, "walking" is not
+      'n',
+      '##a',
+      '##i',
+      '##v',
+      '##e', // "naïve" -> "naive", spelt out letter by letter
       '[UNK]', // no Greek letters in the vocabulary, so the whole word is unknown
       '!',
     ]);
@@ -194,7 +209,10 @@ describe('tiny BERT model through transformers.js (offline)', () => {
       ['[CLS]', 'walk', '##ing', 'n', '##a', '##i', '##v', '##e', '[UNK]', '!', '[SEP]'],
     );
     assert.deepEqual([ids[0], ids.at(-1), ids[8]], [2, 3, 1], '[CLS]=2, [SEP]=3, [UNK]=1');
-    assert.deepEqual((encoded.token_type_ids!.tolist() as bigint[][])[0], ids.map(() => 0n));
+    assert.deepEqual(
+      (encoded.token_type_ids!.tolist() as bigint[][])[0],
+      ids.map(() => 0n),
+    );
   });
 
   it('passes pipeline session_options (thread counts) through to onnxruntime', async () => {
@@ -213,6 +231,9 @@ describe('tiny BERT model through transformers.js (offline)', () => {
     }
     assert.equal(seen.length, 1);
     const { intraOpNumThreads, interOpNumThreads } = seen[0] as SessionOptions;
-    assert.deepEqual({ intraOpNumThreads, interOpNumThreads }, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    assert.deepEqual(
+      { intraOpNumThreads, interOpNumThreads },
+      { intraOpNumThreads: 1, interOpNumThreads: 1 },
+    );
   });
 });

@@ -26,8 +26,11 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
   after(() => server.stop());
 
   const counts = async () =>
-    (await server.ok(`{ datasets(first: 100) { totalCount edges { node { slug versions { edges { node { sampleCount } } } } } } }`))
-      .datasets;
+    (
+      await server.ok(
+        `{ datasets(first: 100) { totalCount edges { node { slug versions { edges { node { sampleCount } } } } } } }`,
+      )
+    ).datasets;
 
   it('unknown slug or id', async () => {
     expectError(
@@ -35,7 +38,10 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
       'NOT_FOUND',
       /no dataset with slug "nope"/,
     );
-    expectError(await server.gql(`mutation { updateDataset(input: { slug: "nope", name: "n" }) { slug } }`), 'NOT_FOUND');
+    expectError(
+      await server.gql(`mutation { updateDataset(input: { slug: "nope", name: "n" }) { slug } }`),
+      'NOT_FOUND',
+    );
     const ghost = Buffer.from('DatasetVersion:424242').toString('base64url');
     expectError(
       await server.gql(`query($v: ID!) { lineage(input: { version: $v }) { isPartial } }`, { v: ghost }),
@@ -44,22 +50,31 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
     );
     const real = (await createVersion(server, 'taken', [{ prompt: 'p' }])).version.id;
     expectError(
-      await server.gql(`mutation($o: ID!, $i: ID!) { recordGenerationRun(input: { output: $o, inputs: [{ version: $i, role: SEED }] }) { id } }`, {
-        o: real,
-        i: ghost,
-      }),
+      await server.gql(
+        `mutation($o: ID!, $i: ID!) { recordGenerationRun(input: { output: $o, inputs: [{ version: $i, role: SEED }] }) { id } }`,
+        {
+          o: real,
+          i: ghost,
+        },
+      ),
       'NOT_FOUND',
     );
     expectError(
-      await server.gql(`mutation($o: ID!) { recordGenerationRun(input: { output: $o, inputs: [], algorithm: "no-such-method" }) { id } }`, {
-        o: real,
-      }),
+      await server.gql(
+        `mutation($o: ID!) { recordGenerationRun(input: { output: $o, inputs: [], algorithm: "no-such-method" }) { id } }`,
+        {
+          o: real,
+        },
+      ),
       'BAD_USER_INPUT',
       /unknown algorithm "no-such-method"/,
     );
     const after = await server.ok(`query($v: ID!) { version(id: $v) { generatedBy { id } } }`, { v: real });
     assert.equal(after.version.generatedBy, null, 'rejected runs wrote nothing');
-    const lookups = await server.ok(`query($v: ID!) { dataset(slug: "nope") { id } version(id: $v) { id } }`, { v: ghost });
+    const lookups = await server.ok(
+      `query($v: ID!) { dataset(slug: "nope") { id } version(id: $v) { id } }`,
+      { v: ghost },
+    );
     assert.deepEqual(lookups, { dataset: null, version: null }, 'lookups document null for a miss');
   });
 
@@ -69,26 +84,56 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
       'BAD_USER_INPUT',
       /slug "taken" already exists/,
     );
-    expectError(await server.gql(`mutation { createDataset(input: { slug: "Bad Slug!", name: "x" }) { id } }`), 'BAD_USER_INPUT', /lowercase/);
-    expectError(await server.gql(`mutation { createDataset(input: { slug: "ok-slug", name: "" }) { id } }`), 'BAD_USER_INPUT', /name/);
+    expectError(
+      await server.gql(`mutation { createDataset(input: { slug: "Bad Slug!", name: "x" }) { id } }`),
+      'BAD_USER_INPUT',
+      /lowercase/,
+    );
+    expectError(
+      await server.gql(`mutation { createDataset(input: { slug: "ok-slug", name: "" }) { id } }`),
+      'BAD_USER_INPUT',
+      /name/,
+    );
     const list = await counts();
-    assert.deepEqual(list.edges.map((e: any) => e.node.slug), ['taken']);
+    assert.deepEqual(
+      list.edges.map((e: any) => e.node.slug),
+      ['taken'],
+    );
   });
 
   it('page sizes, cursors and global ids', async () => {
-    expectError(await server.gql(`{ datasets(first: 101) { totalCount } }`), 'BAD_USER_INPUT', /first must be an integer from 0 to 100 \(got 101\)/);
+    expectError(
+      await server.gql(`{ datasets(first: 101) { totalCount } }`),
+      'BAD_USER_INPUT',
+      /first must be an integer from 0 to 100 \(got 101\)/,
+    );
     expectError(await server.gql(`{ datasets(first: -1) { totalCount } }`), 'BAD_USER_INPUT', /first/);
-    expectError(await server.gql(`{ datasets(after: "not-a-cursor") { totalCount } }`), 'BAD_USER_INPUT', /not a valid cursor/);
+    expectError(
+      await server.gql(`{ datasets(after: "not-a-cursor") { totalCount } }`),
+      'BAD_USER_INPUT',
+      /not a valid cursor/,
+    );
     expectError(
       await server.gql(`{ dataset(slug: "taken") { versions(first: 500) { pageInfo { hasNextPage } } } }`),
       'BAD_USER_INPUT',
       /first/,
     );
     expectError(await server.gql(`{ version(id: "garbage") { id } }`), 'BAD_USER_INPUT', /not a valid id/);
-    expectError(await server.gql(`{ node(id: "RGF0YXNldDpub3Bl") { id } }`), 'BAD_USER_INPUT', /not a valid id/);
+    expectError(
+      await server.gql(`{ node(id: "RGF0YXNldDpub3Bl") { id } }`),
+      'BAD_USER_INPUT',
+      /not a valid id/,
+    );
     const datasetId = (await server.ok(`{ dataset(slug: "taken") { id } }`)).dataset.id;
-    expectError(await server.gql(`query($id: ID!) { version(id: $id) { id } }`, { id: datasetId }), 'BAD_USER_INPUT', /is a Dataset id; expected a DatasetVersion id/);
-    expectError(await server.gql(`query($f: Int) { datasets(first: $f) { totalCount } }`, { f: 'ten' }), 'BAD_USER_INPUT');
+    expectError(
+      await server.gql(`query($id: ID!) { version(id: $id) { id } }`, { id: datasetId }),
+      'BAD_USER_INPUT',
+      /is a Dataset id; expected a DatasetVersion id/,
+    );
+    expectError(
+      await server.gql(`query($f: Int) { datasets(first: $f) { totalCount } }`, { f: 'ten' }),
+      'BAD_USER_INPUT',
+    );
   });
 
   it('too many samples, or a sample with neither prompt nor messages', async () => {
@@ -96,21 +141,33 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
     const tooMany = Array.from({ length: 1001 }, (_, i) => ({ prompt: `p${i}` }));
     const big = await startTestServer({ database: server.database });
     try {
-      expectError(await big.gql(CREATE_VERSION, { input: { dataset: 'taken', samples: tooMany } }), 'BAD_USER_INPUT', /at most 1000/);
+      expectError(
+        await big.gql(CREATE_VERSION, { input: { dataset: 'taken', samples: tooMany } }),
+        'BAD_USER_INPUT',
+        /at most 1000/,
+      );
     } finally {
       await big.stop();
     }
     expectError(
-      await server.gql(CREATE_VERSION, { input: { dataset: 'taken', samples: [{ prompt: 'fine' }, { response: 'orphan answer' }] } }),
+      await server.gql(CREATE_VERSION, {
+        input: { dataset: 'taken', samples: [{ prompt: 'fine' }, { response: 'orphan answer' }] },
+      }),
       'BAD_USER_INPUT',
       /samples\[1\]: a sample needs a non-empty prompt or non-empty messages/,
     );
     expectError(
-      await server.gql(CREATE_VERSION, { input: { dataset: 'taken', samples: [{ prompt: 'x', metadata: [1, 2] }] } }),
+      await server.gql(CREATE_VERSION, {
+        input: { dataset: 'taken', samples: [{ prompt: 'x', metadata: [1, 2] }] },
+      }),
       'BAD_USER_INPUT',
       /samples\[0\]: metadata must be a JSON object/,
     );
-    expectError(await server.gql(CREATE_VERSION, { input: { dataset: 'taken', samples: [] } }), 'BAD_USER_INPUT', /at least 1/);
+    expectError(
+      await server.gql(CREATE_VERSION, { input: { dataset: 'taken', samples: [] } }),
+      'BAD_USER_INPUT',
+      /at least 1/,
+    );
     expectError(
       await server.gql(CREATE_VERSION, { input: { dataset: 'taken', samples: [{ prompt: 42 }] } }),
       'BAD_USER_INPUT',
@@ -123,7 +180,10 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
     const huge = await fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: `{ datasets { totalCount } }`, variables: { pad: 'x'.repeat(70 * 1024) } }),
+      body: JSON.stringify({
+        query: `{ datasets { totalCount } }`,
+        variables: { pad: 'x'.repeat(70 * 1024) },
+      }),
     });
     assert.equal(huge.status, 413);
     assert.equal(((await huge.json()) as any).errors[0].extensions.code, 'PAYLOAD_TOO_LARGE');
@@ -141,7 +201,11 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
     const invalidUtf8 = await fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: Buffer.concat([Buffer.from('{"query":"{ dataset(slug: \\"'), Buffer.from([0xc3, 0x28]), Buffer.from('\\") { id } }"}')]),
+      body: Buffer.concat([
+        Buffer.from('{"query":"{ dataset(slug: \\"'),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('\\") { id } }"}'),
+      ]),
     });
     assert.equal(invalidUtf8.status, 400);
     assert.match(((await invalidUtf8.json()) as any).errors[0].message, /not valid UTF-8/);
@@ -156,8 +220,16 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
     const leak = new GraphQLError('relation "datasets" violates constraint', {
       originalError: new Error('duplicate key value violates unique constraint "x" SELECT * FROM secrets'),
     });
-    const formatted = format({ message: leak.message, extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at x'] } }, leak);
-    assert.deepEqual(formatted, { message: 'Internal server error', locations: undefined, path: undefined, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    const formatted = format(
+      { message: leak.message, extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at x'] } },
+      leak,
+    );
+    assert.deepEqual(formatted, {
+      message: 'Internal server error',
+      locations: undefined,
+      path: undefined,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
     assert.equal(logged.length, 1, 'the details go to the log');
   });
 });

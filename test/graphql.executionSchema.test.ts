@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { getTableColumns } from 'drizzle-orm';
-import { bigint, boolean, doublePrecision, integer, pgEnum, pgTable, smallint, text } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  doublePrecision,
+  integer,
+  pgEnum,
+  pgTable,
+  smallint,
+  text,
+} from 'drizzle-orm/pg-core';
 import {
   execute,
   getNamedType,
@@ -28,13 +37,19 @@ import { loadTypeDefs, resolvers } from '../src/graphql/schema.js';
 const publicSchema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
 const execSchema = executionSchema(publicSchema);
 const objectType = (schema: GraphQLSchema, name: string) => schema.getType(name) as GraphQLObjectType;
-const leafTypeName = (schema: GraphQLSchema, type: string, field: string) => getNamedType(objectType(schema, type).getFields()[field]!.type).name;
+const leafTypeName = (schema: GraphQLSchema, type: string, field: string) =>
+  getNamedType(objectType(schema, type).getFields()[field]!.type).name;
 
 /**
  * Runs `query` three ways: graphql-jit on the execution schema (as the server does), graphql-jit
  * on `schema` (as it did before), and graphql-js on `schema`.
  */
-async function threeWays(schema: GraphQLSchema, rowColumns: typeof ROW_COLUMNS, query: string, rootValue: unknown) {
+async function threeWays(
+  schema: GraphQLSchema,
+  rowColumns: typeof ROW_COLUMNS,
+  query: string,
+  rootValue: unknown,
+) {
   const run = async (on: GraphQLSchema, options?: { disableLeafSerialization: boolean }) => {
     const compiled = compileQuery(on, parse(query), undefined, options);
     assert.ok(isCompiledQuery(compiled));
@@ -57,7 +72,10 @@ describe('the execution schema graphql-jit runs on', () => {
   it('serializes every Node type id from the row id, in place of the id resolver', () => {
     const node = publicSchema.getType('Node');
     assert.ok(isInterfaceType(node));
-    const implementations = publicSchema.getPossibleTypes(node).map((t) => t.name).sort();
+    const implementations = publicSchema
+      .getPossibleTypes(node)
+      .map((t) => t.name)
+      .sort();
     assert.deepEqual(implementations, [...NODE_TYPES].sort());
     for (const type of NODE_TYPES) {
       assert.equal(nodeTypeOfIdField(objectType(publicSchema, type).getFields().id!), type, `${type}.id`);
@@ -82,14 +100,20 @@ describe('the execution schema graphql-jit runs on', () => {
       ['RunInput', 'role'],
       ['LineageLink', 'role'],
     ] as const;
-    for (const [type, field] of trusted) assert.equal(leafTypeName(execSchema, type, field), leafTypeName(publicSchema, type, field), `${type}.${field}`);
+    for (const [type, field] of trusted)
+      assert.equal(
+        leafTypeName(execSchema, type, field),
+        leafTypeName(publicSchema, type, field),
+        `${type}.${field}`,
+      );
     const checked = [
       ['Dataset', 'tags', 'QdcCheckedString'], // a list
       ['DatasetConnection', 'totalCount', 'QdcCheckedInt'], // a resolver's result
       ['PageInfo', 'hasNextPage', 'QdcCheckedBoolean'], // not a table row
       ['DatasetVersionEdge', 'cursor', 'QdcCheckedString'],
     ] as const;
-    for (const [type, field, name] of checked) assert.equal(leafTypeName(execSchema, type, field), name, `${type}.${field}`);
+    for (const [type, field, name] of checked)
+      assert.equal(leafTypeName(execSchema, type, field), name, `${type}.${field}`);
   });
 
   it('leaves a built-in leaf type only on resolver-free row fields whose column fits it, and no Float or ID anywhere', () => {
@@ -124,7 +148,10 @@ describe('the execution schema graphql-jit runs on', () => {
     });
     const c = getTableColumns(t);
     const Mood = new GraphQLEnumType({ name: 'Mood', values: { HAPPY: {}, SAD: {}, MEH: {} } });
-    const MoodMapped = new GraphQLEnumType({ name: 'MoodMapped', values: { HAPPY: { value: 1 }, SAD: { value: 2 } } });
+    const MoodMapped = new GraphQLEnumType({
+      name: 'MoodMapped',
+      values: { HAPPY: { value: 1 }, SAD: { value: 2 } },
+    });
     const NarrowMood = new GraphQLEnumType({ name: 'NarrowMood', values: { HAPPY: {} } });
     assert.ok(columnFitsLeaf(c.txt, GraphQLString));
     assert.ok(columnFitsLeaf(c.mood, GraphQLString));
@@ -163,7 +190,9 @@ describe('the execution schema graphql-jit runs on', () => {
     assert.equal(good.js.errors, undefined);
     assert.deepEqual(good.exec, good.plain);
     assert.deepEqual(good.exec, good.js);
-    const bad = await threeWays(schema, rowColumns, '{ items { ratio size label kind flags } }', { items: items.slice(1) });
+    const bad = await threeWays(schema, rowColumns, '{ items { ratio size label kind flags } }', {
+      items: items.slice(1),
+    });
     // NaN, 2^40, an object as String, an unknown enum value, 'maybe' as Boolean, Infinity; '12' and 3 and 1 coerce.
     assert.equal(bad.js.errors?.length, 6, JSON.stringify(bad.js.errors));
     assert.deepEqual(bad.exec, bad.plain);
@@ -174,8 +203,16 @@ describe('the execution schema graphql-jit runs on', () => {
     assert.deepEqual(nonNull.exec, nonNull.plain);
 
     // Trusted fields are not re-checked: that is the point, and why only fitting columns are trusted.
-    const rows = await threeWays(schema, rowColumns, '{ rows { n label } }', { rows: [{ n: 3, label: 'a' }, { n: 'not checked', label: 'b' }] });
-    assert.deepEqual(rows.exec.data?.rows, [{ n: 3, label: 'a' }, { n: 'not checked', label: 'b' }]);
+    const rows = await threeWays(schema, rowColumns, '{ rows { n label } }', {
+      rows: [
+        { n: 3, label: 'a' },
+        { n: 'not checked', label: 'b' },
+      ],
+    });
+    assert.deepEqual(rows.exec.data?.rows, [
+      { n: 3, label: 'a' },
+      { n: 'not checked', label: 'b' },
+    ]);
     assert.equal(rows.js.errors?.length, 1);
   });
 });

@@ -15,17 +15,47 @@ describe(`graphql-jit answers exactly like graphql-js (${testBackend})`, () => {
 
   before(async () => {
     jit = await startTestServer({ graphqlExecutor: 'jit' });
-    reference = await startTestServer({ graphqlExecutor: 'graphql-js', database: jit.database, embedders: jit.embedders });
-    await createDataset(jit, 'alpha', { description: 'first', task: 'math', tags: ['x', 'y'], card: { a: [1, null, 'z'] } });
-    await createDataset(jit, 'beta');
-    ids.a1 = (await createVersion(jit, 'alpha', [{ prompt: 'p', response: 'r', metadata: { k: 1 } }])).version.id;
-    ids.a2 = (await createVersion(jit, 'alpha', [{ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yo' }] }])).version.id;
-    ids.b1 = (await createVersion(jit, 'beta', [{ prompt: 'q', response: 'a', reference: '4' }, { prompt: 'q2' }])).version.id;
-    const run = await recordRun(jit, ids.b1!, [{ version: ids.a1!, role: 'SEED' }, { version: ids.a2!, role: 'SOURCE' }], {
-      algorithm: 'self-instruct',
-      generatorModel: 'gpt-4-0613',
-      params: { temperature: 0.7 },
+    reference = await startTestServer({
+      graphqlExecutor: 'graphql-js',
+      database: jit.database,
+      embedders: jit.embedders,
     });
+    await createDataset(jit, 'alpha', {
+      description: 'first',
+      task: 'math',
+      tags: ['x', 'y'],
+      card: { a: [1, null, 'z'] },
+    });
+    await createDataset(jit, 'beta');
+    ids.a1 = (
+      await createVersion(jit, 'alpha', [{ prompt: 'p', response: 'r', metadata: { k: 1 } }])
+    ).version.id;
+    ids.a2 = (
+      await createVersion(jit, 'alpha', [
+        {
+          messages: [
+            { role: 'user', content: 'hi' },
+            { role: 'assistant', content: 'yo' },
+          ],
+        },
+      ])
+    ).version.id;
+    ids.b1 = (
+      await createVersion(jit, 'beta', [{ prompt: 'q', response: 'a', reference: '4' }, { prompt: 'q2' }])
+    ).version.id;
+    const run = await recordRun(
+      jit,
+      ids.b1!,
+      [
+        { version: ids.a1!, role: 'SEED' },
+        { version: ids.a2!, role: 'SOURCE' },
+      ],
+      {
+        algorithm: 'self-instruct',
+        generatorModel: 'gpt-4-0613',
+        params: { temperature: 0.7 },
+      },
+    );
     assert.equal(run.errors, undefined);
   });
   after(async () => {
@@ -92,7 +122,12 @@ describe(`graphql-jit answers exactly like graphql-js (${testBackend})`, () => {
 
   it('lineage walks', async () => {
     // b1 was generated from a1 and a2: upstream from b1, downstream from a1, both ways from either.
-    const walks = [['UPSTREAM', ids.b1], ['DOWNSTREAM', ids.a1], ['BOTH', ids.b1], ['BOTH', ids.a1]] as const;
+    const walks = [
+      ['UPSTREAM', ids.b1],
+      ['DOWNSTREAM', ids.a1],
+      ['BOTH', ids.b1],
+      ['BOTH', ids.a1],
+    ] as const;
     for (const [direction, version] of walks) {
       const result = await both(
         `query($input: LineageInput!) { lineage(input: $input) { isPartial nodes { degree direction truncated version { id version } } edges { role from { id } to { id } run { id } } } }`,
@@ -112,12 +147,23 @@ describe(`graphql-jit answers exactly like graphql-js (${testBackend})`, () => {
       ['query($n: Int!) { datasets(first: $n) { totalCount } }', { n: 'ten' }],
       ['query($n: Int!) { datasets(first: $n) { totalCount } }'],
       ['{ datasets { edges { node { nope } } } }'],
-      ['{ datasets(first: 1) { edges { node { slug } } } ok: dataset(slug: "alpha") { slug } bad: version(id: "x") { id } }'],
+      [
+        '{ datasets(first: 1) { edges { node { slug } } } ok: dataset(slug: "alpha") { slug } bad: version(id: "x") { id } }',
+      ],
       ['mutation { createDataset(input: { slug: "alpha", name: "again" }) { id } }'],
       ['mutation { updateDataset(input: { slug: "nope", name: "n" }) { slug } }'],
-      ['mutation($input: RecordGenerationRunInput!) { recordGenerationRun(input: $input) { id } }', { input: { output: ids.a1, inputs: [{ version: ids.b1, role: 'SEED' }] } }],
-      ['mutation($input: CreateVersionInput!) { createVersion(input: $input) { created version { id } } }', { input: { dataset: 'alpha', samples: [{ response: 'no prompt' }] } }],
-      ['mutation($input: CreateVersionInput!) { createVersion(input: $input) { created version { id } } }', { input: { dataset: 'alpha', samples: [{ prompt: 'p', response: 'r', metadata: { k: 1 } }] } }],
+      [
+        'mutation($input: RecordGenerationRunInput!) { recordGenerationRun(input: $input) { id } }',
+        { input: { output: ids.a1, inputs: [{ version: ids.b1, role: 'SEED' }] } },
+      ],
+      [
+        'mutation($input: CreateVersionInput!) { createVersion(input: $input) { created version { id } } }',
+        { input: { dataset: 'alpha', samples: [{ response: 'no prompt' }] } },
+      ],
+      [
+        'mutation($input: CreateVersionInput!) { createVersion(input: $input) { created version { id } } }',
+        { input: { dataset: 'alpha', samples: [{ prompt: 'p', response: 'r', metadata: { k: 1 } }] } },
+      ],
       ['{ __typename }'],
     ];
     for (const [query, variables] of cases) await both(query, variables);
@@ -128,9 +174,13 @@ describe(`graphql-jit answers exactly like graphql-js (${testBackend})`, () => {
   });
 
   it('introspection', async () => {
-    const schema = await both(`{ __schema { queryType { name } types { kind name fields { name args { name defaultValue } type { kind name ofType { name } } } } } }`);
+    const schema = await both(
+      `{ __schema { queryType { name } types { kind name fields { name args { name defaultValue } type { kind name ofType { name } } } } } }`,
+    );
     assert.ok(schema.data.__schema.types.length > 50);
-    const version = await both(`{ __type(name: "DatasetVersion") { name description fields { name description isDeprecated type { name ofType { name } } } interfaces { name } } }`);
+    const version = await both(
+      `{ __type(name: "DatasetVersion") { name description fields { name description isDeprecated type { name ofType { name } } } interfaces { name } } }`,
+    );
     // The public types, not the execution schema's copies.
     const id = version.data.__type.fields.find((f: { name: string }) => f.name === 'id');
     assert.equal(id.type.ofType.name, 'ID');

@@ -24,7 +24,14 @@ describe(`a request lets go of its loaders and result (${testBackend})`, () => {
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
   const execute = createJitExecutor(schema);
   const newContext = () =>
-    createContext(database, { version: VERSION, backend: database.backend, auth: 'off' }, null, false, { tintMaxSamples: 100 }, testEmbedders());
+    createContext(
+      database,
+      { version: VERSION, backend: database.backend, auth: 'off' },
+      null,
+      false,
+      { tintMaxSamples: 100 },
+      testEmbedders(),
+    );
 
   /** What Apollo's gateway path hands the executor, reduced to the fields it reads. */
   function run(query: string, context: Context, variables: Record<string, unknown> = {}) {
@@ -51,11 +58,19 @@ describe(`a request lets go of its loaders and result (${testBackend})`, () => {
   it('answers in full, then refuses any later use of the loaders', async () => {
     const context = newContext();
     const loaders = context.loaders;
-    const result = await run('{ datasets(first: 5, orderBy: NAME_ASC) { edges { node { slug } } } }', context);
+    const result = await run(
+      '{ datasets(first: 5, orderBy: NAME_ASC) { edges { node { slug } } } }',
+      context,
+    );
     assert.equal(result.errors, undefined);
-    assert.deepEqual(result.data, { datasets: { edges: [{ node: { slug: 'one' } }, { node: { slug: 'two' } }] } });
+    assert.deepEqual(result.data, {
+      datasets: { edges: [{ node: { slug: 'one' } }, { node: { slug: 'two' } }] },
+    });
     assert.notEqual(context.loaders, loaders);
-    assert.throws(() => context.loaders.dataset, /loaders\.dataset was used after its request had been executed/);
+    assert.throws(
+      () => context.loaders.dataset,
+      /loaders\.dataset was used after its request had been executed/,
+    );
     assert.match(inspect(context), /loaders: \{\}/, 'a released context can still be logged');
     // The loaders themselves are untouched: anything still holding them (a shared batch context) works on.
     assert.equal((await loaders.dataset.loadMany([-1]))[0], null);
@@ -63,11 +78,16 @@ describe(`a request lets go of its loaders and result (${testBackend})`, () => {
 
   it('releases them also when the operation fails', async () => {
     const context = newContext();
-    const result = await run('query ($slug: String!) { dataset(slug: $slug) { slug } }', context, { slug: 42 });
+    const result = await run('query ($slug: String!) { dataset(slug: $slug) { slug } }', context, {
+      slug: 42,
+    });
     assert.match(String(result.errors?.[0]?.message), /String cannot represent a non string value/);
     assert.throws(() => context.loaders.dataset, /used after its request had been executed/);
     const failing = newContext();
-    const partial = await run('{ a: dataset(slug: "one") { slug } b: node(id: "not-an-id") { id } }', failing);
+    const partial = await run(
+      '{ a: dataset(slug: "one") { slug } b: node(id: "not-an-id") { id } }',
+      failing,
+    );
     assert.deepEqual(partial.data, { a: { slug: 'one' }, b: null });
     assert.equal(partial.errors?.length, 1);
     assert.throws(() => failing.loaders.version, /used after its request had been executed/);

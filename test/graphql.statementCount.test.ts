@@ -26,7 +26,10 @@ describe(`DataLoader batching keeps statement counts flat (${testBackend})`, () 
       const slug = `set-${String(i).padStart(3, '0')}`;
       await registerDataset(db, { slug, name: slug });
       const v1 = await createVersion(server.database, slug, [{ prompt: `${slug} seed` }]);
-      const v2 = await createVersion(server.database, slug, [{ prompt: `${slug} generated` }, { prompt: 'shared' }]);
+      const v2 = await createVersion(server.database, slug, [
+        { prompt: `${slug} generated` },
+        { prompt: 'shared' },
+      ]);
       firstVersion.push(v1.version.id);
       await recordGenerationRun(db, {
         outputVersionId: v2.version.id,
@@ -71,20 +74,14 @@ describe(`DataLoader batching keeps statement counts flat (${testBackend})`, () 
     assert.equal(v2.generatedBy.generatorModel, 'model-1');
     assert.equal(v2.generatedBy.algorithm.key, 'evol-instruct');
     assert.ok(v2.generatedBy.algorithm.components.length > 0);
-    assert.deepEqual(
-      v2.parents.map((p: any) => [p.role, p.version.dataset.slug, p.version.version]).sort(),
-      [
-        ['REFERENCE', 'set-006', 1],
-        ['SEED', 'set-007', 1],
-      ],
-    );
+    assert.deepEqual(v2.parents.map((p: any) => [p.role, p.version.dataset.slug, p.version.version]).sort(), [
+      ['REFERENCE', 'set-006', 1],
+      ['SEED', 'set-007', 1],
+    ]);
     assert.equal(v1.generatedBy, null);
-    assert.deepEqual(
-      v1.children.map((c: any) => [c.role, c.version.version]).sort(),
-      [
-        ['REFERENCE', 2],
-        ['SEED', 2],
-      ],
-    );
+    assert.deepEqual(v1.children.map((c: any) => [c.role, c.version.version]).sort(), [
+      ['REFERENCE', 2],
+      ['SEED', 2],
+    ]);
   });
 });

@@ -32,7 +32,9 @@ describe('DuplicateSet', () => {
   it('distinguishes hashes that share the first 8 hex chars but differ later in the fingerprint', () => {
     const set = new DuplicateSet(4);
     const base = sha('base');
-    const variants = [8, 15, 16, 23].map((i) => base.slice(0, i) + (base[i] === '0' ? '1' : '0') + base.slice(i + 1));
+    const variants = [8, 15, 16, 23].map(
+      (i) => base.slice(0, i) + (base[i] === '0' ? '1' : '0') + base.slice(i + 1),
+    );
     assert.equal(set.add(base, 0), -1);
     variants.forEach((v, i) => assert.equal(set.add(v, i + 1), -1, `variant differing at ${v}`));
     variants.forEach((v, i) => assert.equal(set.add(v, 100), i + 1));
@@ -49,7 +51,10 @@ describe('DuplicateSet', () => {
   it('keeps long probe chains correct across growth (thousands of hashes with the same first word)', () => {
     const set = new DuplicateSet(1);
     const prefix = 'deadbeef';
-    const hashes = Array.from({ length: 3_000 }, (_, i) => prefix + i.toString(16).padStart(16, '0') + sha(String(i)).slice(24));
+    const hashes = Array.from(
+      { length: 3_000 },
+      (_, i) => prefix + i.toString(16).padStart(16, '0') + sha(String(i)).slice(24),
+    );
     hashes.forEach((h, i) => assert.equal(set.add(h, i), -1));
     hashes.forEach((h, i) => assert.equal(set.add(h, i + 10_000), i));
     assert.equal(set.size, 3_000);

@@ -16,14 +16,22 @@ const RECORD = `mutation ($v: ID!, $s: ScorerInput!, $scores: [SampleScoreInput!
 describe(`export with per-sample score columns (${testBackend})`, () => {
   let server: TestServer;
   let versionId: number;
-  const samples = [0, 1, 2, 3].map((i) => ({ prompt: `p${i}`, response: Array.from({ length: i + 2 }, (_, j) => `w${j}`).join(' ') }));
+  const samples = [0, 1, 2, 3].map((i) => ({
+    prompt: `p${i}`,
+    response: Array.from({ length: i + 2 }, (_, j) => `w${j}`).join(' '),
+  }));
 
-  const lines = (text: string) => text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = (text: string) =>
+    text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
 
   async function exportText(metrics: string[]): Promise<string> {
     const columns = await scoreColumnsFor(server.database.db, versionId, metrics);
     let text = '';
-    for await (const chunk of exportVersionJsonl(server.database.db, versionId, undefined, columns)) text += chunk;
+    for await (const chunk of exportVersionJsonl(server.database.db, versionId, undefined, columns))
+      text += chunk;
     return text;
   }
 
@@ -32,34 +40,64 @@ describe(`export with per-sample score columns (${testBackend})`, () => {
     versionId = await storeVersion(server.database, 'export-scores', samples);
     const v = toGlobalId('DatasetVersion', versionId);
     // Version 1 of the scorer covers every sample; version 2 (newer) leaves ordinal 2 unscored.
-    await server.ok(RECORD, { v, s: { name: 'rm', model: 'm', version: '1' }, scores: [0, 1, 2, 3].map((ordinal) => ({ ordinal, value: 100 + ordinal })) });
-    await server.ok(RECORD, { v, s: { name: 'rm', model: 'm', version: '2' }, scores: [0, 1, 3].map((ordinal) => ({ ordinal, value: ordinal / 4 })) });
-    const job = await enqueueComputeMetrics(server.database.db, versionId, ['complexity.length', 'diversity.distinct_n'], {});
+    await server.ok(RECORD, {
+      v,
+      s: { name: 'rm', model: 'm', version: '1' },
+      scores: [0, 1, 2, 3].map((ordinal) => ({ ordinal, value: 100 + ordinal })),
+    });
+    await server.ok(RECORD, {
+      v,
+      s: { name: 'rm', model: 'm', version: '2' },
+      scores: [0, 1, 3].map((ordinal) => ({ ordinal, value: ordinal / 4 })),
+    });
+    const job = await enqueueComputeMetrics(
+      server.database.db,
+      versionId,
+      ['complexity.length', 'diversity.distinct_n'],
+      {},
+    );
     await runJob(server.database, job.id);
   });
   after(() => server.stop());
 
   it('adds the newest result of each metric, null where a sample has no score', async () => {
-    const stored = await server.ok(`query ($v: ID!) { version(id: $v) { sampleScores(metric: "complexity.length", first: 10) { edges { node { ordinal value } } } } }`, {
-      v: toGlobalId('DatasetVersion', versionId),
-    });
-    const lengths = new Map<number, number>(stored.version.sampleScores.edges.map((e: { node: { ordinal: number; value: number } }) => [e.node.ordinal, e.node.value]));
+    const stored = await server.ok(
+      `query ($v: ID!) { version(id: $v) { sampleScores(metric: "complexity.length", first: 10) { edges { node { ordinal value } } } } }`,
+      {
+        v: toGlobalId('DatasetVersion', versionId),
+      },
+    );
+    const lengths = new Map<number, number>(
+      stored.version.sampleScores.edges.map((e: { node: { ordinal: number; value: number } }) => [
+        e.node.ordinal,
+        e.node.value,
+      ]),
+    );
     assert.equal(lengths.size, 4);
 
     const rows = lines(await exportText(['external:rm', 'complexity.length']));
     assert.equal(rows.length, 4);
     rows.forEach((row, ordinal) => {
       assert.equal(row.prompt, samples[ordinal]!.prompt);
-      assert.deepEqual(row.scores, { 'external:rm': ordinal === 2 ? null : ordinal / 4, 'complexity.length': lengths.get(ordinal) });
+      assert.deepEqual(row.scores, {
+        'external:rm': ordinal === 2 ? null : ordinal / 4,
+        'complexity.length': lengths.get(ordinal),
+      });
     });
     // Without score columns the lines are exactly the plain export.
     const plain = lines(await exportText([]));
-    assert.deepEqual(plain, rows.map(({ scores: _scores, ...rest }) => rest));
+    assert.deepEqual(
+      plain,
+      rows.map(({ scores: _scores, ...rest }) => rest),
+    );
   });
 
   it('refuses a metric without a result, or one whose result has no per-sample values', async () => {
     await assert.rejects(exportText(['quality.nope']), /has no finished result of metric "quality.nope"/);
-    await assert.rejects(exportText(['diversity.distinct_n']), /metric "diversity.distinct_n" has no per-sample scores/);
+    await assert.rejects(
+      exportText(['diversity.distinct_n']),
+      /metric "diversity.distinct_n" has no per-sample scores/,
+    );
   });
 
   it('never takes a failed run, even a newer one with per-sample scores', async () => {
@@ -81,7 +119,9 @@ describe(`export with per-sample score columns (${testBackend})`, () => {
 
   it('serves the same lines over HTTP, and a clear 400 for a bad metric', async () => {
     const id = toGlobalId('DatasetVersion', versionId);
-    const res = await fetch(`${server.url}/v1/versions/${id}/samples.jsonl?scores=external:rm,complexity.length`);
+    const res = await fetch(
+      `${server.url}/v1/versions/${id}/samples.jsonl?scores=external:rm,complexity.length`,
+    );
     assert.equal(res.status, 200);
     assert.equal(await res.text(), await exportText(['external:rm', 'complexity.length']));
     const bad = await fetch(`${server.url}/v1/versions/${id}/samples.jsonl?scores=diversity.distinct_n`);

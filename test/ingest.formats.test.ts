@@ -116,20 +116,39 @@ describe('mapRecord: openai', () => {
   it('rejects missing messages and malformed messages', () => {
     throwsRecord(() => mapRecord('openai', { prompt: 'p' }), '"messages" is missing');
     throwsRecord(() => mapRecord('openai', { messages: null }), '"messages" must be an array (got null)');
-    throwsRecord(() => mapRecord('openai', { messages: { role: 'user' } }), '"messages" must be an array (got object)');
     throwsRecord(
-      () => mapRecord('openai', { messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 3 }] }),
+      () => mapRecord('openai', { messages: { role: 'user' } }),
+      '"messages" must be an array (got object)',
+    );
+    throwsRecord(
+      () =>
+        mapRecord('openai', {
+          messages: [
+            { role: 'user', content: 'a' },
+            { role: 'assistant', content: 3 },
+          ],
+        }),
       '"messages[1].content" must be a string (got number)',
     );
-    throwsRecord(() => mapRecord('openai', { messages: ['hi'] }), '"messages[0]" must be a JSON object (got string)');
-    throwsRecord(() => mapRecord('openai', { messages: [{ content: 'a' }] }), '"messages[0].role" must be a string (got undefined)');
+    throwsRecord(
+      () => mapRecord('openai', { messages: ['hi'] }),
+      '"messages[0]" must be a JSON object (got string)',
+    );
+    throwsRecord(
+      () => mapRecord('openai', { messages: [{ content: 'a' }] }),
+      '"messages[0].role" must be a string (got undefined)',
+    );
   });
 });
 
 describe('mapRecord: prompt_completion', () => {
   it('maps completion to response', () => {
     assert.deepEqual(
-      mapRecord('prompt_completion', { prompt: 'Translate to French: cheese', completion: 'fromage', id: 17 }),
+      mapRecord('prompt_completion', {
+        prompt: 'Translate to French: cheese',
+        completion: 'fromage',
+        id: 17,
+      }),
       { prompt: 'Translate to French: cheese', response: 'fromage', metadata: { id: 17 } },
     );
   });
@@ -143,8 +162,14 @@ describe('mapRecord: prompt_completion', () => {
 
   it('requires a string prompt', () => {
     throwsRecord(() => mapRecord('prompt_completion', { completion: 'c' }), '"prompt" is missing');
-    throwsRecord(() => mapRecord('prompt_completion', { prompt: 1, completion: 'c' }), '"prompt" must be a string (got number)');
-    throwsRecord(() => mapRecord('prompt_completion', { prompt: 'p', completion: {} }), '"completion" must be a string (got object)');
+    throwsRecord(
+      () => mapRecord('prompt_completion', { prompt: 1, completion: 'c' }),
+      '"prompt" must be a string (got number)',
+    );
+    throwsRecord(
+      () => mapRecord('prompt_completion', { prompt: 'p', completion: {} }),
+      '"completion" must be a string (got object)',
+    );
   });
 });
 
@@ -156,28 +181,43 @@ describe('mapRecord: alpaca', () => {
         input: 'The quick brown fox jumps over the lazy dog.',
         output: 'A fox jumps over a dog.',
       }),
-      { prompt: 'Summarize the text.\n\nThe quick brown fox jumps over the lazy dog.', response: 'A fox jumps over a dog.' },
+      {
+        prompt: 'Summarize the text.\n\nThe quick brown fox jumps over the lazy dog.',
+        response: 'A fox jumps over a dog.',
+      },
     );
   });
 
   it('uses the instruction alone when input is empty, blank, null or absent', () => {
     const expected = { prompt: 'Give three tips for staying healthy.', response: '1. Eat well.' };
     for (const input of ['', '  \n', null, undefined]) {
-      const record: Record<string, unknown> = { instruction: 'Give three tips for staying healthy.', output: '1. Eat well.' };
+      const record: Record<string, unknown> = {
+        instruction: 'Give three tips for staying healthy.',
+        output: '1. Eat well.',
+      };
       if (input !== undefined) record.input = input;
       assert.deepEqual(mapRecord('alpaca', record), expected, `input ${JSON.stringify(input)}`);
     }
   });
 
   it('moves other keys into metadata and checks types', () => {
-    assert.deepEqual(mapRecord('alpaca', { instruction: 'i', input: '', output: 'o', text: 'full', metadata: { src: 'a' } }), {
-      prompt: 'i',
-      response: 'o',
-      metadata: { src: 'a', text: 'full' },
-    });
+    assert.deepEqual(
+      mapRecord('alpaca', { instruction: 'i', input: '', output: 'o', text: 'full', metadata: { src: 'a' } }),
+      {
+        prompt: 'i',
+        response: 'o',
+        metadata: { src: 'a', text: 'full' },
+      },
+    );
     throwsRecord(() => mapRecord('alpaca', { output: 'o' }), '"instruction" is missing');
-    throwsRecord(() => mapRecord('alpaca', { instruction: 'i', input: 5, output: 'o' }), '"input" must be a string (got number)');
-    throwsRecord(() => mapRecord('alpaca', { instruction: 'i', output: ['o'] }), '"output" must be a string (got array)');
+    throwsRecord(
+      () => mapRecord('alpaca', { instruction: 'i', input: 5, output: 'o' }),
+      '"input" must be a string (got number)',
+    );
+    throwsRecord(
+      () => mapRecord('alpaca', { instruction: 'i', output: ['o'] }),
+      '"output" must be a string (got array)',
+    );
   });
 });
 
@@ -210,7 +250,10 @@ describe('mapRecord: question_answer', () => {
       reference: '3',
       metadata: { id: 9 },
     });
-    throwsRecord(() => mapRecord('question_answer', { question: 'q', answer: 72 }), '"answer" must be a string (got number)');
+    throwsRecord(
+      () => mapRecord('question_answer', { question: 'q', answer: 72 }),
+      '"answer" must be a string (got number)',
+    );
     throwsRecord(() => mapRecord('question_answer', { answer: 'a' }), '"question" is missing');
   });
 });
@@ -243,25 +286,48 @@ describe('mapRecord: sharegpt', () => {
 
   it('skips an empty system and merges a top-level metadata object with the extra keys', () => {
     assert.deepEqual(
-      mapRecord('sharegpt', { id: 7, system: '', conversations: [{ from: 'human', value: 'Hi' }], metadata: { a: 1 } }),
+      mapRecord('sharegpt', {
+        id: 7,
+        system: '',
+        conversations: [{ from: 'human', value: 'Hi' }],
+        metadata: { a: 1 },
+      }),
       { messages: [{ role: 'user', content: 'Hi' }], metadata: { a: 1, id: 7 } },
     );
   });
 
   it('rejects malformed conversations', () => {
     throwsRecord(() => mapRecord('sharegpt', { id: 1 }), '"conversations" is missing');
-    throwsRecord(() => mapRecord('sharegpt', { conversations: 'hi' }), '"conversations" must be an array (got string)');
-    throwsRecord(() => mapRecord('sharegpt', { conversations: [null] }), '"conversations[0]" must be a JSON object (got null)');
     throwsRecord(
-      () => mapRecord('sharegpt', { conversations: [{ from: 'human', value: 'a' }, { from: 'gpt', value: null }] }),
+      () => mapRecord('sharegpt', { conversations: 'hi' }),
+      '"conversations" must be an array (got string)',
+    );
+    throwsRecord(
+      () => mapRecord('sharegpt', { conversations: [null] }),
+      '"conversations[0]" must be a JSON object (got null)',
+    );
+    throwsRecord(
+      () =>
+        mapRecord('sharegpt', {
+          conversations: [
+            { from: 'human', value: 'a' },
+            { from: 'gpt', value: null },
+          ],
+        }),
       '"conversations[1].value" must be a string (got null)',
     );
-    throwsRecord(() => mapRecord('sharegpt', { conversations: [{ value: 'a' }] }), '"conversations[0].from" must be a string (got undefined)');
+    throwsRecord(
+      () => mapRecord('sharegpt', { conversations: [{ value: 'a' }] }),
+      '"conversations[0].from" must be a string (got undefined)',
+    );
     throwsRecord(
       () => mapRecord('sharegpt', { conversations: [{ from: 'human', value: 'a', role: 'user' }] }),
       '"conversations[0]" has both "from"/"value" and "role"',
     );
-    throwsRecord(() => mapRecord('sharegpt', { conversations: [], system: 1 }), '"system" must be a string (got number)');
+    throwsRecord(
+      () => mapRecord('sharegpt', { conversations: [], system: 1 }),
+      '"system" must be a string (got number)',
+    );
   });
 });
 
@@ -272,27 +338,55 @@ describe('mapRecord: metadata and record checks', () => {
     assert.deepEqual(out.metadata, { a: 1, nested: { b: 2 }, c: 3 });
     assert.notEqual(out.metadata, metadata);
     assert.deepEqual(metadata, { a: 1, nested: { b: 2 } });
-    assert.equal(mapRecord('prompt_response', { prompt: 'p', metadata }).metadata, metadata, 'no copy without extras');
+    assert.equal(
+      mapRecord('prompt_response', { prompt: 'p', metadata }).metadata,
+      metadata,
+      'no copy without extras',
+    );
     assert.deepEqual(mapRecord('prompt_response', { prompt: 'p', metadata: null, c: 3 }).metadata, { c: 3 });
   });
 
   it('rejects a key both at top level and inside metadata', () => {
     throwsRecord(
-      () => mapRecord('prompt_completion', { prompt: 'p', completion: 'c', metadata: { source: 'x' }, source: 'y' }),
+      () =>
+        mapRecord('prompt_completion', {
+          prompt: 'p',
+          completion: 'c',
+          metadata: { source: 'x' },
+          source: 'y',
+        }),
       '"source" is both a top-level key and a key of "metadata"',
     );
   });
 
   it('rejects a metadata key that is not an object', () => {
-    throwsRecord(() => mapRecord('prompt_response', { prompt: 'p', metadata: [1] }), '"metadata" must be a JSON object (got array)');
-    throwsRecord(() => mapRecord('alpaca', { instruction: 'i', metadata: 'x' }), '"metadata" must be a JSON object (got string)');
+    throwsRecord(
+      () => mapRecord('prompt_response', { prompt: 'p', metadata: [1] }),
+      '"metadata" must be a JSON object (got array)',
+    );
+    throwsRecord(
+      () => mapRecord('alpaca', { instruction: 'i', metadata: 'x' }),
+      '"metadata" must be a JSON object (got string)',
+    );
   });
 
   it('rejects wrong text types', () => {
-    throwsRecord(() => mapRecord('prompt_response', { prompt: 'p', response: 5 }), '"response" must be a string (got number)');
-    throwsRecord(() => mapRecord('prompt_response', { prompt: { text: 'p' } }), '"prompt" must be a string (got object)');
-    throwsRecord(() => mapRecord('prompt_response', { prompt: 'p', reference: true }), '"reference" must be a string (got boolean)');
-    throwsRecord(() => mapRecord('prompt_response', { prompt: 'p', messages: 'hi' }), '"messages" must be an array (got string)');
+    throwsRecord(
+      () => mapRecord('prompt_response', { prompt: 'p', response: 5 }),
+      '"response" must be a string (got number)',
+    );
+    throwsRecord(
+      () => mapRecord('prompt_response', { prompt: { text: 'p' } }),
+      '"prompt" must be a string (got object)',
+    );
+    throwsRecord(
+      () => mapRecord('prompt_response', { prompt: 'p', reference: true }),
+      '"reference" must be a string (got boolean)',
+    );
+    throwsRecord(
+      () => mapRecord('prompt_response', { prompt: 'p', messages: 'hi' }),
+      '"messages" must be an array (got string)',
+    );
   });
 
   it('rejects records that are not JSON objects', () => {
@@ -336,14 +430,26 @@ describe('mapRecord: mapping', () => {
 
   it('gives null for absent paths and does not follow inherited keys', () => {
     assert.deepEqual(
-      mapRecord('mapping', record, { prompt: 'data.instruction', response: 'turns.5.content', reference: 'gold.text.x' }),
-      { prompt: 'Name the capital of France.', response: null, reference: null, metadata: { id: 'q-1', source: 'web' } },
+      mapRecord('mapping', record, {
+        prompt: 'data.instruction',
+        response: 'turns.5.content',
+        reference: 'gold.text.x',
+      }),
+      {
+        prompt: 'Name the capital of France.',
+        response: null,
+        reference: null,
+        metadata: { id: 'q-1', source: 'web' },
+      },
     );
-    assert.deepEqual(mapRecord('mapping', { a: 1, b: 2 }, { prompt: 'constructor', response: 'a.toString' }), {
-      prompt: null,
-      response: null,
-      metadata: { b: 2 },
-    });
+    assert.deepEqual(
+      mapRecord('mapping', { a: 1, b: 2 }, { prompt: 'constructor', response: 'a.toString' }),
+      {
+        prompt: null,
+        response: null,
+        metadata: { b: 2 },
+      },
+    );
     assert.deepEqual(mapRecord('mapping', { turns: ['x'] }, { prompt: 'turns.length' }), { prompt: null });
   });
 
@@ -365,20 +471,44 @@ describe('mapRecord: mapping', () => {
   });
 
   it('checks mapped values and names the path', () => {
-    throwsRecord(() => mapRecord('mapping', record, { prompt: 'data' }), '"data" must be a string (got object)');
-    throwsRecord(() => mapRecord('mapping', record, { prompt: 'id', messages: 'turns' }), '"turns[0].role" must be a string (got undefined)');
-    throwsRecord(() => mapRecord('mapping', record, { prompt: 'id', metadata: 'source' }), '"source" must be a JSON object (got string)');
+    throwsRecord(
+      () => mapRecord('mapping', record, { prompt: 'data' }),
+      '"data" must be a string (got object)',
+    );
+    throwsRecord(
+      () => mapRecord('mapping', record, { prompt: 'id', messages: 'turns' }),
+      '"turns[0].role" must be a string (got undefined)',
+    );
+    throwsRecord(
+      () => mapRecord('mapping', record, { prompt: 'id', metadata: 'source' }),
+      '"source" must be a JSON object (got string)',
+    );
   });
 
   it('requires a mapping for prompt or messages', () => {
-    throwsBadInput(() => mapRecord('mapping', record), /format "mapping" needs a field mapping for prompt or messages/);
-    throwsBadInput(() => mapRecord('mapping', record, { response: 'x' }), /needs a field mapping for prompt or messages/);
+    throwsBadInput(
+      () => mapRecord('mapping', record),
+      /format "mapping" needs a field mapping for prompt or messages/,
+    );
+    throwsBadInput(
+      () => mapRecord('mapping', record, { response: 'x' }),
+      /needs a field mapping for prompt or messages/,
+    );
     throwsBadInput(() => mapRecord('mapping', record, { prompt: 'a..b' }), /empty segment in path "a..b"/);
-    throwsBadInput(() => mapRecord('mapping', record, { bogus: 'a' } as FieldMapping), /unknown field "bogus"/);
+    throwsBadInput(
+      () => mapRecord('mapping', record, { bogus: 'a' } as FieldMapping),
+      /unknown field "bogus"/,
+    );
   });
 
   it('lets a mapping override or extend another format', () => {
-    const alpaca = { instruction: 'i', input: 'x', output: 'o', meta: { gold: 'g', other: 1 }, text: 'full prompt' };
+    const alpaca = {
+      instruction: 'i',
+      input: 'x',
+      output: 'o',
+      meta: { gold: 'g', other: 1 },
+      text: 'full prompt',
+    };
     assert.deepEqual(mapRecord('alpaca', alpaca, { reference: 'meta.gold' }), {
       prompt: 'i\n\nx',
       response: 'o',
@@ -390,13 +520,24 @@ describe('mapRecord: mapping', () => {
       response: 'o',
       metadata: { instruction: 'i', input: 'x', meta: { gold: 'g', other: 1 } },
     });
-    assert.deepEqual(mapRecord('question_answer', { question: 'q', answer: 'work #### 7', final: '7.0' }, { reference: 'final' }), {
-      prompt: 'q',
-      response: 'work #### 7',
-      reference: '7.0',
-    });
     assert.deepEqual(
-      mapRecord('sharegpt', { system: 's', conversations: [], chat: [{ role: 'user', content: 'u' }] }, { messages: 'chat' }),
+      mapRecord(
+        'question_answer',
+        { question: 'q', answer: 'work #### 7', final: '7.0' },
+        { reference: 'final' },
+      ),
+      {
+        prompt: 'q',
+        response: 'work #### 7',
+        reference: '7.0',
+      },
+    );
+    assert.deepEqual(
+      mapRecord(
+        'sharegpt',
+        { system: 's', conversations: [], chat: [{ role: 'user', content: 'u' }] },
+        { messages: 'chat' },
+      ),
       { messages: [{ role: 'user', content: 'u' }], metadata: { system: 's', conversations: [] } },
     );
   });
@@ -404,16 +545,25 @@ describe('mapRecord: mapping', () => {
 
 describe('parseFieldMapping', () => {
   it('parses entries, ignoring surrounding whitespace', () => {
-    assert.deepEqual(parseFieldMapping('prompt=instruction, response = output.text,reference=turns.0.content'), {
-      prompt: 'instruction',
-      response: 'output.text',
-      reference: 'turns.0.content',
+    assert.deepEqual(
+      parseFieldMapping('prompt=instruction, response = output.text,reference=turns.0.content'),
+      {
+        prompt: 'instruction',
+        response: 'output.text',
+        reference: 'turns.0.content',
+      },
+    );
+    assert.deepEqual(parseFieldMapping('messages=chat,metadata=info'), {
+      messages: 'chat',
+      metadata: 'info',
     });
-    assert.deepEqual(parseFieldMapping('messages=chat,metadata=info'), { messages: 'chat', metadata: 'info' });
   });
 
   const bad: [string, RegExp][] = [
-    ['foo=bar', /entry "foo=bar": unknown field "foo" \(valid: prompt, response, reference, messages, metadata\)/],
+    [
+      'foo=bar',
+      /entry "foo=bar": unknown field "foo" \(valid: prompt, response, reference, messages, metadata\)/,
+    ],
     ['prompt=', /entry "prompt=": empty path/],
     ['prompt=a..b', /entry "prompt=a\.\.b": empty segment in path "a\.\.b"/],
     ['prompt=a,prompt=b', /entry "prompt=b": duplicate field "prompt"/],
@@ -449,9 +599,21 @@ describe('detectFormat', () => {
     { role: 'assistant', content: 'Hello' },
   ];
   const table: [string, Record<string, unknown>, FormatName | null][] = [
-    ['exported record, all five keys', { prompt: 'Hi', response: 'Hello', reference: null, messages: null, metadata: null }, 'prompt_response'],
-    ['exported chat record with a prompt', { prompt: 'Hi', response: 'Hello', reference: null, messages: chat, metadata: { a: 1 } }, 'prompt_response'],
-    ['exported chat record without a prompt', { prompt: null, response: 'Hello', reference: null, messages: chat, metadata: null }, 'openai'],
+    [
+      'exported record, all five keys',
+      { prompt: 'Hi', response: 'Hello', reference: null, messages: null, metadata: null },
+      'prompt_response',
+    ],
+    [
+      'exported chat record with a prompt',
+      { prompt: 'Hi', response: 'Hello', reference: null, messages: chat, metadata: { a: 1 } },
+      'prompt_response',
+    ],
+    [
+      'exported chat record without a prompt',
+      { prompt: null, response: 'Hello', reference: null, messages: chat, metadata: null },
+      'openai',
+    ],
     ['prompt only', { prompt: 'Hi' }, 'prompt_response'],
     ['prompt and response', { prompt: 'Hi', response: 'Hello' }, 'prompt_response'],
     ['prompt with extra keys', { prompt: 'Hi', response: 'Hello', id: 1, source: 'web' }, 'prompt_response'],
@@ -494,12 +656,15 @@ describe('FORMAT_EXAMPLES', () => {
     }
     const gsm8k = mapRecord('question_answer', JSON.parse(FORMAT_EXAMPLES.question_answer));
     assert.equal(gsm8k.reference, '72');
-    assert.deepEqual(mapRecord('mapping', JSON.parse(FORMAT_EXAMPLES.mapping), parseFieldMapping(FORMAT_EXAMPLE_MAPPING)), {
-      prompt: 'Capital of France?',
-      response: 'Paris.',
-      reference: 'Paris',
-      metadata: { id: 'q-17' },
-    });
+    assert.deepEqual(
+      mapRecord('mapping', JSON.parse(FORMAT_EXAMPLES.mapping), parseFieldMapping(FORMAT_EXAMPLE_MAPPING)),
+      {
+        prompt: 'Capital of France?',
+        response: 'Paris.',
+        reference: 'Paris',
+        metadata: { id: 'q-17' },
+      },
+    );
   });
 });
 
@@ -507,7 +672,12 @@ describe('round trip through the export shape', () => {
   const originals: SampleInput[] = [
     { prompt: 'What is 2+2?', response: '4' },
     { prompt: 'Prompt only' },
-    { prompt: 'p', response: '', reference: 'r', metadata: { tags: ['a', 'b'], nested: { z: 1, a: [1, { b: null }] } } },
+    {
+      prompt: 'p',
+      response: '',
+      reference: 'r',
+      metadata: { tags: ['a', 'b'], nested: { z: 1, a: [1, { b: null }] } },
+    },
     {
       messages: [
         { role: 'system', content: 'Be brief.' },
@@ -516,8 +686,18 @@ describe('round trip through the export shape', () => {
       ],
     },
     { messages: [{ role: 'system', content: 'Only a system turn' }], metadata: { id: 1 } },
-    { prompt: 'override', messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Yo' }], response: 'r' },
-    { messages: [{ role: 'user', content: 'Q', name: 'ann' } as { role: string; content: string }], reference: '42' },
+    {
+      prompt: 'override',
+      messages: [
+        { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Yo' },
+      ],
+      response: 'r',
+    },
+    {
+      messages: [{ role: 'user', content: 'Q', name: 'ann' } as { role: string; content: string }],
+      reference: '42',
+    },
     { prompt: GSM8K_QUESTION, response: GSM8K_ANSWER, reference: '72', metadata: {} },
   ];
   originals.forEach((original, i) => {

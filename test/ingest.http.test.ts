@@ -83,26 +83,45 @@ interface HttpAnswer {
   body: any;
 }
 
-async function post(server: TestServer, slug: string, body: NonNullable<RequestInit['body']>, options: PostOptions = {}): Promise<HttpAnswer> {
+async function post(
+  server: TestServer,
+  slug: string,
+  body: NonNullable<RequestInit['body']>,
+  options: PostOptions = {},
+): Promise<HttpAnswer> {
   const url = new URL(`${server.url}/v1/datasets/${encodeURIComponent(slug)}/versions`);
   for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
   const headers: Record<string, string> = { 'content-type': options.type ?? 'application/x-ndjson' };
   if (options.encoding) headers['content-encoding'] = options.encoding;
   if (options.key) headers.authorization = `Bearer ${options.key}`;
   const streamed = typeof body === 'object' && body !== null && Symbol.asyncIterator in body;
-  const res = await fetch(url, { method: 'POST', headers, body, ...(streamed ? { duplex: 'half' } : {}) } as RequestInit);
+  const res = await fetch(url, {
+    method: 'POST',
+    headers,
+    body,
+    ...(streamed ? { duplex: 'half' } : {}),
+  } as RequestInit);
   const text = await res.text();
-  assert.match(res.headers.get('content-type') ?? '', /^application\/json/, `JSON answer expected, got: ${text.slice(0, 200)}`);
+  assert.match(
+    res.headers.get('content-type') ?? '',
+    /^application\/json/,
+    `JSON answer expected, got: ${text.slice(0, 200)}`,
+  );
   return { status: res.status, headers: res.headers, body: JSON.parse(text) };
 }
 
 /** GET through node:http, so nothing decompresses behind our back. */
-function rawGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+function rawGet(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: 'GET', headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -112,7 +131,10 @@ function rawGet(url: string, headers: Record<string, string> = {}): Promise<{ st
 
 function expectError(answer: HttpAnswer, status: number, code: string, message?: RegExp) {
   assert.equal(answer.status, status, JSON.stringify(answer.body));
-  assert.ok(Array.isArray(answer.body.errors) && answer.body.errors.length === 1, JSON.stringify(answer.body));
+  assert.ok(
+    Array.isArray(answer.body.errors) && answer.body.errors.length === 1,
+    JSON.stringify(answer.body),
+  );
   const [error] = answer.body.errors;
   assert.equal(error.extensions?.code, code, error.message);
   if (message) assert.match(error.message, message);
@@ -139,7 +161,13 @@ async function assertVersionHolds(server: TestServer, slug: string, number: numb
     const want = expected[i]!;
     assert.equal(node.ordinal, i);
     assert.deepEqual(
-      { prompt: node.prompt, response: node.response, reference: node.reference, messages: node.messages, metadata: node.metadata },
+      {
+        prompt: node.prompt,
+        response: node.response,
+        reference: node.reference,
+        messages: node.messages,
+        metadata: node.metadata,
+      },
       {
         ...want,
         // GraphQL's ChatMessage shows role and content only; other message keys are covered by the hash.
@@ -161,7 +189,9 @@ async function versionNumbers(server: TestServer, slug: string, key?: string): P
     { slug },
     { key },
   );
-  return data.dataset.versions.edges.map((e: any) => e.node.version as number).sort((a: number, b: number) => a - b);
+  return data.dataset.versions.edges
+    .map((e: any) => e.node.version as number)
+    .sort((a: number, b: number) => a - b);
 }
 
 async function count(server: TestServer, table: 'samples' | 'dataset_versions' | 'staging'): Promise<number> {
@@ -175,7 +205,12 @@ async function count(server: TestServer, table: 'samples' | 'dataset_versions' |
 }
 
 /** Runs `attempt` and checks that it left the dataset's versions and all sample rows as they were. */
-async function writesNothing<T>(server: TestServer, slug: string, attempt: () => Promise<T>, key?: string): Promise<T> {
+async function writesNothing<T>(
+  server: TestServer,
+  slug: string,
+  attempt: () => Promise<T>,
+  key?: string,
+): Promise<T> {
   const versionsBefore = await versionNumbers(server, slug, key);
   const rowsBefore = await count(server, 'samples');
   const versionRowsBefore = await count(server, 'dataset_versions');
@@ -211,15 +246,28 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
         name: 'prompt_response (catalog shape, extra keys into metadata, merged with metadata)',
         format: 'prompt_response',
         records: [
-          { prompt: 'What is 2+2?', response: '4', reference: '4', messages: null, metadata: { source: 'arith' } },
+          {
+            prompt: 'What is 2+2?',
+            response: '4',
+            reference: '4',
+            messages: null,
+            metadata: { source: 'arith' },
+          },
           { prompt: 'Name a colour', response: 'blue', id: 7, tags: ['x', 'y'] },
-          { prompt: 'Tab\there, newline\nthere, back\\slash, é, 😀', metadata: { a: { z: 1, b: [2, { d: 1, c: 0 }] } }, lang: 'en' },
+          {
+            prompt: 'Tab\there, newline\nthere, back\\slash, é, 😀',
+            metadata: { a: { z: 1, b: [2, { d: 1, c: 0 }] } },
+            lang: 'en',
+          },
           { prompt: 'empty strings become null', response: '', reference: '' },
         ],
         expected: [
           sample({ prompt: 'What is 2+2?', response: '4', reference: '4', metadata: { source: 'arith' } }),
           sample({ prompt: 'Name a colour', response: 'blue', metadata: { id: 7, tags: ['x', 'y'] } }),
-          sample({ prompt: 'Tab\there, newline\nthere, back\\slash, é, 😀', metadata: { a: { z: 1, b: [2, { d: 1, c: 0 }] }, lang: 'en' } }),
+          sample({
+            prompt: 'Tab\there, newline\nthere, back\\slash, é, 😀',
+            metadata: { a: { z: 1, b: [2, { d: 1, c: 0 }] }, lang: 'en' },
+          }),
           sample({ prompt: 'empty strings become null' }),
         ],
       },
@@ -228,11 +276,22 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
         format: 'prompt_completion',
         records: [
           { prompt: 'Translate to French: cheese', completion: 'fromage', id: 17 },
-          { prompt: 'Translate to French: bread', completion: 'pain', reference: 'pain', metadata: { split: 'train' }, id: 18 },
+          {
+            prompt: 'Translate to French: bread',
+            completion: 'pain',
+            reference: 'pain',
+            metadata: { split: 'train' },
+            id: 18,
+          },
         ],
         expected: [
           sample({ prompt: 'Translate to French: cheese', response: 'fromage', metadata: { id: 17 } }),
-          sample({ prompt: 'Translate to French: bread', response: 'pain', reference: 'pain', metadata: { split: 'train', id: 18 } }),
+          sample({
+            prompt: 'Translate to French: bread',
+            response: 'pain',
+            reference: 'pain',
+            metadata: { split: 'train', id: 18 },
+          }),
         ],
       },
       {
@@ -240,13 +299,29 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
         format: 'alpaca',
         container: 'json-array',
         records: [
-          { instruction: 'Summarize the text.', input: 'The quick brown fox jumps over the lazy dog.', output: 'A fox jumps over a dog.' },
-          { instruction: 'Give three tips for staying healthy.', input: '', output: 'Eat, sleep, move.', category: 'health' },
+          {
+            instruction: 'Summarize the text.',
+            input: 'The quick brown fox jumps over the lazy dog.',
+            output: 'A fox jumps over a dog.',
+          },
+          {
+            instruction: 'Give three tips for staying healthy.',
+            input: '',
+            output: 'Eat, sleep, move.',
+            category: 'health',
+          },
           { instruction: 'Say hi.', input: '   ', output: 'hi' },
         ],
         expected: [
-          sample({ prompt: 'Summarize the text.\n\nThe quick brown fox jumps over the lazy dog.', response: 'A fox jumps over a dog.' }),
-          sample({ prompt: 'Give three tips for staying healthy.', response: 'Eat, sleep, move.', metadata: { category: 'health' } }),
+          sample({
+            prompt: 'Summarize the text.\n\nThe quick brown fox jumps over the lazy dog.',
+            response: 'A fox jumps over a dog.',
+          }),
+          sample({
+            prompt: 'Give three tips for staying healthy.',
+            response: 'Eat, sleep, move.',
+            metadata: { category: 'health' },
+          }),
           sample({ prompt: 'Say hi.', response: 'hi' }),
         ],
       },
@@ -255,8 +330,10 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
         format: 'question_answer',
         records: [
           {
-            question: 'Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?',
-            answer: 'Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72',
+            question:
+              'Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?',
+            answer:
+              'Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72',
           },
           { question: 'Odd marks?', answer: 'step #### not this\n####  1,000 ', source: 'gsm8k' },
           { question: 'No mark?', answer: '  just 5  ' },
@@ -265,10 +342,16 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
           sample({
             prompt:
               'Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. How many clips did Natalia sell altogether in April and May?',
-            response: 'Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72',
+            response:
+              'Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.\n#### 72',
             reference: '72',
           }),
-          sample({ prompt: 'Odd marks?', response: 'step #### not this\n####  1,000 ', reference: '1,000', metadata: { source: 'gsm8k' } }),
+          sample({
+            prompt: 'Odd marks?',
+            response: 'step #### not this\n####  1,000 ',
+            reference: '1,000',
+            metadata: { source: 'gsm8k' },
+          }),
           sample({ prompt: 'No mark?', response: '  just 5  ', reference: 'just 5' }),
         ],
       },
@@ -430,14 +513,18 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
         assert.equal(fits.body.version.contentHash, versionHash([sample({ prompt: 'x'.repeat(243) })]));
 
         const lines = ['{"prompt":"short"}', over, '{"prompt":"after"}'];
-        const answer = await writesNothing(small, 'limits', () => post(small, 'limits', `${lines.join('\n')}\n`));
+        const answer = await writesNothing(small, 'limits', () =>
+          post(small, 'limits', `${lines.join('\n')}\n`),
+        );
         const error = expectError(answer, 400, 'BAD_USER_INPUT', /line 2\b/);
         assert.match(error.message, /longer than the limit of 256 bytes/);
         assert.equal(error.extensions.line, 2);
         assert.equal(error.extensions.offset, lineOffsets(lines)[1]);
 
         const justOver = `{"prompt":"${'x'.repeat(244)}"}`;
-        const answer2 = await writesNothing(small, 'limits', () => post(small, 'limits', `{"prompt":"a"}\n${justOver}`));
+        const answer2 = await writesNothing(small, 'limits', () =>
+          post(small, 'limits', `{"prompt":"a"}\n${justOver}`),
+        );
         expectError(answer2, 400, 'BAD_USER_INPUT', /line 2\b.*longer than the limit of 256 bytes/);
       } finally {
         await small.stop();
@@ -462,7 +549,12 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
       const noPrompt = await writesNothing(server, slug, () =>
         post(server, slug, '{"response":"x"}\n', { query: { format: 'prompt_response' } }),
       );
-      const error = expectError(noPrompt, 400, 'BAD_USER_INPUT', /line 1\b.*needs a non-empty prompt or non-empty messages/);
+      const error = expectError(
+        noPrompt,
+        400,
+        'BAD_USER_INPUT',
+        /line 1\b.*needs a non-empty prompt or non-empty messages/,
+      );
       assert.equal(error.extensions.line, 1);
       assert.equal(error.extensions.offset, 0);
       const undetectable = await writesNothing(server, slug, () => post(server, slug, '{"response":"x"}\n'));
@@ -471,7 +563,9 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
 
     it('a JSON array that ends early names the byte offset and line', async () => {
       const body = '[\n{"prompt":"a"},\n{"prompt":"b"';
-      const answer = await writesNothing(server, slug, () => post(server, slug, body, { type: 'application/json' }));
+      const answer = await writesNothing(server, slug, () =>
+        post(server, slug, body, { type: 'application/json' }),
+      );
       const error = expectError(answer, 400, 'BAD_USER_INPUT', /line 3\b/);
       assert.match(error.message, /ends early at byte 31 \(line 3\)/);
       assert.match(error.message, /element starting at byte 18 \(line 3\) is cut off/);
@@ -483,7 +577,9 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
         const answer = await writesNothing(server, slug, () => post(server, slug, body));
         expectError(answer, 400, 'BAD_USER_INPUT', /input is empty/);
       }
-      const emptyArray = await writesNothing(server, slug, () => post(server, slug, '[ ]', { type: 'application/json' }));
+      const emptyArray = await writesNothing(server, slug, () =>
+        post(server, slug, '[ ]', { type: 'application/json' }),
+      );
       expectError(emptyArray, 400, 'BAD_USER_INPUT', /empty|no (valid )?samples/);
     });
 
@@ -507,7 +603,11 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
       '{"prompt":"good two","extra":1}',
       '"just a string"',
       '{"prompt":"good three","response":null}',
-    ].map((l) => (l === null ? Buffer.concat([Buffer.from('{"prompt":"a'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]) : Buffer.from(l)));
+    ].map((l) =>
+      l === null
+        ? Buffer.concat([Buffer.from('{"prompt":"a'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])
+        : Buffer.from(l),
+    );
     const body = Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
     const offsets = lineOffsets(lines);
 
@@ -524,7 +624,10 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
     assert.equal(r.inputBytes, body.length);
     const notEmpty = 'a sample needs a non-empty prompt or non-empty messages';
     assert.deepEqual(
-      r.rejections.map((x: any) => ({ ...x, reason: x.line === 2 ? x.reason.replace(/^(malformed JSON: ).*/, '$1...') : x.reason })),
+      r.rejections.map((x: any) => ({
+        ...x,
+        reason: x.line === 2 ? x.reason.replace(/^(malformed JSON: ).*/, '$1...') : x.reason,
+      })),
       [
         { line: 2, offset: offsets[1], reason: 'malformed JSON: ...' },
         { line: 4, offset: offsets[3], reason: 'invalid UTF-8' },
@@ -546,7 +649,12 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
     const none = await writesNothing(server, slug, () =>
       post(server, slug, '{"prompt":""}\n[1]\n', { query: { onError: 'skip', format: 'prompt_response' } }),
     );
-    expectError(none, 400, 'BAD_USER_INPUT', /no valid samples: all 2 records were rejected \(first: line 1: /);
+    expectError(
+      none,
+      400,
+      'BAD_USER_INPUT',
+      /no valid samples: all 2 records were rejected \(first: line 1: /,
+    );
   });
 
   it('refuses a bad request before reading it: content type 415, unknown dataset 404, encoding 415, corrupt gzip 400, bad onError 400', async () => {
@@ -555,22 +663,69 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
     const body = jsonl([{ prompt: 'p' }]);
     await writesNothing(server, slug, async () => {
       for (const type of ['text/plain', 'application/xml', 'multipart/form-data; boundary=x']) {
-        expectError(await post(server, slug, body, { type }), 415, 'UNSUPPORTED_MEDIA_TYPE', /cannot be ingested/);
+        expectError(
+          await post(server, slug, body, { type }),
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          /cannot be ingested/,
+        );
       }
-      const missing = expectError(await post(server, 'no-such-dataset', body), 404, 'NOT_FOUND', /no-such-dataset/);
+      const missing = expectError(
+        await post(server, 'no-such-dataset', body),
+        404,
+        'NOT_FOUND',
+        /no-such-dataset/,
+      );
       assert.ok(missing.message.length > 0);
       for (const encoding of ['br', 'deflate', 'compress']) {
-        expectError(await post(server, slug, body, { encoding }), 415, 'UNSUPPORTED_MEDIA_TYPE', new RegExp(`"${encoding}"`));
+        expectError(
+          await post(server, slug, body, { encoding }),
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          new RegExp(`"${encoding}"`),
+        );
       }
-      const gz = gzipSync(Buffer.from(jsonl(Array.from({ length: 200 }, (_, i) => ({ prompt: `row ${i}` })))));
+      const gz = gzipSync(
+        Buffer.from(jsonl(Array.from({ length: 200 }, (_, i) => ({ prompt: `row ${i}` })))),
+      );
       const corrupt = Buffer.from(gz);
       corrupt.fill(0x55, 20, 60);
-      expectError(await post(server, slug, corrupt, { encoding: 'gzip' }), 400, 'BAD_REQUEST', /not valid gzip/);
-      expectError(await post(server, slug, Buffer.from('not gzip at all'), { encoding: 'gzip' }), 400, 'BAD_REQUEST', /not valid gzip/);
-      expectError(await post(server, slug, gz.subarray(0, gz.length - 30), { encoding: 'gzip' }), 400, 'BAD_REQUEST', /not valid gzip/);
-      expectError(await post(server, slug, body, { query: { onError: 'ignore' } }), 400, 'BAD_USER_INPUT', /onError/);
-      expectError(await post(server, slug, body, { query: { format: 'csv' } }), 400, 'BAD_USER_INPUT', /unknown format "csv"/);
-      expectError(await post(server, slug, body, { query: { map: 'prompt' } }), 400, 'BAD_USER_INPUT', /missing '='/);
+      expectError(
+        await post(server, slug, corrupt, { encoding: 'gzip' }),
+        400,
+        'BAD_REQUEST',
+        /not valid gzip/,
+      );
+      expectError(
+        await post(server, slug, Buffer.from('not gzip at all'), { encoding: 'gzip' }),
+        400,
+        'BAD_REQUEST',
+        /not valid gzip/,
+      );
+      expectError(
+        await post(server, slug, gz.subarray(0, gz.length - 30), { encoding: 'gzip' }),
+        400,
+        'BAD_REQUEST',
+        /not valid gzip/,
+      );
+      expectError(
+        await post(server, slug, body, { query: { onError: 'ignore' } }),
+        400,
+        'BAD_USER_INPUT',
+        /onError/,
+      );
+      expectError(
+        await post(server, slug, body, { query: { format: 'csv' } }),
+        400,
+        'BAD_USER_INPUT',
+        /unknown format "csv"/,
+      );
+      expectError(
+        await post(server, slug, body, { query: { map: 'prompt' } }),
+        400,
+        'BAD_USER_INPUT',
+        /missing '='/,
+      );
     });
     const wrongMethod = await fetch(`${server.url}/v1/datasets/${slug}/versions`);
     assert.equal(wrongMethod.status, 405);
@@ -579,8 +734,14 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
   it('accepts a gzip body with the same content hash as the plain body', async () => {
     const slug = 'gzip';
     await createDataset(server, slug);
-    const records = Array.from({ length: 500 }, (_, i) => ({ prompt: `question ${i}`, response: `answer ${i * 7}`, n: i }));
-    const expected = records.map((r) => sample({ prompt: r.prompt, response: r.response, metadata: { n: r.n } }));
+    const records = Array.from({ length: 500 }, (_, i) => ({
+      prompt: `question ${i}`,
+      response: `answer ${i * 7}`,
+      n: i,
+    }));
+    const expected = records.map((r) =>
+      sample({ prompt: r.prompt, response: r.response, metadata: { n: r.n } }),
+    );
     const plain = Buffer.from(jsonl(records));
     const gz = await post(server, slug, gzipSync(plain), { encoding: 'gzip' });
     assert.equal(gz.status, 201, JSON.stringify(gz.body));
@@ -634,7 +795,9 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
     assert.equal(second.body.duplicateSamples, 3);
 
     // Same samples in another container and byte layout: still the same content.
-    const asArray = await writesNothing(server, slug, () => post(server, slug, JSON.stringify([a, b, aReordered, c, b, a]), { type: 'application/json' }));
+    const asArray = await writesNothing(server, slug, () =>
+      post(server, slug, JSON.stringify([a, b, aReordered, c, b, a]), { type: 'application/json' }),
+    );
     assert.equal(asArray.status, 200);
     assert.equal(asArray.body.version.id, first.body.version.id);
 
@@ -650,10 +813,16 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
     await createDataset(server, slug);
     const rows = 3000;
     const files = [1, 2, 3, 4].map((f) => {
-      const records = Array.from({ length: rows + f }, (_, i) => ({ prompt: `file ${f} row ${i}`, response: String(i * f), k: i % 7 }));
+      const records = Array.from({ length: rows + f }, (_, i) => ({
+        prompt: `file ${f} row ${i}`,
+        response: String(i * f),
+        k: i % 7,
+      }));
       return {
         body: jsonl(records),
-        expected: records.map((r) => sample({ prompt: r.prompt, response: r.response, metadata: { k: r.k } })),
+        expected: records.map((r) =>
+          sample({ prompt: r.prompt, response: r.response, metadata: { k: r.k } }),
+        ),
       };
     });
     const rowsBefore = await count(server, 'samples');
@@ -663,7 +832,10 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
       assert.equal(a.body.version.sampleCount, rows + i + 1);
       assert.equal(a.body.version.contentHash, versionHash(files[i]!.expected));
     });
-    assert.deepEqual(answers.map((a) => a.body.version.version).sort((x, y) => x - y), [1, 2, 3, 4]);
+    assert.deepEqual(
+      answers.map((a) => a.body.version.version).sort((x, y) => x - y),
+      [1, 2, 3, 4],
+    );
     assert.deepEqual(await versionNumbers(server, slug), [1, 2, 3, 4]);
     assert.equal(await count(server, 'samples'), rowsBefore + 4 * rows + 10);
     for (const [i, a] of answers.entries()) {
@@ -683,10 +855,18 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
     const expected = records.map((r) => sample(r));
     const body = jsonl(records);
     const answers = await Promise.all([1, 2, 3].map(() => post(server, slug, body)));
-    assert.deepEqual(answers.map((a) => a.status).sort(), [200, 200, 201], JSON.stringify(answers.map((a) => a.body)));
+    assert.deepEqual(
+      answers.map((a) => a.status).sort(),
+      [200, 200, 201],
+      JSON.stringify(answers.map((a) => a.body)),
+    );
     assert.deepEqual(answers.map((a) => a.body.created).sort(), [false, false, true]);
     assert.equal(new Set(answers.map((a) => a.body.version.id)).size, 1);
-    assert.ok(answers.every((a) => a.body.version.contentHash === versionHash(expected) && a.body.version.version === 1));
+    assert.ok(
+      answers.every(
+        (a) => a.body.version.contentHash === versionHash(expected) && a.body.version.version === 1,
+      ),
+    );
     assert.deepEqual(await versionNumbers(server, slug), [1]);
     const rows = rowsOf<{ n: number }>(
       await server.database.db.execute(
@@ -702,15 +882,29 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
     await createDataset(server, slug);
     const bom = Buffer.from([0xef, 0xbb, 0xbf]);
     const lines = ['{"prompt":"first"}', '{"prompt":"second"'];
-    const failed = await writesNothing(server, slug, () => post(server, slug, Buffer.concat([bom, Buffer.from(lines.join('\n'))])));
+    const failed = await writesNothing(server, slug, () =>
+      post(server, slug, Buffer.concat([bom, Buffer.from(lines.join('\n'))])),
+    );
     const error = expectError(failed, 400, 'BAD_USER_INPUT', /line 2\b/);
     assert.equal(error.extensions.offset, 3 + lineOffsets(lines)[1]!);
-    const ok = await post(server, slug, Buffer.concat([bom, Buffer.from('{"prompt":"first"}\r\n{"prompt":"second"}')]));
+    const ok = await post(
+      server,
+      slug,
+      Buffer.concat([bom, Buffer.from('{"prompt":"first"}\r\n{"prompt":"second"}')]),
+    );
     assert.equal(ok.status, 201, JSON.stringify(ok.body));
-    assert.equal(ok.body.version.contentHash, versionHash([sample({ prompt: 'first' }), sample({ prompt: 'second' })]));
-    const asArray = await post(server, slug, Buffer.concat([bom, Buffer.from(' [{"prompt":"first"},{"prompt":"second"}] ')]), {
-      type: 'application/json',
-    });
+    assert.equal(
+      ok.body.version.contentHash,
+      versionHash([sample({ prompt: 'first' }), sample({ prompt: 'second' })]),
+    );
+    const asArray = await post(
+      server,
+      slug,
+      Buffer.concat([bom, Buffer.from(' [{"prompt":"first"},{"prompt":"second"}] ')]),
+      {
+        type: 'application/json',
+      },
+    );
     assert.equal(asArray.status, 200, JSON.stringify(asArray.body));
     assert.equal(asArray.body.container, 'json-array');
     assert.equal(asArray.body.version.id, ok.body.version.id);
@@ -720,7 +914,12 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
     const slug = 'round-trip';
     await createDataset(server, slug);
     const records = [
-      { prompt: 'Tabs\tand\nnewlines\r\nand \\ backslashes \\N', response: 'ok', reference: 'r', metadata: { deep: { list: [1, 'two', null, true] } } },
+      {
+        prompt: 'Tabs\tand\nnewlines\r\nand \\ backslashes \\N',
+        response: 'ok',
+        reference: 'r',
+        metadata: { deep: { list: [1, 'two', null, true] } },
+      },
       {
         messages: [
           { role: 'system', content: 'be brief' },
@@ -734,7 +933,12 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
       { prompt: 'same', response: 'dup' },
     ];
     const expected = [
-      sample({ prompt: records[0]!.prompt as string, response: 'ok', reference: 'r', metadata: { deep: { list: [1, 'two', null, true] } } }),
+      sample({
+        prompt: records[0]!.prompt as string,
+        response: 'ok',
+        reference: 'r',
+        metadata: { deep: { list: [1, 'two', null, true] } },
+      }),
       sample({
         prompt: 'Name a prime.',
         response: '7',
@@ -772,7 +976,9 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
       expected,
     );
 
-    const gz = await rawGet(`${server.url}/v1/versions/${encodeURIComponent(id)}/samples.jsonl`, { 'accept-encoding': 'gzip, deflate' });
+    const gz = await rawGet(`${server.url}/v1/versions/${encodeURIComponent(id)}/samples.jsonl`, {
+      'accept-encoding': 'gzip, deflate',
+    });
     assert.equal(gz.status, 200);
     assert.equal(gz.headers['content-encoding'], 'gzip');
     assert.equal(gz.headers['x-qdc-content-hash'], versionHash(expected));
@@ -794,7 +1000,9 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
     assert.equal(copied.body.version.contentHash, versionHash(expected));
     await assertVersionHolds(server, 'round-trip-copy', 1, expected);
 
-    const head = await fetch(`${server.url}/v1/versions/${encodeURIComponent(id)}/samples.jsonl`, { method: 'HEAD' });
+    const head = await fetch(`${server.url}/v1/versions/${encodeURIComponent(id)}/samples.jsonl`, {
+      method: 'HEAD',
+    });
     assert.equal(head.status, 200);
     assert.equal(head.headers.get('x-qdc-sample-count'), '5');
     const ghost = Buffer.from('DatasetVersion:987654').toString('base64url');
@@ -890,13 +1098,18 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
     assert.equal(ok.body.records, total);
     assert.equal(ok.body.version.sampleCount, total);
     assert.equal(ok.body.version.version, 1);
-    const expected = Array.from({ length: total }, (_, i) => sample({ prompt: `streamed row ${i + 1}`, response: 'y'.repeat(60) }));
+    const expected = Array.from({ length: total }, (_, i) =>
+      sample({ prompt: `streamed row ${i + 1}`, response: 'y'.repeat(60) }),
+    );
     assert.equal(ok.body.version.contentHash, versionHash(expected));
 
     // The export pages through all 50k rows; re-ingested elsewhere it is the same content.
-    const exported = await rawGet(`${server.url}/v1/versions/${encodeURIComponent(ok.body.version.id)}/samples.jsonl`, {
-      'accept-encoding': 'gzip',
-    });
+    const exported = await rawGet(
+      `${server.url}/v1/versions/${encodeURIComponent(ok.body.version.id)}/samples.jsonl`,
+      {
+        'accept-encoding': 'gzip',
+      },
+    );
     assert.equal(exported.status, 200);
     assert.equal(exported.headers['content-encoding'], 'gzip');
     const lines = gunzipSync(exported.body).toString('utf8').split('\n');
@@ -933,8 +1146,13 @@ describe(`bulk routes with auth required (${testBackend})`, () => {
   const keys: Record<string, string> = {};
   before(async () => {
     server = await startTestServer({ auth: 'required' });
-    for (const role of ['reader', 'writer'] as const) keys[role] = (await createApiKey(server.database.db, { role })).key;
-    await server.ok(`mutation { createDataset(input: { slug: "secured", name: "Secured" }) { id } }`, {}, { key: keys.writer });
+    for (const role of ['reader', 'writer'] as const)
+      keys[role] = (await createApiKey(server.database.db, { role })).key;
+    await server.ok(
+      `mutation { createDataset(input: { slug: "secured", name: "Secured" }) { id } }`,
+      {},
+      { key: keys.writer },
+    );
   });
   after(() => server.stop());
 
@@ -945,7 +1163,12 @@ describe(`bulk routes with auth required (${testBackend})`, () => {
       'secured',
       async () => {
         expectError(await post(server, 'secured', body), 401, 'UNAUTHENTICATED', /Authorization: Bearer/);
-        expectError(await post(server, 'secured', body, { key: 'qdc_0000000000000000_' + 'A'.repeat(43) }), 401, 'UNAUTHENTICATED', /invalid or revoked/);
+        expectError(
+          await post(server, 'secured', body, { key: 'qdc_0000000000000000_' + 'A'.repeat(43) }),
+          401,
+          'UNAUTHENTICATED',
+          /invalid or revoked/,
+        );
         expectError(await post(server, 'secured', body, { key: keys.reader }), 403, 'FORBIDDEN', /writer/);
       },
       keys.reader,

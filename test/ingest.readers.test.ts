@@ -1,33 +1,42 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readRecords, type ReaderItem, type ReaderOptions, type ReaderSummary } from '../src/ingest/readers.js';
+import {
+  readRecords,
+  type ReaderItem,
+  type ReaderOptions,
+  type ReaderSummary,
+} from '../src/ingest/readers.js';
 
 type Split = (buf: Buffer) => Buffer[];
 
 const whole: Split = (buf) => [buf];
-const every = (size: number): Split => (buf) => {
-  const out: Buffer[] = [];
-  for (let i = 0; i < buf.length; i += size) out.push(buf.subarray(i, i + size));
-  return out;
-};
-/** Chunks of random sizes 1..maxSize from a seeded PRNG (mulberry32), so failures are reproducible. */
-const randomChunks = (seed: number, maxSize: number): Split => (buf) => {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+const every =
+  (size: number): Split =>
+  (buf) => {
+    const out: Buffer[] = [];
+    for (let i = 0; i < buf.length; i += size) out.push(buf.subarray(i, i + size));
+    return out;
   };
-  const out: Buffer[] = [];
-  for (let i = 0; i < buf.length; ) {
-    const size = 1 + Math.floor(next() * maxSize);
-    out.push(buf.subarray(i, i + size));
-    i += size;
-  }
-  return out;
-};
+/** Chunks of random sizes 1..maxSize from a seeded PRNG (mulberry32), so failures are reproducible. */
+const randomChunks =
+  (seed: number, maxSize: number): Split =>
+  (buf) => {
+    let state = seed >>> 0;
+    const next = (): number => {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const out: Buffer[] = [];
+    for (let i = 0; i < buf.length;) {
+      const size = 1 + Math.floor(next() * maxSize);
+      out.push(buf.subarray(i, i + size));
+      i += size;
+    }
+    return out;
+  };
 
 async function* sourceOf(chunks: Uint8Array[]): AsyncGenerator<Uint8Array> {
   for (const chunk of chunks) yield chunk;
@@ -48,8 +57,19 @@ async function read(
   }
 }
 
-const rec = (line: number, offset: number, value: unknown): ReaderItem => ({ kind: 'record', line, offset, value });
-const rej = (line: number, offset: number, reason: string, fatal = false): ReaderItem => ({ kind: 'rejected', line, offset, reason, fatal });
+const rec = (line: number, offset: number, value: unknown): ReaderItem => ({
+  kind: 'record',
+  line,
+  offset,
+  value,
+});
+const rej = (line: number, offset: number, reason: string, fatal = false): ReaderItem => ({
+  kind: 'rejected',
+  line,
+  offset,
+  reason,
+  fatal,
+});
 
 function parseError(text: string): string {
   try {
@@ -211,7 +231,11 @@ describe('readRecords: JSON array', () => {
   });
 
   it('rejects an element that is not valid UTF-8 without stopping', async () => {
-    const input = Buffer.concat([Buffer.from('["ok",'), Buffer.from([0x22, 0xc3, 0x28, 0x22]), Buffer.from(',"fine"]')]);
+    const input = Buffer.concat([
+      Buffer.from('["ok",'),
+      Buffer.from([0x22, 0xc3, 0x28, 0x22]),
+      Buffer.from(',"fine"]'),
+    ]);
     const { items } = await readAllSplits(input);
     assert.deepEqual(items, [rec(1, 1, 'ok'), rej(1, 6, 'invalid UTF-8'), rec(1, 11, 'fine')]);
   });
@@ -233,19 +257,35 @@ describe('readRecords: JSON array', () => {
     assert.deepEqual(items, [
       rec(1, 1, { a: 1 }),
       rec(2, 10, { b: 2 }),
-      rej(3, 24, "JSON array ends early at byte 24 (line 3): missing ']'; the element starting at byte 19 (line 3) is cut off", true),
+      rej(
+        3,
+        24,
+        "JSON array ends early at byte 24 (line 3): missing ']'; the element starting at byte 19 (line 3) is cut off",
+        true,
+      ),
     ]);
     assert.deepEqual(summary, { container: 'json-array', records: 2, rejected: 1, bytes: 24 });
 
     const cutScalar = await readAllSplits('[1,2');
     assert.deepEqual(cutScalar.items, [
       rec(1, 1, 1),
-      rej(1, 4, "JSON array ends early at byte 4 (line 1): missing ']'; the element starting at byte 3 (line 1) is cut off", true),
+      rej(
+        1,
+        4,
+        "JSON array ends early at byte 4 (line 1): missing ']'; the element starting at byte 3 (line 1) is cut off",
+        true,
+      ),
     ]);
     const afterElement = await readAllSplits('[1, 2\n');
-    assert.deepEqual(afterElement.items, [rec(1, 1, 1), rec(1, 4, 2), rej(2, 6, "JSON array ends early at byte 6 (line 2): missing ']'", true)]);
+    assert.deepEqual(afterElement.items, [
+      rec(1, 1, 1),
+      rec(1, 4, 2),
+      rej(2, 6, "JSON array ends early at byte 6 (line 2): missing ']'", true),
+    ]);
     const afterOpen = await readAllSplits('[');
-    assert.deepEqual(afterOpen.items, [rej(1, 1, "JSON array ends early at byte 1 (line 1): missing ']'", true)]);
+    assert.deepEqual(afterOpen.items, [
+      rej(1, 1, "JSON array ends early at byte 1 (line 1): missing ']'", true),
+    ]);
   });
 
   it('fails fatally on content after the closing ]', async () => {
@@ -257,7 +297,10 @@ describe('readRecords: JSON array', () => {
     ]);
     assert.deepEqual(summary, { container: 'json-array', records: 2, rejected: 1, bytes: 7 });
     const twoArrays = await readAllSplits('[1] [2]');
-    assert.deepEqual(twoArrays.items, [rec(1, 1, 1), rej(1, 4, "JSON array: unexpected content after the closing ']' at byte 4 (line 1), found '['", true)]);
+    assert.deepEqual(twoArrays.items, [
+      rec(1, 1, 1),
+      rej(1, 4, "JSON array: unexpected content after the closing ']' at byte 4 (line 1), found '['", true),
+    ]);
     const trailingWhitespace = await readAllSplits('[1]\n\n \r\n');
     assert.deepEqual(trailingWhitespace.items, [rec(1, 1, 1)]);
   });
@@ -270,11 +313,20 @@ describe('readRecords: JSON array', () => {
     ]);
     assert.deepEqual(summary, { container: 'json-array', records: 1, rejected: 1, bytes: 9 });
     const scalars = await readAllSplits('[1\n 2]');
-    assert.deepEqual(scalars.items, [rec(1, 1, 1), rej(2, 4, "JSON array: expected ',' or ']' after an element at byte 4 (line 2), found '2'", true)]);
+    assert.deepEqual(scalars.items, [
+      rec(1, 1, 1),
+      rej(2, 4, "JSON array: expected ',' or ']' after an element at byte 4 (line 2), found '2'", true),
+    ]);
     const trailingComma = await readAllSplits('[1,]');
-    assert.deepEqual(trailingComma.items, [rec(1, 1, 1), rej(1, 3, "JSON array: expected an element at byte 3 (line 1), found ']'", true)]);
+    assert.deepEqual(trailingComma.items, [
+      rec(1, 1, 1),
+      rej(1, 3, "JSON array: expected an element at byte 3 (line 1), found ']'", true),
+    ]);
     const binary = await readAllSplits(Buffer.from([0x5b, 0x31, 0x20, 0x00, 0x5d]));
-    assert.deepEqual(binary.items, [rec(1, 1, 1), rej(1, 3, "JSON array: expected ',' or ']' after an element at byte 3 (line 1), found byte 0x00", true)]);
+    assert.deepEqual(binary.items, [
+      rec(1, 1, 1),
+      rej(1, 3, "JSON array: expected ',' or ']' after an element at byte 3 (line 1), found byte 0x00", true),
+    ]);
   });
 
   it('gives zero records for an empty array', async () => {
@@ -299,18 +351,38 @@ describe('readRecords: JSON array', () => {
 
 describe('readRecords: streams', () => {
   it('gives zero items for empty input, whitespace only, or a BOM only', async () => {
-    const inputs: Array<string | Buffer> = ['', ' \n\r\n\t ', BOM, Buffer.concat([BOM, Buffer.from('\n \n')])];
+    const inputs: Array<string | Buffer> = [
+      '',
+      ' \n\r\n\t ',
+      BOM,
+      Buffer.concat([BOM, Buffer.from('\n \n')]),
+    ];
     for (const input of inputs) {
       const { items, summary } = await readAllSplits(input);
       assert.deepEqual(items, []);
-      assert.deepEqual(summary, { container: 'jsonl', records: 0, rejected: 0, bytes: Buffer.byteLength(input) });
+      assert.deepEqual(summary, {
+        container: 'jsonl',
+        records: 0,
+        rejected: 0,
+        bytes: Buffer.byteLength(input),
+      });
     }
     const explicitArray = await read('  ', { container: 'json-array' });
-    assert.deepEqual(explicitArray, { items: [], summary: { container: 'json-array', records: 0, rejected: 0, bytes: 2 } });
+    assert.deepEqual(explicitArray, {
+      items: [],
+      summary: { container: 'json-array', records: 0, rejected: 0, bytes: 2 },
+    });
     // Empty chunks are ignored.
-    const generator = readRecords(sourceOf([new Uint8Array(0), Buffer.from('{"a":1}'), new Uint8Array(0)]), { maxRecordBytes: 100 });
+    const generator = readRecords(sourceOf([new Uint8Array(0), Buffer.from('{"a":1}'), new Uint8Array(0)]), {
+      maxRecordBytes: 100,
+    });
     assert.deepEqual((await generator.next()).value, rec(1, 0, { a: 1 }));
-    assert.deepEqual((await generator.next()).value, { container: 'jsonl', records: 1, rejected: 0, bytes: 7 });
+    assert.deepEqual((await generator.next()).value, {
+      container: 'jsonl',
+      records: 1,
+      rejected: 0,
+      bytes: 7,
+    });
   });
 
   it('gives the same items whatever the chunking, with multi-byte characters, escapes and CRLF', async () => {
@@ -318,7 +390,14 @@ describe('readRecords: streams', () => {
     const text1 = '{"t":"héllo ✓ 🎉","q":"say \\"hi\\"\\\\"}\r\n';
     const text2 = '\r\n  \n{"n":[1,{"x":"]"}]}\n{"bad":}\n';
     const text3 = `{"long":"${'é'.repeat(40)}"}\n["🎉",2]`;
-    const input = Buffer.concat([BOM, Buffer.from(text1), Buffer.from(text2), invalid, Buffer.from('\n'), Buffer.from(text3)]);
+    const input = Buffer.concat([
+      BOM,
+      Buffer.from(text1),
+      Buffer.from(text2),
+      invalid,
+      Buffer.from('\n'),
+      Buffer.from(text3),
+    ]);
     const { items, summary } = await readAllSplits(input, { maxRecordBytes: 60 });
     // Offsets by hand: BOM 3; text1 is 44 bytes (the line is 6 + 15 + 2 + 5 + 12 + 2 = 42, + CRLF); "\r\n" 2,
     // "  \n" 3; the n line 19 + 1; the bad line 8 + 1; the invalid line 9 + 1; the long line is 9 + 80 + 2 = 91
@@ -345,7 +424,8 @@ describe('readRecords: streams', () => {
 
   it('loses nothing over 20k lines, as JSONL and as a JSON array', async () => {
     const lines: string[] = [];
-    for (let i = 0; i < 20_000; i++) lines.push(JSON.stringify({ i, s: i % 7 === 0 ? 'héllo ✓ 🎉' : 'x'.repeat(i % 50) }));
+    for (let i = 0; i < 20_000; i++)
+      lines.push(JSON.stringify({ i, s: i % 7 === 0 ? 'héllo ✓ 🎉' : 'x'.repeat(i % 50) }));
     const jsonl = Buffer.from(lines.join('\n') + '\n');
     for (const split of [whole, randomChunks(7, 4096), every(65536)]) {
       const { items, summary } = await read(jsonl, {}, split);
@@ -367,7 +447,12 @@ describe('readRecords: streams', () => {
         assert.deepEqual(item, rec(i + 2, offset, JSON.parse(lines[i]!)));
         offset += Buffer.byteLength(lines[i]!) + 2;
       });
-      assert.deepEqual(summary, { container: 'json-array', records: 20_000, rejected: 0, bytes: array.length });
+      assert.deepEqual(summary, {
+        container: 'json-array',
+        records: 20_000,
+        rejected: 0,
+        bytes: array.length,
+      });
     }
   });
 

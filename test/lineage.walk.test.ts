@@ -16,7 +16,9 @@ describe(`lineage walk (${testBackend})`, () => {
     const data = await server.ok(LINEAGE, { input: { version: v[start], direction, depth, maxNodes } });
     return {
       isPartial: data.lineage.isPartial as boolean,
-      nodes: data.lineage.nodes.map((n: any) => `${name(n.version.id)}:${n.degree}:${n.direction[0]}${n.truncated ? ':cut' : ''}`),
+      nodes: data.lineage.nodes.map(
+        (n: any) => `${name(n.version.id)}:${n.degree}:${n.direction[0]}${n.truncated ? ':cut' : ''}`,
+      ),
       edges: data.lineage.edges.map((e: any) => `${name(e.from.id)}-${e.role}->${name(e.to.id)}`).sort(),
     };
   }
@@ -27,19 +29,35 @@ describe(`lineage walk (${testBackend})`, () => {
     for (const key of ['a', 'b', 'x', 'c', 'd']) v[key] = await makeVersion(server, `lin-${key}`);
     assert.equal((await recordRun(server, v.b!, [{ version: v.a!, role: 'SEED' }])).errors, undefined);
     assert.equal(
-      (await recordRun(server, v.c!, [{ version: v.b!, role: 'SOURCE' }, { version: v.x!, role: 'REFERENCE' }])).errors,
+      (
+        await recordRun(server, v.c!, [
+          { version: v.b!, role: 'SOURCE' },
+          { version: v.x!, role: 'REFERENCE' },
+        ])
+      ).errors,
       undefined,
     );
-    assert.equal((await recordRun(server, v.d!, [{ version: v.c!, role: 'FILTERED_FROM' }])).errors, undefined);
+    assert.equal(
+      (await recordRun(server, v.d!, [{ version: v.c!, role: 'FILTERED_FROM' }])).errors,
+      undefined,
+    );
     for (let i = 0; i < 12; i += 1) {
       v[`k${i}`] = await makeVersion(server, `chain-${i}`, 1);
-      if (i > 0) assert.equal((await recordRun(server, v[`k${i}`]!, [{ version: v[`k${i - 1}`]!, role: 'SOURCE' }])).errors, undefined);
+      if (i > 0)
+        assert.equal(
+          (await recordRun(server, v[`k${i}`]!, [{ version: v[`k${i - 1}`]!, role: 'SOURCE' }])).errors,
+          undefined,
+        );
     }
   });
   after(() => server.stop());
 
   it('walks upstream to the requested depth and reports what the depth cut off', async () => {
-    assert.deepEqual(await walk('d', 'UPSTREAM', 1), { isPartial: true, nodes: ['c:1:U:cut'], edges: ['c-FILTERED_FROM->d'] });
+    assert.deepEqual(await walk('d', 'UPSTREAM', 1), {
+      isPartial: true,
+      nodes: ['c:1:U:cut'],
+      edges: ['c-FILTERED_FROM->d'],
+    });
     assert.deepEqual(await walk('d', 'UPSTREAM', 2), {
       isPartial: true,
       nodes: ['c:1:U', 'b:2:U:cut', 'x:2:U'],
@@ -61,7 +79,10 @@ describe(`lineage walk (${testBackend})`, () => {
     const both = await walk('b', 'BOTH', 5);
     assert.deepEqual(both.nodes, ['a:1:U', 'c:1:D', 'd:2:D']);
     assert.equal(both.isPartial, false);
-    assert.ok(!both.nodes.some((n) => n.startsWith('x:')), 'x is a co-parent of c, not an ancestor or descendant of b');
+    assert.ok(
+      !both.nodes.some((n) => n.startsWith('x:')),
+      'x is a co-parent of c, not an ancestor or descendant of b',
+    );
     assert.deepEqual(await walk('x', 'UPSTREAM', 3), { isPartial: false, nodes: [], edges: [] });
   });
 
@@ -90,8 +111,11 @@ describe(`lineage walk (${testBackend})`, () => {
     assert.match(cycle.errors![0]!.message, /its own ancestor/);
     const self = await recordRun(server, v.x!, [{ version: v.x!, role: 'SOURCE' }]);
     assert.equal(self.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
-    const state = await server.ok(`query($a: ID!, $x: ID!) { a: version(id: $a) { generatedBy { id } parents { role } }
-      x: version(id: $x) { generatedBy { id } } }`, { a: v.a, x: v.x });
+    const state = await server.ok(
+      `query($a: ID!, $x: ID!) { a: version(id: $a) { generatedBy { id } parents { role } }
+      x: version(id: $x) { generatedBy { id } } }`,
+      { a: v.a, x: v.x },
+    );
     assert.deepEqual(state, { a: { generatedBy: null, parents: [] }, x: { generatedBy: null } });
     assert.deepEqual((await walk('a', 'UPSTREAM', 10)).nodes, []);
   });

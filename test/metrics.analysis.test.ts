@@ -38,7 +38,11 @@ describe('external scores and result queries', () => {
   before(async () => {
     server = await startTestServer();
     // Responses of 2, 4, 6, 8 and 10 whitespace tokens.
-    const texts = (lengths: number[]) => lengths.map((k, i) => ({ prompt: `p${i}`, response: Array.from({ length: k }, (_, j) => `w${j}`).join(' ') }));
+    const texts = (lengths: number[]) =>
+      lengths.map((k, i) => ({
+        prompt: `p${i}`,
+        response: Array.from({ length: k }, (_, j) => `w${j}`).join(' '),
+      }));
     v1 = await storeVersion(server.database, 'scores-a', texts([2, 4, 6, 8, 10]));
     v2 = await storeVersion(server.database, 'scores-b', texts([2, 4]));
     v3 = await storeVersion(server.database, 'scores-c', texts([3, 3, 3]));
@@ -69,16 +73,35 @@ describe('external scores and result queries', () => {
     assert.equal(r.details.max, 4);
 
     // The fifth sample by its id; re-pushing ordinal 0 replaces its score: values 5,2,3,4,10.
-    const samples = await server.ok(`query ($v: ID!) { version(id: $v) { samples(first: 10) { edges { node { id } } } } }`, { v: gid(v1) });
+    const samples = await server.ok(
+      `query ($v: ID!) { version(id: $v) { samples(first: 10) { edges { node { id } } } } }`,
+      { v: gid(v1) },
+    );
     const fifth = samples.version.samples.edges[4].node.id;
-    const second = await server.ok(RECORD, { v: gid(v1), s: scorer, scores: [{ sample: fifth, value: 10 }, { ordinal: 0, value: 5 }] });
+    const second = await server.ok(RECORD, {
+      v: gid(v1),
+      s: scorer,
+      scores: [
+        { sample: fifth, value: 10 },
+        { ordinal: 0, value: 5 },
+      ],
+    });
     assert.equal(second.recordSampleScores.result.status, 'COMPLETE');
     assert.equal(second.recordSampleScores.result.value, 24 / 5);
     assert.equal(second.recordSampleScores.result.details.coverage, 1);
     assert.equal(await scoreCount(v1), 5);
 
-    const page = await server.ok(`query ($v: ID!) { version(id: $v) { sampleScores(metric: "external:rm", first: 2) { result { metric } edges { node { ordinal value } } pageInfo { hasNextPage endCursor } } } }`, { v: gid(v1) });
-    assert.deepEqual(page.version.sampleScores.edges.map((e: { node: unknown }) => e.node), [{ ordinal: 0, value: 5 }, { ordinal: 1, value: 2 }]);
+    const page = await server.ok(
+      `query ($v: ID!) { version(id: $v) { sampleScores(metric: "external:rm", first: 2) { result { metric } edges { node { ordinal value } } pageInfo { hasNextPage endCursor } } } }`,
+      { v: gid(v1) },
+    );
+    assert.deepEqual(
+      page.version.sampleScores.edges.map((e: { node: unknown }) => e.node),
+      [
+        { ordinal: 0, value: 5 },
+        { ordinal: 1, value: 2 },
+      ],
+    );
     assert.equal(page.version.sampleScores.pageInfo.hasNextPage, true);
   });
 
@@ -90,59 +113,132 @@ describe('external scores and result queries', () => {
       assert.match(result.errors![0]!.message, pattern);
       assert.equal(await scoreCount(v2), before, 'nothing stored');
     };
-    await bad([{ ordinal: 0, value: 1 }, { ordinal: 2, value: 1 }], /scores\[1\]: ordinal 2 is not in version \d+, whose ordinals run from 0 to 1; nothing was stored/);
-    await bad([{ ordinal: 1, value: 1 }, { ordinal: 1, value: 2 }], /scores\[1\]: the sample at ordinal 1 was already scored at scores\[0\]/);
-    await bad([{ ordinal: 0, value: 1, sample: null }, { value: 2 }], /scores\[1\]: give exactly one of sample and ordinal/);
-    const otherSample = await server.ok(`query ($v: ID!) { version(id: $v) { samples(first: 1) { edges { node { id } } } } }`, { v: gid(v3) });
-    await bad([{ sample: otherSample.version.samples.edges[0].node.id, value: 1 }], /scores\[0\]: sample \d+ is not in version/);
-    const empty = await server.gql(RECORD, { v: gid(v2), s: { name: '  ' }, scores: [{ ordinal: 0, value: 1 }] });
+    await bad(
+      [
+        { ordinal: 0, value: 1 },
+        { ordinal: 2, value: 1 },
+      ],
+      /scores\[1\]: ordinal 2 is not in version \d+, whose ordinals run from 0 to 1; nothing was stored/,
+    );
+    await bad(
+      [
+        { ordinal: 1, value: 1 },
+        { ordinal: 1, value: 2 },
+      ],
+      /scores\[1\]: the sample at ordinal 1 was already scored at scores\[0\]/,
+    );
+    await bad(
+      [{ ordinal: 0, value: 1, sample: null }, { value: 2 }],
+      /scores\[1\]: give exactly one of sample and ordinal/,
+    );
+    const otherSample = await server.ok(
+      `query ($v: ID!) { version(id: $v) { samples(first: 1) { edges { node { id } } } } }`,
+      { v: gid(v3) },
+    );
+    await bad(
+      [{ sample: otherSample.version.samples.edges[0].node.id, value: 1 }],
+      /scores\[0\]: sample \d+ is not in version/,
+    );
+    const empty = await server.gql(RECORD, {
+      v: gid(v2),
+      s: { name: '  ' },
+      scores: [{ ordinal: 0, value: 1 }],
+    });
     assert.match(empty.errors![0]!.message, /scorer.name must not be empty/);
-    const missing = await server.gql(RECORD, { v: gid(987654), s: { name: 'x' }, scores: [{ ordinal: 0, value: 1 }] });
+    const missing = await server.gql(RECORD, {
+      v: gid(987654),
+      s: { name: 'x' },
+      scores: [{ ordinal: 0, value: 1 }],
+    });
     assert.equal(missing.errors?.[0]?.extensions?.code, 'NOT_FOUND');
   });
 
   it('takes large score files over HTTP, all or nothing, with line numbers', async () => {
     const url = `${server.url}/v1/versions/${gid(v2)}/scores?scorer=ifd&model=qwen`;
-    const bad = await fetch(url, { method: 'POST', body: '{"ordinal":0,"value":0.5}\n{"ordinal":1,"value":"high"}\n' });
+    const bad = await fetch(url, {
+      method: 'POST',
+      body: '{"ordinal":0,"value":0.5}\n{"ordinal":1,"value":"high"}\n',
+    });
     assert.equal(bad.status, 400);
     const badBody = (await bad.json()) as { errors: { message: string; extensions: { code: string } }[] };
     assert.equal(badBody.errors[0]!.extensions.code, 'BAD_USER_INPUT');
     assert.match(badBody.errors[0]!.message, /^line 2: value must be a finite number/);
     const broken = await fetch(url, { method: 'POST', body: '{"ordinal":0,"value":0.5}\n{"ordinal":1,\n' });
     assert.equal(broken.status, 400);
-    assert.match(((await broken.json()) as { errors: { message: string }[] }).errors[0]!.message, /^line 2: /);
+    assert.match(
+      ((await broken.json()) as { errors: { message: string }[] }).errors[0]!.message,
+      /^line 2: /,
+    );
     const stray = await fetch(url, { method: 'POST', body: '{"ordinal":0,"score":0.5}\n' });
-    assert.match(((await stray.json()) as { errors: { message: string }[] }).errors[0]!.message, /line 1: unknown field "score"/);
+    assert.match(
+      ((await stray.json()) as { errors: { message: string }[] }).errors[0]!.message,
+      /line 1: unknown field "score"/,
+    );
     assert.equal(await scoreCount(v2), 0);
 
-    const good = await fetch(url, { method: 'POST', body: '{"ordinal":0,"value":0.5}\n{"ordinal":1,"value":1.5}\n' });
+    const good = await fetch(url, {
+      method: 'POST',
+      body: '{"ordinal":0,"value":0.5}\n{"ordinal":1,"value":1.5}\n',
+    });
     assert.equal(good.status, 200);
-    const body = (await good.json()) as { recorded: number; result: { metric: string; value: number; status: string } };
-    assert.deepEqual([body.recorded, body.result.metric, body.result.value, body.result.status], [2, 'external:ifd', 1, 'COMPLETE']);
+    const body = (await good.json()) as {
+      recorded: number;
+      result: { metric: string; value: number; status: string };
+    };
+    assert.deepEqual(
+      [body.recorded, body.result.metric, body.result.value, body.result.status],
+      [2, 'external:ifd', 1, 'COMPLETE'],
+    );
     const noScorer = await fetch(`${server.url}/v1/versions/${gid(v2)}/scores`, { method: 'POST', body: '' });
     assert.equal(noScorer.status, 400);
   });
 
   it('compares versions and flags results computed with other parameters', async () => {
-    const n1 = await enqueueComputeMetrics(server.database.db, v1, ['diversity.distinct_n', 'complexity.length'], { 'diversity.distinct_n': { n: 1 } });
-    const n2 = await enqueueComputeMetrics(server.database.db, v3, ['diversity.distinct_n', 'complexity.length'], { 'diversity.distinct_n': { n: 2 } });
+    const n1 = await enqueueComputeMetrics(
+      server.database.db,
+      v1,
+      ['diversity.distinct_n', 'complexity.length'],
+      { 'diversity.distinct_n': { n: 1 } },
+    );
+    const n2 = await enqueueComputeMetrics(
+      server.database.db,
+      v3,
+      ['diversity.distinct_n', 'complexity.length'],
+      { 'diversity.distinct_n': { n: 2 } },
+    );
     await runJob(server.database, n1.id);
     await runJob(server.database, n2.id);
     const query = `query ($v: [ID!]!, $m: [String!], $p: JSON) { compareVersions(versions: $v, metrics: $m, params: $p) {
       metrics warnings rows { version { id } cells { metric value n estimator comparable note } } } }`;
-    const table = (await server.ok(query, { v: [gid(v1), gid(v3)], m: ['complexity.length', 'diversity.distinct_n'] })).compareVersions;
+    const table = (
+      await server.ok(query, { v: [gid(v1), gid(v3)], m: ['complexity.length', 'diversity.distinct_n'] })
+    ).compareVersions;
     assert.deepEqual(table.metrics, ['complexity.length', 'diversity.distinct_n']);
     // Lengths 2,4,6,8,10 -> mean 6; 3,3,3 -> 3.
-    assert.deepEqual(table.rows.map((r: { cells: { value: number }[] }) => r.cells[0]!.value), [6, 3]);
-    assert.deepEqual(table.rows.map((r: { cells: { comparable: boolean }[] }) => r.cells[0]!.comparable), [true, true]);
-    const distinct = table.rows.map((r: { cells: { comparable: boolean; note: string | null }[] }) => r.cells[1]!);
+    assert.deepEqual(
+      table.rows.map((r: { cells: { value: number }[] }) => r.cells[0]!.value),
+      [6, 3],
+    );
+    assert.deepEqual(
+      table.rows.map((r: { cells: { comparable: boolean }[] }) => r.cells[0]!.comparable),
+      [true, true],
+    );
+    const distinct = table.rows.map(
+      (r: { cells: { comparable: boolean; note: string | null }[] }) => r.cells[1]!,
+    );
     assert.equal(distinct[0].comparable, true);
     assert.equal(distinct[1].comparable, false);
     assert.match(distinct[1].note, /different parameters \(n: 1 vs 2\)/);
     assert.equal(table.warnings.length, 1);
 
     // Asking for n=1 leaves v3 without a matching result instead of mixing.
-    const matched = (await server.ok(query, { v: [gid(v1), gid(v3)], m: ['diversity.distinct_n'], p: { 'diversity.distinct_n': { n: 1 } } })).compareVersions;
+    const matched = (
+      await server.ok(query, {
+        v: [gid(v1), gid(v3)],
+        m: ['diversity.distinct_n'],
+        p: { 'diversity.distinct_n': { n: 1 } },
+      })
+    ).compareVersions;
     // v1's responses hold 2+4+6+8+10 = 30 unigrams, 10 of them distinct (w0..w9).
     assert.equal(matched.rows[0].cells[0].value, 10 / 30);
     assert.equal(matched.rows[1].cells[0].value, null);
@@ -151,31 +247,48 @@ describe('external scores and result queries', () => {
 
   it('finds the Pareto frontier and lists excluded versions with the reason', async () => {
     const push = (v: number, name: string, value: number) =>
-      server.ok(RECORD, { v: gid(v), s: { name }, scores: Array.from({ length: v === v1 ? 5 : v === v2 ? 2 : 3 }, (_, ordinal) => ({ ordinal, value })) });
+      server.ok(RECORD, {
+        v: gid(v),
+        s: { name },
+        scores: Array.from({ length: v === v1 ? 5 : v === v2 ? 2 : 3 }, (_, ordinal) => ({ ordinal, value })),
+      });
     await push(v1, 'qx', 1);
     await push(v1, 'qy', 1);
     await push(v2, 'qx', 2);
     await push(v2, 'qy', 0.5);
     await push(v3, 'qx', 0.5); // v3 has no qy
-    const data = await server.ok(`query ($s: VersionScopeInput) { paretoFrontier(x: {metric: "external:qx"}, y: {metric: "external:qy"}, scope: $s) {
-      xDirection points { version { id } x y onFrontier } frontier { version { id } } excluded { version { id } reason } } }`, {
-      s: { datasets: ['scores-a', 'scores-b', 'scores-c'] },
-    });
+    const data = await server.ok(
+      `query ($s: VersionScopeInput) { paretoFrontier(x: {metric: "external:qx"}, y: {metric: "external:qy"}, scope: $s) {
+      xDirection points { version { id } x y onFrontier } frontier { version { id } } excluded { version { id } reason } } }`,
+      {
+        s: { datasets: ['scores-a', 'scores-b', 'scores-c'] },
+      },
+    );
     const p = data.paretoFrontier;
     assert.equal(p.xDirection, 'HIGHER_IS_BETTER');
-    assert.deepEqual(p.frontier.map((f: { version: { id: string } }) => f.version.id).sort(), [gid(v1), gid(v2)].sort());
+    assert.deepEqual(
+      p.frontier.map((f: { version: { id: string } }) => f.version.id).sort(),
+      [gid(v1), gid(v2)].sort(),
+    );
     assert.deepEqual(p.excluded, [{ version: { id: gid(v3) }, reason: 'no result for external:qy' }]);
 
-    const neutral = await server.gql(`{ paretoFrontier(x: {metric: "complexity.length"}, y: {metric: "external:qy"}) { points { x } } }`);
+    const neutral = await server.gql(
+      `{ paretoFrontier(x: {metric: "complexity.length"}, y: {metric: "external:qy"}) { points { x } } }`,
+    );
     assert.match(neutral.errors![0]!.message, /complexity.length has no better direction; pass x.direction/);
-    const lower = await server.ok(`{ paretoFrontier(x: {metric: "complexity.length", direction: LOWER_IS_BETTER}, y: {metric: "external:qy"}) { frontier { version { id } } excluded { version { id } reason } } }`);
+    const lower = await server.ok(
+      `{ paretoFrontier(x: {metric: "complexity.length", direction: LOWER_IS_BETTER}, y: {metric: "external:qy"}) { frontier { version { id } } excluded { version { id } reason } } }`,
+    );
     // v1: length 6, qy 1; v3 has length 3 but no qy; v2 has no complexity.length result.
-    assert.deepEqual(lower.paretoFrontier.frontier.map((f: { version: { id: string } }) => f.version.id), [gid(v1)]);
+    assert.deepEqual(
+      lower.paretoFrontier.frontier.map((f: { version: { id: string } }) => f.version.id),
+      [gid(v1)],
+    );
   });
 
   it('marks the frontier like a brute-force dominance check', () => {
     let seed = 1;
-    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let round = 0; round < 200; round++) {
       const points: ParetoPoint[] = Array.from({ length: 1 + Math.floor(random() * 12) }, (_, i) => ({
         versionId: i,
@@ -188,7 +301,11 @@ describe('external scores and result queries', () => {
       markFrontier(points, xs, ys);
       for (const p of points) {
         const dominated = points.some(
-          (q) => q !== p && xs * q.x.value! >= xs * p.x.value! && ys * q.y.value! >= ys * p.y.value! && (xs * q.x.value! > xs * p.x.value! || ys * q.y.value! > ys * p.y.value!),
+          (q) =>
+            q !== p &&
+            xs * q.x.value! >= xs * p.x.value! &&
+            ys * q.y.value! >= ys * p.y.value! &&
+            (xs * q.x.value! > xs * p.x.value! || ys * q.y.value! > ys * p.y.value!),
         );
         assert.equal(p.onFrontier, !dominated, JSON.stringify(points.map((q) => [q.x.value, q.y.value])));
       }
@@ -199,11 +316,21 @@ describe('external scores and result queries', () => {
     // v2 (lengths 2, 4) was filtered from v1 (lengths 2..10).
     const run = await recordRun(server, gid(v2), [{ version: gid(v1), role: 'FILTERED_FROM' }]);
     assert.equal(run.errors, undefined, JSON.stringify(run.errors));
-    const job = await enqueueComputeMetrics(server.database.db, v2, ['complexity.length', 'diversity.distinct_n'], { 'diversity.distinct_n': { n: 2 } });
+    const job = await enqueueComputeMetrics(
+      server.database.db,
+      v2,
+      ['complexity.length', 'diversity.distinct_n'],
+      { 'diversity.distinct_n': { n: 2 } },
+    );
     await runJob(server.database, job.id);
-    const data = await server.ok(`query ($v: ID!) { version(id: $v) { metricDeltas(metrics: ["complexity.length", "diversity.distinct_n"]) {
-      metric parent { id } role delta relativeDelta comparable note result { value } parentResult { value } } } }`, { v: gid(v2) });
-    const byMetric = Object.fromEntries(data.version.metricDeltas.map((d: { metric: string }) => [d.metric, d]));
+    const data = await server.ok(
+      `query ($v: ID!) { version(id: $v) { metricDeltas(metrics: ["complexity.length", "diversity.distinct_n"]) {
+      metric parent { id } role delta relativeDelta comparable note result { value } parentResult { value } } } }`,
+      { v: gid(v2) },
+    );
+    const byMetric = Object.fromEntries(
+      data.version.metricDeltas.map((d: { metric: string }) => [d.metric, d]),
+    );
     assert.equal(byMetric['complexity.length'].parent.id, gid(v1));
     assert.equal(byMetric['complexity.length'].role, 'FILTERED_FROM');
     assert.equal(byMetric['complexity.length'].result.value, 3);

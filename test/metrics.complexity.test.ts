@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { FloatDistribution, IntDistribution } from '../src/metrics/distribution.js';
 import { textLength } from '../src/metrics/complexity/length.js';
 import { countSteps, reasoningSteps } from '../src/metrics/complexity/steps.js';
-import { countSyllables, fleschKincaidGrade, readability, readabilityCounts } from '../src/metrics/complexity/readability.js';
+import {
+  countSyllables,
+  fleschKincaidGrade,
+  readability,
+  readabilityCounts,
+} from '../src/metrics/complexity/readability.js';
 import { resolveParams } from '../src/metrics/params.js';
 import { runInMemory } from '../src/metrics/runInMemory.js';
 import type { MetricDefinition, MetricSample, ResolvedParams } from '../src/metrics/types.js';
@@ -19,7 +24,10 @@ function samplesOf(responses: readonly string[], prompts: readonly string[] = []
   }));
 }
 
-function params<P extends ResolvedParams>(metric: MetricDefinition<P>, given: Record<string, unknown> = {}): P {
+function params<P extends ResolvedParams>(
+  metric: MetricDefinition<P>,
+  given: Record<string, unknown> = {},
+): P {
   return resolveParams(metric, given) as P;
 }
 
@@ -37,7 +45,23 @@ function close(actual: number | null, expected: number, tolerance: number, messa
   assert.ok(Math.abs(actual - expected) <= tolerance, `${message ?? ''} expected ${expected}, got ${actual}`);
 }
 
-const WORDS = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'beautiful', 'readability', 'table', 'make', 'rhythm', 'queue', '42', '=', 'e.g.'];
+const WORDS = [
+  'the',
+  'cat',
+  'sat',
+  'on',
+  'a',
+  'mat',
+  'beautiful',
+  'readability',
+  'table',
+  'make',
+  'rhythm',
+  'queue',
+  '42',
+  '=',
+  'e.g.',
+];
 const ENDS = ['', '', '', '', ',', '.', '!', '?', '...', '."', '?!'];
 
 function randomText(next: () => number, maxTokens: number): string {
@@ -70,7 +94,15 @@ describe('IntDistribution', () => {
     assert.equal(odd.quantile(0.25), 2);
     assert.equal(odd.quantile(0), 1);
     assert.equal(odd.quantile(1), 10);
-    assert.deepEqual(odd.summary(), { count: 5, sum: 20, mean: 4, median: 3, p90: 7.6000000000000005, min: 1, max: 10 });
+    assert.deepEqual(odd.summary(), {
+      count: 5,
+      sum: 20,
+      mean: 4,
+      median: 3,
+      p90: 7.6000000000000005,
+      min: 1,
+      max: 10,
+    });
 
     // [3, 1, 4, 1, 5, 9, 2, 6] sorted = [1, 1, 2, 3, 4, 5, 6, 9], n = 8.
     // median: h = 3.5 -> 3 + 0.5 * (4 - 3) = 3.5. p90: h = 6.3 -> 6 + 0.3 * (9 - 6) = 6.9 (numpy: 6.8999999999999995).
@@ -81,12 +113,28 @@ describe('IntDistribution', () => {
     assert.equal(even.p90, 6.8999999999999995);
     close(even.quantile(0.37), 2.59, 1e-12);
     assert.equal(even.distinct, 7);
-    assert.deepEqual(even.entries(), [[1, 2], [2, 1], [3, 1], [4, 1], [5, 1], [6, 1], [9, 1]]);
+    assert.deepEqual(even.entries(), [
+      [1, 2],
+      [2, 1],
+      [3, 1],
+      [4, 1],
+      [5, 1],
+      [6, 1],
+      [9, 1],
+    ]);
   });
 
   it('is empty-safe and refuses non-integers and bad quantiles', () => {
     const empty = new IntDistribution();
-    assert.deepEqual(empty.summary(), { count: 0, sum: 0, mean: null, median: null, p90: null, min: null, max: null });
+    assert.deepEqual(empty.summary(), {
+      count: 0,
+      sum: 0,
+      mean: null,
+      median: null,
+      p90: null,
+      min: null,
+      max: null,
+    });
     assert.throws(() => empty.add(1.5), RangeError);
     assert.throws(() => empty.add(Number.NaN), RangeError);
     assert.throws(() => empty.quantile(1.5), RangeError);
@@ -101,14 +149,20 @@ describe('IntDistribution', () => {
     for (let round = 0; round < 40; round++) {
       const n = 1 + Math.floor(next() * 200);
       const spread = 1 + Math.floor(next() * (round % 2 === 0 ? 10 : 5000));
-      const values = Array.from({ length: n }, () => Math.floor(next() * spread) - (round % 3 === 0 ? spread >> 1 : 0));
+      const values = Array.from(
+        { length: n },
+        () => Math.floor(next() * spread) - (round % 3 === 0 ? spread >> 1 : 0),
+      );
       const whole = new IntDistribution();
       for (const v of values) whole.add(v);
       for (const q of [0, 0.1, 0.25, 0.5, 0.9, 0.99, 1, next()]) {
         const expected = naiveQuantile(values, q);
         close(whole.quantile(q), expected, 1e-9 * Math.max(1, Math.abs(expected)), `q=${q}`);
       }
-      assert.equal(whole.sum, values.reduce((a, b) => a + b, 0));
+      assert.equal(
+        whole.sum,
+        values.reduce((a, b) => a + b, 0),
+      );
       assert.equal(whole.min, Math.min(...values));
       assert.equal(whole.max, Math.max(...values));
 
@@ -151,7 +205,8 @@ describe('FloatDistribution', () => {
       const values = Array.from({ length: 1 + Math.floor(next() * 300) }, () => (next() - 0.3) * 40);
       const whole = new FloatDistribution();
       for (const v of values) whole.add(v);
-      for (const q of [0, 0.5, 0.9, 1, next()]) close(whole.quantile(q), naiveQuantile(values, q), 0.0005 + 1e-12, `q=${q}`);
+      for (const q of [0, 0.5, 0.9, 1, next()])
+        close(whole.quantile(q), naiveQuantile(values, q), 0.0005 + 1e-12, `q=${q}`);
       close(whole.mean, values.reduce((a, b) => a + b, 0) / values.length, 1e-12);
 
       // Any split merges to the identical summary (bit for bit, the sum included).
@@ -168,7 +223,11 @@ describe('complexity.length', () => {
   it('counts whitespace tokens per sample; mean, median, p90 by hand', async () => {
     // tokens: "a b c" = 3, "" = 0, "  one   two  " = 2, "x\ny z w" = 4.
     // mean = 9 / 4 = 2.25; sorted [0, 2, 3, 4]: median h = 1.5 -> 2.5; p90 h = 2.7 -> 3 + 0.7 * 1 = 3.7.
-    const { outcome, sampleValues } = await runInMemory(textLength, params(textLength), samplesOf(['a b c', '', '  one   two  ', 'x\ny z w']));
+    const { outcome, sampleValues } = await runInMemory(
+      textLength,
+      params(textLength),
+      samplesOf(['a b c', '', '  one   two  ', 'x\ny z w']),
+    );
     assert.deepEqual(
       sampleValues.map((s) => s.value),
       [3, 0, 2, 4],
@@ -185,7 +244,10 @@ describe('complexity.length', () => {
 
   it('field selects prompt, response or both joined with a newline', async () => {
     const samples = samplesOf(['a b c', 'only response'], ['p q', '']);
-    const run = async (field: string) => (await runInMemory(textLength, params(textLength, { field }), samples)).sampleValues.map((s) => s.value);
+    const run = async (field: string) =>
+      (await runInMemory(textLength, params(textLength, { field }), samples)).sampleValues.map(
+        (s) => s.value,
+      );
     assert.deepEqual(await run('response'), [3, 2]);
     assert.deepEqual(await run('prompt'), [2, 0]);
     assert.deepEqual(await run('prompt+response'), [5, 2]);
@@ -225,8 +287,15 @@ describe('complexity.steps', () => {
 
   it('field param and empty input', async () => {
     const samples = samplesOf(['r1\nr2'], ['p1\np2\np3']);
-    assert.equal((await runInMemory(reasoningSteps, params(reasoningSteps, { field: 'prompt' }), samples)).outcome.value, 3);
-    assert.equal((await runInMemory(reasoningSteps, params(reasoningSteps, { field: 'prompt+response' }), samples)).outcome.value, 5);
+    assert.equal(
+      (await runInMemory(reasoningSteps, params(reasoningSteps, { field: 'prompt' }), samples)).outcome.value,
+      3,
+    );
+    assert.equal(
+      (await runInMemory(reasoningSteps, params(reasoningSteps, { field: 'prompt+response' }), samples))
+        .outcome.value,
+      5,
+    );
     const empty = await runInMemory(reasoningSteps, params(reasoningSteps), []);
     assert.equal(empty.outcome.value, null);
     assert.equal(empty.outcome.reason, 'no samples');
@@ -273,7 +342,12 @@ describe('complexity.readability', () => {
     const { outcome, sampleValues } = await runInMemory(
       readability,
       params(readability),
-      samplesOf(['The cat sat on the mat. It was happy!', '2 + 2 = 4.', 'Readability makes little sense', '']),
+      samplesOf([
+        'The cat sat on the mat. It was happy!',
+        '2 + 2 = 4.',
+        'Readability makes little sense',
+        '',
+      ]),
     );
     assert.deepEqual(
       sampleValues.map((s) => s.ordinal),
@@ -302,7 +376,11 @@ describe('complexity.readability', () => {
 
   it('field param', async () => {
     const samples = samplesOf(['The cat sat on the mat. It was happy!'], ['Readability makes little sense']);
-    close((await runInMemory(readability, params(readability, { field: 'prompt' }), samples)).outcome.value, 15.47, 1e-12);
+    close(
+      (await runInMemory(readability, params(readability, { field: 'prompt' }), samples)).outcome.value,
+      15.47,
+      1e-12,
+    );
   });
 
   /** Naive reimplementation: character loops instead of regular expressions. */
@@ -339,7 +417,10 @@ describe('complexity.readability', () => {
     const { outcome, sampleValues } = await runInMemory(readability, params(readability), samples);
     const expected = samples.map((s) => naiveGrade(s.response));
     const graded = expected.filter((g): g is number => g !== null);
-    assert.ok(graded.length > 100 && graded.length < samples.length, 'the random texts include graded and skipped samples');
+    assert.ok(
+      graded.length > 100 && graded.length < samples.length,
+      'the random texts include graded and skipped samples',
+    );
     assert.deepEqual(
       sampleValues.map((s) => s.ordinal),
       samples.filter((_, i) => expected[i] !== null).map((s) => s.ordinal),

@@ -17,7 +17,12 @@ function close(actual: number, expected: number, tolerance: number, message?: st
   );
 }
 
-function closeArrays(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, message = '') {
+function closeArrays(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tolerance: number,
+  message = '',
+) {
   assert.equal(actual.length, expected.length, `${message} length`);
   for (let i = 0; i < actual.length; i++) close(actual[i]!, expected[i]!, tolerance, `${message} [${i}]`);
 }
@@ -41,10 +46,18 @@ function normalized(values: number[]): Float32Array {
  * so every norm and dot product is exact in double arithmetic. Needs d >= 16.
  */
 function exactUnitVectors(random: Random, n: number, d: number): Float32Array[] {
-  const patterns = [[1], [0.5, 0.5, 0.5, 0.5], new Array<number>(16).fill(0.25), [0.5, 0.5, ...new Array<number>(8).fill(0.25)]];
+  const patterns = [
+    [1],
+    [0.5, 0.5, 0.5, 0.5],
+    new Array<number>(16).fill(0.25),
+    [0.5, 0.5, ...new Array<number>(8).fill(0.25)],
+  ];
   return Array.from({ length: n }, () => {
     const pattern = patterns[Math.floor(random() * patterns.length)]!;
-    const positions = shuffled(random, Array.from({ length: d }, (_, k) => k));
+    const positions = shuffled(
+      random,
+      Array.from({ length: d }, (_, k) => k),
+    );
     const vector = new Float32Array(d);
     pattern.forEach((value, t) => (vector[positions[t]!] = random() < 0.5 ? -value : value));
     return vector;
@@ -119,7 +132,8 @@ function naiveVendi(eigenvalues: ArrayLike<number>, q: number): number {
 function naiveKernel(vectors: Float32Array[]): Float64Array {
   const n = vectors.length;
   const kernel = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) kernel[i * n + j] = dot(vectors[i]!, vectors[j]!) / n;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) kernel[i * n + j] = dot(vectors[i]!, vectors[j]!) / n;
   return kernel;
 }
 
@@ -141,10 +155,20 @@ const ORDERS = [0.5, 1, 2, Infinity];
 
 describe('symmetricEigenvalues', () => {
   it('matches hand-worked eigenvalues', () => {
-    closeArrays(symmetricEigenvalues(Float64Array.of(3, 0, 0, 0, -1, 0, 0, 0, 2), 3), [-1, 2, 3], 1e-14, 'diagonal');
+    closeArrays(
+      symmetricEigenvalues(Float64Array.of(3, 0, 0, 0, -1, 0, 0, 0, 2), 3),
+      [-1, 2, 3],
+      1e-14,
+      'diagonal',
+    );
     closeArrays(symmetricEigenvalues(Float64Array.of(2, 1, 1, 2), 2), [1, 3], 1e-14, '[[2,1],[1,2]]');
     const laplacian = Float64Array.of(2, -1, 0, -1, 2, -1, 0, -1, 2);
-    closeArrays(symmetricEigenvalues(laplacian, 3), [2 - Math.SQRT2, 2, 2 + Math.SQRT2], 1e-14, 'path Laplacian');
+    closeArrays(
+      symmetricEigenvalues(laplacian, 3),
+      [2 - Math.SQRT2, 2, 2 + Math.SQRT2],
+      1e-14,
+      'path Laplacian',
+    );
     const allOnes = new Float64Array(25).fill(1);
     closeArrays(symmetricEigenvalues(allOnes, 5), [0, 0, 0, 0, 5], 1e-13, 'all-ones 5 x 5');
     closeArrays(symmetricEigenvalues(Float64Array.of(7), 1), [7], 0, '1 x 1');
@@ -169,14 +193,22 @@ describe('symmetricEigenvalues', () => {
 describe('addOuterProducts', () => {
   it('equals the naive triple loop (partial blocks, odd d, accumulating over calls)', () => {
     const random = prng(5);
-    for (const [n, d] of [[0, 4], [1, 1], [3, 2], [37, 13], [64, 16], [21, 384]] as const) {
+    for (const [n, d] of [
+      [0, 4],
+      [1, 1],
+      [3, 2],
+      [37, 13],
+      [64, 16],
+      [21, 384],
+    ] as const) {
       const vectors = randomUnitVectors(random, n, d);
       const fast = new Float64Array(d * d);
       addOuterProducts(fast, vectors.slice(0, Math.floor(n / 3)), d);
       addOuterProducts(fast, vectors.slice(Math.floor(n / 3)), d);
       symmetrize(fast, d);
       const naive = new Float64Array(d * d);
-      for (const x of vectors) for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) naive[a * d + b]! += x[a]! * x[b]!;
+      for (const x of vectors)
+        for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) naive[a * d + b]! += x[a]! * x[b]!;
       closeArrays(fast, naive, 1e-12, `n = ${n}, d = ${d}`);
     }
   });
@@ -194,7 +226,12 @@ describe('vendi', () => {
         const vectors = randomUnitVectors(random, n, d);
         const kernelEigenvalues = jacobiEigenvalues(naiveKernel(vectors), n);
         for (const q of ORDERS) {
-          close(vendiScore(vectors, d, q), naiveVendi(kernelEigenvalues, q), 1e-6, `n = ${n}, d = ${d}, q = ${q}`);
+          close(
+            vendiScore(vectors, d, q),
+            naiveVendi(kernelEigenvalues, q),
+            1e-6,
+            `n = ${n}, d = ${d}, q = ${q}`,
+          );
         }
       }
     }
@@ -208,10 +245,12 @@ describe('vendi', () => {
       const d = 8;
       const vectors = randomUnitVectors(prng(22), n, d);
       const naiveEigenvalues = jacobiEigenvalues(naiveSecondMoment(vectors, d), d);
-      for (const q of ORDERS) close(vendiScore(vectors, d, q), naiveVendi(naiveEigenvalues, q), 1e-6, `q = ${q}`);
+      for (const q of ORDERS)
+        close(vendiScore(vectors, d, q), naiveVendi(naiveEigenvalues, q), 1e-6, `q = ${q}`);
       // sum of squared eigenvalues of K / n = ||K||_F^2 / n^2: the kernel side, without its eigenvalues.
       let kernelFrobenius = 0;
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) kernelFrobenius += dot(vectors[i]!, vectors[j]!) ** 2;
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) kernelFrobenius += dot(vectors[i]!, vectors[j]!) ** 2;
       close(vendiScore(vectors, d, 2), (n * n) / kernelFrobenius, 1e-6, 'q = 2 from the kernel');
     },
   );
@@ -222,7 +261,9 @@ describe('vendi', () => {
     const rotated = gramSchmidt(randomUnitVectors(random, 5, 12));
     for (const q of [0, ...ORDERS]) {
       close(vendiScore([same, same, same, same], 6, q), 1, 1e-12, `identical, q = ${q}`);
-      const basis = Array.from({ length: 5 }, (_, i) => Float32Array.from({ length: 8 }, (_, k) => (k === i ? 1 : 0)));
+      const basis = Array.from({ length: 5 }, (_, i) =>
+        Float32Array.from({ length: 8 }, (_, k) => (k === i ? 1 : 0)),
+      );
       close(vendiScore(basis, 8, q), 5, 1e-12, `standard basis, q = ${q}`);
       close(vendiScore(rotated, 12, q), 5, 1e-5, `rotated orthonormal set (Float32), q = ${q}`);
     }
@@ -233,7 +274,12 @@ describe('vendi', () => {
     close(vendiFromEigenvalues(uneven, 2), 1 / (0.5625 + 0.0625), 1e-15);
     close(vendiFromEigenvalues(uneven, Infinity), 4 / 3, 1e-15);
     close(vendiFromEigenvalues(uneven, 1), Math.exp(-(0.75 * Math.log(0.75) + 0.25 * Math.log(0.25))), 1e-15);
-    close(vendiFromEigenvalues(Float64Array.of(0.5, -1e-15, 0.5, 1e-13), 0), 2, 0, 'noise eigenvalues count as 0');
+    close(
+      vendiFromEigenvalues(Float64Array.of(0.5, -1e-15, 0.5, 1e-13), 0),
+      2,
+      0,
+      'noise eigenvalues count as 0',
+    );
     assert.throws(() => vendiFromEigenvalues(uneven, -0.5), RangeError);
     assert.throws(() => vendiFromEigenvalues(uneven, NaN), RangeError);
   });
@@ -265,7 +311,8 @@ describe('meanPairwiseCosineDistance', () => {
   function fromSum(vectors: Float32Array[], d: number, batch: number): number | null {
     const sum = new Float64Array(d);
     let squaredNorms = 0;
-    for (let start = 0; start < vectors.length; start += batch) squaredNorms += addToSum(sum, vectors.slice(start, start + batch));
+    for (let start = 0; start < vectors.length; start += batch)
+      squaredNorms += addToSum(sum, vectors.slice(start, start + batch));
     return meanPairwiseCosineDistance(sum, vectors.length, squaredNorms);
   }
 
@@ -323,13 +370,23 @@ describe('nearestCosineDistances', () => {
     const ids = points.map((_, i) => i);
     const queries = points.slice(0, 70);
     const queryIds = ids.slice(0, 70);
-    closeArrays(nearestCosineDistances(queries, null, points, null, d), naiveNearest(queries, null, points, null), 1e-12, 'no ids');
+    closeArrays(
+      nearestCosineDistances(queries, null, points, null, d),
+      naiveNearest(queries, null, points, null),
+      1e-12,
+      'no ids',
+    );
     const excluding = nearestCosineDistances(queries, queryIds, points, ids, d);
     closeArrays(excluding, naiveNearest(queries, queryIds, points, ids), 1e-12, 'self excluded');
     close(excluding[17]!, 0, 1e-6, 'the duplicate is 0 away');
     assert.ok(excluding[3]! > 1e-3, 'a point is not its own neighbour');
     const others = randomUnitVectors(random, 131, d);
-    closeArrays(nearestCosineDistances(others, null, points, null, d), naiveNearest(others, null, points, null), 1e-12, 'separate sets');
+    closeArrays(
+      nearestCosineDistances(others, null, points, null, d),
+      naiveNearest(others, null, points, null),
+      1e-12,
+      'separate sets',
+    );
   });
 
   it('gives Infinity when the only candidate is the query itself, or there are no candidates', () => {
@@ -367,7 +424,11 @@ describe('kmeans', () => {
         assert.equal(assignments[i], clusterOfAxis.get(axis), `seed ${seed}, point ${i}`);
       });
       assert.equal(new Set(clusterOfAxis.values()).size, 4, `seed ${seed}: four distinct clusters`);
-      assert.deepEqual(assignToCentroids(vectors, centroids, 8), assignments, 'returned centroids reproduce the assignments');
+      assert.deepEqual(
+        assignToCentroids(vectors, centroids, 8),
+        assignments,
+        'returned centroids reproduce the assignments',
+      );
     }
   });
 
@@ -376,7 +437,10 @@ describe('kmeans', () => {
     const noisy = [...vectors, ...randomUnitVectors(prng(53), 60, 8)];
     const first = kmeans(noisy, 8, 6, 99);
     assert.deepEqual(kmeans(noisy, 8, 6, 99), first);
-    const rebatched = [...noisy.slice(0, 33).map((v) => Float32Array.from(v)), ...noisy.slice(33).map((v) => Float32Array.from(v))];
+    const rebatched = [
+      ...noisy.slice(0, 33).map((v) => Float32Array.from(v)),
+      ...noisy.slice(33).map((v) => Float32Array.from(v)),
+    ];
     assert.deepEqual(kmeans(rebatched, 8, 6, 99), first);
   });
 
@@ -396,21 +460,29 @@ describe('kmeans', () => {
   it('re-seeds an empty cluster with the point farthest from its centroid', () => {
     // Points on the unit circle; with seed 0, k-means++ starts at angles 2.0, 1.8 and 0.2, and the
     // first update leaves the cluster seeded at 1.8 empty (its points go to the other two means).
-    const vectors = [1.8, 0.9, 2, 0.2, 1, 1.9, 2.1, 0.9].map((angle) => new Float32Array([Math.cos(angle), Math.sin(angle)]));
+    const vectors = [1.8, 0.9, 2, 0.2, 1, 1.9, 2.1, 0.9].map(
+      (angle) => new Float32Array([Math.cos(angle), Math.sin(angle)]),
+    );
     const afterOne = kmeans(vectors, 2, 3, 0, 1);
     const sizes = [0, 1, 2].map((c) => afterOne.assignments.filter((a) => a === c).length);
     const empty = sizes.indexOf(0);
     assert.notEqual(empty, -1, 'seed 0 should produce an empty cluster after one iteration');
     const means = [0, 1, 2].map((c) => {
       const members = vectors.filter((_, i) => afterOne.assignments[i] === c);
-      return Float32Array.from([0, 1], (k) => members.reduce((sum, v) => sum + v[k]!, 0) / Math.max(members.length, 1));
+      return Float32Array.from(
+        [0, 1],
+        (k) => members.reduce((sum, v) => sum + v[k]!, 0) / Math.max(members.length, 1),
+      );
     });
-    const distances = vectors.map((v, i) => v.reduce((sum, value, k) => sum + (value - means[afterOne.assignments[i]!]![k]!) ** 2, 0));
+    const distances = vectors.map((v, i) =>
+      v.reduce((sum, value, k) => sum + (value - means[afterOne.assignments[i]!]![k]!) ** 2, 0),
+    );
     const farthest = distances.indexOf(Math.max(...distances));
     const afterTwo = kmeans(vectors, 2, 3, 0, 2);
     assert.deepEqual(afterTwo.centroids[empty], vectors[farthest]);
     const final = kmeans(vectors, 2, 3, 0);
-    for (let c = 0; c < 3; c++) assert.ok(final.assignments.includes(c), `cluster ${c} is not empty at the end`);
+    for (let c = 0; c < 3; c++)
+      assert.ok(final.assignments.includes(c), `cluster ${c} is not empty at the end`);
   });
 
   it('assignToCentroids equals a naive argmin of squared distances', () => {

@@ -160,11 +160,13 @@ describe('ngramTable', () => {
     assert.equal(bulk.total, fingerprints.length);
     const counts = new Float64Array(fingerprints.length);
     bulk.getAll(fingerprints, counts);
-    for (let i = 0; i < fingerprints.length; i++) assert.equal(counts[i], one.get(fingerprints.hi[i]!, fingerprints.lo[i]!));
+    for (let i = 0; i < fingerprints.length; i++)
+      assert.equal(counts[i], one.get(fingerprints.hi[i]!, fingerprints.lo[i]!));
     // Merge two halves (overlapping n-grams) into a small table: the same as the whole.
     const left = new NgramTable(16);
     const right = new NgramTable(16);
-    for (let i = 0; i < fingerprints.length; i++) (i < 20_000 ? left : right).add(fingerprints.hi[i]!, fingerprints.lo[i]!);
+    for (let i = 0; i < fingerprints.length; i++)
+      (i < 20_000 ? left : right).add(fingerprints.hi[i]!, fingerprints.lo[i]!);
     left.mergeFrom(right);
     assert.equal(left.size, one.size);
     assert.equal(left.total, one.total);
@@ -209,10 +211,26 @@ describe('diversity.distinct_n', () => {
   const texts = ['the cat sat', 'the cat ran', '', 'dog'];
 
   test('hand-computed values', async () => {
-    const run = async (n: number) => (await runInMemory(distinctN, { ...RESPONSE, n }, samplesOf(texts))).outcome;
-    assert.deepEqual(await run(1), { value: 5 / 7, n: 4, estimator: 'EXACT', details: { distinct: 5, total: 7 } });
-    assert.deepEqual(await run(2), { value: 3 / 4, n: 4, estimator: 'EXACT', details: { distinct: 3, total: 4 } });
-    assert.deepEqual(await run(3), { value: 1, n: 4, estimator: 'EXACT', details: { distinct: 2, total: 2 } });
+    const run = async (n: number) =>
+      (await runInMemory(distinctN, { ...RESPONSE, n }, samplesOf(texts))).outcome;
+    assert.deepEqual(await run(1), {
+      value: 5 / 7,
+      n: 4,
+      estimator: 'EXACT',
+      details: { distinct: 5, total: 7 },
+    });
+    assert.deepEqual(await run(2), {
+      value: 3 / 4,
+      n: 4,
+      estimator: 'EXACT',
+      details: { distinct: 3, total: 4 },
+    });
+    assert.deepEqual(await run(3), {
+      value: 1,
+      n: 4,
+      estimator: 'EXACT',
+      details: { distinct: 2, total: 2 },
+    });
     const four = await run(4);
     assert.equal(four.value, null);
     assert.match(four.reason!, /no n-grams: every text has fewer than 4 tokens/);
@@ -231,7 +249,9 @@ describe('diversity.distinct_n', () => {
       const texts = randomTexts(seed, 5 + seed * 13);
       for (let n = 1; n <= 4; n++) {
         const naive = naiveDistinctN(texts, n);
-        const { outcome } = await runInMemory(distinctN, { ...RESPONSE, n }, samplesOf(texts), { batchSize: 5 });
+        const { outcome } = await runInMemory(distinctN, { ...RESPONSE, n }, samplesOf(texts), {
+          batchSize: 5,
+        });
         assert.equal(outcome.value, naive.value, `seed ${seed} n ${n}`);
         assert.deepEqual(outcome.details, { distinct: naive.distinct, total: naive.total });
         assert.equal(outcome.n, texts.length);
@@ -249,7 +269,11 @@ describe('diversity.ngram_diversity', () => {
     //   n=3: the-cat-sat cat-sat-the sat-the-cat the-cat-ran cat-ran-dog: 5 / 5
     //   n=4: the-cat-sat-the cat-sat-the-cat sat-the-cat-ran the-cat-ran-dog: 4 / 4
     // value = 5/7 + 5/6 + 1 + 1 = 149/42
-    const { outcome } = await runInMemory(ngramDiversity, RESPONSE, samplesOf(['the cat sat', 'the cat ran', '', 'dog']));
+    const { outcome } = await runInMemory(
+      ngramDiversity,
+      RESPONSE,
+      samplesOf(['the cat sat', 'the cat ran', '', 'dog']),
+    );
     assert.equal(outcome.value, 5 / 7 + 5 / 6 + 1 + 1);
     assert.ok(Math.abs(outcome.value! - 149 / 42) < 1e-15);
     assert.equal(outcome.estimator, 'EXACT');
@@ -306,14 +330,23 @@ describe('diversity.compression_ratio', () => {
     const random = prng(7);
     // Enough text (~1.5 MB) for several deflate blocks and stream back-pressure.
     const texts = Array.from({ length: 3000 }, (_, i) =>
-      i % 97 === 0 ? '' : Array.from({ length: 60 }, () => VOCAB[Math.floor(random() * VOCAB.length)]! + Math.floor(random() * 50)).join(' '),
+      i % 97 === 0
+        ? ''
+        : Array.from(
+            { length: 60 },
+            () => VOCAB[Math.floor(random() * VOCAB.length)]! + Math.floor(random() * 50),
+          ).join(' '),
     );
     const whole = gzipSync(Buffer.from(texts.join(' ')), { level: 9 }).length;
     const bytes = Buffer.byteLength(texts.join(' '));
     for (const batchSize of [1, 7, 100, 1000, 5000]) {
       const { outcome } = await runInMemory(compressionRatio, RESPONSE, samplesOf(texts), { batchSize });
       assert.equal(outcome.estimator, 'EXACT');
-      assert.deepEqual(outcome.details, { inputBytes: bytes, compressedBytes: whole, zlib: process.versions.zlib }, `batch ${batchSize}`);
+      assert.deepEqual(
+        outcome.details,
+        { inputBytes: bytes, compressedBytes: whole, zlib: process.versions.zlib },
+        `batch ${batchSize}`,
+      );
       assert.equal(outcome.value, bytes / whole);
     }
   });
@@ -351,8 +384,13 @@ describe('diversity.compression_ratio', () => {
     const naive = naiveCompressionRatio(texts);
     assert.equal(one.estimator, 'EXACT');
     assert.equal(one.value, naive.value);
-    assert.equal((one.details as { compressedBytes: number }).compressedBytes, gzipSync(Buffer.from(texts.join(' ')), { level: 9 }).length);
-    const four = (await runInMemory(compressionRatio, RESPONSE, samplesOf(texts), { shards: 4, batchSize: 7 })).outcome;
+    assert.equal(
+      (one.details as { compressedBytes: number }).compressedBytes,
+      gzipSync(Buffer.from(texts.join(' ')), { level: 9 }).length,
+    );
+    const four = (
+      await runInMemory(compressionRatio, RESPONSE, samplesOf(texts), { shards: 4, batchSize: 7 })
+    ).outcome;
     assert.equal(four.estimator, 'APPROXIMATE');
     assert.equal(four.n, texts.length);
     const details = four.details as { inputBytes: number; compressedBytes: number; mergedShards: number };
@@ -361,9 +399,11 @@ describe('diversity.compression_ratio', () => {
     assert.ok(details.compressedBytes > 0);
     assert.equal(four.value, details.inputBytes / details.compressedBytes);
     // Shards that hold no samples keep the run exact.
-    const sparse = (await runInMemory(compressionRatio, RESPONSE, samplesOf(['a b a b', 'c']), { shards: 4 })).outcome;
+    const sparse = (await runInMemory(compressionRatio, RESPONSE, samplesOf(['a b a b', 'c']), { shards: 4 }))
+      .outcome;
     assert.equal(sparse.estimator, 'APPROXIMATE');
-    const single = (await runInMemory(compressionRatio, RESPONSE, samplesOf(['a b a b']), { shards: 4 })).outcome;
+    const single = (await runInMemory(compressionRatio, RESPONSE, samplesOf(['a b a b']), { shards: 4 }))
+      .outcome;
     assert.equal(single.estimator, 'EXACT');
     assert.equal(single.value, naiveCompressionRatio(['a b a b']).value);
   });
@@ -412,7 +452,9 @@ describe('diversity.self_repetition', () => {
       // A 4-word vocabulary so that 4-grams repeat across samples.
       const texts = randomTexts(seed * 31, 4 + seed * 9, ['a', 'b', 'c', 'é']);
       const naive = naiveSelfRepetition(texts);
-      const { outcome, sampleValues } = await runInMemory(selfRepetition, RESPONSE, samplesOf(texts), { batchSize: 6 });
+      const { outcome, sampleValues } = await runInMemory(selfRepetition, RESPONSE, samplesOf(texts), {
+        batchSize: 6,
+      });
       assertClose(outcome.value, naive.value, `seed ${seed}`);
       assert.equal(sampleValues.length, texts.length);
       sampleValues.forEach((v, i) => {
@@ -448,7 +490,11 @@ describe('shard merge', () => {
         const one = await runInMemory(metric, params, samples);
         for (const shards of [2, 4, 9]) {
           const many = await runInMemory(metric, params, samples, { shards, batchSize: 7 });
-          assert.deepEqual(many.outcome, one.outcome, `${metric.key} ${JSON.stringify(params)} shards ${shards} on ${texts.length} texts`);
+          assert.deepEqual(
+            many.outcome,
+            one.outcome,
+            `${metric.key} ${JSON.stringify(params)} shards ${shards} on ${texts.length} texts`,
+          );
           assert.deepEqual(many.sampleValues, one.sampleValues);
         }
       }

@@ -36,16 +36,26 @@ function fastBleu(references: string[][], hypothesis: string[]): number {
 }
 
 function close(actual: number, expected: number, tolerance = 1e-12, message?: string) {
-  assert.ok(Math.abs(actual - expected) <= tolerance, message ?? `${actual} != ${expected} (tolerance ${tolerance})`);
+  assert.ok(
+    Math.abs(actual - expected) <= tolerance,
+    message ?? `${actual} != ${expected} (tolerance ${tolerance})`,
+  );
 }
 
 function randomTokens(random: () => number, length: number, vocabulary: number): string[] {
   return Array.from({ length }, () => `w${Math.floor(random() * vocabulary)}`);
 }
 
-function randomLists(seed: number, count: number, vocabulary: number, extraLengths: number[] = []): string[][] {
+function randomLists(
+  seed: number,
+  count: number,
+  vocabulary: number,
+  extraLengths: number[] = [],
+): string[][] {
   const random = rng(seed);
-  const lists = Array.from({ length: count }, () => randomTokens(random, Math.floor(random() * 61), vocabulary));
+  const lists = Array.from({ length: count }, () =>
+    randomTokens(random, Math.floor(random() * 61), vocabulary),
+  );
   for (const length of extraLengths) lists.push(randomTokens(random, length, vocabulary));
   return lists;
 }
@@ -71,9 +81,13 @@ const PARAMS: SubsetMetricParams = { field: 'response', seed: 0, subsetSize: 100
 
 // NLTK's examples (bleu_score.py docstrings and the BLEU paper).
 const REF1 = split('It is a guide to action that ensures that the military will forever heed Party commands');
-const REF2 = split('It is the guiding principle which guarantees the military forces always being under the command of the Party');
+const REF2 = split(
+  'It is the guiding principle which guarantees the military forces always being under the command of the Party',
+);
 const REF3 = split('It is the practical guide for the army always to heed the directions of the party');
-const HYP1 = split('It is a guide to action which ensures that the military always obeys the commands of the party');
+const HYP1 = split(
+  'It is a guide to action which ensures that the military always obeys the commands of the party',
+);
 const HYP2 = split('It is to insure the troops forever hearing the activity guidebook that party direct');
 const a = (n: number) => new Array<string>(n).fill('a');
 
@@ -84,7 +98,8 @@ describe('sentence BLEU (NLTK method1)', () => {
   ];
 
   it('is 1 for a hypothesis equal to a reference of 4+ tokens', () => {
-    for (const value of both([split('the cat sat on the mat')], split('the cat sat on the mat'))) assert.equal(value, 1);
+    for (const value of both([split('the cat sat on the mat')], split('the cat sat on the mat')))
+      assert.equal(value, 1);
   });
 
   it('smooths zero n-gram matches with 0.1 / (number of hypothesis n-grams)', () => {
@@ -114,7 +129,10 @@ describe('sentence BLEU (NLTK method1)', () => {
 
   it('is 0 for an empty hypothesis and when no unigram matches', () => {
     for (const value of both([split('the candidate has no alignment')], [])) assert.equal(value, 0);
-    for (const value of both([split('The candidate has no alignment to any of the references')], split('John loves Mary')))
+    for (const value of both(
+      [split('The candidate has no alignment to any of the references')],
+      split('John loves Mary'),
+    ))
       assert.equal(value, 0);
     for (const value of both([[]], split('John loves Mary'))) assert.equal(value, 0);
   });
@@ -146,8 +164,17 @@ describe('sentence BLEU (NLTK method1)', () => {
     // c = 2, closest r = 16 -> BP = exp(1 - 16/2) = exp(-7).
     const references = [split('the cat is on the mat'), split('there is a cat on the mat')];
     // "the" x7: p1 = 2/7, p2 = 0/6 -> 0.1/6, p3 = 0.1/5, p4 = 0.1/4; c = 7 > r = 7? no (r = 7) -> BP = 1.
-    const expected = Math.exp(0.25 * (Math.log(2 / 7) + Math.log(0.1 / 6) + Math.log(0.1 / 5) + Math.log(0.1 / 4)));
-    close(fastBleu(references, a(7).map(() => 'the')), expected, 1e-15);
+    const expected = Math.exp(
+      0.25 * (Math.log(2 / 7) + Math.log(0.1 / 6) + Math.log(0.1 / 5) + Math.log(0.1 / 4)),
+    );
+    close(
+      fastBleu(
+        references,
+        a(7).map(() => 'the'),
+      ),
+      expected,
+      1e-15,
+    );
     close(fastBleu([REF1, REF2, REF3], split('of the')), Math.exp(-7) * Math.exp(0.5 * Math.log(0.1)), 1e-15);
   });
 
@@ -170,7 +197,8 @@ describe('self-BLEU fast vs naive', () => {
       const lists = randomLists(seed, 40, vocabulary, [0, 0, 1, 2, 3, 33, 64, 65, 130]);
       const fast = selfBleuScores(lists);
       const naive = naiveSelfBleuScores(lists);
-      for (let i = 0; i < lists.length; i++) close(fast[i]!, naive[i]!, 1e-12, `seed ${seed} text ${i}: ${fast[i]} vs ${naive[i]}`);
+      for (let i = 0; i < lists.length; i++)
+        close(fast[i]!, naive[i]!, 1e-12, `seed ${seed} text ${i}: ${fast[i]} vs ${naive[i]}`);
     }
   });
 
@@ -209,7 +237,10 @@ describe('ROUGE-L', () => {
     assert.equal(rougeL(split('x y z'), split('u v')), 0);
     assert.equal(rougeL([], split('u v')), 0);
     // Symmetric, bit for bit.
-    assert.equal(rougeL(split('a b c d e f'), split('f a c e')), rougeL(split('f a c e'), split('a b c d e f')));
+    assert.equal(
+      rougeL(split('a b c d e f'), split('f a c e')),
+      rougeL(split('f a c e'), split('a b c d e f')),
+    );
     // Mean over the 3 pairs of ["a b", "a c", "b c"]: each pair has LCS 1, F = 2/4 -> mean 0.5.
     close(meanPairwiseRougeL([split('a b'), split('a c'), split('b c')]), 0.5, 1e-15);
   });
@@ -276,15 +307,22 @@ describe('seeded subset', () => {
     const shuffled = [...samples].reverse();
     assert.deepEqual(selectSeededSubset(shuffled, 'response', 5, 20), chosen);
     const other = selectSeededSubset(samples, 'response', 6, 20).map((e) => e.ordinal);
-    assert.notDeepEqual(other, chosen.map((e) => e.ordinal));
+    assert.notDeepEqual(
+      other,
+      chosen.map((e) => e.ordinal),
+    );
   });
 
   it('samples coordinately: a kept parent-subset sample stays in a filtered child version subset', () => {
     const parent = randomSamples(22, 300);
-    const parentChosen = new Set(selectSeededSubset(parent, 'response', 3, 30).map((e) => parent[e.ordinal]!.contentHash));
+    const parentChosen = new Set(
+      selectSeededSubset(parent, 'response', 3, 30).map((e) => parent[e.ordinal]!.contentHash),
+    );
     // Child: every other sample, renumbered.
     const child = parent.filter((_, i) => i % 2 === 0).map((s, i) => ({ ...s, ordinal: i }));
-    const childChosen = new Set(selectSeededSubset(child, 'response', 3, 30).map((e) => child[e.ordinal]!.contentHash));
+    const childChosen = new Set(
+      selectSeededSubset(child, 'response', 3, 30).map((e) => child[e.ordinal]!.contentHash),
+    );
     let kept = 0;
     for (const s of child) {
       if (parentChosen.has(s.contentHash)) {
@@ -298,7 +336,11 @@ describe('seeded subset', () => {
 
 const METRICS: [string, MetricDefinition<SubsetMetricParams>, (texts: string[]) => number][] = [
   ['self_bleu', selfBleuMetric, (texts) => meanSelfBleu(texts.map(whitespaceTokens))],
-  ['homogenization_rougeL', homogenizationRougeLMetric, (texts) => meanPairwiseRougeL(texts.map(rougeTokens))],
+  [
+    'homogenization_rougeL',
+    homogenizationRougeLMetric,
+    (texts) => meanPairwiseRougeL(texts.map(rougeTokens)),
+  ],
 ];
 
 for (const [name, metric, direct] of METRICS) {
@@ -326,7 +368,12 @@ for (const [name, metric, direct] of METRICS) {
       assert.equal(one.outcome.estimator, 'EXACT');
       assert.equal(one.outcome.n, 37);
       assert.equal(one.outcome.sampleSize, undefined);
-      assert.deepEqual(one.outcome.details, { ...one.outcome.details, seed: 0, subsetSize: 1000, population: 37 });
+      assert.deepEqual(one.outcome.details, {
+        ...one.outcome.details,
+        seed: 0,
+        subsetSize: 1000,
+        population: 37,
+      });
       assert.deepEqual(one.sampleValues, []);
       const expected = direct(selectSeededSubset(samples, 'response', 0, 1000).map((e) => e.item));
       assert.equal(one.outcome.value, expected);
@@ -349,7 +396,10 @@ for (const [name, metric, direct] of METRICS) {
       assert.equal(one.outcome.details.seed, 7);
       assert.equal(one.outcome.details.subsetSize, 10);
       assert.equal(one.outcome.details.population, 60);
-      assert.equal(one.outcome.value, direct(selectSeededSubset(samples, 'response', 7, 10).map((e) => e.item)));
+      assert.equal(
+        one.outcome.value,
+        direct(selectSeededSubset(samples, 'response', 7, 10).map((e) => e.item)),
+      );
       const again = await runInMemory(metric, params, samples);
       assert.equal(again.outcome.value, one.outcome.value);
       const sharded = await runInMemory(metric, params, samples, { shards: 4, batchSize: 5 });
@@ -362,7 +412,10 @@ for (const [name, metric, direct] of METRICS) {
     });
 
     it('reads the requested field', async () => {
-      const samples = [sample(0, 'all the same words', 'alpha beta gamma delta'), sample(1, 'all the same words', 'zeta eta theta iota')];
+      const samples = [
+        sample(0, 'all the same words', 'alpha beta gamma delta'),
+        sample(1, 'all the same words', 'zeta eta theta iota'),
+      ];
       const response = await runInMemory(metric, PARAMS, samples);
       const prompt = await runInMemory(metric, { ...PARAMS, field: 'prompt' }, samples);
       assert.equal(response.outcome.value, 1);

@@ -1,6 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { answerMatch, compareAnswers, extractFinalAnswer, normalizeAnswer, parseAnswerNumber } from '../src/metrics/quality/answerMatch.js';
+import {
+  answerMatch,
+  compareAnswers,
+  extractFinalAnswer,
+  normalizeAnswer,
+  parseAnswerNumber,
+} from '../src/metrics/quality/answerMatch.js';
 import {
   GOPHER_RULES,
   codePointLength,
@@ -16,7 +22,12 @@ import { runInMemory } from '../src/metrics/runInMemory.js';
 import type { MetricDefinition, MetricSample, ResolvedParams, TextField } from '../src/metrics/types.js';
 import { prng } from './helpers/prng.js';
 
-function sample(ordinal: number, response: string, reference: string | null = null, prompt = ''): MetricSample {
+function sample(
+  ordinal: number,
+  response: string,
+  reference: string | null = null,
+  prompt = '',
+): MetricSample {
   return { ordinal, contentHash: `hash-${ordinal}`, prompt, response, reference };
 }
 
@@ -31,14 +42,32 @@ describe('answer extraction and comparison', () => {
   it('extracts final answers by rule', () => {
     assert.deepEqual(extractFinalAnswer(GSM8K_ANSWER), { answer: '72', method: 'gsm8k' });
     // The LAST #### wins, only its first line.
-    assert.deepEqual(extractFinalAnswer('#### 1\nretry\n####  1,200 \nexplanation'), { answer: '1,200', method: 'gsm8k' });
+    assert.deepEqual(extractFinalAnswer('#### 1\nretry\n####  1,200 \nexplanation'), {
+      answer: '1,200',
+      method: 'gsm8k',
+    });
     assert.deepEqual(extractFinalAnswer('So the answer is 42.'), { answer: '42', method: 'answer_is' });
-    assert.deepEqual(extractFinalAnswer('The Answer Is: **Paris**. It is in France.'), { answer: 'Paris', method: 'answer_is' });
-    assert.deepEqual(extractFinalAnswer('Step 1: 600 * 2\nA: $1,200'), { answer: '$1,200', method: 'answer_line' });
-    assert.deepEqual(extractFinalAnswer('Answer: 5\nCheck: so the answer is 6'), { answer: '6', method: 'answer_is' });
-    assert.deepEqual(extractFinalAnswer('the answer is 6\nFinal answer: 7'), { answer: '7', method: 'answer_line' });
+    assert.deepEqual(extractFinalAnswer('The Answer Is: **Paris**. It is in France.'), {
+      answer: 'Paris',
+      method: 'answer_is',
+    });
+    assert.deepEqual(extractFinalAnswer('Step 1: 600 * 2\nA: $1,200'), {
+      answer: '$1,200',
+      method: 'answer_line',
+    });
+    assert.deepEqual(extractFinalAnswer('Answer: 5\nCheck: so the answer is 6'), {
+      answer: '6',
+      method: 'answer_is',
+    });
+    assert.deepEqual(extractFinalAnswer('the answer is 6\nFinal answer: 7'), {
+      answer: '7',
+      method: 'answer_line',
+    });
     assert.deepEqual(extractFinalAnswer('3/4'), { answer: '3/4', method: 'whole_number' });
-    assert.deepEqual(extractFinalAnswer('She has 5 apples, buys 3, so 8 in total.'), { answer: '8', method: 'last_number' });
+    assert.deepEqual(extractFinalAnswer('She has 5 apples, buys 3, so 8 in total.'), {
+      answer: '8',
+      method: 'last_number',
+    });
     // '-' is a sign only when not preceded by a word character; ',' groups exactly 3 digits.
     assert.deepEqual(extractFinalAnswer('from 3-5 we get -2'), { answer: '-2', method: 'last_number' });
     assert.deepEqual(extractFinalAnswer('pay 1,234.50 now'), { answer: '1,234.50', method: 'last_number' });
@@ -46,7 +75,10 @@ describe('answer extraction and comparison', () => {
     assert.deepEqual(extractFinalAnswer('  Paris  '), { answer: 'Paris', method: 'whole_text' });
     assert.deepEqual(extractFinalAnswer(' \n '), { answer: null, method: 'none' });
     // "answer isn't" is not "answer is".
-    assert.deepEqual(extractFinalAnswer("The answer isn't clear"), { answer: "The answer isn't clear", method: 'whole_text' });
+    assert.deepEqual(extractFinalAnswer("The answer isn't clear"), {
+      answer: "The answer isn't clear",
+      method: 'whole_text',
+    });
   });
 
   it('parses numbers and normalises strings', () => {
@@ -95,16 +127,36 @@ describe('quality.answer_match', () => {
         [8, 0],
       ],
     );
-    assert.deepEqual(sampleValues[0]!.details, { extracted: '72', expected: '72', method: 'gsm8k', comparison: 'numeric' });
-    assert.deepEqual(sampleValues[2]!.details, { extracted: '$1,200', expected: '1200', method: 'answer_line', comparison: 'numeric' });
+    assert.deepEqual(sampleValues[0]!.details, {
+      extracted: '72',
+      expected: '72',
+      method: 'gsm8k',
+      comparison: 'numeric',
+    });
+    assert.deepEqual(sampleValues[2]!.details, {
+      extracted: '$1,200',
+      expected: '1200',
+      method: 'answer_line',
+      comparison: 'numeric',
+    });
     assert.deepEqual(sampleValues[3]!.details, {
       extracted: 'New   York City',
       expected: 'new york city',
       method: 'answer_is',
       comparison: 'string',
     });
-    assert.deepEqual(sampleValues[4]!.details, { extracted: '71', expected: '72', method: 'gsm8k', comparison: 'numeric' });
-    assert.deepEqual(sampleValues[6]!.details, { extracted: null, expected: '3', method: 'none', comparison: 'string' });
+    assert.deepEqual(sampleValues[4]!.details, {
+      extracted: '71',
+      expected: '72',
+      method: 'gsm8k',
+      comparison: 'numeric',
+    });
+    assert.deepEqual(sampleValues[6]!.details, {
+      extracted: null,
+      expected: '3',
+      method: 'none',
+      comparison: 'string',
+    });
     // 5 matched of 7 applicable; 2 skipped; coverage 7 / 9.
     assert.equal(outcome.value, 5 / 7);
     assert.equal(outcome.n, 7);
@@ -168,7 +220,23 @@ const PASSING = LINES.join('\n');
 
 /** Distinct 6-letter pseudo-words: three of 15 consonant-vowel syllables (3375 in all). */
 function filler(count: number, offset: number): string[] {
-  const syllables = ['ba', 'ce', 'di', 'fo', 'gu', 'ha', 'je', 'ki', 'lo', 'mu', 'na', 'pe', 'ri', 'so', 'tu'];
+  const syllables = [
+    'ba',
+    'ce',
+    'di',
+    'fo',
+    'gu',
+    'ha',
+    'je',
+    'ki',
+    'lo',
+    'mu',
+    'na',
+    'pe',
+    'ri',
+    'so',
+    'tu',
+  ];
   return Array.from({ length: count }, (_, i) => {
     const k = i + offset;
     return syllables[k % 15]! + syllables[Math.floor(k / 15) % 15]! + syllables[Math.floor(k / 225) % 15]!;
@@ -204,7 +272,14 @@ describe('Gopher statistics, worked by hand', () => {
     // dup 6..10-grams: i = 0..4 new, i = 5 seen -> +n, then the jump ends the scan -> n/29.
     const s = gopherStats('a b c d e a b c d e a b c d e');
     assert.deepEqual(s.topNgramCharFraction, { 2: 9 / 29, 3: 15 / 29, 4: 21 / 29 });
-    assert.deepEqual(s.dupNgramCharFraction, { 5: 10 / 29, 6: 6 / 29, 7: 7 / 29, 8: 8 / 29, 9: 9 / 29, 10: 10 / 29 });
+    assert.deepEqual(s.dupNgramCharFraction, {
+      5: 10 / 29,
+      6: 6 / 29,
+      7: 7 / 29,
+      8: 8 / 29,
+      9: 9 / 29,
+      10: 10 / 29,
+    });
     assert.equal(s.words, 15);
     assert.equal(s.meanWordLength, 1);
     assert.equal(s.stopWords, 0);
@@ -266,7 +341,11 @@ describe('quality.heuristic_quality: one rule at a time', () => {
     // Every line starts with '•': 8/8 > 0.9 (tokens 108, with a letter 90/108 = 0.83 >= 0.8).
     ['too_many_bullet_lines', LINES.map((line) => `• ${line}`).join('\n'), 'too_many_bullet_lines'],
     // Every line ends with '...': 8/8 > 0.3, while '...' per token = 8/100 = 0.08 <= 0.1.
-    ['too_many_ellipsis_lines', LINES.map((line) => line.replace(/\.$/, '...')).join('\n'), 'too_many_ellipsis_lines'],
+    [
+      'too_many_ellipsis_lines',
+      LINES.map((line) => line.replace(/\.$/, '...')).join('\n'),
+      'too_many_ellipsis_lines',
+    ],
     // 14 hashtags: tokens 100 + 28 = 128, '#' 14/128 = 0.109 > 0.1; with a letter (90 + 14)/128 = 0.8125.
     [
       'too_many_hashes',
@@ -278,7 +357,19 @@ describe('quality.heuristic_quality: one rule at a time', () => {
     // "Indeed." 5 times among the 8 lines: 4 duplicates / 13 lines = 0.308 > 0.3; their chars 4 * 7 = 28 / 638 = 0.044.
     [
       'dup_lines',
-      [LINES[0], 'Indeed.', LINES[1], 'Indeed.', LINES[2], 'Indeed.', LINES[3], 'Indeed.', LINES[4], 'Indeed.', ...LINES.slice(5)].join('\n'),
+      [
+        LINES[0],
+        'Indeed.',
+        LINES[1],
+        'Indeed.',
+        LINES[2],
+        'Indeed.',
+        LINES[3],
+        'Indeed.',
+        LINES[4],
+        'Indeed.',
+        ...LINES.slice(5),
+      ].join('\n'),
       'dup_lines',
     ],
     // "the and" + 20 x "big dog <distinct word>": length 8 + 20 * 15 - 1 = 307;
@@ -379,7 +470,10 @@ describe('quality.heuristic_quality: one rule at a time', () => {
   it('field param and empty input', async () => {
     const samples = [sample(0, 'too short', null, PASSING)];
     assert.equal((await runInMemory(heuristicQuality, DEFAULTS, samples)).outcome.value, 0);
-    assert.equal((await runInMemory(heuristicQuality, { ...DEFAULTS, field: 'prompt' }, samples)).outcome.value, 1);
+    assert.equal(
+      (await runInMemory(heuristicQuality, { ...DEFAULTS, field: 'prompt' }, samples)).outcome.value,
+      1,
+    );
     const empty = await runInMemory(heuristicQuality, DEFAULTS, []);
     assert.equal(empty.outcome.value, null);
     assert.equal(empty.outcome.reason, 'no samples');
@@ -493,13 +587,22 @@ function naiveGopher(text: string, p: HeuristicQualityParams): { stats: GopherSt
   const stats: GopherStats = {
     tokens: nWords,
     words: nonSymbol.length,
-    meanWordLength: nonSymbol.length === 0 ? null : nonSymbol.reduce((a, w) => a + chars(w), 0) / nonSymbol.length,
+    meanWordLength:
+      nonSymbol.length === 0 ? null : nonSymbol.reduce((a, w) => a + chars(w), 0) / nonSymbol.length,
     hashRatio: nWords === 0 ? null : count('#') / nWords,
     ellipsisRatio: nWords === 0 ? null : (count('...') + count('…')) / nWords,
-    bulletLinesRatio: lines.length === 0 ? null : lines.filter((l) => l.trimStart().startsWith('•') || l.trimStart().startsWith('-')).length / lines.length,
-    ellipsisLinesRatio: lines.length === 0 ? null : lines.filter((l) => l.trimEnd().endsWith('...') || l.trimEnd().endsWith('…')).length / lines.length,
+    bulletLinesRatio:
+      lines.length === 0
+        ? null
+        : lines.filter((l) => l.trimStart().startsWith('•') || l.trimStart().startsWith('-')).length /
+          lines.length,
+    ellipsisLinesRatio:
+      lines.length === 0
+        ? null
+        : lines.filter((l) => l.trimEnd().endsWith('...') || l.trimEnd().endsWith('…')).length / lines.length,
     alphaWordsRatio: nWords === 0 ? null : words.filter((w) => /\p{L}/u.test(w)).length / nWords,
-    stopWords: words.filter((w) => ['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with'].includes(w)).length,
+    stopWords: words.filter((w) => ['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with'].includes(w))
+      .length,
     dupParagraphFraction: paraDup / paragraphs.length,
     dupParagraphCharFraction: len === 0 ? null : paraChars / len,
     dupLineFraction: lineDup / repLines.length,
@@ -538,11 +641,37 @@ function naiveGopher(text: string, p: HeuristicQualityParams): { stats: GopherSt
   return { stats, failed };
 }
 
-const VOCAB = ['the', 'The', 'and', 'of', 'river', 'a', 'flows', 'quickly', 'extraordinarily', 'x', '42', '#', '#tag', '...', 'wait…', '(see', 'it)', 'done.', 'yes,', '😀', 'naïve', '--', 'is'];
+const VOCAB = [
+  'the',
+  'The',
+  'and',
+  'of',
+  'river',
+  'a',
+  'flows',
+  'quickly',
+  'extraordinarily',
+  'x',
+  '42',
+  '#',
+  '#tag',
+  '...',
+  'wait…',
+  '(see',
+  'it)',
+  'done.',
+  'yes,',
+  '😀',
+  'naïve',
+  '--',
+  'is',
+];
 const SEPARATORS = [' ', ' ', ' ', ' ', ' ', '\n', '\n\n', '\r\n', '\n- ', '\n• ', '  '];
 
 function randomGopherText(next: () => number): string {
-  const lineBank = Array.from({ length: 3 }, () => Array.from({ length: 1 + Math.floor(next() * 8) }, () => pick(next, VOCAB)).join(' '));
+  const lineBank = Array.from({ length: 3 }, () =>
+    Array.from({ length: 1 + Math.floor(next() * 8) }, () => pick(next, VOCAB)).join(' '),
+  );
   let text = next() < 0.2 ? '\n' : '';
   const parts = Math.floor(next() * 120);
   for (let i = 0; i < parts; i++) {
@@ -650,7 +779,9 @@ describe('shard merge: 4 shards of batches of 3 equal one shard', () => {
     return Array.from({ length: count }, (_, i) =>
       sample(
         i,
-        next() < 0.3 ? PASSING : `${randomGopherText(next)}\n${pick(next, ['#### ', 'A: ', ''])}${pick(next, answers)}`,
+        next() < 0.3
+          ? PASSING
+          : `${randomGopherText(next)}\n${pick(next, ['#### ', 'A: ', ''])}${pick(next, answers)}`,
         next() < 0.3 ? null : pick(next, answers),
         next() < 0.5 ? PASSING : randomGopherText(next),
       ),

@@ -13,30 +13,51 @@ describe(`taxonomy (${testBackend})`, () => {
   after(() => server.stop());
 
   it('seeds every component and algorithm of the design with QDC effects and arXiv ids', async () => {
-    const data = await server.ok(`{ components { key stage quality diversity complexity rationale citation builtin }
+    const data =
+      await server.ok(`{ components { key stage quality diversity complexity rationale citation builtin }
       algorithms { key name arxivId year builtin components { position config component { key } } } }`);
     assert.equal(data.components.length, COMPONENT_SEEDS.length);
     assert.equal(data.algorithms.length, ALGORITHM_SEEDS.length);
     const names = data.algorithms.map((a: any) => a.name).join(' | ');
-    for (const expected of ['Self-Instruct', 'AlpaGasus', 'Deita', 'Magpie', 'MetaMath', 'STaR', 'Rainbow Teaming', 'TInt']) {
+    for (const expected of [
+      'Self-Instruct',
+      'AlpaGasus',
+      'Deita',
+      'Magpie',
+      'MetaMath',
+      'STaR',
+      'Rainbow Teaming',
+      'TInt',
+    ]) {
       assert.ok(names.includes(expected), `${expected} is seeded`);
     }
     assert.ok(data.algorithms.every((a: any) => /^\d{4}\.\d{4,5}$/.test(a.arxivId) && a.builtin));
     const judge = data.components.find((c: any) => c.key === 'llm-judge-filter');
     assert.deepEqual([judge.quality, judge.diversity], ['UP', 'DOWN']);
     const temperature = data.components.find((c: any) => c.key === 'high-temperature-sampling');
-    assert.deepEqual([temperature.quality, temperature.diversity, temperature.complexity], ['DOWN', 'UP', 'NONE']);
+    assert.deepEqual(
+      [temperature.quality, temperature.diversity, temperature.complexity],
+      ['DOWN', 'UP', 'NONE'],
+    );
     const selfInstruct = data.algorithms.find((a: any) => a.key === 'self-instruct');
     assert.equal(selfInstruct.arxivId, '2212.10560');
-    assert.deepEqual(selfInstruct.components.map((s: any) => s.position), selfInstruct.components.map((_: any, i: number) => i));
+    assert.deepEqual(
+      selfInstruct.components.map((s: any) => s.position),
+      selfInstruct.components.map((_: any, i: number) => i),
+    );
     assert.ok(selfInstruct.components.some((s: any) => s.config?.rougeLThreshold === 0.7));
   });
 
   it('filters by stage and component, and answers usedBy', async () => {
-    const filters = await server.ok(`{ components(stage: FILTERING) { stage key usedBy { key } } algorithms(usesComponent: "llm-judge-filter") { key } }`);
+    const filters = await server.ok(
+      `{ components(stage: FILTERING) { stage key usedBy { key } } algorithms(usesComponent: "llm-judge-filter") { key } }`,
+    );
     assert.ok(filters.components.length >= 3);
     assert.ok(filters.components.every((c: any) => c.stage === 'FILTERING'));
-    const judgeUsers = filters.components.find((c: any) => c.key === 'llm-judge-filter').usedBy.map((a: any) => a.key).sort();
+    const judgeUsers = filters.components
+      .find((c: any) => c.key === 'llm-judge-filter')
+      .usedBy.map((a: any) => a.key)
+      .sort();
     assert.deepEqual(filters.algorithms.map((a: any) => a.key).sort(), judgeUsers);
     assert.ok(judgeUsers.includes('alpagasus'));
   });
@@ -44,24 +65,38 @@ describe(`taxonomy (${testBackend})`, () => {
   it('upserts user components and algorithms, replacing the pipeline atomically', async () => {
     await server.ok(`mutation { upsertComponent(input: { key: "my-filter", stage: FILTERING, name: "My filter",
       quality: UP, diversity: DOWN, complexity: NONE, rationale: "keeps the best" }) { key builtin } }`);
-    const created = await server.ok(`mutation { upsertAlgorithm(input: { key: "my-recipe", name: "My recipe", year: 2026,
+    const created =
+      await server.ok(`mutation { upsertAlgorithm(input: { key: "my-recipe", name: "My recipe", year: 2026,
       components: [{ component: "seed-data" }, { component: "my-filter", config: { threshold: 0.5 } }] }) {
         key builtin components { position config component { key } } } }`);
     assert.equal(created.upsertAlgorithm.builtin, false);
     assert.deepEqual(
       created.upsertAlgorithm.components.map((s: any) => [s.position, s.component.key, s.config]),
-      [[0, 'seed-data', null], [1, 'my-filter', { threshold: 0.5 }]],
+      [
+        [0, 'seed-data', null],
+        [1, 'my-filter', { threshold: 0.5 }],
+      ],
     );
     const bad = await server.gql(`mutation { upsertAlgorithm(input: { key: "my-recipe", name: "Changed",
       components: [{ component: "my-filter" }, { component: "no-such-step" }] }) { key } }`);
     assert.equal(bad.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.match(bad.errors![0]!.message, /unknown component key\(s\): no-such-step/);
-    const unchanged = await server.ok(`{ algorithm(key: "my-recipe") { name components { component { key } } } }`);
-    assert.deepEqual(unchanged.algorithm, { name: 'My recipe', components: [{ component: { key: 'seed-data' } }, { component: { key: 'my-filter' } }] });
+    const unchanged = await server.ok(
+      `{ algorithm(key: "my-recipe") { name components { component { key } } } }`,
+    );
+    assert.deepEqual(unchanged.algorithm, {
+      name: 'My recipe',
+      components: [{ component: { key: 'seed-data' } }, { component: { key: 'my-filter' } }],
+    });
     const replaced = await server.ok(`mutation { upsertAlgorithm(input: { key: "my-recipe", name: "Renamed",
       components: [{ component: "my-filter" }] }) { name components { position component { key } } } }`);
-    assert.deepEqual(replaced.upsertAlgorithm, { name: 'Renamed', components: [{ position: 0, component: { key: 'my-filter' } }] });
-    const badYear = await server.gql(`mutation { upsertAlgorithm(input: { key: "old", name: "Old", year: 1800 }) { key } }`);
+    assert.deepEqual(replaced.upsertAlgorithm, {
+      name: 'Renamed',
+      components: [{ position: 0, component: { key: 'my-filter' } }],
+    });
+    const badYear = await server.gql(
+      `mutation { upsertAlgorithm(input: { key: "old", name: "Old", year: 1800 }) { key } }`,
+    );
     assert.match(badYear.errors![0]!.message, /year must be from 1950 to 2100/);
   });
 

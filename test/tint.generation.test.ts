@@ -20,7 +20,8 @@ import { runJob, testWorker, waitForJob } from './helpers/jobs.js';
 import { qdc } from './helpers/cli.js';
 import { startTestServer, type TestServer } from './helpers/testServer.js';
 
-const jobIdOf = (globalId: string) => Number(Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1]);
+const jobIdOf = (globalId: string) =>
+  Number(Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1]);
 
 const GENERATE = `mutation ($input: TIntGenerationInput!) { generateTIntDataset(input: $input) { id kind status progress { total } } }`;
 const INPUT = {
@@ -71,11 +72,30 @@ describe('TInt generation into the catalog', () => {
     assert.equal(run.generatorModel, null);
     assert.deepEqual(run.inputs, []);
     assert.deepEqual(
-      { op: run.params.op, digits: run.params.digits, n: run.params.n, testN: run.params.testN, static: run.params.static, dynamic: run.params.dynamic },
-      { op: 'mul', digits: [1, 3], n: 1500, testN: 200, static: { doc: 0.5, char: 0.3, line: 0 }, dynamic: { doc: 0.2, p: 0.2 } },
+      {
+        op: run.params.op,
+        digits: run.params.digits,
+        n: run.params.n,
+        testN: run.params.testN,
+        static: run.params.static,
+        dynamic: run.params.dynamic,
+      },
+      {
+        op: 'mul',
+        digits: [1, 3],
+        n: 1500,
+        testN: 200,
+        static: { doc: 0.5, char: 0.3, line: 0 },
+        dynamic: { doc: 0.2, p: 0.2 },
+      },
     );
     assert.deepEqual(
-      { calls: run.params.calls, lineCap: run.params.lineCap, seed: run.params.seed, split: run.params.split },
+      {
+        calls: run.params.calls,
+        lineCap: run.params.lineCap,
+        seed: run.params.seed,
+        split: run.params.split,
+      },
       { calls: 'shown', lineCap: 300, seed: 1, split: 'train' },
     );
     const result = data.job.result;
@@ -87,18 +107,41 @@ describe('TInt generation into the catalog', () => {
     assert.deepEqual(train.children, [{ role: 'OTHER', version: { id: test.id } }]);
 
     // The stored samples are exactly what the generator makes for these coordinates, in order.
-    const spec = validateTIntSpec({ op: 'mul', digits: [1, 3], n: 1500, testN: 200, static: { doc: 0.5, char: 0.3 }, dynamic: { doc: 0.2, p: 0.2 }, seed: 1 });
-    const stored = rowsOf<{ ordinal: number; prompt: string; response: string; reference: string; metadata: { tint: { noised: boolean } } }>(
+    const spec = validateTIntSpec({
+      op: 'mul',
+      digits: [1, 3],
+      n: 1500,
+      testN: 200,
+      static: { doc: 0.5, char: 0.3 },
+      dynamic: { doc: 0.2, p: 0.2 },
+      seed: 1,
+    });
+    const stored = rowsOf<{
+      ordinal: number;
+      prompt: string;
+      response: string;
+      reference: string;
+      metadata: { tint: { noised: boolean } };
+    }>(
       await server.database.db.execute(sql`select ordinal, prompt, response, reference, metadata from samples
         where version_id = ${result.train.versionId} and ordinal in (0, 1, 777, 1499) order by ordinal`),
     );
     for (const row of stored) {
       const expected = generateSample(spec, 'train', row.ordinal);
-      assert.deepEqual({ prompt: row.prompt, response: row.response, reference: row.reference, metadata: row.metadata }, expected);
+      assert.deepEqual(
+        { prompt: row.prompt, response: row.response, reference: row.reference, metadata: row.metadata },
+        expected,
+      );
     }
-    const noised = await count(server, sql`select count(*) as n from samples where version_id = ${result.train.versionId} and (metadata->'tint'->>'noised')::boolean`);
+    const noised = await count(
+      server,
+      sql`select count(*) as n from samples where version_id = ${result.train.versionId} and (metadata->'tint'->>'noised')::boolean`,
+    );
     assert.equal(noised, result.train.noised);
-    const testNoised = await count(server, sql`select count(*) as n from samples where version_id = ${result.test.versionId} and (metadata->'tint'->>'noised')::boolean`);
+    const testNoised = await count(
+      server,
+      sql`select count(*) as n from samples where version_id = ${result.test.versionId} and (metadata->'tint'->>'noised')::boolean`,
+    );
     assert.equal(testNoised, 0);
   });
 
@@ -110,20 +153,40 @@ describe('TInt generation into the catalog', () => {
     assert.equal(result.train.created, false);
     assert.equal(result.train.version, 1);
     assert.equal(result.test.created, false);
-    assert.equal(await count(server, sql`select count(*) as n from generation_runs`), 2, 'no second run recorded');
+    assert.equal(
+      await count(server, sql`select count(*) as n from generation_runs`),
+      2,
+      'no second run recorded',
+    );
 
-    const versions = await server.ok(`{ dataset(slug: "tint-mul") { latestVersion { id } } test: dataset(slug: "tint-mul-test") { latestVersion { id } } }`);
-    for (const [slug, versionId] of [['train', versions.dataset.latestVersion.id], ['test', versions.test.latestVersion.id]] as const) {
-      const { computeMetrics } = await server.ok(`mutation ($v: ID!) { computeMetrics(version: $v, metrics: ["quality.tint_trace_validity"]) { id } }`, { v: versionId });
+    const versions = await server.ok(
+      `{ dataset(slug: "tint-mul") { latestVersion { id } } test: dataset(slug: "tint-mul-test") { latestVersion { id } } }`,
+    );
+    for (const [slug, versionId] of [
+      ['train', versions.dataset.latestVersion.id],
+      ['test', versions.test.latestVersion.id],
+    ] as const) {
+      const { computeMetrics } = await server.ok(
+        `mutation ($v: ID!) { computeMetrics(version: $v, metrics: ["quality.tint_trace_validity"]) { id } }`,
+        { v: versionId },
+      );
       assert.equal((await runJob(server.database, jobIdOf(computeMetrics.id))).status, 'SUCCEEDED');
-      const { version } = await server.ok(`query ($v: ID!) { version(id: $v) { metrics { metric value details } } }`, { v: versionId });
-      const validity = version.metrics.find((m: { metric: string }) => m.metric === 'quality.tint_trace_validity');
+      const { version } = await server.ok(
+        `query ($v: ID!) { version(id: $v) { metrics { metric value details } } }`,
+        { v: versionId },
+      );
+      const validity = version.metrics.find(
+        (m: { metric: string }) => m.metric === 'quality.tint_trace_validity',
+      );
       if (slug === 'test') {
         assert.equal(validity.value, 1);
         assert.equal(validity.details.cleanRate, 1);
       } else {
         assert.ok(validity.value < 0.9, `noised training split: ${validity.value}`);
-        assert.ok(validity.details.localRate > 0.2 && validity.details.propagatingRate > 0.1, JSON.stringify(validity.details));
+        assert.ok(
+          validity.details.localRate > 0.2 && validity.details.propagatingRate > 0.1,
+          JSON.stringify(validity.details),
+        );
       }
     }
   });
@@ -156,7 +219,13 @@ describe('TInt generation into the catalog', () => {
   it('a generation stopped mid-split keeps nothing of that split, and a retry writes it identically', async () => {
     const versionsBefore = await count(server, sql`select count(*) as n from dataset_versions`);
     const samplesBefore = await count(server, sql`select count(*) as n from samples`);
-    const job = await enqueueTIntGeneration(server.database.db, { dataset: 'tint-stop', op: 'add', digits: [3, 5], n: 6000, seed: 3 });
+    const job = await enqueueTIntGeneration(server.database.db, {
+      dataset: 'tint-stop',
+      op: 'add',
+      digits: [3, 5],
+      n: 6000,
+      seed: 3,
+    });
     const controller = new AbortController();
     const result = await runTIntGenerationJob({
       database: server.database,
@@ -183,11 +252,19 @@ describe('TInt generation into the catalog', () => {
       return;
     }
     const versionsBefore = await count(server, sql`select count(*) as n from dataset_versions`);
-    const job = await enqueueTIntGeneration(server.database.db, { dataset: 'tint-cancel', op: 'mul', digits: [3, 5], n: 200_000, seed: 3 });
+    const job = await enqueueTIntGeneration(server.database.db, {
+      dataset: 'tint-cancel',
+      op: 'mul',
+      digits: [3, 5],
+      n: 200_000,
+      seed: 3,
+    });
     const worker = testWorker(server.database, { onlyJobId: job.id });
     try {
       for (;;) {
-        const [row] = rowsOf<{ progress_done: number }>(await server.database.db.execute(sql`select progress_done from jobs where id = ${job.id}`));
+        const [row] = rowsOf<{ progress_done: number }>(
+          await server.database.db.execute(sql`select progress_done from jobs where id = ${job.id}`),
+        );
         if (row!.progress_done >= 2000) break;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
@@ -211,28 +288,96 @@ describe('qdc tint', () => {
 
   it('generate: progress line, then each split with its counts', async () => {
     const run = await qdc(
-      ['tint', 'generate', '--op', 'add', '--digits', '1-5', '--n', '3000', '--static', 'doc=0.5,char=0.3', '--dynamic', 'doc=0.2,p=0.2',
-        '--seed', '1', '--dataset', 'tint-add', '--test-n', '100', '--data-dir', join(dir, 'db')],
+      [
+        'tint',
+        'generate',
+        '--op',
+        'add',
+        '--digits',
+        '1-5',
+        '--n',
+        '3000',
+        '--static',
+        'doc=0.5,char=0.3',
+        '--dynamic',
+        'doc=0.2,p=0.2',
+        '--seed',
+        '1',
+        '--dataset',
+        'tint-add',
+        '--test-n',
+        '100',
+        '--data-dir',
+        join(dir, 'db'),
+      ],
       { env: { QDC_PROGRESS_INTERVAL_MS: '0' } },
     );
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /^tint: queued job \d+ \(3,100 samples\)$/m);
     assert.match(run.stderr, /tint: \d+% [\d,]+ samples/);
-    assert.match(run.stdout, /^train: tint-add@1 \(version id \d+\): 3000 samples, \d+ noised \(\d+ static, \d+ dynamic\), 0 cut at the line cap$/m);
-    assert.match(run.stdout, /^test: tint-add-test@1 \(version id \d+\): 100 samples, 0 noised \(0 static, 0 dynamic\), 0 cut at the line cap$/m);
+    assert.match(
+      run.stdout,
+      /^train: tint-add@1 \(version id \d+\): 3000 samples, \d+ noised \(\d+ static, \d+ dynamic\), 0 cut at the line cap$/m,
+    );
+    assert.match(
+      run.stdout,
+      /^test: tint-add-test@1 \(version id \d+\): 100 samples, 0 noised \(0 static, 0 dynamic\), 0 cut at the line cap$/m,
+    );
   });
 
   it('sample: prints samples without a database; bad flags fail with the reason', async () => {
-    const run = await qdc(['tint', 'sample', '--op', 'add', '--digits', '2', '--seed', '7', '--count', '2', '--json']);
+    const run = await qdc([
+      'tint',
+      'sample',
+      '--op',
+      'add',
+      '--digits',
+      '2',
+      '--seed',
+      '7',
+      '--count',
+      '2',
+      '--json',
+    ]);
     assert.equal(run.code, 0, run.stderr);
-    const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     const spec = validateTIntSpec({ op: 'add', digits: [2, 2], n: 2, seed: 7 });
     assert.deepEqual(lines, [generateSample(spec, 'train', 0), generateSample(spec, 'train', 1)]);
 
-    const unknown = await qdc(['tint', 'generate', '--op', 'pow', '--n', '5', '--dataset', 'x', '--data-dir', join(dir, 'db2')]);
+    const unknown = await qdc([
+      'tint',
+      'generate',
+      '--op',
+      'pow',
+      '--n',
+      '5',
+      '--dataset',
+      'x',
+      '--data-dir',
+      join(dir, 'db2'),
+    ]);
     assert.notEqual(unknown.code, 0);
-    assert.match(unknown.stderr, /op: unknown operation "pow"; valid operations are add, sub, mul, div, mod, sort, gcd, median/);
-    const noise = await qdc(['tint', 'generate', '--op', 'add', '--n', '5', '--static', 'doc=0.5,chr=0.2', '--dataset', 'x', '--data-dir', join(dir, 'db2')]);
+    assert.match(
+      unknown.stderr,
+      /op: unknown operation "pow"; valid operations are add, sub, mul, div, mod, sort, gcd, median/,
+    );
+    const noise = await qdc([
+      'tint',
+      'generate',
+      '--op',
+      'add',
+      '--n',
+      '5',
+      '--static',
+      'doc=0.5,chr=0.2',
+      '--dataset',
+      'x',
+      '--data-dir',
+      join(dir, 'db2'),
+    ]);
     assert.match(noise.stderr, /static: unknown setting chr; use doc, char, line/);
     const help = await qdc(['tint', '--help']);
     assert.equal(help.code, 0);

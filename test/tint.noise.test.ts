@@ -19,7 +19,10 @@ function samples(input: Omit<TIntSpecInput, 'n'>, n = N, split: 'train' | 'test'
 /** Within `sds` standard deviations of a binomial proportion. */
 function assertRate(observed: number, expected: number, trials: number, label: string, sds = 4.5): void {
   const sd = Math.sqrt((expected * (1 - expected)) / trials);
-  assert.ok(Math.abs(observed - expected) <= sds * sd + 1e-12, `${label}: observed ${observed.toFixed(4)}, expected ${expected} ± ${(sds * sd).toFixed(4)}`);
+  assert.ok(
+    Math.abs(observed - expected) <= sds * sd + 1e-12,
+    `${label}: observed ${observed.toFixed(4)}, expected ${expected} ± ${(sds * sd).toFixed(4)}`,
+  );
 }
 
 describe('TInt static noise', () => {
@@ -101,7 +104,11 @@ describe('TInt dynamic noise', () => {
         return;
       }
       docs++;
-      assert.equal(sample.response.split('\n')[0], twin.response.split('\n')[0], 'restated inputs are not intermediate values');
+      assert.equal(
+        sample.response.split('\n')[0],
+        twin.response.split('\n')[0],
+        'restated inputs are not intermediate values',
+      );
       seen += report.digitsSeen;
       corrupted += report.digitsCorrupted;
       const answer = sample.response.split('\n').at(-1);
@@ -110,18 +117,31 @@ describe('TInt dynamic noise', () => {
         corruptedDocs++;
         if (report.answerChanged) answersChanged++;
       } else {
-        assert.equal(sample.response, twin.response, 'a noised sample with no corrupted digit equals its clean twin');
+        assert.equal(
+          sample.response,
+          twin.response,
+          'a noised sample with no corrupted digit equals its clean twin',
+        );
       }
     });
     assertRate(docs / N, 0.3, N, 'doc fraction');
     assertRate(corrupted / seen, 0.2, seen, 'digit corruption rate');
     // Later steps compute from the corrupted values: in long multiplication nearly every corruption reaches the answer.
-    assert.ok(answersChanged / corruptedDocs > 0.9, `answers changed in ${answersChanged} of ${corruptedDocs}`);
+    assert.ok(
+      answersChanged / corruptedDocs > 0.9,
+      `answers changed in ${answersChanged} of ${corruptedDocs}`,
+    );
   });
 });
 
 describe('TInt reproducibility and splits', () => {
-  const input = { op: 'median', digits: [1, 3] as [number, number], length: [3, 6] as [number, number], static: { doc: 0.5, char: 0.3 }, dynamic: { doc: 0.3, p: 0.2 } };
+  const input = {
+    op: 'median',
+    digits: [1, 3] as [number, number],
+    length: [3, 6] as [number, number],
+    static: { doc: 0.5, char: 0.3 },
+    dynamic: { doc: 0.3, p: 0.2 },
+  };
 
   it('the same seed and settings give the same samples; another seed gives other samples', () => {
     assert.deepEqual(samples({ ...input, seed: 4 }, 300), samples({ ...input, seed: 4 }, 300));
@@ -132,7 +152,9 @@ describe('TInt reproducibility and splits', () => {
 
   it('the same seed with other noise keeps the same prompts (inputs have their own stream)', () => {
     const noisy = samples({ ...input, seed: 4 }, 300).map((s) => s.prompt);
-    const clean = samples({ op: input.op, digits: input.digits, length: input.length, seed: 4 }, 300).map((s) => s.prompt);
+    const clean = samples({ op: input.op, digits: input.digits, length: input.length, seed: 4 }, 300).map(
+      (s) => s.prompt,
+    );
     assert.deepEqual(noisy, clean);
   });
 

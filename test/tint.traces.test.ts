@@ -16,16 +16,37 @@ function trace(op: OperationName, args: Value[], calls: CallMode = 'shown', maxL
 }
 
 const formatAnswer = (value: Value) =>
-  typeof value === 'string' ? value.split('').join(' ') : `[ ${value.map((v) => v.split('').join(' ')).join(' , ')} ]`;
+  typeof value === 'string'
+    ? value.split('').join(' ')
+    : `[ ${value.map((v) => v.split('').join(' ')).join(' , ')} ]`;
 
 describe('TInt golden traces', () => {
   it('addition with carries: 57 + 68', () => {
-    assert.deepEqual(trace('add', ['57', '68']), ['x = 5 7 , y = 6 8', 'z = 5 , c = 1', 'z = 2 5 , c = 1', 'z = 1 2 5', '1 2 5']);
+    assert.deepEqual(trace('add', ['57', '68']), [
+      'x = 5 7 , y = 6 8',
+      'z = 5 , c = 1',
+      'z = 2 5 , c = 1',
+      'z = 1 2 5',
+      '1 2 5',
+    ]);
   });
 
   it('subtraction with borrows, and a negative result', () => {
-    assert.deepEqual(trace('sub', ['100', '1']), ['x = 1 0 0 , y = 1', 'z = 9 , b = 1', 'z = 9 9 , b = 1', 'z = 0 9 9 , b = 0', 'z = 9 9', '9 9']);
-    assert.deepEqual(trace('sub', ['52', '87']), ['x = 5 2 , y = 8 7', 'x = 8 7 , y = 5 2', 'z = 5 , b = 0', 'z = 3 5 , b = 0', '- 3 5']);
+    assert.deepEqual(trace('sub', ['100', '1']), [
+      'x = 1 0 0 , y = 1',
+      'z = 9 , b = 1',
+      'z = 9 9 , b = 1',
+      'z = 0 9 9 , b = 0',
+      'z = 9 9',
+      '9 9',
+    ]);
+    assert.deepEqual(trace('sub', ['52', '87']), [
+      'x = 5 2 , y = 8 7',
+      'x = 8 7 , y = 5 2',
+      'z = 5 , b = 0',
+      'z = 3 5 , b = 0',
+      '- 3 5',
+    ]);
   });
 
   it('long multiplication 12 * 34 with sub-calls shown, hidden and collapsed', () => {
@@ -51,7 +72,14 @@ describe('TInt golden traces', () => {
       'p = 4 0 8',
       '4 0 8',
     ]);
-    assert.deepEqual(trace('mul', ['12', '34'], 'hidden'), ['x = 1 2 , y = 3 4', 't = 4 8', 'p = 4 8', 't = 3 6 0', 'p = 4 0 8', '4 0 8']);
+    assert.deepEqual(trace('mul', ['12', '34'], 'hidden'), [
+      'x = 1 2 , y = 3 4',
+      't = 4 8',
+      'p = 4 8',
+      't = 3 6 0',
+      'p = 4 0 8',
+      '4 0 8',
+    ]);
     assert.deepEqual(trace('mul', ['12', '34'], 'collapsed'), [
       'x = 1 2 , y = 3 4',
       't = call( mul_digit( 1 2 , 4 ) )',
@@ -98,17 +126,23 @@ describe('TInt golden traces', () => {
       'm = 3',
       '3',
     ]);
-    assert.deepEqual(trace('median', [['7', '2']], 'hidden'), ['l = [ 7 , 2 ]', 's = [ 2 , 7 ]', 'a = 2 , b = 7', 't = 9', 'm = 4 . 5', '4 . 5']);
+    assert.deepEqual(trace('median', [['7', '2']], 'hidden'), [
+      'l = [ 7 , 2 ]',
+      's = [ 2 , 7 ]',
+      'a = 2 , b = 7',
+      't = 9',
+      'm = 4 . 5',
+      '4 . 5',
+    ]);
   });
 
   it('gcd of [12, 18] by Euclid with the mod sub-call hidden', () => {
-    assert.deepEqual(trace('gcd', [['12', '18']], 'hidden'), [
-      'l = [ 1 2 , 1 8 ]',
-      'g = 6',
-      '6',
-    ]);
+    assert.deepEqual(trace('gcd', [['12', '18']], 'hidden'), ['l = [ 1 2 , 1 8 ]', 'g = 6', '6']);
     const shown = trace('gcd', [['12', '18']], 'shown');
-    assert.deepEqual(shown.filter((line) => line.startsWith('a = ')), ['a = 1 2 , b = 1 8', 'a = 1 8 , b = 1 2', 'a = 1 2 , b = 6', 'a = 6 , b = 0']);
+    assert.deepEqual(
+      shown.filter((line) => line.startsWith('a = ')),
+      ['a = 1 2 , b = 1 8', 'a = 1 8 , b = 1 2', 'a = 1 2 , b = 6', 'a = 6 , b = 0'],
+    );
     assert.deepEqual(shown.slice(-2), ['g = 6', '6']);
   });
 
@@ -128,7 +162,8 @@ function expectedAnswer(op: OperationName, args: Value[]): string {
   if (typeof args[0] === 'string') {
     const x = BigInt(args[0]);
     const y = BigInt(args[1] as Num);
-    const value = op === 'add' ? x + y : op === 'sub' ? x - y : op === 'mul' ? x * y : op === 'div' ? x / y : x % y;
+    const value =
+      op === 'add' ? x + y : op === 'sub' ? x - y : op === 'mul' ? x * y : op === 'div' ? x / y : x % y;
     return value.toString();
   }
   const list = (args[0] as Num[]).map(BigInt);
@@ -177,7 +212,8 @@ describe('TInt operations against BigInt', () => {
         const spec = validateTIntSpec({ op, n: 30, digits: [1, 4], calls, seed: 5 });
         for (let i = 0; i < 30; i++) {
           const lines = generateSample(spec, 'train', i).response.split('\n').slice(0, -1);
-          for (const line of lines) assert.ok(parseAssignments(line) !== null || callTarget(line) !== null, `${op}: ${line}`);
+          for (const line of lines)
+            assert.ok(parseAssignments(line) !== null || callTarget(line) !== null, `${op}: ${line}`);
         }
       }
     }

@@ -75,7 +75,12 @@ describe('TInt verifier on noised samples', () => {
     let dynamicRight = 0;
     let dynamicTotal = 0;
     for (const op of OPS) {
-      const common = { op, digits: [1, 4] as [number, number], length: op === 'gcd' ? ([2, 3] as [number, number]) : null, seed: 21 };
+      const common = {
+        op,
+        digits: [1, 4] as [number, number],
+        length: op === 'gcd' ? ([2, 3] as [number, number]) : null,
+        seed: 21,
+      };
       let opStatic = 0;
       let opStaticRight = 0;
       for (const sample of noisedSamples({ ...common, static: { doc: 1, char: 0.3, line: 0.3 } }, 300)) {
@@ -135,12 +140,16 @@ describe('TInt verifier on noised samples', () => {
   it('validity falls as doc_noise rises, for static and dynamic noise', () => {
     for (const noise of [{ static: { char: 0.3 } }, { static: { line: 0.3 } }, { dynamic: { p: 0.2 } }]) {
       const means = [0, 0.2, 0.5, 0.8].map((doc) => {
-        const kind = 'static' in noise ? { static: { ...noise.static, doc } } : { dynamic: { ...noise.dynamic, doc } };
-        const verdicts = noisedSamples({ op: 'mul', digits: [1, 3], seed: 13, ...kind }, 400).map((s) => verifyTrace(s.prompt, s.response)!);
+        const kind =
+          'static' in noise ? { static: { ...noise.static, doc } } : { dynamic: { ...noise.dynamic, doc } };
+        const verdicts = noisedSamples({ op: 'mul', digits: [1, 3], seed: 13, ...kind }, 400).map((s) =>
+          verifyTrace(s.prompt, s.response)!,
+        );
         return verdicts.reduce((sum, v) => sum + v.validFraction, 0) / verdicts.length;
       });
       assert.equal(means[0], 1);
-      for (let i = 1; i < means.length; i++) assert.ok(means[i]! < means[i - 1]!, `${JSON.stringify(noise)}: ${means.join(', ')}`);
+      for (let i = 1; i < means.length; i++)
+        assert.ok(means[i]! < means[i - 1]!, `${JSON.stringify(noise)}: ${means.join(', ')}`);
     }
   });
 });
@@ -149,8 +158,17 @@ describe('quality.tint_trace_validity', () => {
   const params = resolveParams(tintTraceValidity, {});
 
   function metricSamples(): MetricSample[] {
-    const generated = noisedSamples({ op: 'sort', digits: [1, 3], static: { doc: 0.4, char: 0.5 }, dynamic: { doc: 0.3, p: 0.3 }, seed: 6 }, 400);
-    const out: MetricSample[] = generated.map((s, ordinal) => ({ ordinal, contentHash: String(ordinal), prompt: s.prompt, response: s.response, reference: s.reference }));
+    const generated = noisedSamples(
+      { op: 'sort', digits: [1, 3], static: { doc: 0.4, char: 0.5 }, dynamic: { doc: 0.3, p: 0.3 }, seed: 6 },
+      400,
+    );
+    const out: MetricSample[] = generated.map((s, ordinal) => ({
+      ordinal,
+      contentHash: String(ordinal),
+      prompt: s.prompt,
+      response: s.response,
+      reference: s.reference,
+    }));
     out.push({ ordinal: 400, contentHash: 'x', prompt: 'Tell me a joke.', response: 'No.', reference: null });
     return out;
   }
@@ -168,12 +186,17 @@ describe('quality.tint_trace_validity', () => {
       assert.ok(expected > 0, `${klass} occurs in this mix`);
     }
     assert.equal(sampleValues.length, 400);
-    assert.deepEqual(sampleValues.map((v) => v.value), verdicts.map((v) => v.validFraction));
+    assert.deepEqual(
+      sampleValues.map((v) => v.value),
+      verdicts.map((v) => v.validFraction),
+    );
     assert.equal(sampleValues[0]!.details!.class, verdicts[0]!.class);
   });
 
   it('has no value, with a reason, on a version without TInt prompts', async () => {
-    const { outcome } = await runInMemory(tintTraceValidity, params, [{ ordinal: 0, contentHash: 'a', prompt: 'hi', response: 'hello', reference: null }]);
+    const { outcome } = await runInMemory(tintTraceValidity, params, [
+      { ordinal: 0, contentHash: 'a', prompt: 'hi', response: 'hello', reference: null },
+    ]);
     assert.equal(outcome.value, null);
     assert.match(outcome.reason!, /TInt prompt/);
   });

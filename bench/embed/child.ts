@@ -50,8 +50,18 @@ const [mode, modelRoot, modelId, threadsArg, batchArg, nArg, target] = process.a
 const threads = Number(threadsArg);
 const batchSize = Number(batchArg);
 const n = Number(nArg);
-if (!mode || !modelRoot || !modelId || !(threads >= 1) || !(batchSize >= 1) || !Number.isInteger(n) || n < 1) {
-  throw new Error('usage: child.ts ort|pipeline <model-root> <model-id> <threads> <batch> <n> | job ... <n> <memory:// | database-url>');
+if (
+  !mode ||
+  !modelRoot ||
+  !modelId ||
+  !(threads >= 1) ||
+  !(batchSize >= 1) ||
+  !Number.isInteger(n) ||
+  n < 1
+) {
+  throw new Error(
+    'usage: child.ts ort|pipeline <model-root> <model-id> <threads> <batch> <n> | job ... <n> <memory:// | database-url>',
+  );
 }
 
 const maxRssMB = () => process.resourceUsage().maxRSS / 1024;
@@ -90,14 +100,18 @@ async function runOrt(): Promise<Timed> {
   env.localModelPath = modelRoot!.endsWith('/') ? modelRoot! : `${modelRoot}/`;
   env.allowRemoteModels = false;
   env.cacheDir = cacheDir;
-  const tokenizer: PreTrainedTokenizer = await AutoTokenizer.from_pretrained(modelId!, { local_files_only: true });
+  const tokenizer: PreTrainedTokenizer = await AutoTokenizer.from_pretrained(modelId!, {
+    local_files_only: true,
+  });
   const session = await ort.InferenceSession.create(join(modelRoot!, modelId!, ONNX_FILE), {
     executionProviders: ['cpu'],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     logSeverityLevel: 2,
   });
-  const outputName = session.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : session.outputNames[0]!;
+  const outputName = session.outputNames.includes('last_hidden_state')
+    ? 'last_hidden_state'
+    : session.outputNames[0]!;
   let tokenizeMs = 0;
   let runMs = 0;
   let poolMs = 0;
@@ -113,7 +127,9 @@ async function runOrt(): Promise<Timed> {
       if (name === 'input_ids') feeds[name] = int64(encoded.input_ids);
       else if (name === 'attention_mask') feeds[name] = int64(encoded.attention_mask);
       else if (name === 'token_type_ids') {
-        feeds[name] = encoded.token_type_ids ? int64(encoded.token_type_ids) : new ort.Tensor('int64', new BigInt64Array(rows * sequence), [rows, sequence]);
+        feeds[name] = encoded.token_type_ids
+          ? int64(encoded.token_type_ids)
+          : new ort.Tensor('int64', new BigInt64Array(rows * sequence), [rows, sequence]);
       } else throw new Error(`the model wants an input ${name} the baseline does not provide`);
     }
     const now = performance.now();
@@ -200,11 +216,19 @@ async function runPipeline(): Promise<Timed> {
     const started = performance.now();
     const t0 = monotonicUs();
     for (let chunk = 0; chunk < n; chunk += CHUNK_SIZE) {
-      vectors.push(...(await embedInLengthBuckets(embedder, texts.slice(chunk, chunk + CHUNK_SIZE), batchSize)));
+      vectors.push(
+        ...(await embedInLengthBuckets(embedder, texts.slice(chunk, chunk + CHUNK_SIZE), batchSize)),
+      );
     }
     const ms = performance.now() - started;
     const window: [number, number] = [t0, monotonicUs()];
-    return { ms, monotonicUs: window, cpuMs: cpuMs() - cpuBefore, vectors: Object.fromEntries(checks.map((o) => [o, Array.from(vectors[o]!)])), dims: embedder.dims };
+    return {
+      ms,
+      monotonicUs: window,
+      cpuMs: cpuMs() - cpuBefore,
+      vectors: Object.fromEntries(checks.map((o) => [o, Array.from(vectors[o]!)])),
+      dims: embedder.dims,
+    };
   } finally {
     await registry.close();
   }
@@ -213,18 +237,23 @@ async function runPipeline(): Promise<Timed> {
 /** Stores the samples as one version of `embed-bench-<n>` (an identical version already there is reused). */
 async function storeVersion(database: Database): Promise<number> {
   const slug = `embed-bench-${n}`;
-  const dataset = (await findDatasetBySlug(database.db, slug)) ?? (await registerDataset(database.db, { slug, name: `bench/embed, ${n} samples` }));
+  const dataset =
+    (await findDatasetBySlug(database.db, slug)) ??
+    (await registerDataset(database.db, { slug, name: `bench/embed, ${n} samples` }));
   const chunks: (typeof samples)[] = [];
   for (let start = 0; start < n; start += 1000) chunks.push(samples.slice(start, start + 1000));
   const written = await writeVersion(database, dataset.id, chunks);
-  if (written.version.sampleCount !== n) throw new Error(`version has ${written.version.sampleCount} samples, expected ${n}`);
+  if (written.version.sampleCount !== n)
+    throw new Error(`version has ${written.version.sampleCount} samples, expected ${n}`);
   return written.version.id;
 }
 
 /** No vectors and no HNSW index in any space (the bench database is ours alone). */
 async function resetEmbeddings(database: Database): Promise<void> {
   await database.rawTransaction(async (tx) => {
-    const indexes = await tx.query<{ relname: string }>(`select relname from pg_class where relkind = 'i' and relname like 'sample_embeddings_hnsw_space_%'`);
+    const indexes = await tx.query<{ relname: string }>(
+      `select relname from pg_class where relkind = 'i' and relname like 'sample_embeddings_hnsw_space_%'`,
+    );
     for (const { relname } of indexes) await tx.query(`drop index ${relname}`);
     await tx.query('truncate sample_embeddings');
     await tx.query('update embedding_spaces set indexed_at = null');
@@ -233,7 +262,9 @@ async function resetEmbeddings(database: Database): Promise<void> {
 
 async function runJob(): Promise<Timed> {
   if (!target) throw new Error('job mode needs memory:// or a database URL');
-  const database = await openCatalog(target.startsWith('memory://') ? { dataDir: target } : { databaseUrl: target });
+  const database = await openCatalog(
+    target.startsWith('memory://') ? { dataDir: target } : { databaseUrl: target },
+  );
   const registry = await loadRegistry();
   try {
     const storeStarted = performance.now();
@@ -250,7 +281,14 @@ async function runJob(): Promise<Timed> {
     const onProgress = (_jobId: number, done: number, total: number | null) => {
       if (!embedPhase && total !== null && done >= total) embedPhase = { cpuMs: cpuMs() - cpuBefore };
     };
-    const worker = startWorker(database, { handlers: createJobHandlers({ embedders: registry }), concurrency: 1, logger: silentLogger, onlyJobId: job.id, pollMs: 20, onProgress });
+    const worker = startWorker(database, {
+      handlers: createJobHandlers({ embedders: registry }),
+      concurrency: 1,
+      logger: silentLogger,
+      onlyJobId: job.id,
+      pollMs: 20,
+      onProgress,
+    });
     let finished;
     try {
       for (;;) {
@@ -268,7 +306,8 @@ async function runJob(): Promise<Timed> {
     const ms = performance.now() - started;
     const window: [number, number] = [t0, monotonicUs()];
     const cpu = cpuMs() - cpuBefore;
-    if (finished.status !== 'SUCCEEDED') throw new Error(`job ${job.id} ended ${finished.status}: ${finished.error ?? ''}`);
+    if (finished.status !== 'SUCCEEDED')
+      throw new Error(`job ${job.id} ended ${finished.status}: ${finished.error ?? ''}`);
     const result = finished.result as {
       embedded: number;
       samplesPerSecond: number | null;
@@ -287,13 +326,18 @@ async function runJob(): Promise<Timed> {
       ms,
       monotonicUs: window,
       cpuMs: cpu,
-      vectors: Object.fromEntries(rows.map((r) => [Number(r.ordinal), Array.from(parseVectorLiteral(r.embedding))])),
+      vectors: Object.fromEntries(
+        rows.map((r) => [Number(r.ordinal), Array.from(parseVectorLiteral(r.embedding))]),
+      ),
       dims: result.dims,
       backend: database.backend,
       storeMs,
       jobSamplesPerSecond: result.samplesPerSecond,
       embedPhase,
-      jobMs: finished.finishedAt && finished.startedAt ? finished.finishedAt.getTime() - finished.startedAt.getTime() : null,
+      jobMs:
+        finished.finishedAt && finished.startedAt
+          ? finished.finishedAt.getTime() - finished.startedAt.getTime()
+          : null,
       indexBuilt: result.index?.built ?? false,
       indexMs: result.index?.ms ?? 0,
     };
@@ -303,6 +347,24 @@ async function runJob(): Promise<Timed> {
   }
 }
 
-const result = mode === 'ort' ? await runOrt() : mode === 'pipeline' ? await runPipeline() : mode === 'job' ? await runJob() : null;
+const result =
+  mode === 'ort'
+    ? await runOrt()
+    : mode === 'pipeline'
+      ? await runPipeline()
+      : mode === 'job'
+        ? await runJob()
+        : null;
 if (!result) throw new Error(`unknown mode ${mode}`);
-console.log(JSON.stringify({ mode, model: modelId, threads, batchSize, n, samplesPerSec: (n * 1000) / result.ms, maxRssMB: maxRssMB(), ...result }));
+console.log(
+  JSON.stringify({
+    mode,
+    model: modelId,
+    threads,
+    batchSize,
+    n,
+    samplesPerSec: (n * 1000) / result.ms,
+    maxRssMB: maxRssMB(),
+    ...result,
+  }),
+);

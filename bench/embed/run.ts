@@ -135,8 +135,12 @@ function minCosine(a: ChildResult, b: ChildResult): number {
 function realModelMissing(): string | null {
   const dir = process.env.QDC_MODEL_DIR;
   if (!dir) return 'QDC_MODEL_DIR is not set';
-  const missing = ['config.json', 'tokenizer.json', ONNX_FILE].filter((file) => !existsSync(join(dir, REAL_MODEL, file)));
-  return missing.length > 0 ? `QDC_MODEL_DIR=${dir} has no ${missing.map((f) => `${REAL_MODEL}/${f}`).join(', ')}` : null;
+  const missing = ['config.json', 'tokenizer.json', ONNX_FILE].filter(
+    (file) => !existsSync(join(dir, REAL_MODEL, file)),
+  );
+  return missing.length > 0
+    ? `QDC_MODEL_DIR=${dir} has no ${missing.map((f) => `${REAL_MODEL}/${f}`).join(', ')}`
+    : null;
 }
 
 interface ConfigResult {
@@ -145,17 +149,35 @@ interface ConfigResult {
   runs: Record<Mode, ChildResult[]>;
 }
 
-async function benchModel(modelRoot: string, modelId: string, n: number, rounds: number, target: string, checkpoint: () => Promise<void>): Promise<ConfigResult[]> {
+async function benchModel(
+  modelRoot: string,
+  modelId: string,
+  n: number,
+  rounds: number,
+  target: string,
+  checkpoint: () => Promise<void>,
+): Promise<ConfigResult[]> {
   const configs: ConfigResult[] = [];
-  for (const threads of THREADS) for (const batch of BATCHES) configs.push({ threads, batch, runs: { ort: [], pipeline: [], job: [] } });
+  for (const threads of THREADS)
+    for (const batch of BATCHES) configs.push({ threads, batch, runs: { ort: [], pipeline: [], job: [] } });
   for (let round = 1; round <= rounds; round++) {
     for (const config of configs) {
       // The order of the modes alternates between rounds, so a slow spell does not always hit the same one.
       const order = round % 2 === 1 ? MODES : [...MODES].reverse();
       for (const mode of order) {
-        log(`${modelId}, ${config.threads} thread(s), batch ${config.batch}, round ${round}/${rounds}: ${mode} ...`);
+        log(
+          `${modelId}, ${config.threads} thread(s), batch ${config.batch}, round ${round}/${rounds}: ${mode} ...`,
+        );
         if (mode === 'job') await checkpoint();
-        const argv = [mode, modelRoot, modelId, String(config.threads), String(config.batch), String(n), ...(mode === 'job' ? [target] : [])];
+        const argv = [
+          mode,
+          modelRoot,
+          modelId,
+          String(config.threads),
+          String(config.batch),
+          String(n),
+          ...(mode === 'job' ? [target] : []),
+        ];
         config.runs[mode].push(await child(argv));
       }
     }
@@ -170,9 +192,16 @@ const median = (xs: number[]) => {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-const best = (xs: ChildResult[], time: (r: ChildResult) => number = (r) => r.ms) => xs.reduce((a, b) => (time(b) < time(a) ? b : a));
+const best = (xs: ChildResult[], time: (r: ChildResult) => number = (r) => r.ms) =>
+  xs.reduce((a, b) => (time(b) < time(a) ? b : a));
 
-function report(modelId: string, n: number, rounds: number, configs: ConfigResult[], backendLabel: string): Record<string, unknown>[] {
+function report(
+  modelId: string,
+  n: number,
+  rounds: number,
+  configs: ConfigResult[],
+  backendLabel: string,
+): Record<string, unknown>[] {
   console.log(`\n${modelId} (q8: ${ONNX_FILE}), n = ${fmt(n)}, ${backendLabel}, best of ${rounds}`);
   console.log(MODES.map((m) => `${m} = ${LABEL[m]}`).join('; '));
   const header = [
@@ -201,7 +230,9 @@ function report(modelId: string, n: number, rounds: number, configs: ConfigResul
     const jobRate = (n * 1000) / jobMsExclIndex(job);
     const jobWallRate = (n * 1000) / jobWall.ms;
     // Every run of every mode against every ort run: all must agree.
-    const cosines = [...config.runs.job, ...config.runs.pipeline].flatMap((r) => config.runs.ort.map((o) => minCosine(o, r)));
+    const cosines = [...config.runs.job, ...config.runs.pipeline].flatMap((r) =>
+      config.runs.ort.map((o) => minCosine(o, r)),
+    );
     const cosJob = Math.min(...config.runs.job.flatMap((r) => config.runs.ort.map((o) => minCosine(o, r))));
     const allAgree = cosines.every((c) => c > 0.9999);
     const pass = jobRate / ort.samplesPerSec >= GOAL;
@@ -227,7 +258,11 @@ function report(modelId: string, n: number, rounds: number, configs: ConfigResul
       minCosine: Math.min(...cosines),
       vectorsAgree: allAgree,
       pass,
-      ortBreakdown: { tokenizeMs: Math.round(ort.tokenizeMs!), runMs: Math.round(ort.runMs!), poolMs: Math.round(ort.poolMs!) },
+      ortBreakdown: {
+        tokenizeMs: Math.round(ort.tokenizeMs!),
+        runMs: Math.round(ort.runMs!),
+        poolMs: Math.round(ort.poolMs!),
+      },
       tokens: ort.tokens,
       paddedTokens: ort.paddedTokens,
       cpuUsPerSample: {
@@ -235,8 +270,14 @@ function report(modelId: string, n: number, rounds: number, configs: ConfigResul
         pipeline: Math.round((pipe.cpuMs * 1000) / n),
         job: Math.round(((job.embedPhase?.cpuMs ?? job.cpuMs) * 1000) / n),
       },
-      peakRssMB: { ort: Math.round(ort.maxRssMB), pipeline: Math.round(pipe.maxRssMB), job: Math.round(job.maxRssMB) },
-      allRunsMs: Object.fromEntries(MODES.map((m) => [m, config.runs[m].map((r) => Math.round(m === 'job' ? jobMsExclIndex(r) : r.ms))])),
+      peakRssMB: {
+        ort: Math.round(ort.maxRssMB),
+        pipeline: Math.round(pipe.maxRssMB),
+        job: Math.round(job.maxRssMB),
+      },
+      allRunsMs: Object.fromEntries(
+        MODES.map((m) => [m, config.runs[m].map((r) => Math.round(m === 'job' ? jobMsExclIndex(r) : r.ms))]),
+      ),
     });
     console.log(
       `| ${[
@@ -303,7 +344,9 @@ async function main() {
     const rows: Record<string, unknown>[] = [];
     const tiny = await benchModel(tinyRoot, TINY_MODEL, TINY_N, ROUNDS, target, checkpoint);
     const missing = realModelMissing();
-    const real = missing ? null : await benchModel(process.env.QDC_MODEL_DIR!, REAL_MODEL, REAL_N, REAL_ROUNDS, target, checkpoint);
+    const real = missing
+      ? null
+      : await benchModel(process.env.QDC_MODEL_DIR!, REAL_MODEL, REAL_N, REAL_ROUNDS, target, checkpoint);
     load.push(loadavg()[0]!);
 
     console.log(
@@ -312,7 +355,10 @@ async function main() {
     );
     rows.push(...report(TINY_MODEL, TINY_N, ROUNDS, tiny, backendLabel));
     if (real) rows.push(...report(REAL_MODEL, REAL_N, REAL_ROUNDS, real, backendLabel));
-    else console.log(`\n${REAL_MODEL}: SKIPPED (${missing}; put config.json, tokenizer.json and ${ONNX_FILE} in <QDC_MODEL_DIR>/${REAL_MODEL}/ to run it)`);
+    else
+      console.log(
+        `\n${REAL_MODEL}: SKIPPED (${missing}; put config.json, tokenizer.json and ${ONNX_FILE} in <QDC_MODEL_DIR>/${REAL_MODEL}/ to run it)`,
+      );
 
     const pass = rows.every((r) => r.pass);
     const minRatio = Math.min(...rows.map((r) => r.ratioJob as number));
@@ -321,7 +367,17 @@ async function main() {
         `lowest ${minRatio.toFixed(2)}, goal >= ${GOAL}: ${pass ? 'PASS' : 'FAIL'}${real ? '' : ' (tiny model only)'}`,
     );
     console.log(`total bench time ${((performance.now() - startedAll) / 60_000).toFixed(1)} min`);
-    console.log(JSON.stringify({ backend: backendLabel, rounds: ROUNDS, realRounds: REAL_ROUNDS, load, realModel: missing ? { skipped: missing } : { n: REAL_N }, rows, pass }));
+    console.log(
+      JSON.stringify({
+        backend: backendLabel,
+        rounds: ROUNDS,
+        realRounds: REAL_ROUNDS,
+        load,
+        realModel: missing ? { skipped: missing } : { n: REAL_N },
+        rows,
+        pass,
+      }),
+    );
   } finally {
     await bench?.end().catch(() => undefined);
     await scratch?.drop();

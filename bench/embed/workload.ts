@@ -17,7 +17,9 @@ export const ONNX_FILE = 'onnx/model_quantized.onnx';
 export const CHUNK_SIZE = EMBED_CHUNK_SIZE;
 /** Ordinals whose vectors are compared between the paths (16, spread over the version). */
 export function checkOrdinals(n: number): number[] {
-  return [...new Set(Array.from({ length: 16 }, (_, i) => Math.min(n - 1, Math.floor((i * n) / 16) + (i % 3))))];
+  return [
+    ...new Set(Array.from({ length: 16 }, (_, i) => Math.min(n - 1, Math.floor((i * n) / 16) + (i % 3)))),
+  ];
 }
 
 /**
@@ -35,7 +37,17 @@ export function benchSamples(n: number): { samples: HashedSample[]; texts: strin
   const samples: HashedSample[] = [];
   for (let i = 0; i < n; i++) {
     const row = rows[i % rows.length]!;
-    samples.push(canonicalizeSample({ prompt: row.prompt, response: row.response, reference: row.reference, metadata: { source: row.source } }, `sample ${i}`));
+    samples.push(
+      canonicalizeSample(
+        {
+          prompt: row.prompt,
+          response: row.response,
+          reference: row.reference,
+          metadata: { source: row.source },
+        },
+        `sample ${i}`,
+      ),
+    );
   }
   return { samples, texts: samples.map((s) => embeddedText(s.prompt, s.response)) };
 }
@@ -50,7 +62,8 @@ export function jobBatches(texts: readonly string[], batchSize: number): number[
   for (let chunk = 0; chunk < texts.length; chunk += CHUNK_SIZE) {
     const indices = Array.from({ length: Math.min(CHUNK_SIZE, texts.length - chunk) }, (_, i) => chunk + i);
     indices.sort((a, b) => texts[a]!.length - texts[b]!.length || a - b);
-    for (let start = 0; start < indices.length; start += batchSize) batches.push(indices.slice(start, start + batchSize));
+    for (let start = 0; start < indices.length; start += batchSize)
+      batches.push(indices.slice(start, start + batchSize));
   }
   return batches;
 }

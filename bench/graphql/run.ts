@@ -60,7 +60,8 @@ interface Stats {
 
 function stats(samples: number[]): Stats {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  const at = (q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
   return {
     p50: at(0.5),
     p90: at(0.9),
@@ -72,16 +73,23 @@ function stats(samples: number[]): Stats {
 
 const ms = (x: number) => `${x.toFixed(2)} ms`;
 /** The V8 flags the server runs with matter (npm start passes the same young-generation size). */
-const heapFlags = () => nodeFlags().filter((a) => a.startsWith('--max-')).join(' ') || '(default heap)';
+const heapFlags = () =>
+  nodeFlags()
+    .filter((a) => a.startsWith('--max-'))
+    .join(' ') || '(default heap)';
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
-
 
 async function seed(database: Database): Promise<void> {
   const { db } = database;
   const versionIds: number[][] = [];
   for (let i = 0; i < DATASETS; i++) {
     const slug = `bench-${String(i).padStart(3, '0')}`;
-    await registerDataset(db, { slug, name: `Bench dataset ${i}`, task: 'instruction-following', tags: ['bench'] });
+    await registerDataset(db, {
+      slug,
+      name: `Bench dataset ${i}`,
+      task: 'instruction-following',
+      tags: ['bench'],
+    });
     const ids: number[] = [];
     for (let v = 1; v <= VERSIONS_PER_DATASET; v++) {
       const samples = Array.from({ length: SAMPLES_PER_VERSION }, (_, n) => ({
@@ -158,7 +166,11 @@ async function main(): Promise<void> {
         const body = JSON.stringify({ query });
         const request = http.request(
           url,
-          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          {
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
           (response) => {
             const chunks: Buffer[] = [];
             response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -176,10 +188,17 @@ async function main(): Promise<void> {
 
     const checked = async (first: number) => {
       const body = JSON.parse(await post(listQuery(first))) as {
-        data?: { datasets: { edges: { node: { versions: { edges: { node: { generatedBy: unknown; parents: unknown[] } }[] } } }[] } };
+        data?: {
+          datasets: {
+            edges: {
+              node: { versions: { edges: { node: { generatedBy: unknown; parents: unknown[] } }[] } };
+            }[];
+          };
+        };
         errors?: unknown[];
       };
-      if (body.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors).slice(0, 1000)}`);
+      if (body.errors?.length)
+        throw new Error(`GraphQL errors: ${JSON.stringify(body.errors).slice(0, 1000)}`);
       const edges = body.data!.datasets.edges;
       const versions = edges.flatMap((e) => e.node.versions.edges.map((v) => v.node));
       const withRun = versions.filter((v) => v.generatedBy !== null).length;
@@ -202,10 +221,15 @@ async function main(): Promise<void> {
     const shape100 = await checked(100);
     const shape10 = await checked(10);
     const expectedRuns = DATASETS * (VERSIONS_PER_DATASET - 1);
-    if (shape100.datasets !== DATASETS || shape100.versions !== DATASETS * VERSIONS_PER_DATASET || shape100.withRun !== expectedRuns) {
+    if (
+      shape100.datasets !== DATASETS ||
+      shape100.versions !== DATASETS * VERSIONS_PER_DATASET ||
+      shape100.withRun !== expectedRuns
+    ) {
       throw new Error(`unexpected result shape for first: 100: ${JSON.stringify(shape100)}`);
     }
-    if (shape10.datasets !== 10) throw new Error(`unexpected result shape for first: 10: ${JSON.stringify(shape10)}`);
+    if (shape10.datasets !== 10)
+      throw new Error(`unexpected result shape for first: 10: ${JSON.stringify(shape10)}`);
 
     const query100 = listQuery(100);
     const interpretedEndpoint = `${interpreted.url}/graphql`;
@@ -224,7 +248,8 @@ async function main(): Promise<void> {
     const directPool = pool;
     const direct = async (): Promise<number> => {
       let rows = 0;
-      for (const st of statements100) rows += (await directPool.query({ text: st.sql, values: st.params })).rowCount ?? 0;
+      for (const st of statements100)
+        rows += (await directPool.query({ text: st.sql, values: st.params })).rowCount ?? 0;
       return rows;
     };
     const directRows = await direct();
@@ -296,7 +321,8 @@ async function main(): Promise<void> {
       `statements per request: first: 100 -> ${statements100.length}, first: 10 -> ${statements10.length}  ` +
         `(${sameCount ? 'equal: DataLoader keeps the count flat' : 'NOT EQUAL: count grows with the page size'})`,
       ...statements100.map(
-        (st, i) => `  ${String(i + 1).padStart(2)}. [${String(st.params.length).padStart(3)} params] ${st.sql.replace(/\s+/g, ' ').slice(0, 110)}`,
+        (st, i) =>
+          `  ${String(i + 1).padStart(2)}. [${String(st.params.length).padStart(3)} params] ${st.sql.replace(/\s+/g, ' ').slice(0, 110)}`,
       ),
       `  (direct replay returns ${directRows} rows, ${paramCount} bound parameters in total)`,
       '',
@@ -323,7 +349,12 @@ async function main(): Promise<void> {
         statements: { first100: statements100.length, first10: statements10.length, equal: sameCount },
         apolloMs: { p50: round3(a.p50), p90: round3(a.p90), mean: round3(a.mean) },
         directSqlMs: { p50: round3(d.p50), p90: round3(d.p90), mean: round3(d.mean) },
-        graphqlJsMs: { p50: round3(js.p50), p90: round3(js.p90), mean: round3(js.mean), ratio: Math.round((js.p50 / d.p50) * 100) / 100 },
+        graphqlJsMs: {
+          p50: round3(js.p50),
+          p90: round3(js.p90),
+          mean: round3(js.mean),
+          ratio: Math.round((js.p50 / d.p50) * 100) / 100,
+        },
         apollo10Ms: { p50: round3(a10.p50), p90: round3(a10.p90), mean: round3(a10.mean) },
         apolloNoSqlMs: { p50: round3(t.p50), p90: round3(t.p90), mean: round3(t.mean) },
         responseBytes: bodyBytes,

@@ -11,7 +11,9 @@ import { ingestStream } from '../../src/ingest/ingest.js';
 
 const [file, slug, target] = process.argv.slice(2);
 if (!file || !slug || !target) throw new Error('usage: child.ts <file> <slug> <database-url | pglite:dir>');
-const database = await openCatalog(target.startsWith('pglite:') ? { dataDir: target.slice(7) } : { databaseUrl: target });
+const database = await openCatalog(
+  target.startsWith('pglite:') ? { dataDir: target.slice(7) } : { databaseUrl: target },
+);
 try {
   await registerDataset(database.db, { slug, name: slug });
   const started = performance.now();

@@ -6,8 +6,23 @@
  */
 import { loadBaseRows, rng, writeJsonlCorpus } from '../datasets.js';
 
-const PERSONAS = ['a teacher', 'a student', 'an engineer', 'a curious child', 'a reviewer', 'a data scientist', 'a chef', 'a lawyer'];
-const STYLES = ['Answer briefly.', 'Explain step by step.', 'Be precise.', 'Show your work.', 'Use plain words.'];
+const PERSONAS = [
+  'a teacher',
+  'a student',
+  'an engineer',
+  'a curious child',
+  'a reviewer',
+  'a data scientist',
+  'a chef',
+  'a lawyer',
+];
+const STYLES = [
+  'Answer briefly.',
+  'Explain step by step.',
+  'Be precise.',
+  'Show your work.',
+  'Use plain words.',
+];
 
 /** Writes `count` rows to `path`; returns the bytes written. */
 export async function writeCorpus(path: string, count: number, seed = 1): Promise<number> {

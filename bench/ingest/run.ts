@@ -66,7 +66,9 @@ async function corpus(rows: number): Promise<string> {
 async function* hashedBatches(file: string): AsyncGenerator<HashedSample[]> {
   let batch: HashedSample[] = [];
   let format: ReturnType<typeof detectFormat> = null;
-  for await (const item of readRecords(createReadStream(file, { highWaterMark: 1 << 20 }), { maxRecordBytes: 1 << 20 })) {
+  for await (const item of readRecords(createReadStream(file, { highWaterMark: 1 << 20 }), {
+    maxRecordBytes: 1 << 20,
+  })) {
     if (item.kind !== 'record') throw new Error(`corpus line ${item.line}: ${item.reason}`);
     format ??= detectFormat(item.value as Record<string, unknown>);
     batch.push(canonicalizeSample(mapRecord(format!, item.value), `line ${item.line}`));
@@ -101,7 +103,9 @@ async function sameShapedTable(client: pg.Client, name: string): Promise<number>
     `alter table ${name} add foreign key (version_id) references dataset_versions(id) on delete cascade`,
   );
   const [ds] = (
-    await client.query(`insert into datasets (slug, name) values ($1, $1) returning id`, [`${name}-${randomBytes(3).toString('hex')}`])
+    await client.query(`insert into datasets (slug, name) values ($1, $1) returning id`, [
+      `${name}-${randomBytes(3).toString('hex')}`,
+    ])
   ).rows;
   const [v] = (
     await client.query(
@@ -113,23 +117,43 @@ async function sameShapedTable(client: pg.Client, name: string): Promise<number>
 }
 
 async function runChild(file: string, target: string, slug: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'child.ts'), file, slug, target], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'child.ts'), file, slug, target],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const [code] = await once(child, 'exit');
   if (code !== 0) throw new Error(`ingest child exited with ${code}`);
-  return JSON.parse(out.trim().split('\n').pop()!) as { rows: number; ms: number; maxRssMB: number; contentHash: string };
+  return JSON.parse(out.trim().split('\n').pop()!) as {
+    rows: number;
+    ms: number;
+    maxRssMB: number;
+    contentHash: string;
+  };
 }
 
 async function timePsqlCopy(url: string, table: string, copyFile: string): Promise<number> {
   const started = performance.now();
-  execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', `\\copy ${table} ${COLUMNS} from '${copyFile}'`]);
+  execFileSync('psql', [
+    url,
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-qc',
+    `\\copy ${table} ${COLUMNS} from '${copyFile}'`,
+  ]);
   return performance.now() - started;
 }
 
-async function timeMultiRowInsert(client: pg.Client, table: string, versionId: number, file: string): Promise<number> {
+async function timeMultiRowInsert(
+  client: pg.Client,
+  table: string,
+  versionId: number,
+  file: string,
+): Promise<number> {
   const started = performance.now();
   await client.query('begin');
   let ordinal = 0;
@@ -137,7 +161,16 @@ async function timeMultiRowInsert(client: pg.Client, table: string, versionId: n
     const params: unknown[] = [];
     const tuples = batch.map((s) => {
       const base = params.length;
-      params.push(versionId, ordinal++, s.prompt, s.response, s.reference, s.messages && JSON.stringify(s.messages), s.metadata && JSON.stringify(s.metadata), s.contentHash);
+      params.push(
+        versionId,
+        ordinal++,
+        s.prompt,
+        s.response,
+        s.reference,
+        s.messages && JSON.stringify(s.messages),
+        s.metadata && JSON.stringify(s.metadata),
+        s.contentHash,
+      );
       return `($${base + 1},$${base + 2},$${base + 3},$${base + 4},$${base + 5},$${base + 6},$${base + 7},$${base + 8})`;
     });
     await client.query(`insert into ${table} ${COLUMNS} values ${tuples.join(',')}`, params);
@@ -154,7 +187,16 @@ async function timePgliteInsert(database: Database, versionId: number, file: str
       const params: unknown[] = [];
       const tuples = batch.map((s) => {
         const base = params.length;
-        params.push(versionId, ordinal++, s.prompt, s.response, s.reference, s.messagesJson === 'null' ? null : s.messagesJson, s.metadataJson === 'null' ? null : s.metadataJson, s.contentHash);
+        params.push(
+          versionId,
+          ordinal++,
+          s.prompt,
+          s.response,
+          s.reference,
+          s.messagesJson === 'null' ? null : s.messagesJson,
+          s.metadataJson === 'null' ? null : s.metadataJson,
+          s.contentHash,
+        );
         return `($${base + 1},$${base + 2},$${base + 3},$${base + 4},$${base + 5},$${base + 6},$${base + 7},$${base + 8})`;
       });
       await tx.query(`insert into bench_insert ${COLUMNS} values ${tuples.join(',')}`, params);
@@ -178,7 +220,12 @@ async function main() {
     process.stderr.write('encoding the corpus as COPY text for the \\copy baseline ...\n');
     const copyFile = await copyTextFile(file, copyVersion);
 
-    const results = { ingest: [] as number[], copy: [] as number[], insert: [] as number[], rss: [] as number[] };
+    const results = {
+      ingest: [] as number[],
+      copy: [] as number[],
+      insert: [] as number[],
+      rss: [] as number[],
+    };
     for (let round = 1; round <= REPEAT; round += 1) {
       process.stderr.write(`round ${round}/${REPEAT}: \\copy ...\n`);
       await client.query('truncate bench_copy');
@@ -208,7 +255,9 @@ async function main() {
     try {
       const [v] = await pglite.rawTransaction(async (tx) => {
         await tx.query('create table bench_insert (like samples including all)');
-        await tx.query('alter table bench_insert add foreign key (version_id) references dataset_versions(id)');
+        await tx.query(
+          'alter table bench_insert add foreign key (version_id) references dataset_versions(id)',
+        );
         return tx.query<{ id: string }>('select id from dataset_versions limit 1');
       });
       process.stderr.write('PGlite: multi-row INSERT ...\n');
@@ -221,16 +270,28 @@ async function main() {
     const a = rate(ROWS, best(results.ingest));
     const b = rate(ROWS, best(results.copy));
     const c = rate(ROWS, best(results.insert));
-    console.log(`\nbench/ingest: ${fmt(ROWS)} rows, ${mb(fileBytes)} of JSONL, PostgreSQL at ${new URL(SERVER_URL).host}, best of ${REPEAT}`);
-    console.log(`  (a) qdc ingest          ${fmt(a).padStart(9)} rows/s   (${results.ingest.map((x) => (x / 1000).toFixed(2)).join(', ')} s)`);
-    console.log(`  (b) psql \\copy          ${fmt(b).padStart(9)} rows/s   (${results.copy.map((x) => (x / 1000).toFixed(2)).join(', ')} s)`);
-    console.log(`  (c) INSERT x1000        ${fmt(c).padStart(9)} rows/s   (${results.insert.map((x) => (x / 1000).toFixed(2)).join(', ')} s)`);
+    console.log(
+      `\nbench/ingest: ${fmt(ROWS)} rows, ${mb(fileBytes)} of JSONL, PostgreSQL at ${new URL(SERVER_URL).host}, best of ${REPEAT}`,
+    );
+    console.log(
+      `  (a) qdc ingest          ${fmt(a).padStart(9)} rows/s   (${results.ingest.map((x) => (x / 1000).toFixed(2)).join(', ')} s)`,
+    );
+    console.log(
+      `  (b) psql \\copy          ${fmt(b).padStart(9)} rows/s   (${results.copy.map((x) => (x / 1000).toFixed(2)).join(', ')} s)`,
+    );
+    console.log(
+      `  (c) INSERT x1000        ${fmt(c).padStart(9)} rows/s   (${results.insert.map((x) => (x / 1000).toFixed(2)).join(', ')} s)`,
+    );
     console.log(`  (a)/(b) = ${(a / b).toFixed(2)}   goal >= 0.70`);
     console.log(`  (a)/(c) = ${(a / c).toFixed(2)}   goal >= 3.00`);
-    console.log(`  ingest peak RSS: ${Math.max(...results.rss).toFixed(0)} MB (goal: < 300 MB for a 1 GB file)`);
+    console.log(
+      `  ingest peak RSS: ${Math.max(...results.rss).toFixed(0)} MB (goal: < 300 MB for a 1 GB file)`,
+    );
     const pa = rate(PGLITE_ROWS, pgliteIngest.ms);
     const pc = rate(PGLITE_ROWS, pgliteInsertMs);
-    console.log(`PGlite (${fmt(PGLITE_ROWS)} rows, on disk): ingest ${fmt(pa)} rows/s, multi-row INSERT ${fmt(pc)} rows/s, ratio ${(pa / pc).toFixed(2)}; ingest peak RSS ${pgliteIngest.maxRssMB.toFixed(0)} MB`);
+    console.log(
+      `PGlite (${fmt(PGLITE_ROWS)} rows, on disk): ingest ${fmt(pa)} rows/s, multi-row INSERT ${fmt(pc)} rows/s, ratio ${(pa / pc).toFixed(2)}; ingest peak RSS ${pgliteIngest.maxRssMB.toFixed(0)} MB`,
+    );
   } finally {
     await scratch.drop();
     rmSync(pgliteDir, { recursive: true, force: true });

@@ -22,7 +22,8 @@ import { loadTexts, sampleBatches } from './stream.js';
 
 const [mode, file, nArg, what, paramsJson] = process.argv.slice(2);
 const n = Number(nArg);
-if (!file || !Number.isInteger(n) || n < 1) throw new Error('usage: child.ts metric|read|naive <file> <n> [metric-key|self_bleu|rougeL] [params-json]');
+if (!file || !Number.isInteger(n) || n < 1)
+  throw new Error('usage: child.ts metric|read|naive <file> <n> [metric-key|self_bleu|rougeL] [params-json]');
 const startRssMB = process.memoryUsage().rss / 2 ** 20;
 const maxRssMB = () => process.resourceUsage().maxRSS / 1024;
 /** Live heap + external memory after a full GC (needs --expose-gc; null without it): what the state retains. */
@@ -106,7 +107,16 @@ async function runRead() {
     for (const s of batch) chars += s.response.length;
   }
   const ms = performance.now() - started;
-  return { metric: '(read only)', n: seen, ms, samplesPerSec: (seen * 1000) / ms, responseChars: chars, stateMB: retainedMB(), startRssMB, maxRssMB: maxRssMB() };
+  return {
+    metric: '(read only)',
+    n: seen,
+    ms,
+    samplesPerSec: (seen * 1000) / ms,
+    responseChars: chars,
+    stateMB: retainedMB(),
+    startRssMB,
+    maxRssMB: maxRssMB(),
+  };
 }
 
 async function runNaive(which: string) {
@@ -120,6 +130,13 @@ async function runNaive(which: string) {
   return { metric: `naive ${which}`, n, ms, value, startRssMB, maxRssMB: maxRssMB() };
 }
 
-const result = mode === 'metric' ? await runMetric(what!) : mode === 'read' ? await runRead() : mode === 'naive' ? await runNaive(what!) : null;
+const result =
+  mode === 'metric'
+    ? await runMetric(what!)
+    : mode === 'read'
+      ? await runRead()
+      : mode === 'naive'
+        ? await runNaive(what!)
+        : null;
 if (!result) throw new Error(`unknown mode ${mode}`);
 console.log(JSON.stringify(result));

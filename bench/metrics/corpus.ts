@@ -19,8 +19,24 @@
  */
 import { loadBaseRows, rng, writeJsonlCorpus, type BaseRow } from '../datasets.js';
 
-const PERSONAS = ['a teacher', 'a student', 'an engineer', 'a curious child', 'a reviewer', 'a data scientist', 'a chef', 'a lawyer'];
-const STYLES = ['Answer briefly.', 'Explain step by step.', 'Be precise.', 'Show your work.', 'Use plain words.', ''];
+const PERSONAS = [
+  'a teacher',
+  'a student',
+  'an engineer',
+  'a curious child',
+  'a reviewer',
+  'a data scientist',
+  'a chef',
+  'a lawyer',
+];
+const STYLES = [
+  'Answer briefly.',
+  'Explain step by step.',
+  'Be precise.',
+  'Show your work.',
+  'Use plain words.',
+  '',
+];
 const OPENERS = [
   'Sure!',
   'Certainly.',
@@ -88,7 +104,8 @@ function numberMapper(random: () => number): (text: string) => string {
       let mapped = map.get(digits);
       if (mapped === undefined) {
         const value = Number(digits);
-        const next = value < 10 ? value + Math.floor(random() * 5) : value * scale + Math.floor(random() * 7) - 3;
+        const next =
+          value < 10 ? value + Math.floor(random() * 5) : value * scale + Math.floor(random() * 7) - 3;
         mapped = String(Math.max(0, next));
         map.set(digits, mapped);
       }
@@ -118,7 +135,11 @@ export function varyRow(base: BaseRow, random: () => number): CorpusRow {
     response = remap(response);
     if (reference !== null) reference = remap(reference);
     if (base.source === 'gsm8k' && random() < 0.1) {
-      response = response.replace(/####\s*(\S+)\s*$/, (_, answer: string) => `#### ${/^\d+$/.test(answer) ? Number(answer) + 1 + Math.floor(random() * 9) : `${answer}0`}`);
+      response = response.replace(
+        /####\s*(\S+)\s*$/,
+        (_, answer: string) =>
+          `#### ${/^\d+$/.test(answer) ? Number(answer) + 1 + Math.floor(random() * 9) : `${answer}0`}`,
+      );
     }
   }
   response = swapSynonyms(response, random);

@@ -34,7 +34,12 @@ export function naiveSelfBleu(texts: readonly string[]): number {
     for (let j = 0; j < lists.length; j++) {
       if (j === i) continue;
       const r = lists[j]!.length;
-      if (closest < 0 || Math.abs(r - c) < Math.abs(closest - c) || (Math.abs(r - c) === Math.abs(closest - c) && r < closest)) closest = r;
+      if (
+        closest < 0 ||
+        Math.abs(r - c) < Math.abs(closest - c) ||
+        (Math.abs(r - c) === Math.abs(closest - c) && r < closest)
+      )
+        closest = r;
       const reference = counts[j]!;
       for (let n = 0; n < 4; n++) {
         const entries = own[n]!;
@@ -58,7 +63,8 @@ export function naiveSelfBleu(texts: readonly string[]): number {
     if (precisions[0]![0] === 0) continue; // score 0 (also the empty hypothesis)
     const bp = c > closest ? 1 : Math.exp(1 - closest / c);
     let s = 0;
-    for (const [numerator, denominator] of precisions) s += 0.25 * Math.log(numerator === 0 ? 0.1 / denominator : numerator / denominator);
+    for (const [numerator, denominator] of precisions)
+      s += 0.25 * Math.log(numerator === 0 ? 0.1 / denominator : numerator / denominator);
     sum += bp * Math.exp(s);
   }
   return sum / lists.length;

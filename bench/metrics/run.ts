@@ -50,7 +50,8 @@ const SEEDS = [0, 1, 2, 3, 4];
 const CORPUS_VERSION = 1;
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const sig = (x: number | null | undefined, digits = 4) => (x === null || x === undefined ? 'null' : Number(x.toPrecision(digits)).toString());
+const sig = (x: number | null | undefined, digits = 4) =>
+  x === null || x === undefined ? 'null' : Number(x.toPrecision(digits)).toString();
 const log = (message: string) => process.stderr.write(`${message}\n`);
 
 interface ChildResult {
@@ -80,9 +81,13 @@ async function corpus(rows: number): Promise<string> {
 }
 
 async function child(...argv: string[]): Promise<ChildResult> {
-  const proc = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'child.ts'), ...argv], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', join(import.meta.dirname, 'child.ts'), ...argv],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   proc.stdout.on('data', (d) => (out += d));
   const [code] = await once(proc, 'exit');
@@ -180,7 +185,15 @@ async function main() {
     } else {
       const best = (xs: number[]) => Math.min(...xs);
       const ratio = best(metricMs) / best(gzipMs);
-      gzipSummary = { textBytes, gzipBytes, metricCompressedBytes: details.compressedBytes, metricMs, wallMs, gzipMs, ratio };
+      gzipSummary = {
+        textBytes,
+        gzipBytes,
+        metricCompressedBytes: details.compressedBytes,
+        metricMs,
+        wallMs,
+        gzipMs,
+        ratio,
+      };
       gzipReport = [
         `compression_ratio vs gzip -9 on the same ${(textBytes / 1e6).toFixed(1)} MB of text (the ${fmt(N)} responses joined with one space), best of ${GZIP_ROUNDS}:`,
         `  metric (accumulator calls only)  ${best(metricMs).toFixed(0).padStart(6)} ms   (${metricMs.map((x) => x.toFixed(0)).join(', ')})`,
@@ -207,7 +220,8 @@ async function main() {
       log(`${key}: fast all-pairs (subsetSize = ${n}) and default subset at ${SEEDS.length} seeds ...`);
       const exact = await child('metric', file, String(n), key, JSON.stringify({ subsetSize: n }));
       const subsets: ChildResult[] = [];
-      for (const seed of SEEDS) subsets.push(await child('metric', file, String(n), key, JSON.stringify({ seed })));
+      for (const seed of SEEDS)
+        subsets.push(await child('metric', file, String(n), key, JSON.stringify({ seed })));
       const subset = subsets[0]!;
       const diff = subset.value! - naive.value!;
       const values = subsets.map((s) => s.value!);
@@ -224,20 +238,56 @@ async function main() {
         `${diff >= 0 ? '+' : ''}${sig(diff, 3)} (${diff >= 0 ? '+' : ''}${((100 * diff) / naive.value!).toFixed(1)}%)`,
         `${sig(Math.min(...values))} .. ${sig(Math.max(...values))}`,
       ]);
-      pairwiseJson.push({ key, n, naiveMs: naive.ms, naiveValue: naive.value, exactMs: exact.metricMs, exactValue: exact.value, subsetMs: subset.metricMs, subsetValues: values, naiveRssMB: naive.maxRssMB });
+      pairwiseJson.push({
+        key,
+        n,
+        naiveMs: naive.ms,
+        naiveValue: naive.value,
+        exactMs: exact.metricMs,
+        exactValue: exact.value,
+        subsetMs: subset.metricMs,
+        subsetValues: values,
+        naiveRssMB: naive.maxRssMB,
+      });
     }
   }
 
   const totalS = (performance.now() - started) / 1000;
   const live = (small: ChildResult, large: ChildResult) =>
-    small.stateMB === null || large.stateMB === null ? '-' : `${small.stateMB.toFixed(0)} -> ${large.stateMB.toFixed(0)} MB`;
+    small.stateMB === null || large.stateMB === null
+      ? '-'
+      : `${small.stateMB.toFixed(0)} -> ${large.stateMB.toFixed(0)} MB`;
   const rssRatio = (r: { small: ChildResult; large: ChildResult }) => r.large.maxRssMB / r.small.maxRssMB;
-  console.log(`\nbench/metrics: ${fmt(N)} samples (RSS also at ${fmt(SMALL)}), default parameters, field = response, batches of 1000, one child process per run`);
+  console.log(
+    `\nbench/metrics: ${fmt(N)} samples (RSS also at ${fmt(SMALL)}), default parameters, field = response, batches of 1000, one child process per run`,
+  );
   console.log(
     table(
-      ['metric', `ms at ${fmt(N)}`, 'metric ms', 'samples/s', 'value', 'estimator', `peak RSS ${fmt(SMALL)}`, `peak RSS ${fmt(N)}`, 'RSS ratio', `live heap ${fmt(SMALL)} -> ${fmt(N)}`],
       [
-        ['(read + parse + sha256 only)', fmt(readLarge.ms), '-', fmt(readLarge.samplesPerSec!), '-', '-', `${readSmall.maxRssMB.toFixed(0)} MB`, `${readLarge.maxRssMB.toFixed(0)} MB`, (readLarge.maxRssMB / readSmall.maxRssMB).toFixed(2), live(readSmall, readLarge)],
+        'metric',
+        `ms at ${fmt(N)}`,
+        'metric ms',
+        'samples/s',
+        'value',
+        'estimator',
+        `peak RSS ${fmt(SMALL)}`,
+        `peak RSS ${fmt(N)}`,
+        'RSS ratio',
+        `live heap ${fmt(SMALL)} -> ${fmt(N)}`,
+      ],
+      [
+        [
+          '(read + parse + sha256 only)',
+          fmt(readLarge.ms),
+          '-',
+          fmt(readLarge.samplesPerSec!),
+          '-',
+          '-',
+          `${readSmall.maxRssMB.toFixed(0)} MB`,
+          `${readLarge.maxRssMB.toFixed(0)} MB`,
+          (readLarge.maxRssMB / readSmall.maxRssMB).toFixed(2),
+          live(readSmall, readLarge),
+        ],
         ...runs.map((r) => [
           r.key + (r.large.prepassMs ? ' (prepass + pass)' : ''),
           fmt(r.large.ms),
@@ -253,13 +303,29 @@ async function main() {
       ],
     ),
   );
-  console.log('ms = wall time of the child run (streaming the JSONL twice when there is a prepass); metric ms = inside the metric\'s calls; samples/s = n / ms; live heap = V8 heap + external after a full GC just before finalize.');
+  console.log(
+    "ms = wall time of the child run (streaming the JSONL twice when there is a prepass); metric ms = inside the metric's calls; samples/s = n / ms; live heap = V8 heap + external after a full GC just before finalize.",
+  );
   if (gzipReport.length) console.log(`\n${gzipReport.join('\n')}`);
   if (pairwise.length) {
-    console.log(`\nsubset (default subsetSize 1000, seed 0) vs naive all-pairs over ALL n samples (naive.ts); exact = the metric with subsetSize = n`);
+    console.log(
+      `\nsubset (default subsetSize 1000, seed 0) vs naive all-pairs over ALL n samples (naive.ts); exact = the metric with subsetSize = n`,
+    );
     console.log(
       table(
-        ['metric', 'n', 'naive all-pairs', 'exact (fast, all pairs)', 'subset 1000', 'naive / subset', 'naive value', 'exact value', 'subset value', 'subset - naive', `subset, seeds ${SEEDS[0]}..${SEEDS.at(-1)}`],
+        [
+          'metric',
+          'n',
+          'naive all-pairs',
+          'exact (fast, all pairs)',
+          'subset 1000',
+          'naive / subset',
+          'naive value',
+          'exact value',
+          'subset value',
+          'subset - naive',
+          `subset, seeds ${SEEDS[0]}..${SEEDS.at(-1)}`,
+        ],
         pairwise,
       ),
     );

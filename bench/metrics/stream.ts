@@ -4,14 +4,25 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { MetricSample } from '../../src/metrics/types.js';
 
-export async function* sampleBatches(file: string, limit: number, batchSize = 1000): AsyncGenerator<MetricSample[]> {
-  const lines = createInterface({ input: createReadStream(file, { highWaterMark: 1 << 20 }), crlfDelay: Infinity });
+export async function* sampleBatches(
+  file: string,
+  limit: number,
+  batchSize = 1000,
+): AsyncGenerator<MetricSample[]> {
+  const lines = createInterface({
+    input: createReadStream(file, { highWaterMark: 1 << 20 }),
+    crlfDelay: Infinity,
+  });
   let batch: MetricSample[] = [];
   let ordinal = 0;
   for await (const line of lines) {
     if (ordinal >= limit) break;
     if (!line) continue;
-    const row = JSON.parse(line) as { prompt?: string | null; response?: string | null; reference?: string | null };
+    const row = JSON.parse(line) as {
+      prompt?: string | null;
+      response?: string | null;
+      reference?: string | null;
+    };
     batch.push({
       ordinal,
       contentHash: createHash('sha256').update(line).digest('hex'),

@@ -72,7 +72,8 @@ interface Percentiles {
 
 function percentiles(samples: number[]): Percentiles {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  const at = (q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
   return { p50: at(0.5), p95: at(0.95) };
 }
 
@@ -80,12 +81,18 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const fixed = (x: number, digits = 2) => x.toFixed(digits);
 
 /** One dataset, one READY version of n samples, and n vectors of the stand-in space; returns the loading time. */
-async function load(database: Database, model: ClusterModel, n: number): Promise<{ space: EmbeddingSpaceRow; ms: number }> {
+async function load(
+  database: Database,
+  model: ClusterModel,
+  n: number,
+): Promise<{ space: EmbeddingSpaceRow; ms: number }> {
   const started = performance.now();
   const space = await ensureSpace(database.db, embedder);
   const next = vectorStream(model, SEEDS.data);
   await database.rawTransaction(async (tx) => {
-    const [dataset] = await tx.query<{ id: string }>(`insert into datasets (slug, name) values ('bench-search', 'bench/search') returning id`);
+    const [dataset] = await tx.query<{ id: string }>(
+      `insert into datasets (slug, name) values ('bench-search', 'bench/search') returning id`,
+    );
     const [version] = await tx.query<{ id: string }>(
       `insert into dataset_versions (dataset_id, version, content_hash, sample_count, byte_size, status)
        values ($1, 1, 'bench-search', $2, 0, 'READY') returning id`,
@@ -143,18 +150,37 @@ async function plainScan(database: Database, space: EmbeddingSpaceRow, q: Float3
   });
 }
 
-async function measure(database: Database, label: string, model: ClusterModel, n: number, queries: Float32Array[]): Promise<Measured> {
-  console.log(`\n== ${label}: ${n.toLocaleString('en')} vectors x ${DIMS}, ${queries.length} queries, k = ${K}`);
+async function measure(
+  database: Database,
+  label: string,
+  model: ClusterModel,
+  n: number,
+  queries: Float32Array[],
+): Promise<Measured> {
+  console.log(
+    `\n== ${label}: ${n.toLocaleString('en')} vectors x ${DIMS}, ${queries.length} queries, k = ${K}`,
+  );
   const loaded = await load(database, model, n);
-  console.log(`loaded in ${seconds(loaded.ms)} (not measured: plain SQL inserts of ${LOAD_BATCH} vectors, then analyze)`);
+  console.log(
+    `loaded in ${seconds(loaded.ms)} (not measured: plain SQL inserts of ${LOAD_BATCH} vectors, then analyze)`,
+  );
   const build = await ensureHnswIndex(database, loaded.space);
-  console.log(`HNSW index: built ${build.built}, ${build.vectors.toLocaleString('en')} vectors in ${seconds(build.ms)}, maintenance_work_mem ${build.maintenanceWorkMemMb} MB`);
+  console.log(
+    `HNSW index: built ${build.built}, ${build.vectors.toLocaleString('en')} vectors in ${seconds(build.ms)}, maintenance_work_mem ${build.maintenanceWorkMemMb} MB`,
+  );
   // The index build sets indexed_at; searchByVector reads it from the row.
   const space = (await findSpaceByKey(database.db, embedder.key))!;
 
   const search = async (q: Float32Array, ef: number | null) => {
-    const outcome = await searchByVector(database, space, q, {}, ef === null ? { k: K, exact: true } : { k: K, exact: false, efSearch: ef });
-    if (outcome.exact !== (ef === null)) throw new Error(`searchByVector answered exact=${outcome.exact} for ef_search ${ef}`);
+    const outcome = await searchByVector(
+      database,
+      space,
+      q,
+      {},
+      ef === null ? { k: K, exact: true } : { k: K, exact: false, efSearch: ef },
+    );
+    if (outcome.exact !== (ef === null))
+      throw new Error(`searchByVector answered exact=${outcome.exact} for ef_search ${ef}`);
     return outcome.hits.map((h) => h.sampleId);
   };
   // Step 0: the exact scan (the baseline and the truth); 1: the plain scan; 2..: HNSW per ef_search.
@@ -167,7 +193,9 @@ async function measure(database: Database, label: string, model: ClusterModel, n
 
   const plans = [
     ...(await explain(database, 'exact scan', () => search(queries[0]!, null))),
-    ...(await explain(database, `HNSW, ef_search ${DEFAULT_EF_SEARCH}`, () => search(queries[0]!, DEFAULT_EF_SEARCH))),
+    ...(await explain(database, `HNSW, ef_search ${DEFAULT_EF_SEARCH}`, () =>
+      search(queries[0]!, DEFAULT_EF_SEARCH),
+    )),
   ];
   console.log(plans.join('\n'));
 
@@ -216,10 +244,16 @@ async function explain(database: Database, title: string, search: () => Promise<
   if (!select) return [`${title}: no SELECT recorded`];
   const rows = await database.rawTransaction(async (tx) => {
     for (const s of settings) await tx.query(s.sql, s.params);
-    return tx.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers, costs off) ${select.sql}`, select.params);
+    return tx.query<{ 'QUERY PLAN': string }>(
+      `explain (analyze, buffers, costs off) ${select.sql}`,
+      select.params,
+    );
   });
   const plan = rows.map((r) => `  ${r['QUERY PLAN'].replace(/'\[[^\]]*\]'/g, "'[query]'")}`);
-  const shown = settings.map((s) => `${s.sql.replace(/\s+/g, ' ').trim()}${s.params.length ? ` -- params ${JSON.stringify(s.params)}` : ''}`);
+  const shown = settings.map(
+    (s) =>
+      `${s.sql.replace(/\s+/g, ' ').trim()}${s.params.length ? ` -- params ${JSON.stringify(s.params)}` : ''}`,
+  );
   return [`plan of the ${title} (one query${shown.length ? `; ${shown.join('; ')}` : ''}):`, ...plan];
 }
 
@@ -227,7 +261,9 @@ function report(m: Measured): string[] {
   const atDefault = m.curve.find((c) => c.ef === DEFAULT_EF_SEARCH)!;
   const speedup = m.exact.p50 / atDefault.latency.p50;
   const plainSpeedup = m.plain.p50 / atDefault.latency.p50;
-  const meets = m.curve.filter((c) => c.recall >= GOAL_RECALL && m.exact.p50 / c.latency.p50 >= GOAL_SPEEDUP).map((c) => c.ef);
+  const meets = m.curve
+    .filter((c) => c.recall >= GOAL_RECALL && m.exact.p50 / c.latency.p50 >= GOAL_SPEEDUP)
+    .map((c) => c.ef);
   return [
     `\n${m.label}: ${m.n.toLocaleString('en')} vectors; exact scan (searchByVector exact: true) p50 ${fixed(m.exact.p50)} ms, p95 ${fixed(m.exact.p95)} ms`,
     `  context: plain scan (one statement, index scans off) p50 ${fixed(m.plain.p50)} ms, p95 ${fixed(m.plain.p95)} ms; ` +
@@ -245,7 +281,6 @@ function report(m: Measured): string[] {
     `${m.label} GOAL, against the plain scan instead: plain p50 / hnsw p50 at ef_search ${DEFAULT_EF_SEARCH} = ${fixed(plainSpeedup, 1)}x (${fixed(m.plain.p50)} / ${fixed(atDefault.latency.p50)} ms)  goal >= ${GOAL_SPEEDUP}x  ${plainSpeedup >= GOAL_SPEEDUP ? 'PASS' : 'FAIL'}`,
   ];
 }
-
 
 async function onPostgres(model: ClusterModel, n: number, queries: Float32Array[]): Promise<Measured> {
   const scratch = await createScratchDatabase(SERVER_URL, 'qdc_bench_search');
@@ -276,7 +311,9 @@ async function main(): Promise<void> {
   const cosines = cosineCheck(model, 2000, SEEDS.check);
   const nextQuery = vectorStream(model, SEEDS.queries);
   const queries = Array.from({ length: queryCount }, () => nextQuery().vector);
-  console.log(`bench/search  qdc-catalog ${VERSION}  node ${process.version}  NODE_ENV=${process.env.NODE_ENV ?? '(unset)'}`);
+  console.log(
+    `bench/search  qdc-catalog ${VERSION}  node ${process.version}  NODE_ENV=${process.env.NODE_ENV ?? '(unset)'}`,
+  );
   console.log(
     `data: ${model.centres.length} clusters, sigma ${model.sigma}: mean cosine within a cluster ${fixed(cosines.intra, 3)}, ` +
       `across clusters ${fixed(cosines.inter, 3)}; queries from the same distribution (seed ${SEEDS.queries}, not in the table)`,
@@ -286,16 +323,22 @@ async function main(): Promise<void> {
   if (!args['no-pglite']) results.push(await onPglite(model, Math.min(n, Number(args['pglite-n'])), queries));
 
   const rounds = Number(args['vendi-rounds']);
-  console.log(`\n== diversity.vendi: n = ${VENDI_FROM.toLocaleString('en')} .. ${vendiMax.toLocaleString('en')}, d = ${DIMS}, batches of 1000, ${rounds} interleaved rounds`);
+  console.log(
+    `\n== diversity.vendi: n = ${VENDI_FROM.toLocaleString('en')} .. ${vendiMax.toLocaleString('en')}, d = ${DIMS}, batches of 1000, ${rounds} interleaved rounds`,
+  );
   const pool = vendiPool(model, SEEDS.vendi);
   const points: VendiPoint[] = await vendiScaling(pool, VENDI_FROM, vendiMax, rounds, (size, run) =>
-    console.log(`  n ${size.toLocaleString('en').padStart(9)}: ${fixed(run.ms, 0).padStart(6)} ms wall, ${fixed(run.cpuMs, 0).padStart(6)} ms CPU, finalize ${fixed(run.finalizeMs, 0)} ms, value ${run.value?.toFixed(2)}`),
+    console.log(
+      `  n ${size.toLocaleString('en').padStart(9)}: ${fixed(run.ms, 0).padStart(6)} ms wall, ${fixed(run.cpuMs, 0).padStart(6)} ms CPU, finalize ${fixed(run.finalizeMs, 0)} ms, value ${run.value?.toFixed(2)}`,
+    ),
   );
   const ratio = (i: number, of: 'ms' | 'cpuMs') => points[i]![of] / points[i - 1]![of];
-  const worstOf = (of: 'ms' | 'cpuMs') => (points.length > 1 ? Math.max(...points.slice(1).map((_, i) => ratio(i + 1, of))) : NaN);
+  const worstOf = (of: 'ms' | 'cpuMs') =>
+    points.length > 1 ? Math.max(...points.slice(1).map((_, i) => ratio(i + 1, of))) : NaN;
   const worst = worstOf('ms');
   const worstCpu = worstOf('cpuMs');
-  const verdict = (x: number) => (Number.isNaN(x) ? '(needs two n)' : x <= GOAL_VENDI_RATIO ? 'PASS' : 'FAIL');
+  const verdict = (x: number) =>
+    Number.isNaN(x) ? '(needs two n)' : x <= GOAL_VENDI_RATIO ? 'PASS' : 'FAIL';
 
   const lines = results.flatMap(report);
   lines.push(
@@ -324,7 +367,12 @@ async function main(): Promise<void> {
         plainMs: m.plain,
         curve: m.curve,
       })),
-      vendi: points.map((p) => ({ n: p.n, ms: Math.round(p.ms), cpuMs: Math.round(p.cpuMs), finalizeMs: Math.round(p.finalizeMs) })),
+      vendi: points.map((p) => ({
+        n: p.n,
+        ms: Math.round(p.ms),
+        cpuMs: Math.round(p.cpuMs),
+        finalizeMs: Math.round(p.finalizeMs),
+      })),
       vendiWorstRatio: { wall: Math.round(worst * 100) / 100, cpu: Math.round(worstCpu * 100) / 100 },
     }),
   );

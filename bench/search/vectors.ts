@@ -15,7 +15,9 @@ export interface ClusterModel {
 
 export function clusterModel(clusters: number, dims: number, sigma: number, centreSeed = 1): ClusterModel {
   const gauss = gaussian(rng(centreSeed));
-  const centres = Array.from({ length: clusters }, () => normalise(Float32Array.from({ length: dims }, gauss)));
+  const centres = Array.from({ length: clusters }, () =>
+    normalise(Float32Array.from({ length: dims }, gauss)),
+  );
   return { dims, sigma, centres };
 }
 
@@ -38,7 +40,11 @@ export function vectorStream(model: ClusterModel, seed: number): () => Clustered
 }
 
 /** Mean cosine of `pairs` random pairs from one cluster and from two different clusters (a check of sigma). */
-export function cosineCheck(model: ClusterModel, pairs: number, seed: number): { intra: number; inter: number } {
+export function cosineCheck(
+  model: ClusterModel,
+  pairs: number,
+  seed: number,
+): { intra: number; inter: number } {
   const next = vectorStream(model, seed);
   const byCluster = new Map<number, Float32Array>();
   let intra = 0;

@@ -37,7 +37,14 @@ export function vendiPool(model: ClusterModel, seed: number): MetricSample[][] {
   const batches: MetricSample[][] = [];
   for (let start = 0; start < POOL; start += BATCH) {
     batches.push(
-      Array.from({ length: BATCH }, (_, i) => ({ ordinal: start + i, contentHash: '', prompt: '', response: '', reference: null, embedding: next().vector })),
+      Array.from({ length: BATCH }, (_, i) => ({
+        ordinal: start + i,
+        contentHash: '',
+        prompt: '',
+        response: '',
+        reference: null,
+        embedding: next().vector,
+      })),
     );
   }
   return batches;
@@ -53,13 +60,24 @@ export async function timeVendi(pool: MetricSample[][], n: number): Promise<Vend
   const outcome = await accumulator.finalize(state);
   const ended = performance.now();
   const used = process.cpuUsage(cpu);
-  return { ms: ended - started, cpuMs: (used.user + used.system) / 1000, finalizeMs: ended - finalizing, value: outcome.value };
+  return {
+    ms: ended - started,
+    cpuMs: (used.user + used.system) / 1000,
+    finalizeMs: ended - finalizing,
+    value: outcome.value,
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** n = from, 2 from, ... up to max, `rounds` interleaved rounds; `log` hears every run. */
-export async function vendiScaling(pool: MetricSample[][], from: number, max: number, rounds: number, log: (n: number, run: VendiRun) => void): Promise<VendiPoint[]> {
+export async function vendiScaling(
+  pool: MetricSample[][],
+  from: number,
+  max: number,
+  rounds: number,
+  log: (n: number, run: VendiRun) => void,
+): Promise<VendiPoint[]> {
   const sizes: number[] = [];
   for (let n = from; n <= max; n *= 2) sizes.push(n);
   await timeVendi(pool, from); // warm-up (JIT)
@@ -73,6 +91,12 @@ export async function vendiScaling(pool: MetricSample[][], from: number, max: nu
   }
   return sizes.map((n) => {
     const of = runs.get(n)!;
-    return { n, ms: median(of.map((x) => x.ms)), cpuMs: median(of.map((x) => x.cpuMs)), finalizeMs: median(of.map((x) => x.finalizeMs)), runs: of };
+    return {
+      n,
+      ms: median(of.map((x) => x.ms)),
+      cpuMs: median(of.map((x) => x.cpuMs)),
+      finalizeMs: median(of.map((x) => x.finalizeMs)),
+      runs: of,
+    };
   });
 }

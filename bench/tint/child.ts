@@ -36,7 +36,10 @@ import { BATCH_SIZE, workload } from './workload.js';
 
 const [mode, nArg, slug, target] = process.argv.slice(2);
 const n = Number(nArg);
-if (!mode || !Number.isInteger(n) || n < 1) throw new Error('usage: child.ts generate|devnull|copytext <n> | catalog <n> <slug> <database-url | pglite:dir>');
+if (!mode || !Number.isInteger(n) || n < 1)
+  throw new Error(
+    'usage: child.ts generate|devnull|copytext <n> | catalog <n> <slug> <database-url | pglite:dir>',
+  );
 
 const maxRssMB = () => process.resourceUsage().maxRSS / 1024;
 const rssMB = () => process.memoryUsage().rss / 2 ** 20;
@@ -47,7 +50,9 @@ const cpuMs = () => {
 /** Progress to stderr about every 10% for runs of 100k samples and more. */
 const progressEvery = n >= 100_000 ? Math.ceil(n / 10 / BATCH_SIZE) * BATCH_SIZE : Infinity;
 function progress(done: number, started: number) {
-  process.stderr.write(`  [${mode}${target ? ` ${target.startsWith('pglite:') ? 'pglite' : 'postgres'}` : ''}] ${done.toLocaleString('en-US')} / ${n.toLocaleString('en-US')} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(
+    `  [${mode}${target ? ` ${target.startsWith('pglite:') ? 'pglite' : 'postgres'}` : ''}] ${done.toLocaleString('en-US')} / ${n.toLocaleString('en-US')} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+  );
 }
 
 async function write(out: WriteStream, chunk: string | Buffer): Promise<void> {
@@ -80,7 +85,8 @@ async function runBaseline() {
       }
     } else if (mode === 'devnull') {
       const lines: string[] = [];
-      for (let index = start; index < stop; index++) lines.push(JSON.stringify(generateSample(spec, 'train', index)));
+      for (let index = start; index < stop; index++)
+        lines.push(JSON.stringify(generateSample(spec, 'train', index)));
       const text = `${lines.join('\n')}\n`;
       bytes += Buffer.byteLength(text);
       await write(out!, text);
@@ -121,13 +127,21 @@ async function runBaseline() {
 
 async function runCatalog() {
   if (!slug || !target) throw new Error('usage: child.ts catalog <n> <slug> <database-url | pglite:dir>');
-  const database = await openCatalog(target.startsWith('pglite:') ? { dataDir: target.slice('pglite:'.length) } : { databaseUrl: target });
+  const database = await openCatalog(
+    target.startsWith('pglite:') ? { dataDir: target.slice('pglite:'.length) } : { databaseUrl: target },
+  );
   try {
     const startRss = rssMB();
     const cpuBefore = cpuMs();
     const started = performance.now();
     const job = await enqueueTIntGeneration(database.db, { ...workload(n), dataset: slug });
-    const worker = startWorker(database, { handlers: createJobHandlers({ embedders: new EmbedderRegistry(loadConfig().embedding, silentLogger) }), concurrency: 1, logger: silentLogger, onlyJobId: job.id, pollMs: 20 });
+    const worker = startWorker(database, {
+      handlers: createJobHandlers({ embedders: new EmbedderRegistry(loadConfig().embedding, silentLogger) }),
+      concurrency: 1,
+      logger: silentLogger,
+      onlyJobId: job.id,
+      pollMs: 20,
+    });
     let finished;
     let reported = 0;
     try {
@@ -148,9 +162,15 @@ async function runCatalog() {
       await worker.stop();
     }
     const ms = performance.now() - started;
-    if (finished.status !== 'SUCCEEDED') throw new Error(`job ${job.id} ended ${finished.status}: ${finished.error ?? ''}`);
-    const train = (finished.result as { train: { versionId: number; samples: number; created: boolean; noised: number; truncated: number } }).train;
-    if (train.samples !== n || !train.created) throw new Error(`job wrote ${train.samples} samples (created: ${train.created}), expected ${n} new`);
+    if (finished.status !== 'SUCCEEDED')
+      throw new Error(`job ${job.id} ended ${finished.status}: ${finished.error ?? ''}`);
+    const train = (
+      finished.result as {
+        train: { versionId: number; samples: number; created: boolean; noised: number; truncated: number };
+      }
+    ).train;
+    if (train.samples !== n || !train.created)
+      throw new Error(`job wrote ${train.samples} samples (created: ${train.created}), expected ${n} new`);
     const [version] = await database.rawTransaction((tx) =>
       tx.query<{ content_hash: string; sample_count: string; byte_size: string }>(
         'select content_hash, sample_count, byte_size from dataset_versions where id = $1',
@@ -159,7 +179,10 @@ async function runCatalog() {
     );
     return {
       ms,
-      jobMs: finished.finishedAt && finished.startedAt ? finished.finishedAt.getTime() - finished.startedAt.getTime() : null,
+      jobMs:
+        finished.finishedAt && finished.startedAt
+          ? finished.finishedAt.getTime() - finished.startedAt.getTime()
+          : null,
       startRssMB: startRss,
       cpuMs: cpuMs() - cpuBefore,
       backend: database.backend,
@@ -175,4 +198,6 @@ async function runCatalog() {
 }
 
 const result = mode === 'catalog' ? await runCatalog() : await runBaseline();
-console.log(JSON.stringify({ mode, n, samplesPerSec: (n * 1000) / result.ms, maxRssMB: maxRssMB(), ...result }));
+console.log(
+  JSON.stringify({ mode, n, samplesPerSec: (n * 1000) / result.ms, maxRssMB: maxRssMB(), ...result }),
+);

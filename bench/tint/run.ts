@@ -93,7 +93,10 @@ function postgresProcesses(): Map<number, { cpuMs: number; cmdline: string }> {
       if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
       const fields = stat.slice(close + 2).split(' ');
       const ticks = Number(fields[11]) + Number(fields[12]); // fields 14 and 15 of the stat line
-      out.set(Number(pid), { cpuMs: (ticks * 1000) / ticksPerSecond, cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ') });
+      out.set(Number(pid), {
+        cpuMs: (ticks * 1000) / ticksPerSecond,
+        cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '),
+      });
     } catch {
       // the process ended meanwhile
     }
@@ -108,7 +111,8 @@ function postgresProcesses(): Map<number, { cpuMs: number; cmdline: string }> {
  * to 100 ms per backend can be missed. Returns null when no server process is visible (remote server).
  */
 function serverCpuMonitor(dbName: string): { stop(): number | null } {
-  const relevant = (cmdline: string) => cmdline.includes(` ${dbName} `) || /: (checkpointer|background writer|walwriter)/.test(cmdline);
+  const relevant = (cmdline: string) =>
+    cmdline.includes(` ${dbName} `) || /: (checkpointer|background writer|walwriter)/.test(cmdline);
   const base = new Map<number, number>();
   const last = new Map<number, number>();
   const first = postgresProcesses();
@@ -205,13 +209,19 @@ async function main() {
 
     // ----- report -----
     const best = (xs: ChildResult[]) => xs.reduce((a, b) => (b.ms < a.ms ? b : a));
-    const smallBest = new Map(CONFIGS.map((c) => [c, { ...best(small.get(c)!), maxRssMB: Math.max(...small.get(c)!.map((r) => r.maxRssMB)) }]));
+    const smallBest = new Map(
+      CONFIGS.map((c) => [
+        c,
+        { ...best(small.get(c)!), maxRssMB: Math.max(...small.get(c)!.map((r) => r.maxRssMB)) },
+      ]),
+    );
     const baseSmall = smallBest.get('devnull')!;
     const baseLarge = large.get('devnull')!;
     const hashes = new Set(
-      [...smallBest.values()].filter((r) => r.versionHash).map((r) => `${r.n}:${r.versionHash}`).concat(
-        [...large.values()].filter((r) => r?.versionHash).map((r) => `${r!.n}:${r!.versionHash}`),
-      ),
+      [...smallBest.values()]
+        .filter((r) => r.versionHash)
+        .map((r) => `${r.n}:${r.versionHash}`)
+        .concat([...large.values()].filter((r) => r?.versionHash).map((r) => `${r!.n}:${r!.versionHash}`)),
     );
 
     console.log(
@@ -233,7 +243,8 @@ async function main() {
     const rows = CONFIGS.map((config) => {
       const s = smallBest.get(config)!;
       const l = large.get(config);
-      const notRun = config === 'pglite' && args['skip-pglite-large'] ? 'skipped' : `> ${args['pglite-timeout']} min`;
+      const notRun =
+        config === 'pglite' && args['skip-pglite-large'] ? 'skipped' : `> ${args['pglite-timeout']} min`;
       return [
         LABEL[config],
         fmt(s.samplesPerSec),
@@ -254,18 +265,32 @@ async function main() {
     const copyL = large.get('copytext')!;
     const genL = large.get('generate')!;
     console.log(`\nat n = ${fmt(LARGE)}:`);
-    console.log(`  catalog/baseline: PostgreSQL ${ratio(pgL.samplesPerSec, baseLarge.samplesPerSec)}, PGlite ${pliteL ? ratio(pliteL.samplesPerSec, baseLarge.samplesPerSec) : '-'}`);
-    console.log(`  generate only / baseline ${ratio(genL.samplesPerSec, baseLarge.samplesPerSec)}; Node side of the catalog path (copytext) / baseline ${ratio(copyL.samplesPerSec, baseLarge.samplesPerSec)}`);
-    console.log(`  PostgreSQL catalog / copytext ${ratio(pgL.samplesPerSec, copyL.samplesPerSec)} (what the database, the job and the worker cost on top of the Node work)`);
-    const perSample = (ms: number | null | undefined, n: number) => (ms == null ? '-' : `${((ms * 1000) / n).toFixed(0)} µs`);
+    console.log(
+      `  catalog/baseline: PostgreSQL ${ratio(pgL.samplesPerSec, baseLarge.samplesPerSec)}, PGlite ${pliteL ? ratio(pliteL.samplesPerSec, baseLarge.samplesPerSec) : '-'}`,
+    );
+    console.log(
+      `  generate only / baseline ${ratio(genL.samplesPerSec, baseLarge.samplesPerSec)}; Node side of the catalog path (copytext) / baseline ${ratio(copyL.samplesPerSec, baseLarge.samplesPerSec)}`,
+    );
+    console.log(
+      `  PostgreSQL catalog / copytext ${ratio(pgL.samplesPerSec, copyL.samplesPerSec)} (what the database, the job and the worker cost on top of the Node work)`,
+    );
+    const perSample = (ms: number | null | undefined, n: number) =>
+      ms == null ? '-' : `${((ms * 1000) / n).toFixed(0)} µs`;
     console.log(
       `  per sample, PostgreSQL path: wall ${perSample(pgL.ms, pgL.n)}, Node CPU ${perSample(pgL.cpuMs, pgL.n)}, server CPU ${perSample(pgL.serverCpuMs, pgL.n)}; ` +
         `copytext: wall ${perSample(copyL.ms, copyL.n)}, CPU ${perSample(copyL.cpuMs, copyL.n)}; baseline: wall ${perSample(baseLarge.ms, baseLarge.n)}, CPU ${perSample(baseLarge.cpuMs, baseLarge.n)}`,
     );
-    if (pliteL) console.log(`  per sample, PGlite path (database in the same process): wall ${perSample(pliteL.ms, pliteL.n)}, CPU ${perSample(pliteL.cpuMs, pliteL.n)}`);
-    console.log(`  version hashes: ${hashes.size === 2 ? 'copytext, PostgreSQL and PGlite agree at both n' : `DIFFER: ${[...hashes].join(', ')}`}`);
+    if (pliteL)
+      console.log(
+        `  per sample, PGlite path (database in the same process): wall ${perSample(pliteL.ms, pliteL.n)}, CPU ${perSample(pliteL.cpuMs, pliteL.n)}`,
+      );
+    console.log(
+      `  version hashes: ${hashes.size === 2 ? 'copytext, PostgreSQL and PGlite agree at both n' : `DIFFER: ${[...hashes].join(', ')}`}`,
+    );
     console.log(`  total bench time ${((performance.now() - startedAll) / 60_000).toFixed(1)} min`);
-    console.log(JSON.stringify({ small: Object.fromEntries(smallBest), large: Object.fromEntries(large), load }));
+    console.log(
+      JSON.stringify({ small: Object.fromEntries(smallBest), large: Object.fromEntries(large), load }),
+    );
   } finally {
     await bench?.end();
     await scratch.drop();

@@ -40,7 +40,9 @@ export function canonicalizeSample(input: SampleInput, where: string): HashedSam
   if (messages) {
     messages.forEach((m, i) => {
       if (typeof m.role !== 'string' || m.role.trim() === '' || typeof m.content !== 'string') {
-        throw new BadInputError(`${where}: messages[${i}] needs a non-empty string role and a string content`);
+        throw new BadInputError(
+          `${where}: messages[${i}] needs a non-empty string role and a string content`,
+        );
       }
     });
   }
@@ -59,7 +61,13 @@ export function canonicalizeSample(input: SampleInput, where: string): HashedSam
     throw new BadInputError(`${where}: metadata must be a JSON object`);
   }
   const reference = emptyToNull(input.reference);
-  const { json, messagesJson, metadataJson } = sampleCanonicalJsonParts(prompt, response, reference, messages, metadata);
+  const { json, messagesJson, metadataJson } = sampleCanonicalJsonParts(
+    prompt,
+    response,
+    reference,
+    messages,
+    metadata,
+  );
   const badText = unstorableText(json);
   if (badText) throw new BadInputError(`${where}: ${badText}`);
   // One literal with every field, so all samples share one object shape (this runs per ingested row).

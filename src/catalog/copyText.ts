@@ -66,7 +66,8 @@ export class CopyChunker {
     const messages = copyJson(s.messagesJson);
     const metadata = copyJson(s.metadataJson);
     // UTF-16 code units encode to at most 3 UTF-8 bytes each.
-    const bound = 3 * (prompt.length + response.length + reference.length + messages.length + metadata.length) + 128;
+    const bound =
+      3 * (prompt.length + response.length + reference.length + messages.length + metadata.length) + 128;
     let full: Buffer | null = null;
     if (this.position + bound > this.buffer.length) {
       full = this.take();

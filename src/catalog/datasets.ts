@@ -1,5 +1,18 @@
 /** Registering, describing and listing datasets. */
-import { and, asc, desc, eq, getTableColumns, gt, ilike, lt, or, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  getTableColumns,
+  gt,
+  ilike,
+  lt,
+  or,
+  sql,
+  type SQL,
+  type SQLWrapper,
+} from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
 import { datasets, type DatasetRow } from '../db/schema.js';
 import { BadInputError, NotFoundError } from '../errors.js';
@@ -95,9 +108,20 @@ export async function listDatasets(
     rows = await unfilteredList(orderBy, after !== undefined).all(db, { limit, ...after });
   } else {
     if (after) conditions.push(keysetCondition(orderBy, after.name, after.id));
-    rows = await selectRows(db, datasets, db.select().from(datasets).where(and(...conditions)).orderBy(...orderColumns(orderBy)).limit(limit));
+    rows = await selectRows(
+      db,
+      datasets,
+      db
+        .select()
+        .from(datasets)
+        .where(and(...conditions))
+        .orderBy(...orderColumns(orderBy))
+        .limit(limit),
+    );
   }
-  return toPage(rows, options.page.first, (row) => encodeCursor(cursorKind(orderBy), cursorKey(orderBy, row)));
+  return toPage(rows, options.page.first, (row) =>
+    encodeCursor(cursorKind(orderBy), cursorKey(orderBy, row)),
+  );
 }
 
 /**
@@ -110,7 +134,9 @@ function unfilteredList(orderBy: DatasetOrder, withCursor: boolean): PreparedSel
   const key = `${orderBy}:${withCursor}`;
   let statement = unfilteredLists.get(key);
   if (!statement) {
-    const keyset = withCursor ? keysetCondition(orderBy, sql.placeholder('name'), sql.placeholder('id')) : undefined;
+    const keyset = withCursor
+      ? keysetCondition(orderBy, sql.placeholder('name'), sql.placeholder('id'))
+      : undefined;
     statement = preparedSelect(getTableColumns(datasets), (select) =>
       select
         .from(datasets)
@@ -155,7 +181,10 @@ function cursorKey(orderBy: DatasetOrder, row: DatasetRow): (string | number)[] 
 }
 
 /** The cursor's keyset, checked against the order it was made for. */
-function keysetValues(orderBy: DatasetOrder, after: readonly (string | number)[]): { name?: string; id: number } {
+function keysetValues(
+  orderBy: DatasetOrder,
+  after: readonly (string | number)[],
+): { name?: string; id: number } {
   if (orderBy === 'NAME_ASC') {
     const [name, id] = after;
     if (typeof name !== 'string' || typeof id !== 'number') throw invalidCursorError();
@@ -167,7 +196,11 @@ function keysetValues(orderBy: DatasetOrder, after: readonly (string | number)[]
 }
 
 /** Rows after the keyset (values, or placeholders of a prepared statement). */
-function keysetCondition(orderBy: DatasetOrder, name: string | SQLWrapper | undefined, id: number | SQLWrapper): SQL {
+function keysetCondition(
+  orderBy: DatasetOrder,
+  name: string | SQLWrapper | undefined,
+  id: number | SQLWrapper,
+): SQL {
   if (orderBy === 'NAME_ASC') return sql`(${datasets.name}, ${datasets.id}) > (${name}, ${id})`;
   return orderBy === 'CREATED_AT_ASC' ? gt(datasets.id, id) : lt(datasets.id, id);
 }
@@ -186,15 +219,24 @@ function filterConditions(filter: DatasetFilter | null | undefined): SQL[] {
 }
 
 function validateFields(input: DatasetFields & { name?: string | null }) {
-  if (input.name !== undefined && input.name !== null && (input.name.trim() === '' || input.name.length > 200)) {
+  if (
+    input.name !== undefined &&
+    input.name !== null &&
+    (input.name.trim() === '' || input.name.length > 200)
+  ) {
     throw new BadInputError('name must be 1 to 200 characters', { field: 'name' });
   }
   if (input.tags) {
     if (input.tags.length > 50) throw new BadInputError('tags: at most 50 tags', { field: 'tags' });
     const bad = input.tags.find((t) => t.trim() === '' || t.length > 64);
-    if (bad !== undefined) throw new BadInputError(`tags: "${bad}" must be 1 to 64 characters`, { field: 'tags' });
+    if (bad !== undefined)
+      throw new BadInputError(`tags: "${bad}" must be 1 to 64 characters`, { field: 'tags' });
   }
-  if (input.card !== undefined && input.card !== null && (typeof input.card !== 'object' || Array.isArray(input.card))) {
+  if (
+    input.card !== undefined &&
+    input.card !== null &&
+    (typeof input.card !== 'object' || Array.isArray(input.card))
+  ) {
     throw new BadInputError('card must be a JSON object', { field: 'card' });
   }
   return {

@@ -57,19 +57,30 @@ export async function recordGenerationRun(db: Db, input: RecordRunInput): Promis
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('qdc.lineage'))`);
     const ids = [input.outputVersionId, ...uniqueInputs.map((i) => i.versionId)];
     const found = new Set(
-      (await tx.select({ id: datasetVersions.id }).from(datasetVersions).where(anyOf(datasetVersions.id, ids, 'bigint'))).map(
-        (r) => r.id,
-      ),
+      (
+        await tx
+          .select({ id: datasetVersions.id })
+          .from(datasetVersions)
+          .where(anyOf(datasetVersions.id, ids, 'bigint'))
+      ).map((r) => r.id),
     );
     if (!found.has(input.outputVersionId)) throw new NotFoundError(`no version with id ${outputRef}`);
     const missing = uniqueInputs.filter((i) => !found.has(i.versionId));
     if (missing.length > 0) {
-      throw new NotFoundError(`no version with id ${[...new Set(missing.map((m) => m.ref))].join(', ')} (inputs)`);
+      throw new NotFoundError(
+        `no version with id ${[...new Set(missing.map((m) => m.ref))].join(', ')} (inputs)`,
+      );
     }
     let algorithmId: number | null = null;
     if (input.algorithmKey) {
-      const [alg] = await tx.select({ id: algorithms.id }).from(algorithms).where(eq(algorithms.key, input.algorithmKey));
-      if (!alg) throw new BadInputError(`unknown algorithm "${input.algorithmKey}" (see Query.algorithms)`, { field: 'algorithm' });
+      const [alg] = await tx
+        .select({ id: algorithms.id })
+        .from(algorithms)
+        .where(eq(algorithms.key, input.algorithmKey));
+      if (!alg)
+        throw new BadInputError(`unknown algorithm "${input.algorithmKey}" (see Query.algorithms)`, {
+          field: 'algorithm',
+        });
       algorithmId = alg.id;
     }
     const [existing] = await tx
@@ -77,11 +88,20 @@ export async function recordGenerationRun(db: Db, input: RecordRunInput): Promis
       .from(generationRuns)
       .where(eq(generationRuns.outputVersionId, input.outputVersionId));
     if (existing) {
-      throw new BadInputError(`version ${outputRef} already has a generation run; a version is produced by one run`, {
-        field: 'output',
-      });
+      throw new BadInputError(
+        `version ${outputRef} already has a generation run; a version is produced by one run`,
+        {
+          field: 'output',
+        },
+      );
     }
-    if (await isAncestorOfAny(tx, input.outputVersionId, uniqueInputs.map((i) => i.versionId))) {
+    if (
+      await isAncestorOfAny(
+        tx,
+        input.outputVersionId,
+        uniqueInputs.map((i) => i.versionId),
+      )
+    ) {
       throw new BadInputError(
         `this run would make version ${outputRef} its own ancestor: it is already upstream of one of the inputs`,
         { field: 'inputs' },
@@ -109,7 +129,11 @@ export async function recordGenerationRun(db: Db, input: RecordRunInput): Promis
 }
 
 /** True if `candidate` is among the ancestors of any version in `versionIds` (or one of them). */
-async function isAncestorOfAny(db: Executor, candidate: number, versionIds: readonly number[]): Promise<boolean> {
+async function isAncestorOfAny(
+  db: Executor,
+  candidate: number,
+  versionIds: readonly number[],
+): Promise<boolean> {
   if (versionIds.length === 0) return false;
   const result = await db.execute(sql`
     with recursive ancestors(id) as (
@@ -147,7 +171,9 @@ export interface LineageResult {
 
 export function validateLineageBounds(depth: number, maxNodes: number): void {
   if (!Number.isInteger(depth) || depth < 1 || depth > MAX_LINEAGE_DEPTH) {
-    throw new BadInputError(`depth must be an integer from 1 to ${MAX_LINEAGE_DEPTH} (got ${depth})`, { field: 'depth' });
+    throw new BadInputError(`depth must be an integer from 1 to ${MAX_LINEAGE_DEPTH} (got ${depth})`, {
+      field: 'depth',
+    });
   }
   if (!Number.isInteger(maxNodes) || maxNodes < 1 || maxNodes > MAX_LINEAGE_NODES) {
     throw new BadInputError(`maxNodes must be an integer from 1 to ${MAX_LINEAGE_NODES} (got ${maxNodes})`, {

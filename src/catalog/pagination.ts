@@ -58,9 +58,12 @@ export function decodeCursor(kind: string, cursor: string): (string | number)[] 
 
 /** The error for a cursor that this list did not hand out. */
 export function invalidCursorError(): BadInputError {
-  return new BadInputError('after is not a valid cursor for this list: pass an endCursor this list returned', {
-    argument: 'after',
-  });
+  return new BadInputError(
+    'after is not a valid cursor for this list: pass an endCursor this list returned',
+    {
+      argument: 'after',
+    },
+  );
 }
 
 /** Builds a page from `first + 1` fetched rows (the extra row only tells whether more follow). */

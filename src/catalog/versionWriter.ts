@@ -73,7 +73,8 @@ class VersionTally {
     const first = this.seen.add(sample.contentHash, ordinal);
     if (first >= 0) {
       this.duplicateSamples += 1;
-      if (this.duplicates.length < MAX_LISTED_DUPLICATES) this.duplicates.push({ ordinal, duplicateOf: first });
+      if (this.duplicates.length < MAX_LISTED_DUPLICATES)
+        this.duplicates.push({ ordinal, duplicateOf: first });
     }
     return ordinal;
   }
@@ -99,7 +100,12 @@ export async function writeVersion(
   } catch (error) {
     if (!(error instanceof IdenticalVersionExists)) throw error;
     const version = await readVersion(database, error.versionId);
-    return { version, created: false, duplicateSamples: tally.duplicateSamples, duplicates: tally.duplicates };
+    return {
+      version,
+      created: false,
+      duplicateSamples: tally.duplicateSamples,
+      duplicates: tally.duplicates,
+    };
   }
   const version = await readVersion(database, versionId);
   return { version, created: true, duplicateSamples: tally.duplicateSamples, duplicates: tally.duplicates };
@@ -121,7 +127,12 @@ async function insertPlaceholder(tx: RawTransaction, datasetId: number): Promise
   return Number(row!.id);
 }
 
-async function publish(tx: RawTransaction, datasetId: number, versionId: number, tally: VersionTally): Promise<void> {
+async function publish(
+  tx: RawTransaction,
+  datasetId: number,
+  versionId: number,
+  tally: VersionTally,
+): Promise<void> {
   const contentHash = tally.hasher.digest();
   // NO KEY UPDATE: the placeholder rows of concurrent writers hold KEY SHARE locks on this row
   // (their foreign key); FOR UPDATE would conflict with those and deadlock.

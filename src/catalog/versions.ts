@@ -19,19 +19,23 @@ export async function createVersion(
   datasetSlug: string,
   inputs: readonly SampleInput[],
 ): Promise<WriteVersionResult> {
-  if (inputs.length === 0) throw new BadInputError('samples must contain at least 1 sample', { field: 'samples' });
+  if (inputs.length === 0)
+    throw new BadInputError('samples must contain at least 1 sample', { field: 'samples' });
   if (inputs.length > MAX_BATCH_SAMPLES) {
-    throw new BadInputError(
-      `samples has ${inputs.length} samples; at most ${MAX_BATCH_SAMPLES} per call`,
-      { field: 'samples' },
-    );
+    throw new BadInputError(`samples has ${inputs.length} samples; at most ${MAX_BATCH_SAMPLES} per call`, {
+      field: 'samples',
+    });
   }
   const hashed = inputs.map((s, i) => canonicalizeSample(s, `samples[${i}]`));
   const dataset = await requireDatasetBySlug(database.db, datasetSlug);
   return writeVersion(database, dataset.id, [hashed]);
 }
 
-export async function findVersionByNumber(db: Executor, datasetId: number, version: number): Promise<VersionRow | null> {
+export async function findVersionByNumber(
+  db: Executor,
+  datasetId: number,
+  version: number,
+): Promise<VersionRow | null> {
   const [row] = await db
     .select()
     .from(datasetVersions)
@@ -115,7 +119,11 @@ export async function latestVersionsOfDatasets(
   return latest;
 }
 
-export async function listSamples(db: Executor, versionId: number, page: PageRequest): Promise<Page<SampleRow>> {
+export async function listSamples(
+  db: Executor,
+  versionId: number,
+  page: PageRequest,
+): Promise<Page<SampleRow>> {
   const after = page.after ? cursorNumber(page.after) : null;
   const rows = await db
     .select()
@@ -128,7 +136,10 @@ export async function listSamples(db: Executor, versionId: number, page: PageReq
 
 export async function findSamplesByIds(db: Executor, ids: readonly number[]): Promise<SampleRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(samples).where(anyOf(samples.id, ids, 'bigint'));
+  return db
+    .select()
+    .from(samples)
+    .where(anyOf(samples.id, ids, 'bigint'));
 }
 
 function cursorNumber(key: readonly (string | number)[]): number {

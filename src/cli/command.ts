@@ -1,6 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { description: string; valueName?: string };
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & {
+  description: string;
+  valueName?: string;
+};
 
 /** One `qdc` subcommand. `run` returns the process exit code. */
 export interface Command {
@@ -10,7 +13,10 @@ export interface Command {
   options: Record<string, OptionSpec>;
   /** Extra text after the options in `--help` (e.g. environment variables). */
   epilog?: string;
-  run(args: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] }): Promise<number>;
+  run(args: {
+    values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+    positionals: string[];
+  }): Promise<number>;
 }
 
 export class UsageError extends Error {}
@@ -20,7 +26,10 @@ export function parseCommandArgs(command: Command, argv: string[]) {
     return parseArgs({
       args: argv,
       options: Object.fromEntries(
-        Object.entries(command.options).map(([name, { description: _d, valueName: _v, ...spec }]) => [name, spec]),
+        Object.entries(command.options).map(([name, { description: _d, valueName: _v, ...spec }]) => [
+          name,
+          spec,
+        ]),
       ),
       allowPositionals: true,
       strict: true,

@@ -9,7 +9,9 @@ import { CommandFailure } from './remote.js';
 const READ_CHUNK_BYTES = 1 << 20;
 
 /** Opens an input file for streaming (or stdin for '-'), failing early with a readable message. */
-export async function openInput(file: string): Promise<{ stream: AsyncIterable<Uint8Array>; size: number | undefined; close(): Promise<void> }> {
+export async function openInput(
+  file: string,
+): Promise<{ stream: AsyncIterable<Uint8Array>; size: number | undefined; close(): Promise<void> }> {
   if (file === '-') {
     return { stream: process.stdin, size: undefined, close: async () => {} };
   }

@@ -25,7 +25,14 @@ export interface JobView {
 }
 
 export function jobView(row: JobRow): JobView {
-  return { id: String(row.id), status: row.status, done: row.progressDone, total: row.progressTotal, error: row.error, result: row.result };
+  return {
+    id: String(row.id),
+    status: row.status,
+    done: row.progressDone,
+    total: row.progressTotal,
+    error: row.error,
+    result: row.result,
+  };
 }
 
 /** Polls the job until it ends, drawing its progress (unless the caller draws it); throws when it failed. */
@@ -90,7 +97,9 @@ export async function runOwnJob(database: Database, job: JobRow, options: OwnJob
         const view = jobView((await getJob(database.db, job.id))!);
         if (interrupted && view.status === 'QUEUED') {
           options.progress?.fail('interrupted');
-          throw new CommandFailure(`interrupted: job ${job.id} ${options.interruptedNote}; "qdc worker" or "qdc serve" will finish it`);
+          throw new CommandFailure(
+            `interrupted: job ${job.id} ${options.interruptedNote}; "qdc worker" or "qdc serve" will finish it`,
+          );
         }
         return view;
       },
@@ -105,14 +114,34 @@ export async function runOwnJob(database: Database, job: JobRow, options: OwnJob
 }
 
 /** Polls a server's `Query.job` until the job ends. */
-export async function followRemoteJob(remote: Remote, jobId: string, progress: Progress | null, cancelledNote: string): Promise<JobView> {
+export async function followRemoteJob(
+  remote: Remote,
+  jobId: string,
+  progress: Progress | null,
+  cancelledNote: string,
+): Promise<JobView> {
   return follow(
     async () => {
       const data = await remoteGraphQL<{
-        job: { id: string; status: string; error: string | null; result: unknown; progress: { done: number; total: number | null } };
-      }>(remote, 'query ($id: ID!) { job(id: $id) { id status error result progress { done total } } }', { id: jobId });
+        job: {
+          id: string;
+          status: string;
+          error: string | null;
+          result: unknown;
+          progress: { done: number; total: number | null };
+        };
+      }>(remote, 'query ($id: ID!) { job(id: $id) { id status error result progress { done total } } }', {
+        id: jobId,
+      });
       const job = data.job;
-      return { id: job.id, status: job.status, error: job.error, result: job.result, done: job.progress.done, total: job.progress.total };
+      return {
+        id: job.id,
+        status: job.status,
+        error: job.error,
+        result: job.result,
+        done: job.progress.done,
+        total: job.progress.total,
+      };
     },
     progress,
     cancelledNote,

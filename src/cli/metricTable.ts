@@ -33,7 +33,13 @@ function describeEstimator(row: MetricTableRow): string {
 function describeParams(metric: string, params: Record<string, unknown>): string {
   const schema = findMetric(metric)?.params;
   return Object.entries(params)
-    .filter(([name, value]) => name === 'field' || !schema?.[name] || !('default' in schema[name]!) || schema[name]!.default !== value)
+    .filter(
+      ([name, value]) =>
+        name === 'field' ||
+        !schema?.[name] ||
+        !('default' in schema[name]!) ||
+        schema[name]!.default !== value,
+    )
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' ');

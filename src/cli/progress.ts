@@ -210,7 +210,15 @@ export class Progress {
     if (now - this.lastDrawAt < this.intervalMs) return;
     this.lastDrawAt = now;
     const elapsedMs = now - this.startedAt;
-    const fields = { label: this.label, unit: this.unit, units, bytes, totalBytes: this.totalBytes, totalUnits: this.totalUnits, elapsedMs };
+    const fields = {
+      label: this.label,
+      unit: this.unit,
+      units,
+      bytes,
+      totalBytes: this.totalBytes,
+      totalUnits: this.totalUnits,
+      elapsedMs,
+    };
     if (this.tty) {
       const width = this.stream.columns && this.stream.columns > 0 ? this.stream.columns : DEFAULT_COLUMNS;
       this.stream.write(`\r${formatProgressLine({ ...fields, width })}${CLEAR_TO_END}`);

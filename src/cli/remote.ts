@@ -5,7 +5,6 @@
 import { Progress } from './progress.js';
 import { UsageError, type OptionSpec } from './command.js';
 
-
 /** A failure the command reports as `qdc <command>: <message>` with exit code 1. */
 export class CommandFailure extends Error {}
 
@@ -23,14 +22,19 @@ export const remoteOptions: Record<string, OptionSpec> = {
     description: 'Go through a running qdc server (e.g. http://host:4000) instead of opening the database.',
     valueName: 'url',
   },
-  'api-key': { type: 'string', description: 'API key for --server (default: $QDC_API_KEY).', valueName: 'key' },
+  'api-key': {
+    type: 'string',
+    description: 'API key for --server (default: $QDC_API_KEY).',
+    valueName: 'key',
+  },
   'no-progress': { type: 'boolean', description: 'Do not draw the progress line on stderr.' },
 };
 
 export const PROGRESS_ENV_DOC =
   '  QDC_PROGRESS_INTERVAL_MS  Milliseconds between progress redraws (default 100 on a terminal, 5000\n' +
   '                            otherwise, where each redraw is one log line; 0 = on every update).';
-export const API_KEY_ENV_DOC = '  QDC_API_KEY               API key for --server when --api-key is not given.';
+export const API_KEY_ENV_DOC =
+  '  QDC_API_KEY               API key for --server when --api-key is not given.';
 
 /** The progress interval from QDC_PROGRESS_INTERVAL_MS; undefined = Progress's default. */
 function progressIntervalMs(): number | undefined {
@@ -85,9 +89,16 @@ export function remoteFrom(values: Record<string, unknown>): Remote | null {
 }
 
 /** fetch, turning a network failure into a CommandFailure naming the server. */
-export async function remoteFetch(remote: Remote, path: string, init: RequestInit & { duplex?: 'half' }): Promise<Response> {
+export async function remoteFetch(
+  remote: Remote,
+  path: string,
+  init: RequestInit & { duplex?: 'half' },
+): Promise<Response> {
   try {
-    return await fetch(`${remote.url}${path}`, { ...init, headers: { ...remote.headers, ...(init.headers as Record<string, string>) } });
+    return await fetch(`${remote.url}${path}`, {
+      ...init,
+      headers: { ...remote.headers, ...(init.headers as Record<string, string>) },
+    });
   } catch (error) {
     const cause = (error as { cause?: { message?: string; code?: string } }).cause;
     const reason = cause?.code ?? cause?.message ?? (error as Error).message;
@@ -110,11 +121,17 @@ export async function responseFailure(response: Response): Promise<CommandFailur
   } catch {
     // Not JSON (a proxy's error page, say): the text is shown as it is.
   }
-  return new CommandFailure(`${message} (HTTP ${response.status}${typeof code === 'string' ? ` ${code}` : ''})`);
+  return new CommandFailure(
+    `${message} (HTTP ${response.status}${typeof code === 'string' ? ` ${code}` : ''})`,
+  );
 }
 
 /** Runs a GraphQL query against the server; fails on HTTP or GraphQL errors. */
-export async function remoteGraphQL<T>(remote: Remote, query: string, variables: Record<string, unknown>): Promise<T> {
+export async function remoteGraphQL<T>(
+  remote: Remote,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<T> {
   const response = await remoteFetch(remote, '/graphql', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -125,12 +142,17 @@ export async function remoteGraphQL<T>(remote: Remote, query: string, variables:
   try {
     body = JSON.parse(text) as typeof body;
   } catch {
-    throw new CommandFailure(`the server answered HTTP ${response.status} with something other than JSON: ${text.slice(0, 200)}`);
+    throw new CommandFailure(
+      `the server answered HTTP ${response.status} with something other than JSON: ${text.slice(0, 200)}`,
+    );
   }
   const first = body.errors?.[0];
   if (first) {
-    throw new CommandFailure(`${first.message}${first.extensions?.code ? ` (${first.extensions.code})` : ''}`);
+    throw new CommandFailure(
+      `${first.message}${first.extensions?.code ? ` (${first.extensions.code})` : ''}`,
+    );
   }
-  if (!response.ok || body.data === undefined) throw new CommandFailure(`the server answered HTTP ${response.status}`);
+  if (!response.ok || body.data === undefined)
+    throw new CommandFailure(`the server answered HTTP ${response.status}`);
   return body.data;
 }

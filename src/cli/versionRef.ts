@@ -51,7 +51,9 @@ export async function resolveRemote(remote: Remote, ref: string): Promise<Remote
   const match = REF_PATTERN.exec(ref);
   const slug = match ? match[1]! : ref;
   if (!match && /[@\s]/.test(ref)) {
-    throw new CommandFailure(`"${ref}" is not a version reference: use <dataset-slug>@<number> or a version id`);
+    throw new CommandFailure(
+      `"${ref}" is not a version reference: use <dataset-slug>@<number> or a version id`,
+    );
   }
   if (match) {
     const number = Number(match[2]);
@@ -73,4 +75,3 @@ export async function resolveRemote(remote: Remote, ref: string): Promise<Remote
   if (!data.dataset.latestVersion) throw new CommandFailure(`dataset "${slug}" has no versions yet`);
   return data.dataset.latestVersion;
 }
-

@@ -31,11 +31,15 @@ export interface DecodedField {
  * `row[key]` made every row a dictionary-mode object and cost 3% of bench/graphql's CPU.) Keys and
  * column names are quoted by JSON.stringify; no request data reaches the source.
  */
-export function compileRowDecoder(fields: readonly DecodedField[]): (raw: unknown) => Record<string, unknown> {
+export function compileRowDecoder(
+  fields: readonly DecodedField[],
+): (raw: unknown) => Record<string, unknown> {
   const properties = fields.map(({ key, at }, c) => {
     const value = `raw[${JSON.stringify(at)}]`;
     return `${JSON.stringify(key)}: ${value} == null ? null : d[${c}].mapFromDriverValue(${value})`;
   });
   const decoders = fields.map((field) => field.decoder);
-  return new Function('d', `return (raw) => ({\n${properties.join(',\n')}\n});`)(decoders) as (raw: unknown) => Record<string, unknown>;
+  return new Function('d', `return (raw) => ({\n${properties.join(',\n')}\n});`)(decoders) as (
+    raw: unknown,
+  ) => Record<string, unknown>;
 }

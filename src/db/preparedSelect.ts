@@ -11,16 +11,24 @@
  */
 import { createHash } from 'node:crypto';
 import type { Column, SQL } from 'drizzle-orm';
-import type { PgPreparedQuery, PgSelectBuilder, PreparedQueryConfig, SelectedFields } from 'drizzle-orm/pg-core';
+import type {
+  PgPreparedQuery,
+  PgSelectBuilder,
+  PreparedQueryConfig,
+  SelectedFields,
+} from 'drizzle-orm/pg-core';
 import type { Executor } from './connect.js';
 import { compileRowDecoder, decoderOf } from './decoders.js';
 import { asBoundList } from './sqlHelpers.js';
 
 /** What a selected field decodes to: a column's type, or the type an `sql<T>` was declared with. */
-type Decoded<F> = F extends Column ? F['_']['data'] | (F['_']['notNull'] extends true ? never : null)
-  : F extends SQL<infer T> ? T
-  : F extends SQL.Aliased<infer T> ? T
-  : never;
+type Decoded<F> = F extends Column
+  ? F['_']['data'] | (F['_']['notNull'] extends true ? never : null)
+  : F extends SQL<infer T>
+    ? T
+    : F extends SQL.Aliased<infer T>
+      ? T
+      : never;
 export type RowOf<F extends SelectedFields> = { [K in keyof F]: Decoded<F[K]> };
 
 export interface PreparedSelect<Row> {
@@ -40,7 +48,9 @@ export function preparedSelect<F extends SelectedFields>(
   fields: F,
   build: (select: PgSelectBuilder<F>) => { toSQL(): { sql: string; params: unknown[] } },
 ): PreparedSelect<RowOf<F>> {
-  const decodeRow = compileRowDecoder(Object.keys(fields).map((key, at) => ({ key, at, decoder: decoderOf(fields[key]!) })));
+  const decodeRow = compileRowDecoder(
+    Object.keys(fields).map((key, at) => ({ key, at, decoder: decoderOf(fields[key]!) })),
+  );
   const decodeRows = (rows: unknown[][]): RowOf<F>[] => {
     const out = new Array<RowOf<F>>(rows.length);
     for (let r = 0; r < rows.length; r++) out[r] = decodeRow(rows[r]!) as RowOf<F>;
@@ -58,7 +68,9 @@ export function preparedSelect<F extends SelectedFields>(
       const rendered = build(db.select(fields)).toSQL();
       // The name is derived from the text: node-postgres refuses one name for two texts.
       const name = `qdc_${createHash('sha256').update(rendered.sql).digest('hex').slice(0, 24)}`;
-      query = session.prepareQuery(rendered, undefined, name, true, (rows) => decodeRows(rows as unknown[][]));
+      query = session.prepareQuery(rendered, undefined, name, true, (rows) =>
+        decodeRows(rows as unknown[][]),
+      );
       prepared.set(session, query);
     }
     return query;

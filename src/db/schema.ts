@@ -64,7 +64,10 @@ export const datasets = pgTable(
     domain: text('domain'),
     license: text('license'),
     sourceUri: text('source_uri'),
-    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    tags: text('tags')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     card: jsonb('card').$type<Record<string, unknown>>(),
     /** Next version number to hand out; bumped atomically when a version is created. */
     nextVersion: integer('next_version').notNull().default(1),
@@ -370,10 +373,7 @@ export const metricResults = pgTable(
     uniqueIndex('metric_results_version_scorer_idx')
       .on(t.versionId, t.scorerId)
       .where(sql`${t.scorerId} is not null`),
-    check(
-      'metric_results_one_source',
-      sql`(${t.definitionId} is null) <> (${t.scorerId} is null)`,
-    ),
+    check('metric_results_one_source', sql`(${t.definitionId} is null) <> (${t.scorerId} is null)`),
   ],
 );
 export type MetricResultRow = typeof metricResults.$inferSelect;
@@ -390,7 +390,10 @@ export const sampleScores = pgTable(
     value: doublePrecision('value').notNull(),
     details: jsonb('details').$type<Record<string, unknown>>(),
   },
-  (t) => [primaryKey({ columns: [t.resultId, t.sampleId] }), index('sample_scores_sample_idx').on(t.sampleId)],
+  (t) => [
+    primaryKey({ columns: [t.resultId, t.sampleId] }),
+    index('sample_scores_sample_idx').on(t.sampleId),
+  ],
 );
 export type SampleScoreRow = typeof sampleScores.$inferSelect;
 

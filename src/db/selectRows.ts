@@ -23,7 +23,11 @@ export function rowDecoder<T extends PgTable>(table: T): Decoder<InferSelectMode
   let decoder = decoders.get(table);
   if (!decoder) {
     decoder = compileRowDecoder(
-      Object.entries(getTableColumns(table)).map(([key, column]) => ({ key, at: column.name, decoder: decoderOf(column) })),
+      Object.entries(getTableColumns(table)).map(([key, column]) => ({
+        key,
+        at: column.name,
+        decoder: decoderOf(column),
+      })),
     );
     decoders.set(table, decoder);
   }
@@ -34,7 +38,11 @@ export function rowDecoder<T extends PgTable>(table: T): Decoder<InferSelectMode
  * Runs `query` (a `db.select().from(table)...` builder, or any SQL selecting the table's columns
  * by their names) and returns decoded rows.
  */
-export async function selectRows<T extends PgTable>(db: Executor, table: T, query: SQLWrapper): Promise<InferSelectModel<T>[]> {
+export async function selectRows<T extends PgTable>(
+  db: Executor,
+  table: T,
+  query: SQLWrapper,
+): Promise<InferSelectModel<T>[]> {
   const raw = rowsOf<RawRow>(await db.execute(query));
   const decode = rowDecoder(table);
   const rows = new Array<InferSelectModel<T>>(raw.length);

@@ -19,7 +19,8 @@ function twoDigits(text: string, at: number): number {
 /** Milliseconds since the epoch, or NaN when `text` is not in the common layout. */
 export function epochMillisOfTimestamptz(text: string): number {
   const n = text.length;
-  if (n < 22 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 32) return NaN;
+  if (n < 22 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 32)
+    return NaN;
   if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return NaN;
   const century = twoDigits(text, 0);
   const yearInCentury = twoDigits(text, 2);
@@ -28,7 +29,8 @@ export function epochMillisOfTimestamptz(text: string): number {
   const hour = twoDigits(text, 11);
   const minute = twoDigits(text, 14);
   const second = twoDigits(text, 17);
-  if (century < 1 || yearInCentury < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return NaN;
+  if (century < 1 || yearInCentury < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0)
+    return NaN;
 
   let at = 19;
   let millis = 0;
@@ -58,8 +60,18 @@ export function epochMillisOfTimestamptz(text: string): number {
   if (at !== n || offsetHours < 0 || offsetMinutes < 0) return NaN;
 
   const year = century * 100 + yearInCentury;
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return NaN;
-  const local = ((daysSinceEpoch(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis;
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth(year, month) ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  )
+    return NaN;
+  const local =
+    ((daysSinceEpoch(year, month, day) * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millis;
   const offset = (offsetHours * 60 + offsetMinutes) * 60_000;
   return sign === 43 ? local - offset : local + offset;
 }

@@ -30,18 +30,26 @@ export async function enqueueEmbedVersion(
   spaceName: string | null | undefined,
 ): Promise<JobRow> {
   const [version] = await findVersionsByIds(db, [versionId]);
-  if (!version || version.status !== 'READY') throw new NotFoundError(`no version with id ${versionId}`, { id: versionId });
+  if (!version || version.status !== 'READY')
+    throw new NotFoundError(`no version with id ${versionId}`, { id: versionId });
   const embedder = await registry.embedderFor(spaceName);
   await ensureSpace(db, embedder);
   const payload: EmbedPayload = { versionId, space: embedder.key };
-  return enqueueJob(db, { kind: EMBED_VERSION_JOB, payload: { ...payload }, progressTotal: version.sampleCount });
+  return enqueueJob(db, {
+    kind: EMBED_VERSION_JOB,
+    payload: { ...payload },
+    progressTotal: version.sampleCount,
+  });
 }
 
 export function embedVersionHandler(registry: EmbedderRegistry): JobHandler {
   return (context) => runEmbedVersion(context, registry);
 }
 
-async function runEmbedVersion(context: JobContext, registry: EmbedderRegistry): Promise<Record<string, unknown>> {
+async function runEmbedVersion(
+  context: JobContext,
+  registry: EmbedderRegistry,
+): Promise<Record<string, unknown>> {
   const { database, job, signal } = context;
   const payload = job.payload as unknown as EmbedPayload;
   const db = database.db;
@@ -69,6 +77,11 @@ async function runEmbedVersion(context: JobContext, registry: EmbedderRegistry):
   };
   if (outcome.stopped) return { ...summary, stopped: context.stopReason() };
   const index = await ensureHnswIndex(database, space);
-  if (index.built) context.logger.info('built HNSW index', { space: space.key, vectors: index.vectors, ms: Math.round(index.ms) });
+  if (index.built)
+    context.logger.info('built HNSW index', {
+      space: space.key,
+      vectors: index.vectors,
+      ms: Math.round(index.ms),
+    });
   return { ...summary, index };
 }

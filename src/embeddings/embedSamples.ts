@@ -50,7 +50,12 @@ export async function embedMissingSamples(
   };
   for (;;) {
     if (options.signal?.aborted) return finish(true);
-    const rows = rowsOf<{ id: string | number; ordinal: number; prompt: string | null; response: string | null }>(
+    const rows = rowsOf<{
+      id: string | number;
+      ordinal: number;
+      prompt: string | null;
+      response: string | null;
+    }>(
       await db.execute(sql`
         select s.id, s.ordinal, s.prompt, s.response from samples s
         where s.version_id = ${versionId} and s.ordinal > ${after}
@@ -82,16 +87,26 @@ export async function embedMissingSamples(
 }
 
 /** Embeds texts in batches of similar length; the vectors come back in the texts' order. */
-export async function embedInLengthBuckets(embedder: Embedder, texts: readonly string[], batchSize: number): Promise<Float32Array[]> {
+export async function embedInLengthBuckets(
+  embedder: Embedder,
+  texts: readonly string[],
+  batchSize: number,
+): Promise<Float32Array[]> {
   const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length || a - b);
   const vectors: Float32Array[] = new Array(texts.length);
   for (let start = 0; start < order.length; start += batchSize) {
     const indices = order.slice(start, start + batchSize);
     const batch = await embedder.embed(indices.map((i) => texts[i]!));
-    if (batch.length !== indices.length) throw new Error(`embedder ${embedder.key} returned ${batch.length} vectors for ${indices.length} texts`);
+    if (batch.length !== indices.length)
+      throw new Error(
+        `embedder ${embedder.key} returned ${batch.length} vectors for ${indices.length} texts`,
+      );
     indices.forEach((textIndex, j) => {
       const vector = batch[j]!;
-      if (vector.length !== embedder.dims) throw new Error(`embedder ${embedder.key} returned a ${vector.length}-dimensional vector, expected ${embedder.dims}`);
+      if (vector.length !== embedder.dims)
+        throw new Error(
+          `embedder ${embedder.key} returned a ${vector.length}-dimensional vector, expected ${embedder.dims}`,
+        );
       vectors[textIndex] = vector;
     });
   }

@@ -50,7 +50,9 @@ export async function ensureHnswIndex(database: Database, space: EmbeddingSpaceR
   return database.db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${HNSW_LOCK_CLASS}, ${space.id})`);
     const [exists] = rowsOf<{ n: number }>(
-      await tx.execute(sql`select count(*)::int as n from pg_class where relname = ${hnswIndexName(space.id)} and relkind = 'i'`),
+      await tx.execute(
+        sql`select count(*)::int as n from pg_class where relname = ${hnswIndexName(space.id)} and relkind = 'i'`,
+      ),
     );
     const [counted] = rowsOf<{ n: number }>(
       await tx.execute(sql`select count(*)::int as n from sample_embeddings where space_id = ${space.id}`),
@@ -58,7 +60,8 @@ export async function ensureHnswIndex(database: Database, space: EmbeddingSpaceR
     const vectors = counted!.n;
     const memory = buildMemoryBytes(vectors, space.dims, capBytes);
     const memoryMb = Math.ceil(memory / MB);
-    if (exists!.n > 0) return { built: false, vectors, maintenanceWorkMemMb: 0, ms: performance.now() - started };
+    if (exists!.n > 0)
+      return { built: false, vectors, maintenanceWorkMemMb: 0, ms: performance.now() - started };
     await tx.execute(sql.raw(`set local maintenance_work_mem = '${memoryMb}MB'`));
     await tx.execute(
       sql.raw(
@@ -75,6 +78,7 @@ export async function ensureHnswIndex(database: Database, space: EmbeddingSpaceR
 const HNSW_LOCK_CLASS = 0x71646301;
 
 function integer(value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`expected a non-negative integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`expected a non-negative integer, got ${value}`);
   return value;
 }

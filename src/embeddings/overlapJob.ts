@@ -45,21 +45,31 @@ export interface FindOverlapRequest {
   space?: string | null;
 }
 
-export async function enqueueFindOverlap(db: Executor, registry: EmbedderRegistry, request: FindOverlapRequest): Promise<JobRow> {
+export async function enqueueFindOverlap(
+  db: Executor,
+  registry: EmbedderRegistry,
+  request: FindOverlapRequest,
+): Promise<JobRow> {
   const { threshold } = request;
   if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold <= 0 || threshold > 1) {
-    throw new BadInputError(`threshold must be a cosine similarity in (0, 1] (got ${threshold}); 0.95 finds near-duplicates`, {
-      argument: 'threshold',
-    });
+    throw new BadInputError(
+      `threshold must be a cosine similarity in (0, 1] (got ${threshold}); 0.95 finds near-duplicates`,
+      {
+        argument: 'threshold',
+      },
+    );
   }
   const againstId = request.againstId ?? request.versionId;
   const versions = await findVersionsByIds(db, [request.versionId, againstId]);
   for (const id of [request.versionId, againstId]) {
-    if (!versions.some((v) => v.id === id && v.status === 'READY')) throw new NotFoundError(`no version with id ${id}`, { id });
+    if (!versions.some((v) => v.id === id && v.status === 'READY'))
+      throw new NotFoundError(`no version with id ${id}`, { id });
   }
   const embedder = await registry.embedderFor(request.space);
   await ensureSpace(db, embedder);
-  const total = versions.reduce((sum, v) => sum + v.sampleCount, 0) + versions.find((v) => v.id === request.versionId)!.sampleCount;
+  const total =
+    versions.reduce((sum, v) => sum + v.sampleCount, 0) +
+    versions.find((v) => v.id === request.versionId)!.sampleCount;
   const payload: OverlapPayload = { versionId: request.versionId, againstId, space: embedder.key, threshold };
   return enqueueJob(db, { kind: FIND_OVERLAP_JOB, payload: { ...payload }, progressTotal: total });
 }
@@ -68,14 +78,18 @@ export function findOverlapHandler(registry: EmbedderRegistry): JobHandler {
   return (context) => runFindOverlap(context, registry);
 }
 
-async function runFindOverlap(context: JobContext, registry: EmbedderRegistry): Promise<Record<string, unknown>> {
+async function runFindOverlap(
+  context: JobContext,
+  registry: EmbedderRegistry,
+): Promise<Record<string, unknown>> {
   const { database, job, signal } = context;
   const db = database.db;
   const payload = job.payload as unknown as OverlapPayload;
   const versions = await findVersionsByIds(db, [payload.versionId, payload.againstId]);
   const version = versions.find((v) => v.id === payload.versionId);
   const against = versions.find((v) => v.id === payload.againstId);
-  if (!version || !against) throw new NotFoundError(`version ${!version ? payload.versionId : payload.againstId} no longer exists`);
+  if (!version || !against)
+    throw new NotFoundError(`version ${!version ? payload.versionId : payload.againstId} no longer exists`);
   const selfRun = version.id === against.id;
   const embedder = await registry.embedderFor(payload.space);
   const space = await ensureSpace(db, embedder);
@@ -105,7 +119,9 @@ async function runFindOverlap(context: JobContext, registry: EmbedderRegistry): 
   await insertExactMatches(db, runId, version.id, against.id, selfRun);
 
   // 3. Near matches, a batch of the version's samples at a time.
-  const search = exact ? await exactSearch(db, space, against.id, payload.threshold, selfRun) : hnswSearch(database, space, against.id, payload.threshold, selfRun);
+  const search = exact
+    ? await exactSearch(db, space, against.id, payload.threshold, selfRun)
+    : hnswSearch(database, space, against.id, payload.threshold, selfRun);
   let searched = 0;
   for await (const batch of streamVersionSamples(db, version.id, BATCH, space.id)) {
     const pairs = await search(batch.map((s) => ({ sampleId: s.id, vector: s.embedding! })));
@@ -116,8 +132,23 @@ async function runFindOverlap(context: JobContext, registry: EmbedderRegistry): 
   }
   const stop = context.stopReason();
   if (stop === 'lease-lost') return { stopped: stop };
-  const summary = await closeRun(db, runId, version, selfRun, searched === version.sampleCount ? null : `${stop ?? 'stopped'} after ${searched} of ${version.sampleCount} samples`);
-  return { runId, versionId: version.id, againstId: against.id, space: space.key, threshold: payload.threshold, ...summary };
+  const summary = await closeRun(
+    db,
+    runId,
+    version,
+    selfRun,
+    searched === version.sampleCount
+      ? null
+      : `${stop ?? 'stopped'} after ${searched} of ${version.sampleCount} samples`,
+  );
+  return {
+    runId,
+    versionId: version.id,
+    againstId: against.id,
+    space: space.key,
+    threshold: payload.threshold,
+    ...summary,
+  };
 }
 
 async function openRun(
@@ -142,7 +173,13 @@ async function openRun(
 }
 
 /** Same content hash; within one version each pair once (lower sample id first), at most OVERLAP_NEIGHBOURS per sample. */
-async function insertExactMatches(db: Executor, runId: number, versionId: number, againstId: number, selfRun: boolean): Promise<void> {
+async function insertExactMatches(
+  db: Executor,
+  runId: number,
+  versionId: number,
+  againstId: number,
+  selfRun: boolean,
+): Promise<void> {
   const pairFilter = selfRun ? sql`and b.id > a.id` : sql``;
   await db.execute(sql`
     insert into sample_overlaps (run_id, sample_id, matched_sample_id, kind, similarity)
@@ -162,7 +199,13 @@ interface FoundPair {
 
 type NearSearch = (queries: Array<{ sampleId: number; vector: Float32Array }>) => Promise<FoundPair[]>;
 
-async function exactSearch(db: Executor, space: EmbeddingSpaceRow, againstId: number, threshold: number, selfRun: boolean): Promise<NearSearch> {
+async function exactSearch(
+  db: Executor,
+  space: EmbeddingSpaceRow,
+  againstId: number,
+  threshold: number,
+  selfRun: boolean,
+): Promise<NearSearch> {
   const stored = await versionVectors(db, space.id, againstId);
   const ids = stored.map((v) => v.sampleId);
   const vectors = stored.map((v) => v.vector);
@@ -176,11 +219,23 @@ async function exactSearch(db: Executor, space: EmbeddingSpaceRow, againstId: nu
       OVERLAP_NEIGHBOURS,
       selfRun,
     );
-    return queries.flatMap((q, i) => matches[i]!.map((m) => ({ sampleId: q.sampleId, matchedId: ids[m.candidate]!, similarity: m.similarity })));
+    return queries.flatMap((q, i) =>
+      matches[i]!.map((m) => ({
+        sampleId: q.sampleId,
+        matchedId: ids[m.candidate]!,
+        similarity: m.similarity,
+      })),
+    );
   };
 }
 
-function hnswSearch(database: Database, space: EmbeddingSpaceRow, againstId: number, threshold: number, selfRun: boolean): NearSearch {
+function hnswSearch(
+  database: Database,
+  space: EmbeddingSpaceRow,
+  againstId: number,
+  threshold: number,
+  selfRun: boolean,
+): NearSearch {
   const vector = indexedVector(space.dims);
   const dims = sql.raw(String(space.dims));
   const spaceId = sql.raw(String(space.id));
@@ -201,15 +256,26 @@ function hnswSearch(database: Database, space: EmbeddingSpaceRow, againstId: num
           where n.distance <= ${1 - threshold}`),
       );
     });
-    return rows.map((r) => ({ sampleId: Number(r.s), matchedId: Number(r.m), similarity: 1 - Number(r.distance) }));
+    return rows.map((r) => ({
+      sampleId: Number(r.s),
+      matchedId: Number(r.m),
+      similarity: 1 - Number(r.distance),
+    }));
   };
 }
 
 /** A pair already stored as EXACT stays EXACT; within one version a pair is stored once, lower id first. */
-async function insertNearMatches(db: Executor, runId: number, pairs: readonly FoundPair[], selfRun: boolean): Promise<void> {
+async function insertNearMatches(
+  db: Executor,
+  runId: number,
+  pairs: readonly FoundPair[],
+  selfRun: boolean,
+): Promise<void> {
   if (pairs.length === 0) return;
   const rows = pairs.map((p) =>
-    selfRun && p.matchedId < p.sampleId ? { a: p.matchedId, b: p.sampleId, s: p.similarity } : { a: p.sampleId, b: p.matchedId, s: p.similarity },
+    selfRun && p.matchedId < p.sampleId
+      ? { a: p.matchedId, b: p.sampleId, s: p.similarity }
+      : { a: p.sampleId, b: p.matchedId, s: p.similarity },
   );
   await db.execute(sql`
     insert into sample_overlaps (run_id, sample_id, matched_sample_id, kind, similarity)
@@ -217,11 +283,21 @@ async function insertNearMatches(db: Executor, runId: number, pairs: readonly Fo
     on conflict do nothing`);
 }
 
-async function closeRun(db: Executor, runId: number, version: VersionRow, selfRun: boolean, stoppedReason: string | null) {
+async function closeRun(
+  db: Executor,
+  runId: number,
+  version: VersionRow,
+  selfRun: boolean,
+  stoppedReason: string | null,
+) {
   const matchedFromSide = selfRun
     ? sql`select count(*) from (select sample_id from sample_overlaps where run_id = ${runId} union select matched_sample_id from sample_overlaps where run_id = ${runId}) u`
     : sql`select count(distinct sample_id) from sample_overlaps where run_id = ${runId}`;
-  const [row] = rowsOf<{ matched: string | number; exact_pairs: string | number; near_pairs: string | number }>(
+  const [row] = rowsOf<{
+    matched: string | number;
+    exact_pairs: string | number;
+    near_pairs: string | number;
+  }>(
     await db.execute(sql`
       select (${matchedFromSide}) as matched,
         (select count(*) from sample_overlaps where run_id = ${runId} and kind = 'EXACT') as exact_pairs,

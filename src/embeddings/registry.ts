@@ -28,7 +28,8 @@ export class EmbedderRegistry {
 
   /** The space a user named (null or empty: the default space). BAD_USER_INPUT when malformed. */
   async specFor(key: string | null | undefined): Promise<EmbeddingSpaceSpec> {
-    if (key === null || key === undefined || key.trim() === '') return (await this.defaultSpace()).embedder.spec;
+    if (key === null || key === undefined || key.trim() === '')
+      return (await this.defaultSpace()).embedder.spec;
     return parseSpaceKey(key, this.config);
   }
 
@@ -48,7 +49,10 @@ export class EmbedderRegistry {
     const key = spaceKey(spec);
     let pending = this.loads.get(key);
     if (!pending) {
-      pending = spec.provider === 'LEXICAL' ? Promise.resolve(lexicalEmbedder()) : loadTransformersEmbedder(spec, this.config);
+      pending =
+        spec.provider === 'LEXICAL'
+          ? Promise.resolve(lexicalEmbedder())
+          : loadTransformersEmbedder(spec, this.config);
       // A failed load is not remembered: the model may be put in place and asked for again.
       pending.catch(() => this.loads.delete(key));
       this.loads.set(key, pending);
@@ -63,11 +67,17 @@ export class EmbedderRegistry {
   }
 
   private async resolveDefault(): Promise<DefaultSpace> {
-    if (this.config.embedder === 'lexical') return { embedder: await this.load(LEXICAL_SPEC), fallback: null };
-    const spec = parseSpaceKey(`${this.config.model}@${this.config.revision}:${this.config.dtype}`, this.config);
+    if (this.config.embedder === 'lexical')
+      return { embedder: await this.load(LEXICAL_SPEC), fallback: null };
+    const spec = parseSpaceKey(
+      `${this.config.model}@${this.config.revision}:${this.config.dtype}`,
+      this.config,
+    );
     try {
       const embedder = await this.load(spec);
-      this.logger.info(`embeddings: default space ${embedder.key} (${embedder.dims} dims, ${this.config.threads} thread(s))`);
+      this.logger.info(
+        `embeddings: default space ${embedder.key} (${embedder.dims} dims, ${this.config.threads} thread(s))`,
+      );
       return { embedder, fallback: null };
     } catch (error) {
       const reason = (error as Error).message;

@@ -21,7 +21,11 @@ export interface SampleSearchResult {
 }
 
 /** The stored space a request names (null: the default); a space with no vectors yet is BAD_USER_INPUT listing the ones that have some. */
-export async function requireStoredSpace(database: Database, registry: EmbedderRegistry, name: string | null | undefined): Promise<EmbeddingSpaceRow> {
+export async function requireStoredSpace(
+  database: Database,
+  registry: EmbedderRegistry,
+  name: string | null | undefined,
+): Promise<EmbeddingSpaceRow> {
   const key = spaceKey(await registry.specFor(name));
   const space = await findSpaceByKey(database.db, key);
   if (space) return space;
@@ -35,7 +39,10 @@ export async function requireStoredSpace(database: Database, registry: EmbedderR
 function checkQueryText(query: string): void {
   if (query.trim() === '') throw new BadInputError('query must be a non-empty text', { argument: 'query' });
   if (query.length > MAX_QUERY_CHARS) {
-    throw new BadInputError(`query is ${query.length} characters long; at most ${MAX_QUERY_CHARS} are accepted`, { argument: 'query' });
+    throw new BadInputError(
+      `query is ${query.length} characters long; at most ${MAX_QUERY_CHARS} are accepted`,
+      { argument: 'query' },
+    );
   }
 }
 
@@ -49,7 +56,10 @@ export async function searchSamplesByText(
   const space = await requireStoredSpace(database, registry, request.space);
   const embedder = await registry.embedderFor(space.key);
   const [vector] = await embedder.embed([request.query]);
-  const outcome = await searchByVector(database, space, vector!, request.scope, { k: request.k, exact: request.exact });
+  const outcome = await searchByVector(database, space, vector!, request.scope, {
+    k: request.k,
+    exact: request.exact,
+  });
   return { space, ...outcome };
 }
 
@@ -62,14 +72,22 @@ export async function similarToSample(
   checkK(request.k);
   const space = await requireStoredSpace(database, registry, request.space);
   const [row] = rowsOf<{ embedding: string }>(
-    await database.db.execute(sql`select embedding::text as embedding from sample_embeddings where space_id = ${space.id} and sample_id = ${request.sampleId}`),
+    await database.db.execute(
+      sql`select embedding::text as embedding from sample_embeddings where space_id = ${space.id} and sample_id = ${request.sampleId}`,
+    ),
   );
   if (!row) {
-    const [exists] = rowsOf<{ n: number }>(await database.db.execute(sql`select count(*)::int as n from samples where id = ${request.sampleId}`));
-    if (!exists!.n) throw new NotFoundError(`no sample with id ${request.sampleId}`, { id: request.sampleId });
-    throw new BadInputError(`sample ${request.sampleId} has no vector in space ${space.key}: embed its version first (Mutation.embedVersion)`, {
-      space: space.key,
-    });
+    const [exists] = rowsOf<{ n: number }>(
+      await database.db.execute(sql`select count(*)::int as n from samples where id = ${request.sampleId}`),
+    );
+    if (!exists!.n)
+      throw new NotFoundError(`no sample with id ${request.sampleId}`, { id: request.sampleId });
+    throw new BadInputError(
+      `sample ${request.sampleId} has no vector in space ${space.key}: embed its version first (Mutation.embedVersion)`,
+      {
+        space: space.key,
+      },
+    );
   }
   const outcome = await searchByVector(database, space, parseVectorLiteral(row.embedding), request.scope, {
     k: request.k,
@@ -85,8 +103,14 @@ export interface DatasetHit {
 }
 
 /** The text a dataset is found by: its name, description and tags. */
-export function datasetSearchText(row: { name: string; description: string | null; tags: readonly string[] }): string {
-  return [row.name, row.description ?? '', row.tags.length ? `Tags: ${row.tags.join(', ')}` : ''].filter(Boolean).join('\n');
+export function datasetSearchText(row: {
+  name: string;
+  description: string | null;
+  tags: readonly string[];
+}): string {
+  return [row.name, row.description ?? '', row.tags.length ? `Tags: ${row.tags.join(', ')}` : '']
+    .filter(Boolean)
+    .join('\n');
 }
 
 /**
@@ -103,7 +127,13 @@ export async function searchDatasetsByText(
   checkK(request.k);
   const embedder = await registry.embedderFor(request.space);
   const space = await ensureSpace(database.db, embedder);
-  const rows = rowsOf<{ id: string | number; name: string; description: string | null; tags: string[]; text_hash: string | null }>(
+  const rows = rowsOf<{
+    id: string | number;
+    name: string;
+    description: string | null;
+    tags: string[];
+    text_hash: string | null;
+  }>(
     await database.db.execute(sql`
       select d.id, d.name, d.description, d.tags, de.text_hash from datasets d
       left join dataset_embeddings de on de.dataset_id = d.id and de.space_id = ${space.id}`),
@@ -115,7 +145,9 @@ export async function searchDatasetsByText(
   for (let i = 0; i < stale.length; i += 256) {
     const chunk = stale.slice(i, i + 256);
     const vectors = await embedder.embed(chunk.map((r) => r.text));
-    const payload = JSON.stringify(chunk.map((r, j) => ({ d: r.id, h: r.hash, v: vectorLiteral(vectors[j]!) })));
+    const payload = JSON.stringify(
+      chunk.map((r, j) => ({ d: r.id, h: r.hash, v: vectorLiteral(vectors[j]!) })),
+    );
     await database.db.execute(sql`
       insert into dataset_embeddings (space_id, dataset_id, text_hash, embedding)
       select ${space.id}, t.d, t.h, t.v::vector from jsonb_to_recordset(${payload}::jsonb) as t(d bigint, h text, v text)
@@ -127,5 +159,8 @@ export async function searchDatasetsByText(
       select dataset_id, embedding::vector(${sql.raw(String(space.dims))}) <=> ${vectorLiteral(query!)}::vector(${sql.raw(String(space.dims))}) as distance
       from dataset_embeddings where space_id = ${space.id} order by distance, dataset_id limit ${request.k}`),
   );
-  return { space, hits: hits.map((h) => ({ datasetId: Number(h.dataset_id), distance: Number(h.distance) })) };
+  return {
+    space,
+    hits: hits.map((h) => ({ datasetId: Number(h.dataset_id), distance: Number(h.distance) })),
+  };
 }

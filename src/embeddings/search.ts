@@ -78,12 +78,22 @@ export async function searchByVector(
   options: VectorSearchOptions,
 ): Promise<SearchOutcome> {
   checkK(options.k);
-  if (query.length !== space.dims) throw new BadInputError(`the query vector has ${query.length} dimensions; space ${space.key} has ${space.dims}`);
+  if (query.length !== space.dims)
+    throw new BadInputError(
+      `the query vector has ${query.length} dimensions; space ${space.key} has ${space.dims}`,
+    );
   const filters = scopeFilters(scope, options.excludeSampleId ?? null);
   // Without the index there is nothing approximate to do: every candidate is compared either way.
   const exact = space.indexedAt === null || (options.exact ?? (await scopeIsSmall(database, scope)));
   if (exact) return { hits: await exactScan(database, space, query, filters, options.k), exact: true };
-  const hits = await indexScan(database, space, query, filters, options.k, options.efSearch ?? Math.max(DEFAULT_EF_SEARCH, 2 * options.k));
+  const hits = await indexScan(
+    database,
+    space,
+    query,
+    filters,
+    options.k,
+    options.efSearch ?? Math.max(DEFAULT_EF_SEARCH, 2 * options.k),
+  );
   // The iterative scan stops after hnsw.max_scan_tuples; a very selective filter may then leave
   // fewer than k hits although more exist: those scopes are small, so scan them exactly.
   if (hits.length < options.k && filters.restrictive && options.exact !== false) {
@@ -100,9 +110,12 @@ interface ScopeFilters {
 
 function scopeFilters(scope: SearchScope, excludeSampleId: number | null): ScopeFilters {
   const parts: SQL[] = [];
-  if (scope.versionIds && scope.versionIds.length > 0) parts.push(sql`e.version_id = any(${sql.param([...scope.versionIds])}::bigint[])`);
+  if (scope.versionIds && scope.versionIds.length > 0)
+    parts.push(sql`e.version_id = any(${sql.param([...scope.versionIds])}::bigint[])`);
   if (scope.datasetIds && scope.datasetIds.length > 0) {
-    parts.push(sql`e.version_id in (select id from dataset_versions where dataset_id = any(${sql.param([...scope.datasetIds])}::bigint[]))`);
+    parts.push(
+      sql`e.version_id in (select id from dataset_versions where dataset_id = any(${sql.param([...scope.datasetIds])}::bigint[]))`,
+    );
   }
   let lineage: SQL | null = null;
   if (scope.descendantsOf !== undefined && scope.descendantsOf !== null) {
@@ -122,7 +135,8 @@ function scopeFilters(scope: SearchScope, excludeSampleId: number | null): Scope
 
 /** The sample's value in the newest result of that metric (or external scorer) on its version must satisfy the comparison. */
 function scorePredicate(predicate: ScorePredicate): SQL {
-  if (!Number.isFinite(predicate.value)) throw new BadInputError(`score predicate on ${predicate.metric}: value must be a finite number`);
+  if (!Number.isFinite(predicate.value))
+    throw new BadInputError(`score predicate on ${predicate.metric}: value must be a finite number`);
   const op = sql.raw(OPERATORS[predicate.op]);
   const external = predicate.metric.startsWith('external:');
   const source = external
@@ -140,9 +154,12 @@ async function scopeIsSmall(database: Database, scope: SearchScope): Promise<boo
   if (!restricted) return false;
   const conditions: SQL[] = [];
   if (scope.versionIds?.length) conditions.push(sql`id = any(${sql.param([...scope.versionIds])}::bigint[])`);
-  if (scope.datasetIds?.length) conditions.push(sql`dataset_id = any(${sql.param([...scope.datasetIds])}::bigint[])`);
+  if (scope.datasetIds?.length)
+    conditions.push(sql`dataset_id = any(${sql.param([...scope.datasetIds])}::bigint[])`);
   const [row] = rowsOf<{ n: string | number | null }>(
-    await database.db.execute(sql`select sum(sample_count) as n from dataset_versions where ${sql.join(conditions, sql` and `)}`),
+    await database.db.execute(
+      sql`select sum(sample_count) as n from dataset_versions where ${sql.join(conditions, sql` and `)}`,
+    ),
   );
   return Number(row?.n ?? 0) <= EXACT_SEARCH_LIMIT;
 }
@@ -151,7 +168,13 @@ function withLineage(lineage: SQL | null): SQL {
   return lineage ? sql`with recursive ${lineage}` : sql``;
 }
 
-async function exactScan(database: Database, space: EmbeddingSpaceRow, query: Float32Array, filters: ScopeFilters, k: number): Promise<SearchHit[]> {
+async function exactScan(
+  database: Database,
+  space: EmbeddingSpaceRow,
+  query: Float32Array,
+  filters: ScopeFilters,
+  k: number,
+): Promise<SearchHit[]> {
   const q = sql`${vectorLiteral(query)}::vector(${sql.raw(String(space.dims))})`;
   // Materialising the scope keeps the planner off the HNSW index: every candidate is compared.
   // The distance is computed inside, so only (id, distance) rows are materialised, not vectors.
@@ -167,7 +190,14 @@ async function exactScan(database: Database, space: EmbeddingSpaceRow, query: Fl
   return rows.map(toHit);
 }
 
-async function indexScan(database: Database, space: EmbeddingSpaceRow, query: Float32Array, filters: ScopeFilters, k: number, efSearch: number): Promise<SearchHit[]> {
+async function indexScan(
+  database: Database,
+  space: EmbeddingSpaceRow,
+  query: Float32Array,
+  filters: ScopeFilters,
+  k: number,
+  efSearch: number,
+): Promise<SearchHit[]> {
   const vector = indexedVector(space.dims);
   const q = sql`${vectorLiteral(query)}::vector(${sql.raw(String(space.dims))})`;
   return database.db.transaction(async (tx) => {
@@ -184,12 +214,22 @@ async function indexScan(database: Database, space: EmbeddingSpaceRow, query: Fl
   });
 }
 
-function toHit(row: { sample_id: string | number; version_id: string | number; distance: number }): SearchHit {
-  return { sampleId: Number(row.sample_id), versionId: Number(row.version_id), distance: Number(row.distance) };
+function toHit(row: {
+  sample_id: string | number;
+  version_id: string | number;
+  distance: number;
+}): SearchHit {
+  return {
+    sampleId: Number(row.sample_id),
+    versionId: Number(row.version_id),
+    distance: Number(row.distance),
+  };
 }
 
 /** `set local` of ef_search and the iterative scan in one round trip (inside the caller's transaction). */
 export async function setSearchSettings(tx: Executor, efSearch: number): Promise<void> {
   const ef = String(Math.min(1000, Math.max(1, Math.floor(efSearch))));
-  await tx.execute(sql`select set_config('hnsw.ef_search', ${ef}, true), set_config('hnsw.iterative_scan', 'strict_order', true)`);
+  await tx.execute(
+    sql`select set_config('hnsw.ef_search', ${ef}, true), set_config('hnsw.iterative_scan', 'strict_order', true)`,
+  );
 }

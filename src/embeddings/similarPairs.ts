@@ -30,7 +30,9 @@ export function neighboursWithin(
       for (let j = 0; j < d; j++) dot += query[j]! * candidate[j]!;
       if (dot >= threshold) found.push({ candidate: c, similarity: dot });
     }
-    found.sort((a, b) => b.similarity - a.similarity || candidateIds[a.candidate]! - candidateIds[b.candidate]!);
+    found.sort(
+      (a, b) => b.similarity - a.similarity || candidateIds[a.candidate]! - candidateIds[b.candidate]!,
+    );
     return found.slice(0, k);
   });
 }

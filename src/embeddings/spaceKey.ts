@@ -39,27 +39,51 @@ const REVISION = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
  * Malformed names, unknown dtypes and a lexical revision other than the built-in one are
  * BAD_USER_INPUT.
  */
-export function parseSpaceKey(key: string, defaults: { revision: string; dtype: string }): EmbeddingSpaceSpec {
+export function parseSpaceKey(
+  key: string,
+  defaults: { revision: string; dtype: string },
+): EmbeddingSpaceSpec {
   const trimmed = key.trim();
   const match = /^([^@:]+)(?:@([^:]+))?(?::([^:@]+))?$/.exec(trimmed);
-  if (!match || !MODEL_ID.test(match[1]!) || (match[2] !== undefined && !REVISION.test(match[2])) || match[1]!.includes('..')) {
+  if (
+    !match ||
+    !MODEL_ID.test(match[1]!) ||
+    (match[2] !== undefined && !REVISION.test(match[2])) ||
+    match[1]!.includes('..')
+  ) {
     throw new BadInputError(
       `"${key}" is not an embedding space name; write model@revision:dtype, e.g. Xenova/all-MiniLM-L6-v2@main:q8 (revision and dtype may be left out)`,
       { space: key },
     );
   }
-  const [, model, revision, dtype] = match as unknown as [string, string, string | undefined, string | undefined];
+  const [, model, revision, dtype] = match as unknown as [
+    string,
+    string,
+    string | undefined,
+    string | undefined,
+  ];
   if (model === LEXICAL_MODEL_ID) {
     if ((revision ?? LEXICAL_REVISION) !== LEXICAL_REVISION || (dtype ?? 'fp32') !== 'fp32') {
-      throw new BadInputError(`the lexical embedder exists only as ${spaceKey(LEXICAL_SPEC)}`, { space: key });
+      throw new BadInputError(`the lexical embedder exists only as ${spaceKey(LEXICAL_SPEC)}`, {
+        space: key,
+      });
     }
     return LEXICAL_SPEC;
   }
   const resolvedDtype = dtype ?? defaults.dtype;
   if (!(EMBEDDING_DTYPES as readonly string[]).includes(resolvedDtype)) {
-    throw new BadInputError(`unknown dtype "${resolvedDtype}" in "${key}"; use one of ${EMBEDDING_DTYPES.join(', ')}`, {
-      space: key,
-    });
+    throw new BadInputError(
+      `unknown dtype "${resolvedDtype}" in "${key}"; use one of ${EMBEDDING_DTYPES.join(', ')}`,
+      {
+        space: key,
+      },
+    );
   }
-  return { provider: 'TRANSFORMERS', model, revision: revision ?? defaults.revision, dtype: resolvedDtype, pooling: 'mean' };
+  return {
+    provider: 'TRANSFORMERS',
+    model,
+    revision: revision ?? defaults.revision,
+    dtype: resolvedDtype,
+    pooling: 'mean',
+  };
 }

@@ -24,7 +24,10 @@ export async function ensureSpace(db: Executor, embedder: Embedder): Promise<Emb
       textField: EMBEDDED_TEXT_FIELD,
     })
     .onConflictDoNothing({ target: embeddingSpaces.key });
-  const [row] = await db.select().from(embeddingSpaces).where(sql`${embeddingSpaces.key} = ${embedder.key}`);
+  const [row] = await db
+    .select()
+    .from(embeddingSpaces)
+    .where(sql`${embeddingSpaces.key} = ${embedder.key}`);
   if (row!.dims !== embedder.dims) {
     // The same name now gives vectors of another size: the files under that name changed.
     throw new DomainError(
@@ -38,13 +41,19 @@ export async function ensureSpace(db: Executor, embedder: Embedder): Promise<Emb
 }
 
 export async function findSpaceByKey(db: Executor, key: string): Promise<EmbeddingSpaceRow | null> {
-  const [row] = await db.select().from(embeddingSpaces).where(sql`${embeddingSpaces.key} = ${key}`);
+  const [row] = await db
+    .select()
+    .from(embeddingSpaces)
+    .where(sql`${embeddingSpaces.key} = ${key}`);
   return row ?? null;
 }
 
 export async function findSpacesByIds(db: Executor, ids: readonly number[]): Promise<EmbeddingSpaceRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(embeddingSpaces).where(anyOf(embeddingSpaces.id, ids, 'int'));
+  return db
+    .select()
+    .from(embeddingSpaces)
+    .where(anyOf(embeddingSpaces.id, ids, 'int'));
 }
 
 export async function listSpaces(db: Executor): Promise<EmbeddingSpaceRow[]> {
@@ -65,7 +74,9 @@ export async function vectorCounts(db: Executor, spaceIds: readonly number[]): P
 /** How many of a version's samples have a vector in the space. */
 export async function embeddedCount(db: Executor, spaceId: number, versionId: number): Promise<number> {
   const [row] = rowsOf<{ n: string | number }>(
-    await db.execute(sql`select count(*) as n from sample_embeddings where space_id = ${spaceId} and version_id = ${versionId}`),
+    await db.execute(
+      sql`select count(*) as n from sample_embeddings where space_id = ${spaceId} and version_id = ${versionId}`,
+    ),
   );
   return Number(row!.n);
 }
@@ -77,7 +88,10 @@ export interface VersionCoverage {
 }
 
 /** Vectors per (version, space) for every space that has any of the versions' samples. */
-export async function coverageOfVersions(db: Executor, versionIds: readonly number[]): Promise<VersionCoverage[]> {
+export async function coverageOfVersions(
+  db: Executor,
+  versionIds: readonly number[],
+): Promise<VersionCoverage[]> {
   if (versionIds.length === 0) return [];
   const rows = rowsOf<{ version_id: string | number; space_id: number; n: string | number }>(
     await db.execute(sql`
@@ -85,7 +99,11 @@ export async function coverageOfVersions(db: Executor, versionIds: readonly numb
       join sample_embeddings e on e.space_id = s.id and e.version_id = any(${sql.param([...versionIds])}::bigint[])
       group by e.version_id, e.space_id order by e.space_id`),
   );
-  return rows.map((r) => ({ versionId: Number(r.version_id), spaceId: Number(r.space_id), embedded: Number(r.n) }));
+  return rows.map((r) => ({
+    versionId: Number(r.version_id),
+    spaceId: Number(r.space_id),
+    embedded: Number(r.n),
+  }));
 }
 
 export interface StoredVector {
@@ -95,11 +113,19 @@ export interface StoredVector {
 }
 
 /** Every vector of a version in a space, in ordinal order (for exact scans held in memory). */
-export async function versionVectors(db: Executor, spaceId: number, versionId: number): Promise<StoredVector[]> {
+export async function versionVectors(
+  db: Executor,
+  spaceId: number,
+  versionId: number,
+): Promise<StoredVector[]> {
   const rows = rowsOf<{ sample_id: string | number; ordinal: number; embedding: string }>(
     await db.execute(sql`
       select e.sample_id, s.ordinal, e.embedding::text as embedding from sample_embeddings e join samples s on s.id = e.sample_id
       where e.space_id = ${spaceId} and e.version_id = ${versionId} order by s.ordinal`),
   );
-  return rows.map((r) => ({ sampleId: Number(r.sample_id), ordinal: r.ordinal, vector: parseVectorLiteral(r.embedding) }));
+  return rows.map((r) => ({
+    sampleId: Number(r.sample_id),
+    ordinal: r.ordinal,
+    vector: parseVectorLiteral(r.embedding),
+  }));
 }

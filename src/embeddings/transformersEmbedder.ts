@@ -60,9 +60,18 @@ async function loadNow(spec: EmbeddingSpaceSpec, source: ModelSource): Promise<E
     const outputs = (await extractor.model(inputs)) as Record<string, Tensor | undefined>;
     // The pipeline's order of preference (feature-extraction.js).
     const states = outputs.last_hidden_state ?? outputs.logits ?? outputs.token_embeddings;
-    if (!states) throw new Error(`model ${spaceKey(spec)} returned no token states (outputs: ${Object.keys(outputs).join(', ')})`);
+    if (!states)
+      throw new Error(
+        `model ${spaceKey(spec)} returned no token states (outputs: ${Object.keys(outputs).join(', ')})`,
+      );
     const [batch, sequence, dims] = states.dims as [number, number, number];
-    const vectors = meanPoolNormalized(states.data as Float32Array, (inputs.attention_mask as Tensor).data as BigInt64Array, batch, sequence, dims);
+    const vectors = meanPoolNormalized(
+      states.data as Float32Array,
+      (inputs.attention_mask as Tensor).data as BigInt64Array,
+      batch,
+      sequence,
+      dims,
+    );
     for (const tensor of Object.values(outputs)) tensor?.dispose?.();
     return vectors;
   };
@@ -77,7 +86,10 @@ async function loadNow(spec: EmbeddingSpaceSpec, source: ModelSource): Promise<E
 }
 
 function loadFailureMessage(spec: EmbeddingSpaceSpec, source: ModelSource, cause: string): string {
-  const file = spec.dtype === 'fp32' ? 'onnx/model.onnx' : `onnx/model_${spec.dtype === 'q8' ? 'quantized' : spec.dtype}.onnx`;
+  const file =
+    spec.dtype === 'fp32'
+      ? 'onnx/model.onnx'
+      : `onnx/model_${spec.dtype === 'q8' ? 'quantized' : spec.dtype}.onnx`;
   const where = source.modelDir
     ? `The catalog looked in the offline model directory QDC_MODEL_DIR=${source.modelDir}`
     : 'No offline model directory is set (QDC_MODEL_DIR)';

@@ -49,12 +49,19 @@ export interface SplitSummary {
 
 function checkSlug(field: string, slug: string): void {
   if (!SLUG_PATTERN.test(slug)) {
-    throw new BadInputError(`${field}: slug "${slug}" is invalid: use 2 to 64 lowercase letters, digits or '-'`, { field });
+    throw new BadInputError(
+      `${field}: slug "${slug}" is invalid: use 2 to 64 lowercase letters, digits or '-'`,
+      { field },
+    );
   }
 }
 
 /** Validates everything, then queues the job; nothing is generated in the caller's process. */
-export async function enqueueTIntGeneration(db: Executor, request: TIntGenerationRequest, maxSamples?: number) {
+export async function enqueueTIntGeneration(
+  db: Executor,
+  request: TIntGenerationRequest,
+  maxSamples?: number,
+) {
   const spec = validateTIntSpec(request, maxSamples);
   checkSlug('dataset', request.dataset);
   let testDataset: string | null = null;
@@ -62,7 +69,9 @@ export async function enqueueTIntGeneration(db: Executor, request: TIntGeneratio
     testDataset = request.testDataset ?? `${request.dataset}-test`;
     checkSlug('testDataset', testDataset);
     if (testDataset === request.dataset) {
-      throw new BadInputError('testDataset: the test split needs a dataset of its own', { field: 'testDataset' });
+      throw new BadInputError('testDataset: the test split needs a dataset of its own', {
+        field: 'testDataset',
+      });
     }
   }
   const payload: TIntPayload = { spec, dataset: request.dataset, testDataset };
@@ -127,12 +136,20 @@ async function* sampleBatches(
   }
 }
 
-const emptySummary = (): SplitSummary => ({ samples: 0, noised: 0, staticNoised: 0, dynamicNoised: 0, truncated: 0 });
+const emptySummary = (): SplitSummary => ({
+  samples: 0,
+  noised: 0,
+  staticNoised: 0,
+  dynamicNoised: 0,
+  truncated: 0,
+});
 
 /** Run parameters: the whole spec of the split, and which generator wrote it. */
 function runParams(spec: TIntSpec, split: Split): Record<string, unknown> {
   const generator = { split, generator: 'qdc-catalog tint', generatorVersion: TINT_GENERATOR_VERSION };
-  return split === 'train' ? { ...spec, ...generator } : { ...spec, static: null, dynamic: null, n: spec.testN, ...generator };
+  return split === 'train'
+    ? { ...spec, ...generator }
+    : { ...spec, static: null, dynamic: null, n: spec.testN, ...generator };
 }
 
 function describe(summary: SplitSummary): string {
@@ -152,7 +169,14 @@ async function writeSplit(
   return writeVersion(
     database,
     datasetId,
-    sampleBatches(spec, split, count, summary, (done) => context.reportProgress(offset + done), context.signal),
+    sampleBatches(
+      spec,
+      split,
+      count,
+      summary,
+      (done) => context.reportProgress(offset + done),
+      context.signal,
+    ),
   );
 }
 
@@ -191,12 +215,28 @@ export async function runTIntGenerationJob(context: JobContext): Promise<Record<
   try {
     const dataset = await ensureDataset(database.db, payload.dataset, spec, 'train');
     const train = await writeSplit(database, dataset.id, spec, 'train', spec.n, trainSummary, context, 0);
-    await recordRun(database, train, runParams(spec, 'train'), [], `TInt ${spec.op} training split: ${describe(trainSummary)}.`, startedAt);
+    await recordRun(
+      database,
+      train,
+      runParams(spec, 'train'),
+      [],
+      `TInt ${spec.op} training split: ${describe(trainSummary)}.`,
+      startedAt,
+    );
 
     let test: WriteVersionResult | null = null;
     if (spec.testN > 0 && payload.testDataset) {
       const testDataset = await ensureDataset(database.db, payload.testDataset, spec, 'test');
-      test = await writeSplit(database, testDataset.id, spec, 'test', spec.testN, testSummary, context, spec.n);
+      test = await writeSplit(
+        database,
+        testDataset.id,
+        spec,
+        'test',
+        spec.testN,
+        testSummary,
+        context,
+        spec.n,
+      );
       await recordRun(
         database,
         test,
@@ -209,14 +249,30 @@ export async function runTIntGenerationJob(context: JobContext): Promise<Record<
     }
     context.reportProgress(spec.n + spec.testN);
     return {
-      train: { versionId: train.version.id, dataset: payload.dataset, version: train.version.version, created: train.created, ...trainSummary },
+      train: {
+        versionId: train.version.id,
+        dataset: payload.dataset,
+        version: train.version.version,
+        created: train.created,
+        ...trainSummary,
+      },
       test: test
-        ? { versionId: test.version.id, dataset: payload.testDataset, version: test.version.version, created: test.created, ...testSummary }
+        ? {
+            versionId: test.version.id,
+            dataset: payload.testDataset,
+            version: test.version.version,
+            created: test.created,
+            ...testSummary,
+          }
         : null,
     };
   } catch (error) {
     if (!(error instanceof GenerationStopped)) throw error;
     // Nothing of the interrupted split was kept (its transaction rolled back); a retry regenerates it identically.
-    return { stopped: context.stopReason(), trainSamplesGenerated: trainSummary.samples, testSamplesGenerated: testSummary.samples };
+    return {
+      stopped: context.stopReason(),
+      trainSamplesGenerated: trainSummary.samples,
+      testSamplesGenerated: testSummary.samples,
+    };
   }
 }

@@ -54,7 +54,10 @@ export function stringifyAndDetach(result: FormattedExecutionResult): string {
 }
 
 /** `jit` compiles each operation with graphql-jit; `graphql-js` is the reference interpreter. */
-export function createApolloServer(logger: Logger, executor: GraphQLExecutorKind = 'jit'): ApolloServer<Context> {
+export function createApolloServer(
+  logger: Logger,
+  executor: GraphQLExecutorKind = 'jit',
+): ApolloServer<Context> {
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
   return new ApolloServer<Context>({
     ...(executor === 'jit' ? { gateway: jitGateway(schema) } : { schema }),

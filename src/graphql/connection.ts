@@ -9,7 +9,13 @@ export function toConnection<T>(page: Page<T>) {
   const { items, cursorOf } = page;
   return {
     edges: items.map((node) => ({ node, cursorOf })),
-    pageInfo: { hasNextPage: page.hasNextPage, hasPreviousPage: false, first: items[0], last: items[items.length - 1], cursorOf },
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: false,
+      first: items[0],
+      last: items[items.length - 1],
+      cursorOf,
+    },
   };
 }
 

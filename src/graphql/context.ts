@@ -38,7 +38,16 @@ export function createContext(
   limits: RequestLimits,
   embedders: EmbedderRegistry,
 ): Context {
-  return { db: database.db, database, loaders: createLoaders(database.db), role, presentedKey, facts, limits, embedders };
+  return {
+    db: database.db,
+    database,
+    loaders: createLoaders(database.db),
+    role,
+    presentedKey,
+    facts,
+    limits,
+    embedders,
+  };
 }
 
 /**

@@ -1,4 +1,11 @@
-import { GraphQLError, Kind, type ASTVisitor, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  type ASTVisitor,
+  type FragmentDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+} from 'graphql';
 
 /** Rejects operations whose selections nest deeper than `maxDepth` (fragments are followed). */
 export function depthLimitRule(maxDepth: number) {
@@ -12,7 +19,8 @@ export function depthLimitRule(maxDepth: number) {
       let max = depth;
       for (const sel of set.selections) {
         if (sel.kind === Kind.FIELD) max = Math.max(max, depthOf(sel.selectionSet, depth + 1, seen));
-        else if (sel.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, depthOf(sel.selectionSet, depth, seen));
+        else if (sel.kind === Kind.INLINE_FRAGMENT)
+          max = Math.max(max, depthOf(sel.selectionSet, depth, seen));
         else if (!seen.has(sel.name.value)) {
           const fragment = fragments.get(sel.name.value);
           max = Math.max(max, depthOf(fragment?.selectionSet, depth, new Set([...seen, sel.name.value])));

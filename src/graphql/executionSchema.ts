@@ -42,7 +42,15 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { mapSchema, MapperKind } from '@graphql-tools/utils';
-import { algorithms, components, datasets, datasetVersions, generationRuns, runInputs, samples } from '../db/schema.js';
+import {
+  algorithms,
+  components,
+  datasets,
+  datasetVersions,
+  generationRuns,
+  runInputs,
+  samples,
+} from '../db/schema.js';
 import { NODE_TYPES, nodeTypeOfIdField, toGlobalId } from './globalId.js';
 
 /**
@@ -68,7 +76,10 @@ export function columnFitsLeaf(column: Column, type: GraphQLNamedType): boolean 
   if (type === GraphQLString) return column.dataType === 'string';
   if (type === GraphQLInt) return INT32_COLUMN_TYPES.has(column.columnType);
   if (type === GraphQLBoolean) return column.dataType === 'boolean';
-  if (isEnumType(type)) return is(column, PgEnumColumn) && enumIsIdentity(type) && column.enumValues.every((v) => type.getValue(v));
+  if (isEnumType(type))
+    return (
+      is(column, PgEnumColumn) && enumIsIdentity(type) && column.enumValues.every((v) => type.getValue(v))
+    );
   return false;
 }
 
@@ -79,13 +90,22 @@ function enumIsIdentity(type: GraphQLEnumType): boolean {
 
 export function executionSchema(schema: GraphQLSchema, rowColumns = ROW_COLUMNS): GraphQLSchema {
   const globalIds = new Map(
-    NODE_TYPES.map((type) => [type, new GraphQLScalarType({ name: `QdcGlobalId${type}`, serialize: (id) => toGlobalId(type, id as number) })]),
+    NODE_TYPES.map((type) => [
+      type,
+      new GraphQLScalarType({
+        name: `QdcGlobalId${type}`,
+        serialize: (id) => toGlobalId(type, id as number),
+      }),
+    ]),
   );
   const checked = new Map<string, GraphQLScalarType>();
   const checkedCopyOf = (type: GraphQLScalarType | GraphQLEnumType) => {
     let copy = checked.get(type.name);
     if (!copy) {
-      copy = new GraphQLScalarType({ name: `QdcChecked${type.name}`, serialize: (value) => type.serialize(value) });
+      copy = new GraphQLScalarType({
+        name: `QdcChecked${type.name}`,
+        serialize: (value) => type.serialize(value),
+      });
       checked.set(type.name, copy);
     }
     return copy;
@@ -94,11 +114,13 @@ export function executionSchema(schema: GraphQLSchema, rowColumns = ROW_COLUMNS)
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
       const nodeType = nodeTypeOfIdField(field);
-      if (nodeType) return { ...field, type: new GraphQLNonNull(globalIds.get(nodeType)!), resolve: undefined };
+      if (nodeType)
+        return { ...field, type: new GraphQLNonNull(globalIds.get(nodeType)!), resolve: undefined };
       const leaf = getNamedType(field.type);
       if (!isEnumType(leaf) && !(isScalarType(leaf) && isSpecifiedScalarType(leaf))) return field;
       const column = rowColumns[typeName]?.[fieldName];
-      const trusted = !field.resolve && !hasList(field.type) && column !== undefined && columnFitsLeaf(column, leaf);
+      const trusted =
+        !field.resolve && !hasList(field.type) && column !== undefined && columnFitsLeaf(column, leaf);
       return trusted ? field : { ...field, type: withNamedType(field.type, checkedCopyOf(leaf)) };
     },
   });

@@ -67,7 +67,9 @@ export function nodeIdField(type: NodeType) {
 }
 
 /** The Node type a field made by `nodeIdField` identifies, if it is one. */
-export function nodeTypeOfIdField(field: { extensions?: Readonly<Record<string, unknown>> | null }): NodeType | undefined {
+export function nodeTypeOfIdField(field: {
+  extensions?: Readonly<Record<string, unknown>> | null;
+}): NodeType | undefined {
   return field.extensions?.[NODE_ID_EXTENSION] as NodeType | undefined;
 }
 
@@ -88,7 +90,9 @@ export function fromGlobalId(globalId: string, argument = 'id'): { type: NodeTyp
 export function idOf(type: NodeType, globalId: string, argument = 'id'): number {
   const decoded = fromGlobalId(globalId, argument);
   if (decoded.type !== type) {
-    throw new BadInputError(`${argument} "${globalId}" is a ${decoded.type} id; expected a ${type} id`, { argument });
+    throw new BadInputError(`${argument} "${globalId}" is a ${decoded.type} id; expected a ${type} id`, {
+      argument,
+    });
   }
   return decoded.id;
 }

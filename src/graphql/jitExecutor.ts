@@ -12,7 +12,15 @@
  */
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
-import { BREAK, getVariableValues, GraphQLError, visit, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import {
+  BREAK,
+  getVariableValues,
+  GraphQLError,
+  visit,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
 import { releaseLoaders, type Context } from './context.js';
 import { executionSchema } from './executionSchema.js';
 
@@ -27,7 +35,10 @@ export function createJitExecutor(schema: GraphQLSchema, cacheSize = DEFAULT_CAC
       ? compileQuery(schema, document, operationName)
       : compileQuery(executable, document, operationName, { disableLeafSerialization: true });
 
-  function compiledFor(key: string, compile: () => CompiledQuery | ExecutionResult): CompiledQuery | ExecutionResult {
+  function compiledFor(
+    key: string,
+    compile: () => CompiledQuery | ExecutionResult,
+  ): CompiledQuery | ExecutionResult {
     const hit = compiled.get(key);
     if (hit) {
       // Map keeps insertion order: re-inserting marks the entry as most recently used.
@@ -48,7 +59,9 @@ export function createJitExecutor(schema: GraphQLSchema, cacheSize = DEFAULT_CAC
       const variables = requestContext.request.variables ?? {};
       // graphql-js's coercion gives variable errors the exact messages and AST nodes (Apollo turns
       // those into BAD_USER_INPUT); graphql-jit then coerces the same values again, cheaply.
-      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 50 });
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, {
+        maxErrors: 50,
+      });
       if (coerced.errors) return { errors: coerced.errors };
       const key = `${queryHash}\u0000${operationName ?? ''}`;
       const query = compiledFor(key, () => compile(document, operationName ?? undefined));

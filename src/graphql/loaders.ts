@@ -15,12 +15,7 @@ import type {
   VersionRow,
 } from '../db/schema.js';
 import { findDatasetsByIds } from '../catalog/datasets.js';
-import {
-  findRunsBy,
-  inputsOfRuns,
-  neighboursOfVersions,
-  type LineageLinkRow,
-} from '../catalog/lineage.js';
+import { findRunsBy, inputsOfRuns, neighboursOfVersions, type LineageLinkRow } from '../catalog/lineage.js';
 import type { Page, PageRequest } from '../catalog/pagination.js';
 import {
   algorithmsUsingComponents,
@@ -38,10 +33,20 @@ import { createBatchScheduler } from './batchScheduler.js';
 import type { JobRow, MetricDefinitionRow, ScorerRow } from '../db/schema.js';
 import { findJobsByIds } from '../jobs/queue.js';
 import type { EmbeddingSpaceRow, OverlapRunRow } from '../db/schema.js';
-import { coverageOfVersions, findSpacesByIds, vectorCounts, type VersionCoverage } from '../embeddings/spaces.js';
+import {
+  coverageOfVersions,
+  findSpacesByIds,
+  vectorCounts,
+  type VersionCoverage,
+} from '../embeddings/spaces.js';
 import { findOverlapRunsByIds } from '../embeddings/overlaps.js';
 import { findDefinitionsByIds, findScorersByIds } from '../metricRuns/lookups.js';
-import { findResultsByIds, findResultsOfJobs, latestResultsOfVersions, type MetricResultView } from '../metricRuns/results.js';
+import {
+  findResultsByIds,
+  findResultsOfJobs,
+  latestResultsOfVersions,
+  type MetricResultView,
+} from '../metricRuns/results.js';
 
 export type Loaders = ReturnType<typeof createLoaders>;
 
@@ -50,7 +55,10 @@ export function createLoaders(db: Executor) {
   const loader = <K, V>(batch: (keys: readonly K[]) => Promise<V[]>) =>
     new DataLoader<K, V>((keys) => scheduler.track(batch(keys)), { batchScheduleFn: scheduler.schedule });
 
-  const byId = <K extends string | number, T>(fetch: (keys: readonly K[]) => Promise<T[]>, keyOf: (row: T) => K) =>
+  const byId = <K extends string | number, T>(
+    fetch: (keys: readonly K[]) => Promise<T[]>,
+    keyOf: (row: T) => K,
+  ) =>
     loader<K, T | null>(async (keys) => {
       const rows = await fetch(keys);
       const map = new Map(rows.map((r) => [keyOf(r), r]));
@@ -73,22 +81,52 @@ export function createLoaders(db: Executor) {
   const versionMetricLoaders = new Map<string, DataLoader<number, MetricResultView[]>>();
 
   return {
-    dataset: byId<number, DatasetRow>((ids) => findDatasetsByIds(db, ids), (r) => r.id),
-    version: byId<number, VersionRow>((ids) => findVersionsByIds(db, ids), (r) => r.id),
-    sample: byId<number, SampleRow>((ids) => findSamplesByIds(db, ids), (r) => r.id),
-    component: byId<number, ComponentRow>((ids) => findComponentsBy(db, 'id', ids) , (r) => r.id),
-    algorithm: byId<number, AlgorithmRow>((ids) => findAlgorithmsBy(db, 'id', ids), (r) => r.id),
-    run: byId<number, GenerationRunRow>((ids) => findRunsBy(db, 'id', ids), (r) => r.id),
+    dataset: byId<number, DatasetRow>(
+      (ids) => findDatasetsByIds(db, ids),
+      (r) => r.id,
+    ),
+    version: byId<number, VersionRow>(
+      (ids) => findVersionsByIds(db, ids),
+      (r) => r.id,
+    ),
+    sample: byId<number, SampleRow>(
+      (ids) => findSamplesByIds(db, ids),
+      (r) => r.id,
+    ),
+    component: byId<number, ComponentRow>(
+      (ids) => findComponentsBy(db, 'id', ids),
+      (r) => r.id,
+    ),
+    algorithm: byId<number, AlgorithmRow>(
+      (ids) => findAlgorithmsBy(db, 'id', ids),
+      (r) => r.id,
+    ),
+    run: byId<number, GenerationRunRow>(
+      (ids) => findRunsBy(db, 'id', ids),
+      (r) => r.id,
+    ),
     // No priming across loaders here: whether a prime lands before a load depends on which reply
     // arrives first, which would make statement counts vary from run to run.
     runByOutputVersion: byId<number, GenerationRunRow>(
       (ids) => findRunsBy(db, 'outputVersionId', ids),
       (r) => r.outputVersionId,
     ),
-    runInputs: grouped<RunInputRow>((ids) => inputsOfRuns(db, ids), (r) => r.runId),
-    parents: grouped<LineageLinkRow>((ids) => neighboursOfVersions(db, ids, 'UPSTREAM'), (r) => r.versionId),
-    children: grouped<LineageLinkRow>((ids) => neighboursOfVersions(db, ids, 'DOWNSTREAM'), (r) => r.versionId),
-    algorithmSteps: grouped<AlgorithmComponentRow>((ids) => stepsOfAlgorithms(db, ids), (r) => r.algorithmId),
+    runInputs: grouped<RunInputRow>(
+      (ids) => inputsOfRuns(db, ids),
+      (r) => r.runId,
+    ),
+    parents: grouped<LineageLinkRow>(
+      (ids) => neighboursOfVersions(db, ids, 'UPSTREAM'),
+      (r) => r.versionId,
+    ),
+    children: grouped<LineageLinkRow>(
+      (ids) => neighboursOfVersions(db, ids, 'DOWNSTREAM'),
+      (r) => r.versionId,
+    ),
+    algorithmSteps: grouped<AlgorithmComponentRow>(
+      (ids) => stepsOfAlgorithms(db, ids),
+      (r) => r.algorithmId,
+    ),
     algorithmsUsingComponent: grouped(
       (ids) => algorithmsUsingComponents(db, ids),
       (r) => r.componentId,
@@ -97,25 +135,55 @@ export function createLoaders(db: Executor) {
       const latest = await latestVersionsOfDatasets(db, ids);
       return ids.map((id) => latest.get(id) ?? null);
     }),
-    job: byId<number, JobRow>((ids) => findJobsByIds(db, ids), (r) => r.id),
-    metricResult: byId<number, MetricResultView>((ids) => findResultsByIds(db, ids), (r) => r.id),
-    metricDefinition: byId<number, MetricDefinitionRow>((ids) => findDefinitionsByIds(db, ids), (r) => r.id),
-    scorer: byId<number, ScorerRow>((ids) => findScorersByIds(db, ids), (r) => r.id),
-    resultsOfJob: grouped<MetricResultView>((ids) => findResultsOfJobs(db, ids), (r) => r.jobId!),
-    embeddingSpace: byId<number, EmbeddingSpaceRow>((ids) => findSpacesByIds(db, ids), (r) => r.id),
-    overlapRun: byId<number, OverlapRunRow>((ids) => findOverlapRunsByIds(db, ids), (r) => r.id),
+    job: byId<number, JobRow>(
+      (ids) => findJobsByIds(db, ids),
+      (r) => r.id,
+    ),
+    metricResult: byId<number, MetricResultView>(
+      (ids) => findResultsByIds(db, ids),
+      (r) => r.id,
+    ),
+    metricDefinition: byId<number, MetricDefinitionRow>(
+      (ids) => findDefinitionsByIds(db, ids),
+      (r) => r.id,
+    ),
+    scorer: byId<number, ScorerRow>(
+      (ids) => findScorersByIds(db, ids),
+      (r) => r.id,
+    ),
+    resultsOfJob: grouped<MetricResultView>(
+      (ids) => findResultsOfJobs(db, ids),
+      (r) => r.jobId!,
+    ),
+    embeddingSpace: byId<number, EmbeddingSpaceRow>(
+      (ids) => findSpacesByIds(db, ids),
+      (r) => r.id,
+    ),
+    overlapRun: byId<number, OverlapRunRow>(
+      (ids) => findOverlapRunsByIds(db, ids),
+      (r) => r.id,
+    ),
     vectorCount: loader<number, number>(async (ids) => {
       const counts = await vectorCounts(db, ids);
       return ids.map((id) => counts.get(id) ?? 0);
     }),
-    embeddingCoverage: grouped<VersionCoverage>((ids) => coverageOfVersions(db, ids), (r) => r.versionId),
+    embeddingCoverage: grouped<VersionCoverage>(
+      (ids) => coverageOfVersions(db, ids),
+      (r) => r.versionId,
+    ),
     /** Newest result per (metric, params) of each version; one loader per distinct filter. */
-    versionMetrics(metrics: readonly string[] | null | undefined, includeRunning: boolean): DataLoader<number, MetricResultView[]> {
+    versionMetrics(
+      metrics: readonly string[] | null | undefined,
+      includeRunning: boolean,
+    ): DataLoader<number, MetricResultView[]> {
       const key = JSON.stringify([metrics ?? null, includeRunning]);
       let found = versionMetricLoaders.get(key);
       if (!found) {
         found = loader<number, MetricResultView[]>(async (ids) => {
-          const byVersion = await latestResultsOfVersions(db, ids, { metrics, finishedOnly: !includeRunning });
+          const byVersion = await latestResultsOfVersions(db, ids, {
+            metrics,
+            finishedOnly: !includeRunning,
+          });
           return ids.map((id) => byVersion.get(id) ?? []);
         });
         versionMetricLoaders.set(key, found);

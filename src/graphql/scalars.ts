@@ -18,9 +18,12 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
 });
 
 function parseDate(value: unknown): Date {
-  const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : new Date(NaN);
+  const date =
+    typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : new Date(NaN);
   if (Number.isNaN(date.getTime())) {
-    throw new BadInputError(`DateTime must be an ISO-8601 string like 2026-01-31T12:00:00Z (got ${JSON.stringify(value)})`);
+    throw new BadInputError(
+      `DateTime must be an ISO-8601 string like 2026-01-31T12:00:00Z (got ${JSON.stringify(value)})`,
+    );
   }
   return date;
 }

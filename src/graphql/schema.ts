@@ -39,4 +39,13 @@ export function mergeResolvers(...maps: ResolverMap[]): ResolverMap {
   return merged;
 }
 
-export const resolvers = mergeResolvers(baseResolvers, catalogResolvers, taxonomyResolvers, lineageResolvers, jobResolvers, metricResolvers, tintResolvers, searchResolvers);
+export const resolvers = mergeResolvers(
+  baseResolvers,
+  catalogResolvers,
+  taxonomyResolvers,
+  lineageResolvers,
+  jobResolvers,
+  metricResolvers,
+  tintResolvers,
+  searchResolvers,
+);

@@ -12,7 +12,12 @@ import type { Database } from '../db/connect.js';
 import type { VersionRow } from '../db/schema.js';
 import { BadInputError } from '../errors.js';
 import { toGlobalId, idOf } from '../graphql/globalId.js';
-import { exportVersionJsonl, parseMetricList, requireVersionById, scoreColumnsFor } from '../ingest/export.js';
+import {
+  exportVersionJsonl,
+  parseMetricList,
+  requireVersionById,
+  scoreColumnsFor,
+} from '../ingest/export.js';
 import { parseFieldMapping, parseFormat } from '../ingest/formats.js';
 import { gunzipStream } from '../ingest/gunzip.js';
 import { ingestStream, type IngestResult, type OnError } from '../ingest/ingest.js';
@@ -37,8 +42,15 @@ export interface BulkRouteOptions {
   maxRecordBytes: number;
 }
 
-export async function handleIngest(req: IncomingMessage, res: ServerResponse, rawSlug: string, url: URL, options: BulkRouteOptions) {
-  if (req.method !== 'POST') throw new HttpError(405, 'BAD_REQUEST', `use POST to ingest into ${url.pathname}`);
+export async function handleIngest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawSlug: string,
+  url: URL,
+  options: BulkRouteOptions,
+) {
+  if (req.method !== 'POST')
+    throw new HttpError(405, 'BAD_REQUEST', `use POST to ingest into ${url.pathname}`);
   const slug = decodePathPart(rawSlug, 'dataset slug');
   const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const container = INGEST_TYPES[mediaType];
@@ -51,7 +63,11 @@ export async function handleIngest(req: IncomingMessage, res: ServerResponse, ra
   }
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity' && encoding !== 'gzip') {
-    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `content encoding "${encoding}" is not supported; use gzip or none`);
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `content encoding "${encoding}" is not supported; use gzip or none`,
+    );
   }
   const params = url.searchParams;
   const format = params.get('format');
@@ -67,19 +83,36 @@ export async function handleIngest(req: IncomingMessage, res: ServerResponse, ra
     container,
     maxRecordBytes: recordLimit(params.get('maxRecordBytes'), options.maxRecordBytes),
   };
-  const body = encoding === 'gzip'
-      ? gunzipStream(req, (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`))
+  const body =
+    encoding === 'gzip'
+      ? gunzipStream(
+          req,
+          (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`),
+        )
       : (req as AsyncIterable<Uint8Array>);
   const result = await ingestStream(options.database, slug, body, ingestOptions);
   sendJson(res, result.created ? 201 : 200, ingestResultJson(slug, result));
 }
 
-export async function handleExport(req: IncomingMessage, res: ServerResponse, id: string, options: BulkRouteOptions) {
-  if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'BAD_REQUEST', 'use GET to export samples');
-  const version = await requireVersionById(options.database.db, idOf('DatasetVersion', decodePathPart(id, 'version id'), 'id'));
+export async function handleExport(
+  req: IncomingMessage,
+  res: ServerResponse,
+  id: string,
+  options: BulkRouteOptions,
+) {
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    throw new HttpError(405, 'BAD_REQUEST', 'use GET to export samples');
+  const version = await requireVersionById(
+    options.database.db,
+    idOf('DatasetVersion', decodePathPart(id, 'version id'), 'id'),
+  );
   const url = new URL(req.url ?? '/', 'http://localhost');
   // Resolved before the response starts, so an unknown metric is a clean 400.
-  const scoreColumns = await scoreColumnsFor(options.database.db, version.id, parseMetricList(url.searchParams.get('scores')));
+  const scoreColumns = await scoreColumnsFor(
+    options.database.db,
+    version.id,
+    parseMetricList(url.searchParams.get('scores')),
+  );
   const gzip = acceptsGzip(req.headers['accept-encoding']);
   res.statusCode = 200;
   res.setHeader('content-type', 'application/x-ndjson; charset=utf-8');
@@ -140,7 +173,11 @@ function decodePathPart(part: string, what: string): string {
   try {
     return decodeURIComponent(part);
   } catch {
-    throw new HttpError(400, 'BAD_REQUEST', `the ${what} in the path is not valid percent-encoding: "${part}"`);
+    throw new HttpError(
+      400,
+      'BAD_REQUEST',
+      `the ${what} in the path is not valid percent-encoding: "${part}"`,
+    );
   }
 }
 
@@ -149,9 +186,12 @@ function recordLimit(requested: string | null, serverLimit: number): number {
   if (requested === null) return serverLimit;
   const n = Number(requested);
   if (!Number.isInteger(n) || n < 64 || n > serverLimit) {
-    throw new BadInputError(`maxRecordBytes must be an integer from 64 to ${serverLimit} (the server's QDC_MAX_RECORD_BYTES)`, {
-      argument: 'maxRecordBytes',
-    });
+    throw new BadInputError(
+      `maxRecordBytes must be an integer from 64 to ${serverLimit} (the server's QDC_MAX_RECORD_BYTES)`,
+      {
+        argument: 'maxRecordBytes',
+      },
+    );
   }
   return n;
 }

@@ -16,14 +16,22 @@ export class HttpError extends DomainError {
 export async function readTextBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
-    throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body is ${declared} bytes; the limit is ${limit} (QDC_MAX_BODY_BYTES)`);
+    throw new HttpError(
+      413,
+      'PAYLOAD_TOO_LARGE',
+      `request body is ${declared} bytes; the limit is ${limit} (QDC_MAX_BODY_BYTES)`,
+    );
   }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) {
-      throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds the limit of ${limit} bytes (QDC_MAX_BODY_BYTES)`);
+      throw new HttpError(
+        413,
+        'PAYLOAD_TOO_LARGE',
+        `request body exceeds the limit of ${limit} bytes (QDC_MAX_BODY_BYTES)`,
+      );
     }
     chunks.push(chunk);
   }

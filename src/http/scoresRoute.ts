@@ -27,14 +27,24 @@ export async function handleScores(
   if (req.method !== 'POST') throw new HttpError(405, 'BAD_REQUEST', 'use POST to push scores');
   const versionId = idOf('DatasetVersion', decodeURIComponent(rawId), 'id');
   const scorer = url.searchParams.get('scorer');
-  if (!scorer) throw new BadInputError('the query parameter scorer (the scorer\'s name) is required', { argument: 'scorer' });
+  if (!scorer)
+    throw new BadInputError("the query parameter scorer (the scorer's name) is required", {
+      argument: 'scorer',
+    });
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity' && encoding !== 'gzip') {
-    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', `content encoding "${encoding}" is not supported; use gzip or none`);
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `content encoding "${encoding}" is not supported; use gzip or none`,
+    );
   }
   const body =
     encoding === 'gzip'
-      ? gunzipStream(req, (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`))
+      ? gunzipStream(
+          req,
+          (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`),
+        )
       : (req as AsyncIterable<Uint8Array>);
   const outcome = await recordExternalScores(
     options.database,
@@ -48,29 +58,48 @@ export async function handleScores(
   res.end(
     JSON.stringify({
       recorded: outcome.recorded,
-      result: { id: toGlobalId('MetricResult', r.id), metric: r.metric, status: r.status, value: r.value, n: r.n, details: r.details },
+      result: {
+        id: toGlobalId('MetricResult', r.id),
+        metric: r.metric,
+        status: r.status,
+        value: r.value,
+        n: r.n,
+        details: r.details,
+      },
     }),
   );
 }
 
-async function* scoreBatches(body: AsyncIterable<Uint8Array>, maxRecordBytes: number): AsyncGenerator<ExternalScore[]> {
+async function* scoreBatches(
+  body: AsyncIterable<Uint8Array>,
+  maxRecordBytes: number,
+): AsyncGenerator<ExternalScore[]> {
   let batch: ExternalScore[] = [];
   for await (const item of readRecords(body, { maxRecordBytes })) {
     const where = `line ${item.line}`;
-    if (item.kind === 'rejected') throw new BadInputError(`${where}: ${item.reason}; nothing was stored`, { line: item.line });
+    if (item.kind === 'rejected')
+      throw new BadInputError(`${where}: ${item.reason}; nothing was stored`, { line: item.line });
     const record = item.value;
     if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-      throw new BadInputError(`${where}: expected an object like {"ordinal": 0, "value": 0.5}; nothing was stored`, { line: item.line });
+      throw new BadInputError(
+        `${where}: expected an object like {"ordinal": 0, "value": 0.5}; nothing was stored`,
+        { line: item.line },
+      );
     }
     const fields = record as Record<string, unknown>;
     const unknown = Object.keys(fields).find((key) => !SCORE_KEYS.has(key));
     if (unknown) {
-      throw new BadInputError(`${where}: unknown field "${unknown}" (expected ordinal or sample, and value); nothing was stored`, {
-        line: item.line,
-      });
+      throw new BadInputError(
+        `${where}: unknown field "${unknown}" (expected ordinal or sample, and value); nothing was stored`,
+        {
+          line: item.line,
+        },
+      );
     }
     if (fields.sample !== undefined && typeof fields.sample !== 'string') {
-      throw new BadInputError(`${where}: sample must be a Sample id string; nothing was stored`, { line: item.line });
+      throw new BadInputError(`${where}: sample must be a Sample id string; nothing was stored`, {
+        line: item.line,
+      });
     }
     batch.push({
       sampleId: typeof fields.sample === 'string' ? idOf('Sample', fields.sample, `${where}: sample`) : null,

@@ -73,7 +73,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         try {
           body = JSON.parse(text);
         } catch (error) {
-          throw new HttpError(400, 'BAD_REQUEST', `request body is not valid JSON: ${(error as Error).message}`);
+          throw new HttpError(
+            400,
+            'BAD_REQUEST',
+            `request body is not valid JSON: ${(error as Error).message}`,
+          );
         }
       } else {
         body = text;
@@ -115,7 +119,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           : 'this server requires an API key: send the header "Authorization: Bearer <key>"',
       );
     }
-    if (!roleAllows(role, needed)) throw new HttpError(403, 'FORBIDDEN', `this route needs the ${needed} role; the key has ${role}`);
+    if (!roleAllows(role, needed))
+      throw new HttpError(403, 'FORBIDDEN', `this route needs the ${needed} role; the key has ${role}`);
   }
 
   const bulk = { database, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
@@ -143,7 +148,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         await database.db.execute(sql`select 1`);
         return sendJson(res, 200, { status: 'ok', backend: database.backend, version: options.version });
       }
-      sendJson(res, 404, { errors: [{ message: `no route ${req.method} ${url.pathname}`, extensions: { code: 'NOT_FOUND' } }] });
+      sendJson(res, 404, {
+        errors: [{ message: `no route ${req.method} ${url.pathname}`, extensions: { code: 'NOT_FOUND' } }],
+      });
     } catch (error) {
       if (res.headersSent) {
         // A streamed response (export) broke midway: cut the connection so the client sees it.
@@ -152,7 +159,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         return;
       }
       if (error instanceof HttpError) {
-        sendJson(res, error.status, { errors: [{ message: error.message, extensions: { code: error.code } }] });
+        sendJson(res, error.status, {
+          errors: [{ message: error.message, extensions: { code: error.code } }],
+        });
       } else if (isDomainError(error)) {
         sendJson(res, HTTP_STATUS[error.code], {
           errors: [{ message: error.message, extensions: { ...error.details, code: error.code } }],
@@ -163,7 +172,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           error: error instanceof Error ? (error.stack ?? error.message) : String(error),
         });
         if (!res.headersSent) {
-          sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+          sendJson(res, 500, {
+            errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+          });
         } else res.end();
       }
     }

@@ -31,7 +31,9 @@ export class DuplicateSet {
       initialCapacity > MAX_CAPACITY ||
       (initialCapacity & (initialCapacity - 1)) !== 0
     ) {
-      throw new RangeError(`DuplicateSet capacity must be a power of two between 1 and 2^28, got ${initialCapacity}`);
+      throw new RangeError(
+        `DuplicateSet capacity must be a power of two between 1 and 2^28, got ${initialCapacity}`,
+      );
     }
     this.capacity = initialCapacity;
     this.mask = initialCapacity - 1;
@@ -51,7 +53,9 @@ export class DuplicateSet {
    */
   add(sha256Hex: string, ordinal: number): number {
     if (typeof sha256Hex !== 'string' || !SHA256_HEX.test(sha256Hex)) {
-      throw new TypeError(`expected a sha256 digest as 64 lowercase hex characters, got ${describe(sha256Hex)}`);
+      throw new TypeError(
+        `expected a sha256 digest as 64 lowercase hex characters, got ${describe(sha256Hex)}`,
+      );
     }
     if (!Number.isInteger(ordinal) || ordinal < 0 || ordinal > MAX_ORDINAL) {
       throw new RangeError(`ordinal must be an integer between 0 and ${MAX_ORDINAL}, got ${ordinal}`);
@@ -95,7 +99,8 @@ export class DuplicateSet {
   }
 
   private grow(): void {
-    if (this.capacity >= MAX_CAPACITY) throw new RangeError(`DuplicateSet cannot grow beyond ${MAX_CAPACITY} slots`);
+    if (this.capacity >= MAX_CAPACITY)
+      throw new RangeError(`DuplicateSet cannot grow beyond ${MAX_CAPACITY} slots`);
     const old = this.slots;
     this.capacity *= 2;
     this.mask = this.capacity - 1;

@@ -25,13 +25,18 @@ export async function requireVersionById(db: Executor, id: number): Promise<Vers
 /** Resolves "slug@N" (or "slug" for its latest version). */
 export async function requireVersionByRef(db: Executor, ref: string): Promise<VersionRow> {
   const match = /^([^@\s]+)(?:@([1-9][0-9]*))?$/.exec(ref);
-  if (!match) throw new BadInputError(`"${ref}" is not a version reference: use <dataset-slug>@<number> or a version id`);
+  if (!match)
+    throw new BadInputError(
+      `"${ref}" is not a version reference: use <dataset-slug>@<number> or a version id`,
+    );
   const dataset = await requireDatasetBySlug(db, match[1]!);
   const number = match[2] ? Number(match[2]) : dataset.nextVersion - 1;
   const version = number >= 1 ? await findVersionByNumber(db, dataset.id, number) : null;
   if (!version) {
     throw new NotFoundError(
-      match[2] ? `dataset "${dataset.slug}" has no version ${number}` : `dataset "${dataset.slug}" has no versions yet`,
+      match[2]
+        ? `dataset "${dataset.slug}" has no version ${number}`
+        : `dataset "${dataset.slug}" has no versions yet`,
     );
   }
   return version;
@@ -60,7 +65,10 @@ export function exportLine(
 
 /** `a, b,c` -> ['a', 'b', 'c']: the metric list of `--scores` and `?scores=`. */
 export function parseMetricList(text: string | null | undefined): string[] {
-  return (text ?? '').split(',').map((m) => m.trim()).filter((m) => m.length > 0);
+  return (text ?? '')
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m.length > 0);
 }
 
 /** A metric whose per-sample values an export adds to each line, from one stored result. */
@@ -74,11 +82,21 @@ export interface ScoreColumn {
  * The score columns for `metrics` on a version: each metric's newest complete or partial result
  * that stored per-sample values (a failed run's scores are never exported). A metric without one is BAD_USER_INPUT, naming what is missing.
  */
-export async function scoreColumnsFor(db: Executor, versionId: number, metrics: readonly string[]): Promise<ScoreColumn[]> {
+export async function scoreColumnsFor(
+  db: Executor,
+  versionId: number,
+  metrics: readonly string[],
+): Promise<ScoreColumn[]> {
   const wanted = [...new Set(metrics)];
   if (wanted.length === 0) return [];
-  const results = (await latestResultsOfVersions(db, [versionId], { metrics: wanted, succeededOnly: true })).get(versionId) ?? [];
-  const withScores = await resultsWithSampleScores(db, results.map((r) => r.id));
+  const results =
+    (await latestResultsOfVersions(db, [versionId], { metrics: wanted, succeededOnly: true })).get(
+      versionId,
+    ) ?? [];
+  const withScores = await resultsWithSampleScores(
+    db,
+    results.map((r) => r.id),
+  );
   return wanted.map((metric) => {
     const newest = results.find((r) => r.metric === metric && withScores.has(r.id));
     if (newest) return { metric, resultId: newest.id };
@@ -93,7 +111,11 @@ export async function scoreColumnsFor(db: Executor, versionId: number, metrics: 
 }
 
 /** The line's `scores` object: each column's value for the sample, null where it has none. */
-function scoresOfSample(sampleId: number, columns: readonly ScoreColumn[], scores: Map<string, number>): Record<string, number | null> {
+function scoresOfSample(
+  sampleId: number,
+  columns: readonly ScoreColumn[],
+  scores: Map<string, number>,
+): Record<string, number | null> {
   const values: Record<string, number | null> = {};
   for (const column of columns) values[column.metric] = scores.get(`${column.resultId}:${sampleId}`) ?? null;
   return values;
@@ -130,7 +152,11 @@ export async function* exportVersionJsonl(
       .orderBy(asc(samples.ordinal))
       .limit(PAGE_SIZE);
     const scores = scoreColumns.length
-      ? await scoresOfSamples(db, scoreColumns.map((c) => c.resultId), page.map((s) => s.id))
+      ? await scoresOfSamples(
+          db,
+          scoreColumns.map((c) => c.resultId),
+          page.map((s) => s.id),
+        )
       : null;
     for (const s of page) {
       chunk += `${exportLine(s, scores && scoresOfSample(s.id, scoreColumns, scores))}\n`;

@@ -69,9 +69,12 @@ function isMappingField(name: string): name is MappingField {
  */
 export function parseFieldMapping(spec: string): FieldMapping {
   if (spec.trim() === '') {
-    throw new BadInputError('field mapping is empty (expected e.g. "prompt=instruction,response=output.text")', {
-      field: 'mapping',
-    });
+    throw new BadInputError(
+      'field mapping is empty (expected e.g. "prompt=instruction,response=output.text")',
+      {
+        field: 'mapping',
+      },
+    );
   }
   const mapping: FieldMapping = {};
   for (const raw of spec.split(',')) {
@@ -79,7 +82,10 @@ export function parseFieldMapping(spec: string): FieldMapping {
     const bad = (reason: string): BadInputError =>
       new BadInputError(`field mapping entry "${entry}": ${reason}`, { field: 'mapping', entry });
     if (entry === '') {
-      throw new BadInputError(`field mapping "${spec}" has an empty entry (stray ',')`, { field: 'mapping', entry });
+      throw new BadInputError(`field mapping "${spec}" has an empty entry (stray ',')`, {
+        field: 'mapping',
+        entry,
+      });
     }
     const eq = entry.indexOf('=');
     if (eq < 0) throw bad("missing '=' (expected field=path)");
@@ -328,7 +334,8 @@ const SHAREGPT: FormatSpec = {
     read: (r) => {
       const turns = r.conversations;
       if (turns === undefined) throw new RecordError('"conversations" is missing');
-      if (!Array.isArray(turns)) throw new RecordError(`"conversations" must be an array (got ${kindOf(turns)})`);
+      if (!Array.isArray(turns))
+        throw new RecordError(`"conversations" must be an array (got ${kindOf(turns)})`);
       const system = optionalText(r.system, 'system');
       const messages: Rec[] = [];
       if (system) messages.push({ role: 'system', content: system });
@@ -411,7 +418,9 @@ function compilePath(field: string, path: unknown): CompiledPath {
   const text = path.trim();
   const segments = text.split('.').map((key) => {
     if (key === '') {
-      throw new BadInputError(`field mapping for "${field}": empty segment in path "${text}"`, { field: 'mapping' });
+      throw new BadInputError(`field mapping for "${field}": empty segment in path "${text}"`, {
+        field: 'mapping',
+      });
     }
     return { key, index: INDEX_SEGMENT.test(key) ? Number(key) : -1 };
   });
@@ -427,7 +436,9 @@ function buildPlan(format: FormatName, mapping: FieldMapping | undefined): Plan 
     for (const [field, path] of Object.entries(mapping)) {
       if (path === undefined) continue;
       if (!isMappingField(field)) {
-        throw new BadInputError(`field mapping: unknown field "${field}" (valid: ${VALID_FIELDS})`, { field: 'mapping' });
+        throw new BadInputError(`field mapping: unknown field "${field}" (valid: ${VALID_FIELDS})`, {
+          field: 'mapping',
+        });
       }
       const compiled = compilePath(field, path);
       consumed.add(compiled.segments[0]!.key);
@@ -436,9 +447,12 @@ function buildPlan(format: FormatName, mapping: FieldMapping | undefined): Plan 
     }
   }
   if (format === 'mapping' && mapping?.prompt === undefined && mapping?.messages === undefined) {
-    throw new BadInputError('format "mapping" needs a field mapping for prompt or messages (e.g. "prompt=question,response=answer")', {
-      field: 'mapping',
-    });
+    throw new BadInputError(
+      'format "mapping" needs a field mapping for prompt or messages (e.g. "prompt=question,response=answer")',
+      {
+        field: 'mapping',
+      },
+    );
   }
   const own: [MappingField, FieldSource][] = [];
   let metadataSource: FieldSource | null = null;
@@ -468,7 +482,8 @@ function planFor(format: FormatName, mapping: FieldMapping | undefined): Plan {
   }
   let plan = plans.get(format);
   if (plan === undefined) {
-    if (!Object.hasOwn(SPECS, format)) throw new BadInputError(`unknown format "${String(format)}" (valid: ${VALID_FORMATS})`);
+    if (!Object.hasOwn(SPECS, format))
+      throw new BadInputError(`unknown format "${String(format)}" (valid: ${VALID_FORMATS})`);
     plan = buildPlan(format, mapping);
     plans.set(format, plan);
   }
@@ -560,7 +575,8 @@ export const FORMAT_EXAMPLES: Record<FormatName, string> = {
     '{"messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Capital of France?"},{"role":"assistant","content":"Paris."}]}',
   sharegpt:
     '{"system":"You are terse.","conversations":[{"from":"human","value":"Capital of France?"},{"from":"gpt","value":"Paris."}]}',
-  mapping: '{"id":"q-17","turns":[{"content":"Capital of France?"},{"content":"Paris."}],"gold":{"text":"Paris"}}',
+  mapping:
+    '{"id":"q-17","turns":[{"content":"Capital of France?"},{"content":"Paris."}],"gold":{"text":"Paris"}}',
 };
 
 /** The field mapping that goes with FORMAT_EXAMPLES.mapping (e.g. `--mapping <this>`). */

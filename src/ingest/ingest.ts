@@ -74,9 +74,12 @@ export async function ingestStream(
   options: IngestOptions = {},
 ): Promise<IngestResult> {
   if (options.format === 'mapping' && !options.mapping) {
-    throw new BadInputError('format "mapping" needs a field mapping, e.g. prompt=question,response=answer.text', {
-      argument: 'map',
-    });
+    throw new BadInputError(
+      'format "mapping" needs a field mapping, e.g. prompt=question,response=answer.text',
+      {
+        argument: 'map',
+      },
+    );
   }
   const dataset = await requireDatasetBySlug(database.db, datasetSlug);
   const samples = new SampleStream(source, options);
@@ -85,7 +88,12 @@ export async function ingestStream(
     written = await writeVersion(database, dataset.id, samples.batches());
   } catch (error) {
     // An ingest whose every record was rejected says so, rather than "no samples".
-    if (samples.records > 0 && samples.accepted === 0 && error instanceof DomainError && samples.rejections[0]) {
+    if (
+      samples.records > 0 &&
+      samples.accepted === 0 &&
+      error instanceof DomainError &&
+      samples.rejections[0]
+    ) {
       const first = samples.rejections[0];
       throw new BadInputError(
         `no valid samples: all ${samples.records} records were rejected (first: line ${first.line}: ${first.reason})`,
@@ -93,7 +101,9 @@ export async function ingestStream(
       );
     }
     if (samples.records === 0 && samples.summary && error instanceof DomainError) {
-      throw new BadInputError('the input is empty: it holds no JSON records', { bytes: samples.summary.bytes });
+      throw new BadInputError('the input is empty: it holds no JSON records', {
+        bytes: samples.summary.bytes,
+      });
     }
     throw error;
   }
@@ -173,12 +183,16 @@ class SampleStream {
 
   private detect(value: unknown): FormatName {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new RecordError(`record is not a JSON object (got ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value})`);
+      throw new RecordError(
+        `record is not a JSON object (got ${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value})`,
+      );
     }
     const format = detectFormat(value as Record<string, unknown>);
     if (format) return format;
     const keys = Object.keys(value).slice(0, 10).join(', ') || 'none';
-    throw new RecordError(`cannot tell the sample format from its keys (${keys}); pass a format or a field mapping`);
+    throw new RecordError(
+      `cannot tell the sample format from its keys (${keys}); pass a format or a field mapping`,
+    );
   }
 
   private reject(rejection: Rejection): void {

@@ -56,7 +56,8 @@ IS_WS[SPACE] = IS_WS[TAB] = IS_WS[LF] = IS_WS[CR] = 1;
 
 /** Bytes that end a scalar (number / literal / junk) array element: whitespace and structural bytes other than '}'. */
 const ENDS_SCALAR = new Uint8Array(256);
-for (const b of [SPACE, TAB, LF, CR, COMMA, CLOSE_BRACKET, OPEN_BRACKET, OPEN_BRACE, QUOTE]) ENDS_SCALAR[b] = 1;
+for (const b of [SPACE, TAB, LF, CR, COMMA, CLOSE_BRACKET, OPEN_BRACKET, OPEN_BRACE, QUOTE])
+  ENDS_SCALAR[b] = 1;
 
 /** Bytes inside a string that the array scanner must look at: the closing quote, an escape, a line feed. */
 const STRING_STOP = new Uint8Array(256);
@@ -119,7 +120,10 @@ export async function* readRecords(
         }
         container = buf[i] === OPEN_BRACKET ? 'json-array' : 'jsonl';
       }
-      reader = container === 'jsonl' ? new JsonlReader(max, base, line, lineStart) : new ArrayReader(max, base, line);
+      reader =
+        container === 'jsonl'
+          ? new JsonlReader(max, base, line, lineStart)
+          : new ArrayReader(max, base, line);
     }
     reader.feed(buf, out);
   };
@@ -201,7 +205,9 @@ function emitRecord(out: ReaderItem[], bytes: Buffer, line: number, offset: numb
 }
 
 function describeByte(byte: number): string {
-  return byte > 0x20 && byte < 0x7f ? `'${String.fromCharCode(byte)}'` : `byte 0x${byte.toString(16).padStart(2, '0')}`;
+  return byte > 0x20 && byte < 0x7f
+    ? `'${String.fromCharCode(byte)}'`
+    : `byte 0x${byte.toString(16).padStart(2, '0')}`;
 }
 
 /** Growable byte buffer for records that span chunks; reused across records. */
@@ -454,7 +460,12 @@ class ArrayReader {
         if (c === COMMA) state = EXPECT_ELEMENT;
         else if (c === CLOSE_BRACKET) state = AFTER_CLOSE;
         else {
-          this.fatal(out, line, base + i, `JSON array: expected ',' or ']' after an element at byte ${base + i} (line ${line}), found ${describeByte(c)}`);
+          this.fatal(
+            out,
+            line,
+            base + i,
+            `JSON array: expected ',' or ']' after an element at byte ${base + i} (line ${line}), found ${describeByte(c)}`,
+          );
           return;
         }
         i++;
@@ -463,7 +474,12 @@ class ArrayReader {
           state = AFTER_CLOSE;
           i++;
         } else if (c === COMMA || c === CLOSE_BRACKET) {
-          this.fatal(out, line, base + i, `JSON array: expected an element at byte ${base + i} (line ${line}), found ${describeByte(c)}`);
+          this.fatal(
+            out,
+            line,
+            base + i,
+            `JSON array: expected an element at byte ${base + i} (line ${line}), found ${describeByte(c)}`,
+          );
           return;
         } else {
           // Start an element; its first byte is consumed here.
@@ -482,13 +498,23 @@ class ArrayReader {
         }
       } else if (state === EXPECT_OPEN) {
         if (c !== OPEN_BRACKET) {
-          this.fatal(out, line, base + i, `JSON array: expected '[' at byte ${base + i} (line ${line}), found ${describeByte(c)}`);
+          this.fatal(
+            out,
+            line,
+            base + i,
+            `JSON array: expected '[' at byte ${base + i} (line ${line}), found ${describeByte(c)}`,
+          );
           return;
         }
         state = EXPECT_FIRST;
         i++;
       } else if (state === AFTER_CLOSE) {
-        this.fatal(out, line, base + i, `JSON array: unexpected content after the closing ']' at byte ${base + i} (line ${line}), found ${describeByte(c)}`);
+        this.fatal(
+          out,
+          line,
+          base + i,
+          `JSON array: unexpected content after the closing ']' at byte ${base + i} (line ${line}), found ${describeByte(c)}`,
+        );
         return;
       } else {
         return; // STOPPED
@@ -505,7 +531,8 @@ class ArrayReader {
     const state = this.state;
     if (state === EXPECT_OPEN || state === AFTER_CLOSE || state === STOPPED) return;
     let reason = `JSON array ends early at byte ${this.base} (line ${this.line}): missing ']'`;
-    if (state === IN_ELEMENT) reason += `; the element starting at byte ${this.elemStart} (line ${this.elemLine}) is cut off`;
+    if (state === IN_ELEMENT)
+      reason += `; the element starting at byte ${this.elemStart} (line ${this.elemLine}) is cut off`;
     this.fatal(out, this.line, this.base, reason);
   }
 

@@ -148,7 +148,12 @@ export async function failAttempt(
 }
 
 /** Hands a job back untouched (worker shutting down): it does not count as an attempt. */
-export async function releaseJob(db: Executor, jobId: number, owner: string, progressDone: number): Promise<boolean> {
+export async function releaseJob(
+  db: Executor,
+  jobId: number,
+  owner: string,
+  progressDone: number,
+): Promise<boolean> {
   const rows = await db
     .update(jobs)
     .set({
@@ -189,7 +194,10 @@ export async function getJob(db: Executor, id: number): Promise<JobRow | null> {
 
 export async function findJobsByIds(db: Executor, ids: readonly number[]): Promise<JobRow[]> {
   if (ids.length === 0) return [];
-  return db.select().from(jobs).where(anyOf(jobs.id, ids, 'bigint'));
+  return db
+    .select()
+    .from(jobs)
+    .where(anyOf(jobs.id, ids, 'bigint'));
 }
 
 export async function requireJob(db: Executor, id: number): Promise<JobRow> {

@@ -136,18 +136,28 @@ export function startWorker(database: Database, options: WorkerOptions): Running
         logger.info('job handed back to the queue', { job: job.id, done: progress.done });
       } else {
         const status = finalReason === 'cancelled' ? 'CANCELLED' : 'SUCCEEDED';
-        const stored = await finishJob(database.db, job.id, owner, { status, result, progressDone: progress.done });
-        logger.info(stored ? `job ${status.toLowerCase()}` : 'job finished after its lease was lost', { job: job.id });
+        const stored = await finishJob(database.db, job.id, owner, {
+          status,
+          result,
+          progressDone: progress.done,
+        });
+        logger.info(stored ? `job ${status.toLowerCase()}` : 'job finished after its lease was lost', {
+          job: job.id,
+        });
       }
     } catch (error) {
       clearInterval(timer);
       // A domain error (unknown version, bad payload) fails the same way every time: no retry.
       const domain = isDomainError(error);
       const message = domain ? error.message : `internal error: ${(error as Error).message}`;
-      const outcome = await failAttempt(database.db, job.id, owner, message, { baseBackoffMs: backoffMs, retryable: !domain }).catch(
-        () => 'lost' as const,
-      );
-      logger.error(`job attempt failed (${outcome})`, { job: job.id, error: (error as Error).stack ?? String(error) });
+      const outcome = await failAttempt(database.db, job.id, owner, message, {
+        baseBackoffMs: backoffMs,
+        retryable: !domain,
+      }).catch(() => 'lost' as const);
+      logger.error(`job attempt failed (${outcome})`, {
+        job: job.id,
+        error: (error as Error).stack ?? String(error),
+      });
     } finally {
       running.delete(job.id);
       wake?.();

@@ -55,16 +55,25 @@ export async function compareVersions(
   metricKeys: readonly string[] | null | undefined,
   params: unknown,
 ): Promise<VersionComparison> {
-  if (versionIds.length === 0) throw new BadInputError('versions must name at least one version', { argument: 'versions' });
+  if (versionIds.length === 0)
+    throw new BadInputError('versions must name at least one version', { argument: 'versions' });
   if (versionIds.length > MAX_COMPARED_VERSIONS) {
-    throw new BadInputError(`at most ${MAX_COMPARED_VERSIONS} versions can be compared at once (got ${versionIds.length})`, {
-      argument: 'versions',
-    });
+    throw new BadInputError(
+      `at most ${MAX_COMPARED_VERSIONS} versions can be compared at once (got ${versionIds.length})`,
+      {
+        argument: 'versions',
+      },
+    );
   }
   metricKeys?.forEach(checkMetricKey);
   const latest = await latestResultsOfVersions(db, versionIds, { metrics: metricKeys });
-  const keys = metricKeys?.length ? [...new Set(metricKeys)] : [...new Set([...latest.values()].flat().map((r) => r.metric))].sort();
-  const hashes = params === undefined || params === null ? null : new Map(keys.map((k) => [k, wantedHash(k, paramsFor(k, params))]));
+  const keys = metricKeys?.length
+    ? [...new Set(metricKeys)]
+    : [...new Set([...latest.values()].flat().map((r) => r.metric))].sort();
+  const hashes =
+    params === undefined || params === null
+      ? null
+      : new Map(keys.map((k) => [k, wantedHash(k, paramsFor(k, params))]));
 
   const warnings: string[] = [];
   const columns = keys.map((key) => {
@@ -77,10 +86,18 @@ export async function compareVersions(
     const reference = found.find((c) => c.result !== null)?.result ?? null;
     return found.map(({ result, otherParams }): ComparisonCell => {
       if (!result) {
-        return { metric: key, result: null, comparable: false, note: otherParams ? 'computed only with other parameters' : 'no finished result' };
+        return {
+          metric: key,
+          result: null,
+          comparable: false,
+          note: otherParams ? 'computed only with other parameters' : 'no finished result',
+        };
       }
       const why = reference && reference !== result ? incomparability(reference, result) : null;
-      if (why) warnings.push(`${key}: version ${result.versionId} is not comparable with version ${reference!.versionId}: ${why}`);
+      if (why)
+        warnings.push(
+          `${key}: version ${result.versionId} is not comparable with version ${reference!.versionId}: ${why}`,
+        );
       return { metric: key, result, comparable: why === null, note: why ?? statusNote(result) };
     });
   });
@@ -96,7 +113,9 @@ function paramsFor(key: string, params: unknown): unknown {
   if (key in given) return given[key];
   if (key.startsWith(EXTERNAL_PREFIX)) return {};
   const metric = requireMetric(key);
-  return Object.fromEntries(Object.entries(given).filter(([name]) => !name.includes('.') && name in metric.params));
+  return Object.fromEntries(
+    Object.entries(given).filter(([name]) => !name.includes('.') && name in metric.params),
+  );
 }
 
 function statusNote(result: MetricResultView): string | null {
@@ -135,11 +154,18 @@ export interface ParetoResult {
  * parameters, and which of them no other version beats on both axes. Versions without such
  * results are listed as excluded with the reason, not silently dropped.
  */
-export async function paretoFrontier(db: Executor, x: AxisSelector, y: AxisSelector, scope: ParetoScope = {}): Promise<ParetoResult> {
+export async function paretoFrontier(
+  db: Executor,
+  x: AxisSelector,
+  y: AxisSelector,
+  scope: ParetoScope = {},
+): Promise<ParetoResult> {
   const xDirection = directionOf(x, 'x');
   const yDirection = directionOf(y, 'y');
   const versionIds = await versionsInScope(db, scope);
-  const latest = await latestResultsOfVersions(db, versionIds, { metrics: [...new Set([x.metric, y.metric])] });
+  const latest = await latestResultsOfVersions(db, versionIds, {
+    metrics: [...new Set([x.metric, y.metric])],
+  });
   const xHash = wantedHash(x.metric, x.params);
   const yHash = wantedHash(y.metric, y.params);
 
@@ -173,9 +199,12 @@ function directionOf(axis: AxisSelector, name: string): MetricDirection {
   if (axis.metric.startsWith(EXTERNAL_PREFIX)) return 'HIGHER_IS_BETTER';
   const direction = requireMetric(axis.metric).direction;
   if (direction === 'NEUTRAL') {
-    throw new BadInputError(`${axis.metric} has no better direction; pass ${name}.direction (HIGHER_IS_BETTER or LOWER_IS_BETTER)`, {
-      argument: `${name}.direction`,
-    });
+    throw new BadInputError(
+      `${axis.metric} has no better direction; pass ${name}.direction (HIGHER_IS_BETTER or LOWER_IS_BETTER)`,
+      {
+        argument: `${name}.direction`,
+      },
+    );
   }
   return direction;
 }
@@ -188,7 +217,7 @@ export function markFrontier(points: ParetoPoint[], xSign: number, ySign: number
   const scored = points.map((p) => ({ p, x: xSign * p.x.value!, y: ySign * p.y.value! }));
   scored.sort((a, b) => b.x - a.x || b.y - a.y);
   let bestYOfBetterX = -Infinity;
-  for (let i = 0; i < scored.length; ) {
+  for (let i = 0; i < scored.length;) {
     let j = i;
     while (j < scored.length && scored[j]!.x === scored[i]!.x) j++;
     const groupMaxY = scored[i]!.y; // sorted by y descending within equal x
@@ -203,17 +232,22 @@ export function markFrontier(points: ParetoPoint[], xSign: number, ySign: number
 
 async function versionsInScope(db: Executor, scope: ParetoScope): Promise<number[]> {
   const conditions = [sql`v.status = 'READY'`];
-  if (scope.datasetSlugs?.length) conditions.push(sql`d.slug = any(${sql.param([...scope.datasetSlugs])}::text[])`);
-  if (scope.versionIds?.length) conditions.push(sql`v.id = any(${sql.param([...scope.versionIds])}::bigint[])`);
+  if (scope.datasetSlugs?.length)
+    conditions.push(sql`d.slug = any(${sql.param([...scope.datasetSlugs])}::text[])`);
+  if (scope.versionIds?.length)
+    conditions.push(sql`v.id = any(${sql.param([...scope.versionIds])}::bigint[])`);
   const rows = rowsOf<{ id: string | number }>(
     await db.execute(sql`
       select v.id from dataset_versions v join datasets d on d.id = v.dataset_id
       where ${sql.join(conditions, sql` and `)} order by v.id limit ${MAX_PARETO_VERSIONS + 1}`),
   );
   if (rows.length > MAX_PARETO_VERSIONS) {
-    throw new BadInputError(`the scope holds more than ${MAX_PARETO_VERSIONS} versions; narrow it with datasets or versions`, {
-      argument: 'scope',
-    });
+    throw new BadInputError(
+      `the scope holds more than ${MAX_PARETO_VERSIONS} versions; narrow it with datasets or versions`,
+      {
+        argument: 'scope',
+      },
+    );
   }
   return rows.map((r) => Number(r.id));
 }
@@ -235,18 +269,31 @@ export interface MetricDelta {
  * For each finished result of the version and each lineage parent (inputs of the run that produced
  * it), the parent's result of the same metric with the same parameters and the difference.
  */
-export async function metricDeltas(db: Executor, versionId: number, metricKeys?: readonly string[] | null): Promise<MetricDelta[]> {
+export async function metricDeltas(
+  db: Executor,
+  versionId: number,
+  metricKeys?: readonly string[] | null,
+): Promise<MetricDelta[]> {
   metricKeys?.forEach(checkMetricKey);
   const parents = await neighboursOfVersions(db, [versionId], 'UPSTREAM');
   if (parents.length === 0) return [];
-  const latest = await latestResultsOfVersions(db, [versionId, ...parents.map((p) => p.neighbourVersionId)], { metrics: metricKeys });
+  const latest = await latestResultsOfVersions(db, [versionId, ...parents.map((p) => p.neighbourVersionId)], {
+    metrics: metricKeys,
+  });
   const own = (latest.get(versionId) ?? []).filter((r) => r.status !== 'FAILED');
   const deltas: MetricDelta[] = [];
   for (const result of own) {
     for (const parent of parents) {
-      const parentResults = (latest.get(parent.neighbourVersionId) ?? []).filter((r) => r.metric === result.metric);
+      const parentResults = (latest.get(parent.neighbourVersionId) ?? []).filter(
+        (r) => r.metric === result.metric,
+      );
       const same = parentResults.find((r) => r.paramsHash === result.paramsHash) ?? null;
-      const base = { metric: result.metric, parentVersionId: parent.neighbourVersionId, role: parent.role, result };
+      const base = {
+        metric: result.metric,
+        parentVersionId: parent.neighbourVersionId,
+        role: parent.role,
+        result,
+      };
       if (!same) {
         deltas.push({
           ...base,
@@ -269,7 +316,11 @@ export async function metricDeltas(db: Executor, versionId: number, metricKeys?:
         delta,
         relativeDelta: delta !== null && same.value !== 0 ? delta / Math.abs(same.value!) : null,
         comparable: !why,
-        note: why ?? (result.status !== 'COMPLETE' || same.status !== 'COMPLETE' ? 'one of the two results is not COMPLETE' : null),
+        note:
+          why ??
+          (result.status !== 'COMPLETE' || same.status !== 'COMPLETE'
+            ? 'one of the two results is not COMPLETE'
+            : null),
       });
     }
   }

@@ -35,8 +35,14 @@ interface ComputePayload {
 
 /** Numeric ids only; the GraphQL layer passes a resolver that also takes global ids. */
 const numericVersionRef: VersionRefResolver = async (reference) => {
-  const id = typeof reference === 'number' ? reference : /^[1-9][0-9]{0,15}$/.test(reference) ? Number(reference) : NaN;
-  if (!Number.isSafeInteger(id)) throw new BadInputError(`"${reference}" is not a version id`, { version: reference });
+  const id =
+    typeof reference === 'number'
+      ? reference
+      : /^[1-9][0-9]{0,15}$/.test(reference)
+        ? Number(reference)
+        : NaN;
+  if (!Number.isSafeInteger(id))
+    throw new BadInputError(`"${reference}" is not a version id`, { version: reference });
   return id;
 };
 
@@ -56,12 +62,22 @@ export async function enqueueComputeMetrics(
   options: EnqueueComputeOptions = {},
 ) {
   const [version] = await findVersionsByIds(db, [versionId]);
-  if (!version || version.status !== 'READY') throw new NotFoundError(`no version with id ${versionId}`, { id: versionId });
+  if (!version || version.status !== 'READY')
+    throw new NotFoundError(`no version with id ${versionId}`, { id: versionId });
   const { embedders } = options;
   const requested = resolveMetricRuns(keys, params, {
-    embeddingsAvailable: !(keys && keys.length > 0) && embedders !== undefined && (await embeddedInDefaultSpace(db, embedders, version)),
+    embeddingsAvailable:
+      !(keys && keys.length > 0) &&
+      embedders !== undefined &&
+      (await embeddedInDefaultSpace(db, embedders, version)),
   });
-  const { runs, space } = await bindEmbeddingRuns(db, embedders, version, requested, options.resolveVersion ?? numericVersionRef);
+  const { runs, space } = await bindEmbeddingRuns(
+    db,
+    embedders,
+    version,
+    requested,
+    options.resolveVersion ?? numericVersionRef,
+  );
   const passes = runs.some((run) => run.metric.prepass) ? 2 : 1;
   const payload: ComputePayload = {
     versionId,
@@ -93,7 +109,11 @@ export async function runComputeMetricsJob(context: JobContext): Promise<Record<
     // result looking as if it were still being computed.
     await context.database.db
       .update(metricResults)
-      .set({ status: 'FAILED', statusReason: `the job's attempt ${context.job.attempts} failed: ${(error as Error).message}`, computedAt: sql`now()` })
+      .set({
+        status: 'FAILED',
+        statusReason: `the job's attempt ${context.job.attempts} failed: ${(error as Error).message}`,
+        computedAt: sql`now()`,
+      })
       .where(sql`${metricResults.jobId} = ${context.job.id} and ${metricResults.status} = 'RUNNING'`)
       .catch(() => undefined);
     throw error;
@@ -118,8 +138,24 @@ async function computeMetrics(context: JobContext): Promise<Record<string, unkno
     const params = resolveParams(metric, requested.params);
     const definition = await definitionRowFor(db, metric);
     const hash = paramsHash(params);
-    const resultId = await openResultRow(db, version.id, definition.id, job.id, params, hash, readsEmbeddings(metric) ? spaceId : null);
-    runs.push({ metric, params, paramsHash: hash, resultId, accumulator: null!, state: null, prepass: metric.prepass?.(params) });
+    const resultId = await openResultRow(
+      db,
+      version.id,
+      definition.id,
+      job.id,
+      params,
+      hash,
+      readsEmbeddings(metric) ? spaceId : null,
+    );
+    runs.push({
+      metric,
+      params,
+      paramsHash: hash,
+      resultId,
+      accumulator: null!,
+      state: null,
+      prepass: metric.prepass?.(params),
+    });
   }
 
   const passes = runs.some((run) => run.prepass) ? 2 : 1;
@@ -151,7 +187,11 @@ async function computeMetrics(context: JobContext): Promise<Record<string, unkno
   for (const run of runs) {
     if (run.failure || stoppedInPrepass) continue;
     try {
-      run.accumulator = run.metric.create(run.params, run.prepass ? run.prepass.result(run.prepassState) : undefined, environment);
+      run.accumulator = run.metric.create(
+        run.params,
+        run.prepass ? run.prepass.result(run.prepassState) : undefined,
+        environment,
+      );
       run.state = run.accumulator.init();
     } catch (error) {
       run.failure = `could not start: ${(error as Error).message}`;
@@ -205,7 +245,13 @@ async function computeMetrics(context: JobContext): Promise<Record<string, unkno
         ? `${stop ?? 'stopped'} after ${processed} of ${version.sampleCount} samples${stoppedInPrepass ? ' (during the prepass)' : ''}`
         : (outcome!.reason ?? null);
     await closeResultRow(db, run.resultId, status, reason, processed, run.params, outcome);
-    summary.push({ key: run.metric.key, resultId: run.resultId, status, value: outcome?.value ?? null, reason });
+    summary.push({
+      key: run.metric.key,
+      resultId: run.resultId,
+      status,
+      value: outcome?.value ?? null,
+      reason,
+    });
   }
   return { versionId: version.id, samples: version.sampleCount, processed, results: summary };
 }
@@ -275,8 +321,10 @@ async function writeSampleScores(
   const idByOrdinal = new Map(batch.map((s) => [s.ordinal, s.id]));
   const rows = values.map((v) => {
     const sampleId = idByOrdinal.get(v.ordinal);
-    if (sampleId === undefined) throw new Error(`metric emitted a value for ordinal ${v.ordinal}, which is not in the batch`);
-    if (!Number.isFinite(v.value)) throw new Error(`metric emitted a non-finite value for ordinal ${v.ordinal}`);
+    if (sampleId === undefined)
+      throw new Error(`metric emitted a value for ordinal ${v.ordinal}, which is not in the batch`);
+    if (!Number.isFinite(v.value))
+      throw new Error(`metric emitted a non-finite value for ordinal ${v.ordinal}`);
     return { s: sampleId, v: v.value, d: v.details ?? null };
   });
   await upsertScores(db, resultId, rows);

@@ -10,7 +10,10 @@ import type { MetricDefinition } from '../metrics/types.js';
  * existing ones. A changed definition gets a new version number in code, so old results keep
  * pointing at the definition they were computed with.
  */
-export async function syncMetricDefinitions(db: Executor, metrics: readonly MetricDefinition[] = METRICS): Promise<void> {
+export async function syncMetricDefinitions(
+  db: Executor,
+  metrics: readonly MetricDefinition[] = METRICS,
+): Promise<void> {
   if (metrics.length === 0) return;
   await db
     .insert(metricDefinitions)

@@ -38,9 +38,14 @@ export async function bindEmbeddingRuns(
   for (const run of embeddingRuns) {
     const given = String(run.params.space ?? '');
     if (!registry && given === '') {
-      throw new BadInputError(`${run.metric.key}: name the embedding space (params.space); this process has no default space`, { field: 'params' });
+      throw new BadInputError(
+        `${run.metric.key}: name the embedding space (params.space); this process has no default space`,
+        { field: 'params' },
+      );
     }
-    const spec = registry ? await registry.specFor(given) : parseSpaceKey(given, { revision: 'main', dtype: 'q8' });
+    const spec = registry
+      ? await registry.specFor(given)
+      : parseSpaceKey(given, { revision: 'main', dtype: 'q8' });
     names.set(spaceKey(spec), given);
   }
   if (names.size > 1) {
@@ -52,7 +57,10 @@ export async function bindEmbeddingRuns(
   const [key] = names.keys();
   const space = await findSpaceByKey(db, key!);
   if (!space) {
-    throw new BadInputError(`nothing is embedded in space ${key} yet: run embedVersion(version, space: "${key}") first`, { space: key });
+    throw new BadInputError(
+      `nothing is embedded in space ${key} yet: run embedVersion(version, space: "${key}") first`,
+      { space: key },
+    );
   }
   await requireFullyEmbedded(db, space, version);
 
@@ -67,7 +75,8 @@ export async function bindEmbeddingRuns(
       if (spec.type !== 'version') continue;
       const id = await resolveVersion(params[name]!);
       const [other] = await findVersionsByIds(db, [id]);
-      if (!other || other.status !== 'READY') throw new NotFoundError(`${run.metric.key} parameter "${name}": no version with id ${id}`, { id });
+      if (!other || other.status !== 'READY')
+        throw new NotFoundError(`${run.metric.key} parameter "${name}": no version with id ${id}`, { id });
       await requireFullyEmbedded(db, space, other);
       params[name] = id;
     }
@@ -76,7 +85,11 @@ export async function bindEmbeddingRuns(
   return { runs: bound, space };
 }
 
-async function requireFullyEmbedded(db: Executor, space: EmbeddingSpaceRow, version: VersionRow): Promise<void> {
+async function requireFullyEmbedded(
+  db: Executor,
+  space: EmbeddingSpaceRow,
+  version: VersionRow,
+): Promise<void> {
   const embedded = await embeddedCount(db, space.id, version.id);
   if (embedded < version.sampleCount) {
     throw new BadInputError(
@@ -92,9 +105,15 @@ async function requireFullyEmbedded(db: Executor, space: EmbeddingSpaceRow, vers
  * metrics" includes the embedding ones). A version fully embedded in no space at all answers
  * without resolving the default space, which may mean loading (or failing to load) a model.
  */
-export async function embeddedInDefaultSpace(db: Executor, registry: EmbedderRegistry, version: VersionRow): Promise<boolean> {
+export async function embeddedInDefaultSpace(
+  db: Executor,
+  registry: EmbedderRegistry,
+  version: VersionRow,
+): Promise<boolean> {
   if (version.sampleCount === 0) return false;
-  const complete = (await coverageOfVersions(db, [version.id])).filter((c) => c.embedded === version.sampleCount);
+  const complete = (await coverageOfVersions(db, [version.id])).filter(
+    (c) => c.embedded === version.sampleCount,
+  );
   if (complete.length === 0) return false;
   const { embedder } = await registry.defaultSpace();
   const space = await findSpaceByKey(db, embedder.key);

@@ -50,7 +50,8 @@ export async function recordExternalScores(
 ): Promise<RecordScoresResult> {
   const identity = checkScorer(scorer);
   const [version] = await findVersionsByIds(database.db, [versionId]);
-  if (!version || version.status !== 'READY') throw new NotFoundError(`no version with id ${versionId}`, { id: versionId });
+  if (!version || version.status !== 'READY')
+    throw new NotFoundError(`no version with id ${versionId}`, { id: versionId });
 
   return database.db.transaction(async (tx) => {
     const scorerId = await upsertScorer(tx, identity);
@@ -72,16 +73,26 @@ export async function recordExternalScores(
 function checkScorer(scorer: ScorerIdentity): Required<{ [K in keyof ScorerIdentity]: string }> {
   const clean = (value: string | null | undefined, field: string, required: boolean) => {
     const text = (value ?? '').trim();
-    if (required && text === '') throw new BadInputError(`scorer.${field} must not be empty`, { field: `scorer.${field}` });
+    if (required && text === '')
+      throw new BadInputError(`scorer.${field} must not be empty`, { field: `scorer.${field}` });
     if (text.length > MAX_NAME_LENGTH) {
-      throw new BadInputError(`scorer.${field} is longer than ${MAX_NAME_LENGTH} characters`, { field: `scorer.${field}` });
+      throw new BadInputError(`scorer.${field} is longer than ${MAX_NAME_LENGTH} characters`, {
+        field: `scorer.${field}`,
+      });
     }
     return text;
   };
-  return { name: clean(scorer.name, 'name', true), model: clean(scorer.model, 'model', false), version: clean(scorer.version, 'version', false) };
+  return {
+    name: clean(scorer.name, 'name', true),
+    model: clean(scorer.model, 'model', false),
+    version: clean(scorer.version, 'version', false),
+  };
 }
 
-async function upsertScorer(db: Executor, s: { name: string; model: string; version: string }): Promise<number> {
+async function upsertScorer(
+  db: Executor,
+  s: { name: string; model: string; version: string },
+): Promise<number> {
   const rows = rowsOf<{ id: number }>(
     await db.execute(sql`
       insert into scorers (name, model, version) values (${s.name}, ${s.model}, ${s.version})
@@ -115,9 +126,15 @@ async function resolveBatch(
   for (const score of batch) {
     const hasId = score.sampleId !== undefined && score.sampleId !== null;
     const hasOrdinal = score.ordinal !== undefined && score.ordinal !== null;
-    if (hasId === hasOrdinal) throw new BadInputError(`${score.where}: give exactly one of sample and ordinal`, { where: score.where });
+    if (hasId === hasOrdinal)
+      throw new BadInputError(`${score.where}: give exactly one of sample and ordinal`, {
+        where: score.where,
+      });
     if (typeof score.value !== 'number' || !Number.isFinite(score.value)) {
-      throw new BadInputError(`${score.where}: value must be a finite number (got ${JSON.stringify(score.value)})`, { where: score.where });
+      throw new BadInputError(
+        `${score.where}: value must be a finite number (got ${JSON.stringify(score.value)})`,
+        { where: score.where },
+      );
     }
     if (hasId) {
       ids.push(score.sampleId!);
@@ -145,9 +162,12 @@ async function resolveBatch(
     if (score.sampleId !== undefined && score.sampleId !== null) {
       const known = ordinalOfId.get(score.sampleId);
       if (known === undefined) {
-        throw new BadInputError(`${score.where}: sample ${score.sampleId} is not in version ${versionId}; nothing was stored`, {
-          where: score.where,
-        });
+        throw new BadInputError(
+          `${score.where}: sample ${score.sampleId} is not in version ${versionId}; nothing was stored`,
+          {
+            where: score.where,
+          },
+        );
       }
       ordinal = known;
     } else {
@@ -155,9 +175,12 @@ async function resolveBatch(
     }
     const earlier = seen.get(ordinal);
     if (earlier !== undefined) {
-      throw new BadInputError(`${score.where}: the sample at ordinal ${ordinal} was already scored at ${earlier}; nothing was stored`, {
-        where: score.where,
-      });
+      throw new BadInputError(
+        `${score.where}: the sample at ordinal ${ordinal} was already scored at ${earlier}; nothing was stored`,
+        {
+          where: score.where,
+        },
+      );
     }
     seen.set(ordinal, score.where);
     return { s: idOfOrdinal.get(ordinal)!, v: score.value as number, d: null };
@@ -165,14 +188,23 @@ async function resolveBatch(
 }
 
 async function refreshAggregates(db: Executor, resultId: number, sampleCount: number): Promise<void> {
-  const [stats] = rowsOf<{ n: string | number; mean: number; sd: number | null; min: number; max: number; q: number[] }>(
+  const [stats] = rowsOf<{
+    n: string | number;
+    mean: number;
+    sd: number | null;
+    min: number;
+    max: number;
+    q: number[];
+  }>(
     await db.execute(sql`
       select count(*) as n, avg(value) as mean, stddev_samp(value) as sd, min(value) as min, max(value) as max,
         percentile_cont(${sql.param([...QUANTILES])}::float8[]) within group (order by value) as q
       from sample_scores where result_id = ${resultId}`),
   );
   const n = Number(stats!.n);
-  const quantiles = Object.fromEntries(QUANTILES.map((q, i) => [`p${Math.round(q * 100)}`, Number(stats!.q[i])]));
+  const quantiles = Object.fromEntries(
+    QUANTILES.map((q, i) => [`p${Math.round(q * 100)}`, Number(stats!.q[i])]),
+  );
   const coverage = n / sampleCount;
   await db.execute(sql`
     update metric_results set

@@ -21,9 +21,14 @@ export function resolveMetricRuns(
   params: unknown,
   options: { embeddingsAvailable?: boolean } = {},
 ): ResolvedMetricRun[] {
-  const metrics = keys && keys.length > 0 ? unique(keys).map(requireMetric) : defaultMetrics(options.embeddingsAvailable ?? false);
+  const metrics =
+    keys && keys.length > 0
+      ? unique(keys).map(requireMetric)
+      : defaultMetrics(options.embeddingsAvailable ?? false);
   if (params !== undefined && params !== null && (typeof params !== 'object' || Array.isArray(params))) {
-    throw new BadInputError('params must be a JSON object of metric keys and/or shared parameter names', { field: 'params' });
+    throw new BadInputError('params must be a JSON object of metric keys and/or shared parameter names', {
+      field: 'params',
+    });
   }
   const given = (params ?? {}) as Record<string, unknown>;
   const shared: Record<string, unknown> = {};
@@ -32,12 +37,18 @@ export function resolveMetricRuns(
     if (name.includes('.')) {
       const metric = requireMetric(name);
       if (!metrics.includes(metric)) {
-        throw new BadInputError(`params names ${name}, which is not among the requested metrics`, { field: 'params', metric: name });
+        throw new BadInputError(`params names ${name}, which is not among the requested metrics`, {
+          field: 'params',
+          metric: name,
+        });
       }
       perMetric.set(name, value);
     } else {
       if (!metrics.some((m) => name in m.params)) {
-        throw new BadInputError(`no requested metric has a parameter "${name}"`, { field: 'params', param: name });
+        throw new BadInputError(`no requested metric has a parameter "${name}"`, {
+          field: 'params',
+          param: name,
+        });
       }
       shared[name] = value;
     }
@@ -45,7 +56,10 @@ export function resolveMetricRuns(
   return metrics.map((metric) => {
     const own = perMetric.get(metric.key);
     if (own !== undefined && (own === null || typeof own !== 'object' || Array.isArray(own))) {
-      throw new BadInputError(`params.${metric.key} must be a JSON object`, { field: 'params', metric: metric.key });
+      throw new BadInputError(`params.${metric.key} must be a JSON object`, {
+        field: 'params',
+        metric: metric.key,
+      });
     }
     const mine = Object.fromEntries(Object.entries(shared).filter(([name]) => name in metric.params));
     const resolved = resolveParams(metric, { ...mine, ...(own as Record<string, unknown> | undefined) });

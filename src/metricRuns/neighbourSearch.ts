@@ -18,12 +18,18 @@ import type { MetricEnvironment, NeighbourIndex } from '../metrics/types.js';
 /** ef_search for metric queries: wider than pgvector's default 40 for better recall on one neighbour. */
 export const METRIC_EF_SEARCH = 100;
 
-export function databaseEnvironment(database: Database, space: EmbeddingSpaceRow | null, versionId: number, sampleCount: number): MetricEnvironment {
+export function databaseEnvironment(
+  database: Database,
+  space: EmbeddingSpaceRow | null,
+  versionId: number,
+  sampleCount: number,
+): MetricEnvironment {
   if (!space) return { sampleCount };
   return {
     sampleCount,
     ownNeighbours: (exactLimit) => openNeighbourIndex(database, space, versionId, exactLimit, true),
-    versionNeighbours: (otherId, exactLimit) => openNeighbourIndex(database, space, otherId, exactLimit, false),
+    versionNeighbours: (otherId, exactLimit) =>
+      openNeighbourIndex(database, space, otherId, exactLimit, false),
   };
 }
 
@@ -35,12 +41,19 @@ export async function openNeighbourIndex(
   excludeSelf: boolean,
 ): Promise<NeighbourIndex> {
   const size = await embeddedCount(database.db, space.id, versionId);
-  if (size <= exactLimit) return exactNeighbourIndex(await versionVectors(database.db, space.id, versionId), excludeSelf);
+  if (size <= exactLimit)
+    return exactNeighbourIndex(await versionVectors(database.db, space.id, versionId), excludeSelf);
   await ensureHnswIndex(database, space);
   return hnswNeighbourIndex(database, space, versionId, size, excludeSelf);
 }
 
-function hnswNeighbourIndex(database: Database, space: EmbeddingSpaceRow, versionId: number, size: number, excludeSelf: boolean): NeighbourIndex {
+function hnswNeighbourIndex(
+  database: Database,
+  space: EmbeddingSpaceRow,
+  versionId: number,
+  size: number,
+  excludeSelf: boolean,
+): NeighbourIndex {
   const vector = indexedVector(space.dims);
   const dims = sql.raw(String(space.dims));
   // The partial index is only chosen when the predicate names the space as a constant.
@@ -51,12 +64,16 @@ function hnswNeighbourIndex(database: Database, space: EmbeddingSpaceRow, versio
     async nearest(queries) {
       const distances = new Float64Array(queries.length).fill(Infinity);
       if (queries.length === 0) return distances;
-      const payload = JSON.stringify(queries.map((q, i) => ({ i, o: q.ordinal, v: vectorLiteral(q.vector) })));
+      const payload = JSON.stringify(
+        queries.map((q, i) => ({ i, o: q.ordinal, v: vectorLiteral(q.vector) })),
+      );
       // The query texts are cast to vectors once, in a materialised CTE (the planner would otherwise
       // inline the cast into the inner query and parse the text again for every candidate); the
       // query's own sample is joined once per query too.
       const self = excludeSelf ? sql`and e.sample_id <> coalesce(own.id, 0)` : sql``;
-      const ownJoin = excludeSelf ? sql`left join samples own on own.version_id = ${versionId} and own.ordinal = q.o` : sql``;
+      const ownJoin = excludeSelf
+        ? sql`left join samples own on own.version_id = ${versionId} and own.ordinal = q.o`
+        : sql``;
       const rows = await database.db.transaction(async (tx) => {
         await setSearchSettings(tx, METRIC_EF_SEARCH);
         return rowsOf<{ i: number; distance: number | null }>(

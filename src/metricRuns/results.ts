@@ -102,10 +102,15 @@ export async function findResultsByIds(db: Executor, ids: readonly number[]): Pr
 }
 
 /** Every result a job wrote, oldest first. */
-export async function findResultsOfJobs(db: Executor, jobIds: readonly number[]): Promise<MetricResultView[]> {
+export async function findResultsOfJobs(
+  db: Executor,
+  jobIds: readonly number[],
+): Promise<MetricResultView[]> {
   if (jobIds.length === 0) return [];
   const rows = rowsOf<ResultRowRaw>(
-    await db.execute(sql`select ${RESULT_COLUMNS} from ${RESULT_FROM} where r.job_id = any(${bigintArray(jobIds)}) order by r.id`),
+    await db.execute(
+      sql`select ${RESULT_COLUMNS} from ${RESULT_FROM} where r.job_id = any(${bigintArray(jobIds)}) order by r.id`,
+    ),
   );
   return rows.map(toView);
 }
@@ -168,18 +173,31 @@ export async function sampleScoresOfResult(
   afterOrdinal: number,
   limit: number,
 ): Promise<SampleScoreView[]> {
-  const rows = rowsOf<{ sample_id: string | number; ordinal: number; value: number | string; details: Record<string, unknown> | null }>(
+  const rows = rowsOf<{
+    sample_id: string | number;
+    ordinal: number;
+    value: number | string;
+    details: Record<string, unknown> | null;
+  }>(
     await db.execute(sql`
       select ss.sample_id, s.ordinal, ss.value, ss.details
       from sample_scores ss join samples s on s.id = ss.sample_id
       where ss.result_id = ${resultId} and s.ordinal > ${afterOrdinal}
       order by s.ordinal limit ${limit}`),
   );
-  return rows.map((r) => ({ sampleId: Number(r.sample_id), ordinal: r.ordinal, value: Number(r.value), details: r.details }));
+  return rows.map((r) => ({
+    sampleId: Number(r.sample_id),
+    ordinal: r.ordinal,
+    value: Number(r.value),
+    details: r.details,
+  }));
 }
 
 /** Which of these results stored per-sample values (some metrics keep only the aggregate). */
-export async function resultsWithSampleScores(db: Executor, resultIds: readonly number[]): Promise<Set<number>> {
+export async function resultsWithSampleScores(
+  db: Executor,
+  resultIds: readonly number[],
+): Promise<Set<number>> {
   if (resultIds.length === 0) return new Set();
   const rows = rowsOf<{ result_id: string | number }>(
     await db.execute(sql`

@@ -21,7 +21,10 @@ export async function* streamVersionSamples(
   spaceId: number | null = null,
 ): AsyncGenerator<StoredMetricSample[]> {
   let after = -1;
-  const vectorColumn = spaceId === null ? sql`null` : sql`(select e.embedding::text from sample_embeddings e where e.space_id = ${spaceId} and e.sample_id = s.id)`;
+  const vectorColumn =
+    spaceId === null
+      ? sql`null`
+      : sql`(select e.embedding::text from sample_embeddings e where e.space_id = ${spaceId} and e.sample_id = s.id)`;
   for (;;) {
     const rows = rowsOf<{
       id: string | number;

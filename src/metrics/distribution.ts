@@ -158,8 +158,10 @@ export class IntDistribution extends HistogramDistribution {
   }
 
   add(value: number, times = 1): this {
-    if (!Number.isSafeInteger(value)) throw new RangeError(`IntDistribution takes safe integers, got ${value}`);
-    if (!Number.isSafeInteger(times) || times < 1) throw new RangeError(`times must be a positive integer, got ${times}`);
+    if (!Number.isSafeInteger(value))
+      throw new RangeError(`IntDistribution takes safe integers, got ${value}`);
+    if (!Number.isSafeInteger(times) || times < 1)
+      throw new RangeError(`times must be a positive integer, got ${times}`);
     const key = value === 0 ? 0 : value; // -0 and 0 share a key
     this.addKey(key, times);
     this.count += times;
@@ -214,7 +216,8 @@ export class FloatDistribution extends HistogramDistribution {
 
   add(value: number): this {
     const key = Math.round(value * 1000) + 0; // + 0 turns -0 into 0
-    if (!Number.isFinite(key)) throw new RangeError(`FloatDistribution takes finite numbers below 1e305, got ${value}`);
+    if (!Number.isFinite(key))
+      throw new RangeError(`FloatDistribution takes finite numbers below 1e305, got ${value}`);
     this.addKey(key, 1);
     this.exactSum.add(value);
     this.count++;
@@ -251,7 +254,8 @@ export function intMeanAccumulator(
     },
     merge: (left, right) => left.merge(right),
     finalize(state): MetricOutcome {
-      if (state.count === 0) return { value: null, reason: 'no samples', n: 0, estimator: 'EXACT', details: {} };
+      if (state.count === 0)
+        return { value: null, reason: 'no samples', n: 0, estimator: 'EXACT', details: {} };
       const summary = state.summary();
       return {
         value: summary.mean,

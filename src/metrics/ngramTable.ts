@@ -164,7 +164,8 @@ export function forEachNgram(
   lastEnd: number = tokens.length,
 ): void {
   const to = Math.min(lastEnd, tokens.length);
-  for (let e = Math.max(firstEnd, n); e <= to; e++) visit(laneHi(tokens.hi, e - n, n), laneLo(tokens.lo, e - n, n), e - n);
+  for (let e = Math.max(firstEnd, n); e <= to; e++)
+    visit(laneHi(tokens.hi, e - n, n), laneLo(tokens.lo, e - n, n), e - n);
 }
 
 /** Appends the fingerprints forEachNgram would visit (same arguments) to `out`; returns how many. */

@@ -28,7 +28,10 @@ export function resolveParams<P = ResolvedParams>(metric: MetricDefinition<P>, g
   for (const [name, spec] of Object.entries(metric.params)) {
     if (name in raw && raw[name] !== null) resolved[name] = checkValue(metric.key, name, spec, raw[name]);
     else if (spec.type === 'version') {
-      throw new BadInputError(`${metric.key} needs the parameter "${name}": ${spec.description}`, { metric: metric.key, param: name });
+      throw new BadInputError(`${metric.key} needs the parameter "${name}": ${spec.description}`, {
+        metric: metric.key,
+        param: name,
+      });
     } else resolved[name] = spec.default;
   }
   return resolved as P;
@@ -38,27 +41,38 @@ function checkValue(metricKey: string, name: string, spec: ParamSpec, value: unk
   const where = `${metricKey} parameter "${name}"`;
   if (spec.type === 'space') {
     if (typeof value !== 'string') {
-      throw new BadInputError(`${where} must be an embedding space name such as Xenova/all-MiniLM-L6-v2@main:q8 (got ${JSON.stringify(value)})`, {
-        metric: metricKey,
-        param: name,
-      });
+      throw new BadInputError(
+        `${where} must be an embedding space name such as Xenova/all-MiniLM-L6-v2@main:q8 (got ${JSON.stringify(value)})`,
+        {
+          metric: metricKey,
+          param: name,
+        },
+      );
     }
     return value.trim();
   }
   if (spec.type === 'version') {
-    const ok = (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) || (typeof value === 'string' && value.trim() !== '');
+    const ok =
+      (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) ||
+      (typeof value === 'string' && value.trim() !== '');
     if (!ok) {
-      throw new BadInputError(`${where} must be a version id (got ${JSON.stringify(value)})`, { metric: metricKey, param: name });
+      throw new BadInputError(`${where} must be a version id (got ${JSON.stringify(value)})`, {
+        metric: metricKey,
+        param: name,
+      });
     }
     return typeof value === 'string' ? value.trim() : value;
   }
   if (spec.type === 'enum') {
     if (typeof value !== 'string' || !spec.values.includes(value)) {
-      throw new BadInputError(`${where} must be one of ${spec.values.join(', ')} (got ${JSON.stringify(value)})`, {
-        metric: metricKey,
-        param: name,
-        allowed: spec.values,
-      });
+      throw new BadInputError(
+        `${where} must be one of ${spec.values.join(', ')} (got ${JSON.stringify(value)})`,
+        {
+          metric: metricKey,
+          param: name,
+          allowed: spec.values,
+        },
+      );
     }
     return value;
   }
@@ -82,7 +96,9 @@ function checkValue(metricKey: string, name: string, spec: ParamSpec, value: unk
 
 /** Canonical JSON of resolved params (keys sorted), the identity of "the same parameters". */
 export function canonicalParamsJson(params: ResolvedParams): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+  return JSON.stringify(
+    Object.fromEntries(Object.entries(params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+  );
 }
 
 export function paramsHash(params: ResolvedParams): string {

@@ -3,7 +3,13 @@
  * merged — the same protocol the database runner follows, for tests, benchmarks and notebooks.
  */
 import { exactNeighbourIndex } from './embedding/neighbourIndex.js';
-import type { MetricDefinition, MetricEnvironment, MetricOutcome, MetricSample, SampleValue } from './types.js';
+import type {
+  MetricDefinition,
+  MetricEnvironment,
+  MetricOutcome,
+  MetricSample,
+  SampleValue,
+} from './types.js';
 
 export interface InMemoryRunOptions {
   /** Samples per `update` call (default 1000). */
@@ -78,10 +84,13 @@ export function inMemoryEnvironment(
 
 /** Splits into `count` contiguous, nearly equal, possibly empty shards. */
 export function splitIntoShards<T>(items: readonly T[], count: number): T[][] {
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`shard count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new RangeError(`shard count must be a positive integer, got ${count}`);
   const shards: T[][] = [];
   for (let i = 0; i < count; i++) {
-    shards.push(items.slice(Math.floor((i * items.length) / count), Math.floor(((i + 1) * items.length) / count)));
+    shards.push(
+      items.slice(Math.floor((i * items.length) / count), Math.floor(((i + 1) * items.length) / count)),
+    );
   }
   return shards;
 }

@@ -37,7 +37,8 @@ export const SUBSET_SIZE_PARAM: ParamSpec = {
   default: 1000,
   min: 2,
   max: 20000,
-  description: 'Size of the seeded random subset the pairwise metric is computed over (all samples when fewer).',
+  description:
+    'Size of the seeded random subset the pairwise metric is computed over (all samples when fewer).',
 };
 
 /** The resolved parameters of a metric over a seeded subset (with the `field` text parameter). */
@@ -133,7 +134,8 @@ export function selectSeededSubset(
   subsetSize: number,
 ): SubsetEntry[] {
   const state = createSubsetState();
-  for (const sample of samples) offerToSubset(state, subsetSize, seed, sample, () => sampleText(sample, field));
+  for (const sample of samples)
+    offerToSubset(state, subsetSize, seed, sample, () => sampleText(sample, field));
   return finalSubset(state, subsetSize);
 }
 

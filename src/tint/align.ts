@@ -19,7 +19,8 @@ export function alignLines(sample: readonly string[], clean: readonly string[]):
   const matched = new Array<boolean>(sample.length).fill(false);
   const reach = { value: 0 };
   let start = 0;
-  while (start < sample.length && start < clean.length && sample[start] === clean[start]) matched[start++] = true;
+  while (start < sample.length && start < clean.length && sample[start] === clean[start])
+    matched[start++] = true;
   reach.value = start;
   let sampleEnd = sample.length;
   let cleanEnd = clean.length;

@@ -53,7 +53,10 @@ function randomOperand(spec: TIntSpec, random: Random, nonZero: boolean): Num {
 /** The operands of one sample, drawn as the paper does: by digit length or by magnitude. */
 export function sampleArguments(spec: TIntSpec, operation: Operation, random: Random): Value[] {
   if (operation.arity === 'pair') {
-    return [randomOperand(spec, random, false), randomOperand(spec, random, operation.nonZeroDivisor === true)];
+    return [
+      randomOperand(spec, random, false),
+      randomOperand(spec, random, operation.nonZeroDivisor === true),
+    ];
   }
   const length = randomInt(random, spec.length![0], spec.length![1]);
   return [Array.from({ length }, () => randomOperand(spec, random, false))];
@@ -86,8 +89,12 @@ export function generateSample(spec: TIntSpec, split: Split, index: number): TIn
   const prompt = formatInvocation(operation.name, args);
 
   // Test samples are always clean; each noise kind decides from its own stream.
-  const dynamicRandom = split === 'train' && spec.dynamic ? sampleStream(spec.seed, split, index, 'dynamic') : null;
-  const dynamic = dynamicRandom && dynamicRandom() < spec.dynamic!.doc ? new DynamicNoise(spec.dynamic!.p, dynamicRandom) : null;
+  const dynamicRandom =
+    split === 'train' && spec.dynamic ? sampleStream(spec.seed, split, index, 'dynamic') : null;
+  const dynamic =
+    dynamicRandom && dynamicRandom() < spec.dynamic!.doc
+      ? new DynamicNoise(spec.dynamic!.p, dynamicRandom)
+      : null;
   const tracer = new Tracer({ callMode: spec.calls, maxLines: spec.lineCap - 1, hook: dynamic ?? undefined });
   const run = runTraced(operation, args, tracer);
   let lines = run.lines;
@@ -95,7 +102,8 @@ export function generateSample(spec: TIntSpec, split: Split, index: number): TIn
   // Without dynamic noise the traced run is the clean computation: its result is the answer.
   const answer = dynamic === null && written !== null ? written : formatValue(cleanAnswer(operation, args));
 
-  const staticRandom = split === 'train' && spec.static ? sampleStream(spec.seed, split, index, 'static') : null;
+  const staticRandom =
+    split === 'train' && spec.static ? sampleStream(spec.seed, split, index, 'static') : null;
   let staticReport: StaticNoiseReport | null = null;
   if (staticRandom && staticRandom() < spec.static!.doc) {
     const noised = applyStaticNoise(lines, spec.static!, staticRandom);

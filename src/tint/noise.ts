@@ -24,7 +24,12 @@ export function applyStaticNoise(
   rates: { char: number; line: number },
   random: Random,
 ): { lines: string[]; report: StaticNoiseReport } {
-  const report: StaticNoiseReport = { linesSeen: lines.length, linesDeleted: 0, digitsSeen: 0, digitsReplaced: 0 };
+  const report: StaticNoiseReport = {
+    linesSeen: lines.length,
+    linesDeleted: 0,
+    digitsSeen: 0,
+    digitsReplaced: 0,
+  };
   const kept: string[] = [];
   for (const line of lines) {
     if (random() < rates.line) {
@@ -67,7 +72,9 @@ export class DynamicNoise implements TraceHook {
 
   assign(_names: readonly string[], values: readonly Value[], kind: LineKind): readonly Value[] {
     if (kind === 'input') return values;
-    return values.map((value) => (typeof value === 'string' ? this.corruptNum(value) : value.map((num) => this.corruptNum(num))));
+    return values.map((value) =>
+      typeof value === 'string' ? this.corruptNum(value) : value.map((num) => this.corruptNum(num)),
+    );
   }
 
   call(): void {}

@@ -200,14 +200,67 @@ const list = (run: (t: Tracer, l: readonly Num[]) => Value) => (t: Tracer, args:
   run(t, args[0] as readonly Num[]);
 
 export const OPERATIONS: Record<OperationName, Operation> = {
-  add: { name: 'add', arity: 'pair', hasCalls: false, run: pair(add), description: 'x + y, column addition with carry' },
-  sub: { name: 'sub', arity: 'pair', hasCalls: false, run: pair(sub), description: 'x - y, column subtraction with borrow (negative answers get "-")' },
-  mul: { name: 'mul', arity: 'pair', hasCalls: true, run: pair(mul), description: 'x * y, long multiplication (calls mul_digit and add)' },
-  div: { name: 'div', arity: 'pair', nonZeroDivisor: true, hasCalls: false, run: pair(div), description: 'x // y, long division' },
-  mod: { name: 'mod', arity: 'pair', nonZeroDivisor: true, hasCalls: false, run: pair(mod), description: 'x mod y, long division' },
-  sort: { name: 'sort', arity: 'list', minLength: 1, hasCalls: false, run: list(selectionSort), description: 'ascending selection sort of a list' },
-  gcd: { name: 'gcd', arity: 'list', minLength: 2, hasCalls: true, run: list(gcdList), description: 'gcd of a list, Euclid (calls euclid and mod)' },
-  median: { name: 'median', arity: 'list', minLength: 1, hasCalls: true, run: list(median), description: 'median of a list (calls sort; mean of the middle two for even lengths)' },
+  add: {
+    name: 'add',
+    arity: 'pair',
+    hasCalls: false,
+    run: pair(add),
+    description: 'x + y, column addition with carry',
+  },
+  sub: {
+    name: 'sub',
+    arity: 'pair',
+    hasCalls: false,
+    run: pair(sub),
+    description: 'x - y, column subtraction with borrow (negative answers get "-")',
+  },
+  mul: {
+    name: 'mul',
+    arity: 'pair',
+    hasCalls: true,
+    run: pair(mul),
+    description: 'x * y, long multiplication (calls mul_digit and add)',
+  },
+  div: {
+    name: 'div',
+    arity: 'pair',
+    nonZeroDivisor: true,
+    hasCalls: false,
+    run: pair(div),
+    description: 'x // y, long division',
+  },
+  mod: {
+    name: 'mod',
+    arity: 'pair',
+    nonZeroDivisor: true,
+    hasCalls: false,
+    run: pair(mod),
+    description: 'x mod y, long division',
+  },
+  sort: {
+    name: 'sort',
+    arity: 'list',
+    minLength: 1,
+    hasCalls: false,
+    run: list(selectionSort),
+    description: 'ascending selection sort of a list',
+  },
+  gcd: {
+    name: 'gcd',
+    arity: 'list',
+    minLength: 2,
+    hasCalls: true,
+    run: list(gcdList),
+    description: 'gcd of a list, Euclid (calls euclid and mod)',
+  },
+  median: {
+    name: 'median',
+    arity: 'list',
+    minLength: 1,
+    hasCalls: true,
+    run: list(median),
+    description: 'median of a list (calls sort; mean of the middle two for even lengths)',
+  },
 };
 
 export const OPERATION_NAMES = Object.keys(OPERATIONS) as OperationName[];

@@ -70,13 +70,16 @@ const fail = (field: string, message: string): never => {
 };
 
 function integerIn(field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) fail(field, `must be an integer (got ${JSON.stringify(value)})`);
-  if ((value as number) < min || (value as number) > max) fail(field, `must be between ${min} and ${max} (got ${value})`);
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    fail(field, `must be an integer (got ${JSON.stringify(value)})`);
+  if ((value as number) < min || (value as number) > max)
+    fail(field, `must be between ${min} and ${max} (got ${value})`);
   return value as number;
 }
 
 function probability(field: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) fail(field, `must be a number in [0, 1] (got ${JSON.stringify(value)})`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    fail(field, `must be a number in [0, 1] (got ${JSON.stringify(value)})`);
   if ((value as number) < 0 || (value as number) > 1) fail(field, `must be in [0, 1] (got ${value})`);
   return value as number;
 }
@@ -100,7 +103,8 @@ function magnitudeRange(value: [string | number, string | number]): [string, str
     if (normal.length > MAX_DIGITS) fail('range', `bounds must be below 10^${MAX_DIGITS} (got ${text})`);
     return normal;
   }) as [string, string];
-  if (BigInt(low) > BigInt(high)) fail('range', `the range is reversed (${low} > ${high}); write it low-high`);
+  if (BigInt(low) > BigInt(high))
+    fail('range', `the range is reversed (${low} > ${high}); write it low-high`);
   return [low, high];
 }
 
@@ -111,7 +115,8 @@ function unknownKeys(field: string, value: object, allowed: readonly string[]): 
 
 export function validateTIntSpec(input: TIntSpecInput, maxSamples = DEFAULT_MAX_SAMPLES): TIntSpec {
   const operation = findOperation(input.op);
-  if (!operation) fail('op', `unknown operation "${input.op}"; valid operations are ${OPERATION_NAMES.join(', ')}`);
+  if (!operation)
+    fail('op', `unknown operation "${input.op}"; valid operations are ${OPERATION_NAMES.join(', ')}`);
   const op = operation!;
   const n = integerIn('n', input.n, 1, maxSamples);
   const testN = integerIn('testN', input.testN ?? 0, 0, maxSamples);
@@ -119,11 +124,17 @@ export function validateTIntSpec(input: TIntSpecInput, maxSamples = DEFAULT_MAX_
   if (input.digits && input.range) fail('digits', 'give either digits or range, not both');
   const range = input.range ? magnitudeRange(input.range) : null;
   const digits = range ? null : intRange('digits', input.digits ?? [1, 3], 1, MAX_DIGITS);
-  if (op.nonZeroDivisor && range && range[1] === '0') fail('range', `${op.name} needs a non-zero divisor; the range holds only 0`);
+  if (op.nonZeroDivisor && range && range[1] === '0')
+    fail('range', `${op.name} needs a non-zero divisor; the range holds only 0`);
 
   let length: [number, number] | null = null;
-  if (op.arity === 'list') length = intRange('length', input.length ?? [5, 5], op.minLength ?? 1, MAX_LIST_LENGTH);
-  else if (input.length) fail('length', `only list operations (sort, gcd, median) take a list length; ${op.name} takes two numbers`);
+  if (op.arity === 'list')
+    length = intRange('length', input.length ?? [5, 5], op.minLength ?? 1, MAX_LIST_LENGTH);
+  else if (input.length)
+    fail(
+      'length',
+      `only list operations (sort, gcd, median) take a list length; ${op.name} takes two numbers`,
+    );
 
   let staticNoise: StaticNoiseSpec | null = null;
   if (input.static) {
@@ -137,15 +148,31 @@ export function validateTIntSpec(input: TIntSpecInput, maxSamples = DEFAULT_MAX_
   let dynamicNoise: DynamicNoiseSpec | null = null;
   if (input.dynamic) {
     unknownKeys('dynamic', input.dynamic, ['doc', 'p']);
-    dynamicNoise = { doc: probability('dynamic.doc', input.dynamic.doc ?? 0), p: probability('dynamic.p', input.dynamic.p ?? 0) };
+    dynamicNoise = {
+      doc: probability('dynamic.doc', input.dynamic.doc ?? 0),
+      p: probability('dynamic.p', input.dynamic.p ?? 0),
+    };
   }
 
   const calls = (input.calls ?? 'shown') as CallMode;
-  if (!CALL_MODES.includes(calls)) fail('calls', `must be one of ${CALL_MODES.join(', ')} (got "${input.calls}")`);
+  if (!CALL_MODES.includes(calls))
+    fail('calls', `must be one of ${CALL_MODES.join(', ')} (got "${input.calls}")`);
   const lineCap = integerIn('lineCap', input.lineCap ?? DEFAULT_LINE_CAP, MIN_LINE_CAP, MAX_LINE_CAP);
   const seed = integerIn('seed', input.seed ?? 0, 0, 2 ** 32 - 1);
 
-  return { op: op.name, digits, range, length, n, testN, static: staticNoise, dynamic: dynamicNoise, calls, lineCap, seed };
+  return {
+    op: op.name,
+    digits,
+    range,
+    length,
+    n,
+    testN,
+    static: staticNoise,
+    dynamic: dynamicNoise,
+    calls,
+    lineCap,
+    seed,
+  };
 }
 
 /** "1-5" or "3" -> [1, 5] / [3, 3]; null when it does not look like a range. */
@@ -159,7 +186,8 @@ export function parseNoiseText(field: string, text: string): Record<string, numb
   const out: Record<string, number> = {};
   for (const part of text.split(',')) {
     const match = /^\s*([a-z]+)\s*=\s*([^\s,]+)\s*$/.exec(part);
-    if (!match || !Number.isFinite(Number(match[2]))) fail(field, `"${part.trim()}" must look like name=number (e.g. doc=0.5,char=0.3)`);
+    if (!match || !Number.isFinite(Number(match[2])))
+      fail(field, `"${part.trim()}" must look like name=number (e.g. doc=0.5,char=0.3)`);
     out[match![1]!] = Number(match![2]);
   }
   return out;

@@ -88,7 +88,11 @@ class FollowSample implements TraceHook {
       return values;
     }
     const written = this.parsed[this.next];
-    if (!written || written.names.length !== names.length || written.names.some((name, i) => name !== names[i])) {
+    if (
+      !written ||
+      written.names.length !== names.length ||
+      written.names.some((name, i) => name !== names[i])
+    ) {
       return values; // the sample has no line for this step (deleted, or its control flow went elsewhere)
     }
     this.next++;
@@ -106,8 +110,14 @@ class FollowSample implements TraceHook {
 
 /** A written value replaces a computed one only when the algorithm can compute with it. */
 function adoptable(computed: Value, written: Value): boolean {
-  if (typeof computed === 'string') return typeof written === 'string' && isDigits(computed) && isDigits(written);
-  return typeof written !== 'string' && written.length === computed.length && written.every(isDigits) && computed.every(isDigits);
+  if (typeof computed === 'string')
+    return typeof written === 'string' && isDigits(computed) && isDigits(written);
+  return (
+    typeof written !== 'string' &&
+    written.length === computed.length &&
+    written.every(isDigits) &&
+    computed.every(isDigits)
+  );
 }
 
 /** Longest clean trace the verifier computes; prompts needing more are not verified (the generator's cap is 100k too). */
@@ -119,7 +129,11 @@ function cleanTrace(operation: Operation, args: readonly Value[], calls: CallMod
 }
 
 /** The verdict on one sample; null when the prompt is not a TInt invocation (or its clean trace exceeds MAX_CLEAN_LINES). */
-export function verifyTrace(prompt: string, response: string, calls: CallMode | 'auto' = 'auto'): TraceVerdict | null {
+export function verifyTrace(
+  prompt: string,
+  response: string,
+  calls: CallMode | 'auto' = 'auto',
+): TraceVerdict | null {
   const invocation = parseInvocation(prompt);
   if (!invocation) return null;
   const operation = findOperation(invocation.fn);
@@ -127,14 +141,19 @@ export function verifyTrace(prompt: string, response: string, calls: CallMode | 
   const args = invocation.args;
 
   const responseLines = response.split('\n');
-  while (responseLines.length > 0 && responseLines[responseLines.length - 1]!.trim() === '') responseLines.pop();
+  while (responseLines.length > 0 && responseLines[responseLines.length - 1]!.trim() === '')
+    responseLines.pop();
   const last = responseLines[responseLines.length - 1];
   const answerPresent = last !== undefined && !last.includes(' = ');
   const trace = answerPresent ? responseLines.slice(0, -1) : responseLines;
   const answerLine = answerPresent ? last!.trim() : null;
 
   const layouts: CallMode[] = calls !== 'auto' ? [calls] : operation.hasCalls ? [...CALL_MODES] : ['shown'];
-  let best: { calls: CallMode; clean: NonNullable<ReturnType<typeof cleanTrace>>; alignment: ReturnType<typeof alignLines> } | null = null;
+  let best: {
+    calls: CallMode;
+    clean: NonNullable<ReturnType<typeof cleanTrace>>;
+    alignment: ReturnType<typeof alignLines>;
+  } | null = null;
   for (const layout of layouts) {
     const clean = cleanTrace(operation, args, layout);
     if (!clean) return null;
@@ -149,7 +168,11 @@ export function verifyTrace(prompt: string, response: string, calls: CallMode | 
   const { clean, alignment } = best!;
 
   const follow = new FollowSample(trace, trace.map(parseAssignments));
-  runTraced(operation, args, new Tracer({ callMode: best!.calls, maxLines: trace.length + REPLAY_SLACK, hook: follow }));
+  runTraced(
+    operation,
+    args,
+    new Tracer({ callMode: best!.calls, maxLines: trace.length + REPLAY_SLACK, hook: follow }),
+  );
 
   const answerCorrect = answerLine === clean.answer;
   const wrongLines = trace.length - alignment.count;
@@ -163,7 +186,9 @@ export function verifyTrace(prompt: string, response: string, calls: CallMode | 
   }
 
   const isPrefix = wrongLines === 0 && trace.every((line, i) => line === clean.lines[i]);
-  const isClean = answerPresent ? answerCorrect && isPrefix && trace.length === clean.lines.length : isPrefix && trace.length < clean.lines.length;
+  const isClean = answerPresent
+    ? answerCorrect && isPrefix && trace.length === clean.lines.length
+    : isPrefix && trace.length < clean.lines.length;
   const verdictClass: TraceClass = isClean
     ? 'CLEAN'
     : (answerPresent && !answerCorrect) || propagatedLines > ignoredErrorLines
@@ -190,6 +215,12 @@ export function verifyTrace(prompt: string, response: string, calls: CallMode | 
 }
 
 function argumentsFit(operation: Operation, args: readonly Value[]): boolean {
-  if (operation.arity === 'pair') return args.length === 2 && args.every((a) => typeof a === 'string' && isDigits(a));
-  return args.length === 1 && typeof args[0] !== 'string' && args[0]!.length >= (operation.minLength ?? 1) && args[0]!.every(isDigits);
+  if (operation.arity === 'pair')
+    return args.length === 2 && args.every((a) => typeof a === 'string' && isDigits(a));
+  return (
+    args.length === 1 &&
+    typeof args[0] !== 'string' &&
+    args[0]!.length >= (operation.minLength ?? 1) &&
+    args[0]!.every(isDigits)
+  );
 }

@@ -13,7 +13,10 @@ export interface CliRun {
   stderr: string;
 }
 
-export function qdc(args: string[], options: { env?: Record<string, string>; input?: Buffer | string } = {}): Promise<CliRun> {
+export function qdc(
+  args: string[],
+  options: { env?: Record<string, string>; input?: Buffer | string } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [QDC, ...args], {
       env: { ...baseEnv, QDC_LOG_LEVEL: 'warn', ...options.env },
@@ -49,7 +52,9 @@ export function spawnWorker(databaseUrl: string, env: Record<string, string> = {
   });
   let log = '';
   child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (_code, signal) => resolve(signal)),
+  );
   return {
     log: () => log,
     kill() {

@@ -25,7 +25,10 @@ export async function createVersion(server: TestServer, dataset: string, samples
 /** A dataset with one version of `n` distinct samples; returns the version id. */
 export async function makeVersion(server: TestServer, slug: string, n = 2, tag = slug): Promise<string> {
   await createDataset(server, slug);
-  const samples = Array.from({ length: n }, (_, i) => ({ prompt: `${tag} prompt ${i}`, response: `${tag} answer ${i}` }));
+  const samples = Array.from({ length: n }, (_, i) => ({
+    prompt: `${tag} prompt ${i}`,
+    response: `${tag} answer ${i}`,
+  }));
   return (await createVersion(server, slug, samples)).version.id;
 }
 

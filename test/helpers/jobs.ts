@@ -8,7 +8,11 @@ import { FINISHED_STATUSES, getJob } from '../../src/jobs/queue.js';
 import { startWorker, type RunningWorker, type WorkerOptions } from '../../src/jobs/worker.js';
 import { silentLogger } from '../../src/logger.js';
 
-export function testWorker(database: Database, options: Partial<WorkerOptions> = {}, embedders: EmbedderRegistry = testEmbedders()): RunningWorker {
+export function testWorker(
+  database: Database,
+  options: Partial<WorkerOptions> = {},
+  embedders: EmbedderRegistry = testEmbedders(),
+): RunningWorker {
   return startWorker(database, {
     handlers: createJobHandlers({ embedders }),
     concurrency: 1,
@@ -33,7 +37,11 @@ export async function waitForJob(database: Database, jobId: number, timeoutMs = 
 }
 
 /** Runs every queued job of the database to the end with one worker. */
-export async function runJob(database: Database, jobId: number, embedders?: EmbedderRegistry): Promise<JobRow> {
+export async function runJob(
+  database: Database,
+  jobId: number,
+  embedders?: EmbedderRegistry,
+): Promise<JobRow> {
   const worker = testWorker(database, { onlyJobId: jobId }, embedders);
   try {
     return await waitForJob(database, jobId);

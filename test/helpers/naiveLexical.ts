@@ -18,7 +18,10 @@ function ngrams(tokens: string[], n: number): string[] {
   return out;
 }
 
-export function naiveDistinctN(texts: string[], n: number): { value: number | null; distinct: number; total: number } {
+export function naiveDistinctN(
+  texts: string[],
+  n: number,
+): { value: number | null; distinct: number; total: number } {
   const seen = new Set<string>();
   let total = 0;
   for (const text of texts) {
@@ -45,10 +48,18 @@ export function naiveNgramDiversity(texts: string[]): {
   return { value, orders };
 }
 
-export function naiveCompressionRatio(texts: string[]): { value: number | null; inputBytes: number; compressedBytes: number } {
+export function naiveCompressionRatio(texts: string[]): {
+  value: number | null;
+  inputBytes: number;
+  compressedBytes: number;
+} {
   const input = Buffer.from(texts.join(' '), 'utf8');
   const compressedBytes = gzipSync(input, { level: 9 }).length;
-  return { value: input.length === 0 ? null : input.length / compressedBytes, inputBytes: input.length, compressedBytes };
+  return {
+    value: input.length === 0 ? null : input.length / compressedBytes,
+    inputBytes: input.length,
+    compressedBytes,
+  };
 }
 
 export function naiveSelfRepetition(texts: string[]): { value: number | null; perSample: number[] } {

@@ -41,7 +41,11 @@ export function naiveClosestRefLength(references: readonly (readonly string[])[]
   let best = -1;
   for (const reference of references) {
     const r = reference.length;
-    if (best < 0 || Math.abs(r - hypLength) < Math.abs(best - hypLength) || (Math.abs(r - hypLength) === Math.abs(best - hypLength) && r < best)) {
+    if (
+      best < 0 ||
+      Math.abs(r - hypLength) < Math.abs(best - hypLength) ||
+      (Math.abs(r - hypLength) === Math.abs(best - hypLength) && r < best)
+    ) {
       best = r;
     }
   }
@@ -56,7 +60,10 @@ export function naiveBrevityPenalty(closestRefLength: number, hypLength: number)
 }
 
 /** NLTK sentence_bleu(references, hypothesis, smoothing_function=SmoothingFunction().method1). */
-export function naiveSentenceBleu(references: readonly (readonly string[])[], hypothesis: readonly string[]): number {
+export function naiveSentenceBleu(
+  references: readonly (readonly string[])[],
+  hypothesis: readonly string[],
+): number {
   const precisions = [1, 2, 3, 4].map((n) => naiveModifiedPrecision(references, hypothesis, n));
   const bp = naiveBrevityPenalty(naiveClosestRefLength(references, hypothesis.length), hypothesis.length);
   if (precisions[0]![0] === 0) return 0;
@@ -70,7 +77,12 @@ export function naiveSentenceBleu(references: readonly (readonly string[])[], hy
 
 /** Each list scored against all the others. */
 export function naiveSelfBleuScores(lists: readonly (readonly string[])[]): number[] {
-  return lists.map((hypothesis, i) => naiveSentenceBleu(lists.filter((_, j) => j !== i), hypothesis));
+  return lists.map((hypothesis, i) =>
+    naiveSentenceBleu(
+      lists.filter((_, j) => j !== i),
+      hypothesis,
+    ),
+  );
 }
 
 /** Classic O(mn) dynamic-programming LCS. */
@@ -78,7 +90,8 @@ export function naiveLcs(a: readonly string[], b: readonly string[]): number {
   const table = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
-      table[i]![j] = a[i - 1] === b[j - 1] ? table[i - 1]![j - 1]! + 1 : Math.max(table[i - 1]![j]!, table[i]![j - 1]!);
+      table[i]![j] =
+        a[i - 1] === b[j - 1] ? table[i - 1]![j - 1]! + 1 : Math.max(table[i - 1]![j]!, table[i]![j - 1]!);
     }
   }
   return table[a.length]![b.length]!;

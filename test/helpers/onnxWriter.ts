@@ -157,7 +157,9 @@ function elementCount(dims: readonly number[]): number {
 
 function assertLength(name: string, dims: readonly number[], length: number): void {
   if (elementCount(dims) !== length) {
-    throw new Error(`tensor ${name}: dims [${dims.join(', ')}] need ${elementCount(dims)} values, got ${length}`);
+    throw new Error(
+      `tensor ${name}: dims [${dims.join(', ')}] need ${elementCount(dims)} values, got ${length}`,
+    );
   }
 }
 
@@ -171,7 +173,11 @@ export function float32Tensor(name: string, dims: readonly number[], values: Arr
 }
 
 /** An int64 tensor; `dims = []` makes a scalar. */
-export function int64Tensor(name: string, dims: readonly number[], values: ArrayLike<number | bigint>): OnnxTensor {
+export function int64Tensor(
+  name: string,
+  dims: readonly number[],
+  values: ArrayLike<number | bigint>,
+): OnnxTensor {
   assertLength(name, dims, values.length);
   const rawData = new Uint8Array(values.length * 8);
   const view = new DataView(rawData.buffer);

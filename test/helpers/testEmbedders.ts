@@ -31,7 +31,9 @@ export function testEmbeddingConfig(overrides: Partial<EmbeddingConfig> = {}): E
 }
 
 /** Writes the tiny model into a fresh directory and returns a registry whose default space is that model. */
-export async function tinyModelEmbedders(overrides: Partial<EmbeddingConfig> = {}): Promise<{ registry: EmbedderRegistry; modelDir: string }> {
+export async function tinyModelEmbedders(
+  overrides: Partial<EmbeddingConfig> = {},
+): Promise<{ registry: EmbedderRegistry; modelDir: string }> {
   const modelDir = mkdtempSync(join(tmpdir(), 'qdc-models-'));
   await writeTinyBertModel(modelDir);
   const config = testEmbeddingConfig({ embedder: 'transformers', modelDir, ...overrides });

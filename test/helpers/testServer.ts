@@ -19,7 +19,11 @@ export interface TestServer {
   database: Database;
   /** The embedders the server (and jobs run for it in tests) use. */
   embedders: EmbedderRegistry;
-  gql<T = any>(query: string, variables?: Record<string, unknown>, options?: { key?: string }): Promise<GraphQLResult<T>>;
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { key?: string },
+  ): Promise<GraphQLResult<T>>;
   /** Like gql, but fails the test on any GraphQL error and returns `data`. */
   ok<T = any>(query: string, variables?: Record<string, unknown>, options?: { key?: string }): Promise<T>;
   stop(): Promise<void>;

@@ -116,7 +116,13 @@ function tokenizerJson(vocabulary: readonly string[]): object {
     post_processor: {
       type: 'TemplateProcessing',
       single: [special('[CLS]', 0), sequence('A', 0), special('[SEP]', 0)],
-      pair: [special('[CLS]', 0), sequence('A', 0), special('[SEP]', 0), sequence('B', 1), special('[SEP]', 1)],
+      pair: [
+        special('[CLS]', 0),
+        sequence('A', 0),
+        special('[SEP]', 0),
+        sequence('B', 1),
+        special('[SEP]', 1),
+      ],
       special_tokens: Object.fromEntries(
         ['[CLS]', '[SEP]'].map((token) => [token, { id: token, ids: [idOf(token)], tokens: [token] }]),
       ),
@@ -249,7 +255,9 @@ function initTinyBertWeights(vocabSize: number): TinyBertWeights {
 function quantizeSymmetricInt8(values: Float32Array): { quantized: Int8Array; scale: number } {
   const maxAbs = values.reduce((max, value) => Math.max(max, Math.abs(value)), 0);
   const scale = maxAbs > 0 ? maxAbs / 127 : 1;
-  const quantized = Int8Array.from(values, (value) => Math.max(-127, Math.min(127, Math.round(value / scale))));
+  const quantized = Int8Array.from(values, (value) =>
+    Math.max(-127, Math.min(127, Math.round(value / scale))),
+  );
   return { quantized, scale };
 }
 
@@ -303,13 +311,20 @@ class GraphBuilder {
 function positionEmbeddings(g: GraphBuilder, inputIds: string, table: string): string {
   const shape = g.op('Shape', [inputIds]);
   const sequenceLength = g.op('Gather', [shape, g.int64s('sequence_axis', [], [1])], [attr.int('axis', 0)]);
-  const positions = g.op('Range', [g.int64s('range_start', [], [0]), sequenceLength, g.int64s('range_step', [], [1])]);
+  const positions = g.op('Range', [
+    g.int64s('range_start', [], [0]),
+    sequenceLength,
+    g.int64s('range_step', [], [1]),
+  ]);
   return g.op('Gather', [table, positions], [attr.int('axis', 0)]);
 }
 
 function embeddings(g: GraphBuilder, w: TinyBertWeights, vocabSize: number): string {
   const hidden = TINY_BERT_HIDDEN;
-  const words = g.op('Gather', [g.matrix('word_embeddings', [vocabSize, hidden], w.wordEmbeddings), 'input_ids']);
+  const words = g.op('Gather', [
+    g.matrix('word_embeddings', [vocabSize, hidden], w.wordEmbeddings),
+    'input_ids',
+  ]);
   const types = g.op('Gather', [
     g.floats('token_type_embeddings', [TYPE_VOCAB_SIZE, hidden], w.tokenTypeEmbeddings),
     'token_type_ids',
@@ -349,8 +364,15 @@ function selfAttention(g: GraphBuilder, hidden: string, w: TinyBertWeights): str
   const key = dense(g, hidden, w.key, 'key');
   const value = dense(g, hidden, w.value, 'value');
   const keyT = g.op('Transpose', [key], [attr.ints('perm', [0, 2, 1])]);
-  const scores = g.op('Mul', [g.op('MatMul', [query, keyT]), g.scalar('score_scale', 1 / Math.sqrt(TINY_BERT_HIDDEN))]);
-  const probabilities = g.op('Softmax', [g.op('Add', [scores, attentionMaskBias(g)])], [attr.int('axis', -1)]);
+  const scores = g.op('Mul', [
+    g.op('MatMul', [query, keyT]),
+    g.scalar('score_scale', 1 / Math.sqrt(TINY_BERT_HIDDEN)),
+  ]);
+  const probabilities = g.op(
+    'Softmax',
+    [g.op('Add', [scores, attentionMaskBias(g)])],
+    [attr.int('axis', -1)],
+  );
   const context = g.op('MatMul', [probabilities, value]);
   const projected = dense(g, context, w.attentionOutput, 'attention_output');
   return layerNorm(g, g.op('Add', [projected, hidden]), w.attentionNorm, 'attention_norm');

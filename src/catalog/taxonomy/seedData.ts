@@ -27,7 +27,7 @@ export const COMPONENT_SEEDS: readonly ComponentSeed[] = [
     diversity: 'DEPENDS',
     complexity: 'DEPENDS',
     rationale:
-      'Clean seeds raise quality (up only if clean); diversity is bounded by the seeds\' coverage; complexity follows whatever the seeds contain.',
+      "Clean seeds raise quality (up only if clean); diversity is bounded by the seeds' coverage; complexity follows whatever the seeds contain.",
     citation: SURVEY,
   },
   {
@@ -77,7 +77,7 @@ export const COMPONENT_SEEDS: readonly ComponentSeed[] = [
     diversity: 'UP',
     complexity: 'DEPENDS',
     rationale:
-      'Seed-free queries are drawn from the aligned model\'s own user distribution (diverse, no seed bottleneck); difficulty depends on the model and needs filtering.',
+      "Seed-free queries are drawn from the aligned model's own user distribution (diverse, no seed bottleneck); difficulty depends on the model and needs filtering.",
     citation: 'Xu et al. 2024, arXiv:2406.08464',
   },
   {
@@ -303,7 +303,10 @@ export const ALGORITHM_SEEDS: readonly AlgorithmSeed[] = [
         component: 'high-temperature-sampling',
         config: { generator: 'text-davinci-002', topP: 0.99, coreSize: 64000 },
       },
-      { component: 'rephrasing-backward-questions', config: { mode: 'instruction paraphrasing', finalSize: 240000 } },
+      {
+        component: 'rephrasing-backward-questions',
+        config: { mode: 'instruction paraphrasing', finalSize: 240000 },
+      },
     ],
   },
   {
@@ -320,7 +323,13 @@ export const ALGORITHM_SEEDS: readonly AlgorithmSeed[] = [
         component: 'in-depth-evolution',
         config: {
           evolver: 'ChatGPT',
-          operations: ['add constraints', 'deepening', 'concretizing', 'increase reasoning steps', 'complicate input'],
+          operations: [
+            'add constraints',
+            'deepening',
+            'concretizing',
+            'increase reasoning steps',
+            'complicate input',
+          ],
           rounds: 4,
         },
       },
@@ -349,10 +358,13 @@ export const ALGORITHM_SEEDS: readonly AlgorithmSeed[] = [
     arxivId: '2308.05696',
     year: 2023,
     description:
-      'Raises instruction complexity in a controlled way by adding a specified number of nodes to the instruction\'s semantic tree and regenerating the instruction from the modified tree.',
+      "Raises instruction complexity in a controlled way by adding a specified number of nodes to the instruction's semantic tree and regenerating the instruction from the modified tree.",
     components: [
       { component: 'seed-data', config: { size: 1000 } },
-      { component: 'in-depth-evolution', config: { method: 'add nodes to semantic tree', addedNodes: [3, 6, 10] } },
+      {
+        component: 'in-depth-evolution',
+        config: { method: 'add nodes to semantic tree', addedNodes: [3, 6, 10] },
+      },
     ],
   },
   {
@@ -385,7 +397,10 @@ export const ALGORITHM_SEEDS: readonly AlgorithmSeed[] = [
         component: 'complexity-filter',
         config: { measure: 'tag count', tagger: 'ChatGPT', tagVocabulary: 6600, order: 'complexity-first' },
       },
-      { component: 'diversity-filter', config: { measure: 'tag-set coverage (sample must add new tags)', finalSize: 6000 } },
+      {
+        component: 'diversity-filter',
+        config: { measure: 'tag-set coverage (sample must add new tags)', finalSize: 6000 },
+      },
     ],
   },
   {
@@ -399,11 +414,21 @@ export const ALGORITHM_SEEDS: readonly AlgorithmSeed[] = [
       'Scores samples with trained evol-complexity and evol-quality scorers, ranks by their product and greedily keeps samples whose embedding is far from already-kept ones, giving a 6K set.',
     components: [
       { component: 'seed-data', config: { source: 'pool of open SFT datasets' } },
-      { component: 'complexity-filter', config: { scorer: 'evol-complexity scorer', combinedScore: 'complexity x quality' } },
-      { component: 'llm-judge-filter', config: { scorer: 'evol-quality scorer', combinedScore: 'complexity x quality' } },
+      {
+        component: 'complexity-filter',
+        config: { scorer: 'evol-complexity scorer', combinedScore: 'complexity x quality' },
+      },
+      {
+        component: 'llm-judge-filter',
+        config: { scorer: 'evol-quality scorer', combinedScore: 'complexity x quality' },
+      },
       {
         component: 'diversity-filter',
-        config: { method: 'Repr Filter (embedding nearest-neighbour)', cosineDistanceThreshold: 0.9, finalSize: 6000 },
+        config: {
+          method: 'Repr Filter (embedding nearest-neighbour)',
+          cosineDistanceThreshold: 0.9,
+          finalSize: 6000,
+        },
       },
     ],
   },
@@ -420,7 +445,12 @@ export const ALGORITHM_SEEDS: readonly AlgorithmSeed[] = [
       { component: 'explanation-prompting', config: { systemMessages: 16 } },
       {
         component: 'stronger-generator',
-        config: { teachers: ['ChatGPT', 'GPT-4'], chatgptResponses: 5000000, gpt4Responses: 1000000, progressive: true },
+        config: {
+          teachers: ['ChatGPT', 'GPT-4'],
+          chatgptResponses: 5000000,
+          gpt4Responses: 1000000,
+          progressive: true,
+        },
       },
     ],
   },
@@ -433,10 +463,16 @@ export const ALGORITHM_SEEDS: readonly AlgorithmSeed[] = [
     description:
       'Prompts Llama-3-Instruct with only its pre-query template so it writes user queries, answers them, and filters the 4M generated pairs down to 300K.',
     components: [
-      { component: 'template-self-prompting', config: { model: 'Llama-3-Instruct (8B Air, 70B Pro)', rawSize: 4000000 } },
+      {
+        component: 'template-self-prompting',
+        config: { model: 'Llama-3-Instruct (8B Air, 70B Pro)', rawSize: 4000000 },
+      },
       { component: 'high-temperature-sampling', config: { temperature: 1.0, topP: 1.0 } },
       { component: 'llm-judge-filter', config: { criteria: ['input quality', 'difficulty', 'reward'] } },
-      { component: 'diversity-filter', config: { method: 'minimum embedding neighbour distance', finalSize: 300000 } },
+      {
+        component: 'diversity-filter',
+        config: { method: 'minimum embedding neighbour distance', finalSize: 300000 },
+      },
     ],
   },
   {
@@ -450,7 +486,11 @@ export const ALGORITHM_SEEDS: readonly AlgorithmSeed[] = [
     components: [
       {
         component: 'attribute-conditioning',
-        config: { attribute: 'persona', personas: 1000000000, curation: ['text-to-persona', 'persona-to-persona'] },
+        config: {
+          attribute: 'persona',
+          personas: 1000000000,
+          curation: ['text-to-persona', 'persona-to-persona'],
+        },
       },
       { component: 'stronger-generator', config: { model: 'GPT-4', mathProblems: 1070000 } },
     ],
@@ -465,12 +505,18 @@ export const ALGORITHM_SEEDS: readonly AlgorithmSeed[] = [
       'Bootstraps GSM8K and MATH training questions by answer augmentation, question rephrasing and backward questions (Self-Verification, FOBAR), giving MetaMathQA (395K).',
     components: [
       { component: 'seed-data', config: { source: ['GSM8K train', 'MATH train'] } },
-      { component: 'answer-augmentation', config: { generator: 'GPT-3.5-Turbo', keep: 'correct final answer' } },
+      {
+        component: 'answer-augmentation',
+        config: { generator: 'GPT-3.5-Turbo', keep: 'correct final answer' },
+      },
       {
         component: 'rephrasing-backward-questions',
         config: { methods: ['rephrasing', 'Self-Verification', 'FOBAR'], generator: 'GPT-3.5-Turbo' },
       },
-      { component: 'ground-truth-verification', config: { check: 'final answer matches label', finalSize: 395000 } },
+      {
+        component: 'ground-truth-verification',
+        config: { check: 'final answer matches label', finalSize: 395000 },
+      },
     ],
   },
   {
@@ -482,9 +528,18 @@ export const ALGORITHM_SEEDS: readonly AlgorithmSeed[] = [
     description:
       'Iteratively samples rationales with few-shot prompting, keeps those reaching the correct answer (rationalizing failures with the answer as a hint), and fine-tunes on them.',
     components: [
-      { component: 'seed-data', config: { fewShotRationales: true, datasets: ['arithmetic', 'CommonsenseQA', 'GSM8K'] } },
-      { component: 'answer-augmentation', config: { generator: 'GPT-J 6B (model being trained)', rationalization: true } },
-      { component: 'ground-truth-verification', config: { check: 'final answer matches label', iterative: true } },
+      {
+        component: 'seed-data',
+        config: { fewShotRationales: true, datasets: ['arithmetic', 'CommonsenseQA', 'GSM8K'] },
+      },
+      {
+        component: 'answer-augmentation',
+        config: { generator: 'GPT-J 6B (model being trained)', rationalization: true },
+      },
+      {
+        component: 'ground-truth-verification',
+        config: { check: 'final answer matches label', iterative: true },
+      },
     ],
   },
   {
@@ -496,9 +551,15 @@ export const ALGORITHM_SEEDS: readonly AlgorithmSeed[] = [
     description:
       'Alternates Grow steps that sample a dataset from the current policy with Improve steps that filter it by a reward model at increasing thresholds and fine-tune offline.',
     components: [
-      { component: 'seed-data', config: { task: 'machine translation', source: 'training-set source sentences' } },
+      {
+        component: 'seed-data',
+        config: { task: 'machine translation', source: 'training-set source sentences' },
+      },
       { component: 'answer-augmentation', config: { sampler: 'current policy (Grow step)' } },
-      { component: 'llm-judge-filter', config: { scorer: 'learned reward model', thresholds: 'increasing over Improve steps' } },
+      {
+        component: 'llm-judge-filter',
+        config: { scorer: 'learned reward model', thresholds: 'increasing over Improve steps' },
+      },
     ],
   },
   {
@@ -511,7 +572,10 @@ export const ALGORITHM_SEEDS: readonly AlgorithmSeed[] = [
       'Expectation-maximization self-training: sample many solutions per problem, keep those passing a binary correctness check, and fine-tune the base model on them each iteration.',
     components: [
       { component: 'seed-data', config: { datasets: ['MATH', 'APPS'] } },
-      { component: 'answer-augmentation', config: { generator: 'PaLM 2', samplesPerProblem: 32, maxKeptPerProblem: 10 } },
+      {
+        component: 'answer-augmentation',
+        config: { generator: 'PaLM 2', samplesPerProblem: 32, maxKeptPerProblem: 10 },
+      },
       {
         component: 'ground-truth-verification',
         config: { reward: 'binary (answer match / unit tests)', finetuneFrom: 'base model each iteration' },
@@ -527,8 +591,14 @@ export const ALGORITHM_SEEDS: readonly AlgorithmSeed[] = [
     description:
       'Casts adversarial prompt generation as quality-diversity search: a MAP-Elites archive over risk category x attack style, filled by an LLM mutator and updated by an LLM judge.',
     components: [
-      { component: 'quality-diversity-search', config: { algorithm: 'MAP-Elites', descriptors: ['risk category', 'attack style'] } },
-      { component: 'attribute-conditioning', config: { attribute: 'target descriptor cell for the mutator' } },
+      {
+        component: 'quality-diversity-search',
+        config: { algorithm: 'MAP-Elites', descriptors: ['risk category', 'attack style'] },
+      },
+      {
+        component: 'attribute-conditioning',
+        config: { attribute: 'target descriptor cell for the mutator' },
+      },
       { component: 'in-breadth-evolution', config: { mutator: 'LLM mutator' } },
       { component: 'diversity-filter', config: { method: 'BLEU similarity to parent', bleuThreshold: 0.6 } },
       { component: 'llm-judge-filter', config: { judge: 'pairwise LLM judge vs. cell incumbent' } },

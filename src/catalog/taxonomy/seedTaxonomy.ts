@@ -31,7 +31,12 @@ export async function seedTaxonomy(db: Db): Promise<{ components: number; algori
   const existing = await db
     .select({ key: algorithms.key })
     .from(algorithms)
-    .where(inArray(algorithms.key, ALGORITHM_SEEDS.map((a) => a.key)));
+    .where(
+      inArray(
+        algorithms.key,
+        ALGORITHM_SEEDS.map((a) => a.key),
+      ),
+    );
   const present = new Set(existing.map((a) => a.key));
   let insertedAlgorithms = 0;
   for (const seed of ALGORITHM_SEEDS) {

@@ -51,7 +51,8 @@ export async function findComponentsBy(
   values: readonly (number | string)[],
 ): Promise<ComponentRow[]> {
   if (values.length === 0) return [];
-  const condition = field === 'id' ? anyOf(components.id, values, 'int') : anyOf(components.key, values, 'text');
+  const condition =
+    field === 'id' ? anyOf(components.id, values, 'int') : anyOf(components.key, values, 'text');
   return db.select().from(components).where(condition);
 }
 
@@ -95,7 +96,10 @@ const algorithmsBy = {
 };
 
 /** Pipeline steps of many algorithms, in position order. */
-export async function stepsOfAlgorithms(db: Executor, algorithmIds: readonly number[]): Promise<AlgorithmComponentRow[]> {
+export async function stepsOfAlgorithms(
+  db: Executor,
+  algorithmIds: readonly number[],
+): Promise<AlgorithmComponentRow[]> {
   if (algorithmIds.length === 0) return [];
   return db
     .select()
@@ -118,7 +122,11 @@ export async function algorithmsUsingComponents(
     .orderBy(asc(algorithmComponents.componentId), asc(algorithms.name));
 }
 
-export async function upsertComponent(db: Executor, input: ComponentInput, builtin = false): Promise<ComponentRow> {
+export async function upsertComponent(
+  db: Executor,
+  input: ComponentInput,
+  builtin = false,
+): Promise<ComponentRow> {
   validateKey(input.key);
   validateName(input.name);
   const values = {
@@ -151,7 +159,11 @@ export async function upsertAlgorithm(db: Db, input: AlgorithmInput, builtin = f
   }
   const steps = input.components ?? [];
   steps.forEach((s, i) => {
-    if (s.config !== undefined && s.config !== null && (typeof s.config !== 'object' || Array.isArray(s.config))) {
+    if (
+      s.config !== undefined &&
+      s.config !== null &&
+      (typeof s.config !== 'object' || Array.isArray(s.config))
+    ) {
       throw new BadInputError(`components[${i}].config must be a JSON object`, { field: 'components' });
     }
   });
@@ -205,5 +217,6 @@ function validateKey(key: string) {
 }
 
 function validateName(name: string) {
-  if (name.trim() === '' || name.length > 200) throw new BadInputError('name must be 1 to 200 characters', { field: 'name' });
+  if (name.trim() === '' || name.length > 200)
+    throw new BadInputError('name must be 1 to 200 characters', { field: 'name' });
 }

@@ -35,34 +35,53 @@ export const computeCommand: Command = {
     'qdc compute <version-id | slug@N | slug> [--metrics KEY,KEY...] [--param NAME=VALUE ...] [--params JSON] [--no-wait]\n' +
     '                   [--data-dir DIR | --database-url URL | --server URL [--api-key KEY]]',
   options: {
-    metrics: { type: 'string', short: 'm', description: 'Comma-separated metric keys (default: all; see the list below).', valueName: 'keys' },
+    metrics: {
+      type: 'string',
+      short: 'm',
+      description: 'Comma-separated metric keys (default: all; see the list below).',
+      valueName: 'keys',
+    },
     param: {
       type: 'string',
       multiple: true,
-      description: 'A parameter for every metric that has it (field=prompt), or for one metric (diversity.distinct_n:n=1). Repeatable.',
+      description:
+        'A parameter for every metric that has it (field=prompt), or for one metric (diversity.distinct_n:n=1). Repeatable.',
       valueName: 'name=value',
     },
-    params: { type: 'string', description: 'All parameters as JSON, as GraphQL computeMetrics takes them.', valueName: 'json' },
-    'no-wait': { type: 'boolean', description: 'Queue the job, print its id and exit (needs a running worker).' },
+    params: {
+      type: 'string',
+      description: 'All parameters as JSON, as GraphQL computeMetrics takes them.',
+      valueName: 'json',
+    },
+    'no-wait': {
+      type: 'boolean',
+      description: 'Queue the job, print its id and exit (needs a running worker).',
+    },
     ...remoteOptions,
     ...fileDatabaseOptions,
   },
   epilog: [
-      VERSION_REF_HELP,
-      '',
-      `Metrics: ${metricKeys().join(', ')}.`,
-      'Every text metric takes field=prompt|response|prompt+response (default response).',
-      'Embedding metrics (vendi, chamfer, ...) take space=MODEL@REVISION:DTYPE (default: the default space) and need the',
-      'version embedded first ("qdc embed"); diversity.diversity_gain needs base=<version>, e.g. --param diversity.diversity_gain:base=gsm8k@1.',
-      '',
-      'Environment:',
-      '  DATABASE_URL              PostgreSQL URL; unset: the embedded PGlite database.',
-      API_KEY_ENV_DOC,
-      PROGRESS_ENV_DOC,
+    VERSION_REF_HELP,
+    '',
+    `Metrics: ${metricKeys().join(', ')}.`,
+    'Every text metric takes field=prompt|response|prompt+response (default response).',
+    'Embedding metrics (vendi, chamfer, ...) take space=MODEL@REVISION:DTYPE (default: the default space) and need the',
+    'version embedded first ("qdc embed"); diversity.diversity_gain needs base=<version>, e.g. --param diversity.diversity_gain:base=gsm8k@1.',
+    '',
+    'Environment:',
+    '  DATABASE_URL              PostgreSQL URL; unset: the embedded PGlite database.',
+    API_KEY_ENV_DOC,
+    PROGRESS_ENV_DOC,
   ].join('\n'),
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw new UsageError('expected exactly one version');
-    const keys = typeof values.metrics === 'string' ? values.metrics.split(',').map((k) => k.trim()).filter(Boolean) : null;
+    const keys =
+      typeof values.metrics === 'string'
+        ? values.metrics
+            .split(',')
+            .map((k) => k.trim())
+            .filter(Boolean)
+        : null;
     const params = parseParams(values.param as string[] | undefined, values.params as string | undefined);
     try {
       const remote = remoteFrom(values);
@@ -76,7 +95,10 @@ export const computeCommand: Command = {
 };
 
 /** `--param` values become numbers when they read as numbers, else strings. */
-export function parseParams(pairs: readonly string[] | undefined, json: string | undefined): Record<string, unknown> | null {
+export function parseParams(
+  pairs: readonly string[] | undefined,
+  json: string | undefined,
+): Record<string, unknown> | null {
   let params: Record<string, unknown> = {};
   if (json !== undefined) {
     try {
@@ -84,7 +106,8 @@ export function parseParams(pairs: readonly string[] | undefined, json: string |
     } catch (error) {
       throw new UsageError(`--params is not valid JSON: ${(error as Error).message}`);
     }
-    if (params === null || typeof params !== 'object' || Array.isArray(params)) throw new UsageError('--params must be a JSON object');
+    if (params === null || typeof params !== 'object' || Array.isArray(params))
+      throw new UsageError('--params must be a JSON object');
   }
   for (const pair of pairs ?? []) {
     const match = /^(?:([^:=]+):)?([^:=]+)=(.*)$/.exec(pair);
@@ -101,7 +124,12 @@ export function parseParams(pairs: readonly string[] | undefined, json: string |
   return Object.keys(params).length > 0 ? params : null;
 }
 
-async function computeDirect(ref: string, keys: string[] | null, params: unknown, values: Record<string, unknown>): Promise<void> {
+async function computeDirect(
+  ref: string,
+  keys: string[] | null,
+  params: unknown,
+  values: Record<string, unknown>,
+): Promise<void> {
   const config = loadConfig();
   const database = await openCatalog(connectOptions(config, values));
   const embedders = new EmbedderRegistry(config.embedding, createLogger(config.logLevel));
@@ -111,9 +139,15 @@ async function computeDirect(ref: string, keys: string[] | null, params: unknown
       embedders,
       resolveVersion: async (reference) => (await resolveDirect(database.db, String(reference))).id,
     });
-    process.stderr.write(`compute: queued job ${job.id} on version ${version.id} (${version.sampleCount} samples)\n`);
+    process.stderr.write(
+      `compute: queued job ${job.id} on version ${version.id} (${version.sampleCount} samples)\n`,
+    );
     if (values['no-wait']) return;
-    const progress = makeProgress(values, { label: 'compute', unit: 'samples', totalUnits: job.progressTotal ?? undefined });
+    const progress = makeProgress(values, {
+      label: 'compute',
+      unit: 'samples',
+      totalUnits: job.progressTotal ?? undefined,
+    });
     // Ctrl-C: the worker stops at the next batch, stores PARTIAL results and hands the job back.
     await runOwnJob(database, job, {
       leaseMs: config.jobLeaseMs,
@@ -129,17 +163,31 @@ async function computeDirect(ref: string, keys: string[] | null, params: unknown
   }
 }
 
-async function computeRemote(remote: Remote, ref: string, keys: string[] | null, params: unknown, values: Record<string, unknown>) {
+async function computeRemote(
+  remote: Remote,
+  ref: string,
+  keys: string[] | null,
+  params: unknown,
+  values: Record<string, unknown>,
+) {
   const version = await resolveRemote(remote, ref);
   const fields = 'id status error progress { done total }';
-  const { computeMetrics: job } = await remoteGraphQL<{ computeMetrics: { id: string; progress: { total: number | null } } }>(
+  const { computeMetrics: job } = await remoteGraphQL<{
+    computeMetrics: { id: string; progress: { total: number | null } };
+  }>(
     remote,
     `mutation ($v: ID!, $m: [String!], $p: JSON) { computeMetrics(version: $v, metrics: $m, params: $p) { ${fields} } }`,
     { v: version.id, m: keys, p: params },
   );
-  process.stderr.write(`compute: queued job ${job.id} on version ${version.id} (${version.sampleCount} samples)\n`);
+  process.stderr.write(
+    `compute: queued job ${job.id} on version ${version.id} (${version.sampleCount} samples)\n`,
+  );
   if (values['no-wait']) return;
-  const progress = makeProgress(values, { label: 'compute', unit: 'samples', totalUnits: job.progress.total ?? undefined });
+  const progress = makeProgress(values, {
+    label: 'compute',
+    unit: 'samples',
+    totalUnits: job.progress.total ?? undefined,
+  });
   await followRemoteJob(remote, job.id, progress, CANCELLED_NOTE);
   process.stdout.write(formatMetricTable(await remoteMetricRows(remote, ref)));
 }

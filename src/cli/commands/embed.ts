@@ -11,7 +11,16 @@ import { EmbedderRegistry } from '../../embeddings/registry.js';
 import { createLogger } from '../../logger.js';
 import { UsageError, type Command } from '../command.js';
 import { followRemoteJob, runOwnJob, type JobView } from '../jobFollower.js';
-import { API_KEY_ENV_DOC, makeProgress, PROGRESS_ENV_DOC, remoteFrom, remoteGraphQL, remoteOptions, reportFailure, type Remote } from '../remote.js';
+import {
+  API_KEY_ENV_DOC,
+  makeProgress,
+  PROGRESS_ENV_DOC,
+  remoteFrom,
+  remoteGraphQL,
+  remoteOptions,
+  reportFailure,
+  type Remote,
+} from '../remote.js';
 import { resolveDirect, resolveRemote, VERSION_REF_HELP } from '../versionRef.js';
 import { connectOptions, fileDatabaseOptions } from './databaseOptions.js';
 
@@ -19,7 +28,8 @@ const CANCELLED_NOTE = 'cancelled: the vectors written so far are kept; run it a
 
 export const embedCommand: Command = {
   name: 'embed',
-  summary: 'Embed every sample of a version into an embedding space (progress bar; resumable), then build the space\'s HNSW index.',
+  summary:
+    "Embed every sample of a version into an embedding space (progress bar; resumable), then build the space's HNSW index.",
   usage:
     'qdc embed <version-id | slug@N | slug> [--space MODEL@REVISION:DTYPE] [--no-wait]\n' +
     '                 [--data-dir DIR | --database-url URL | --server URL [--api-key KEY]]',
@@ -27,10 +37,14 @@ export const embedCommand: Command = {
     space: {
       type: 'string',
       short: 's',
-      description: 'Embedding space, e.g. Xenova/all-MiniLM-L6-v2@main:q8 or qdc/lexical-hash (default: the configured default).',
+      description:
+        'Embedding space, e.g. Xenova/all-MiniLM-L6-v2@main:q8 or qdc/lexical-hash (default: the configured default).',
       valueName: 'space',
     },
-    'no-wait': { type: 'boolean', description: 'Queue the job, print its id and exit (needs a running worker).' },
+    'no-wait': {
+      type: 'boolean',
+      description: 'Queue the job, print its id and exit (needs a running worker).',
+    },
     ...remoteOptions,
     ...fileDatabaseOptions,
   },
@@ -38,7 +52,9 @@ export const embedCommand: Command = {
     VERSION_REF_HELP,
     '',
     'Environment (the embedding settings apply when the job runs in this process):',
-    ...ENV_DOCS.filter(([name]) => name === 'DATABASE_URL' || /EMBED|MODEL/.test(name)).map(([n, d]) => `  ${n.padEnd(24)}${d}`),
+    ...ENV_DOCS.filter(([name]) => name === 'DATABASE_URL' || /EMBED|MODEL/.test(name)).map(
+      ([n, d]) => `  ${n.padEnd(24)}${d}`,
+    ),
     API_KEY_ENV_DOC,
     PROGRESS_ENV_DOC,
   ].join('\n'),
@@ -47,7 +63,9 @@ export const embedCommand: Command = {
     const space = typeof values.space === 'string' ? values.space : null;
     try {
       const remote = remoteFrom(values);
-      const job = remote ? await embedRemote(remote, positionals[0]!, space, values) : await embedDirect(positionals[0]!, space, values);
+      const job = remote
+        ? await embedRemote(remote, positionals[0]!, space, values)
+        : await embedDirect(positionals[0]!, space, values);
       if (job) process.stdout.write(describeResult(job));
       return 0;
     } catch (error) {
@@ -56,16 +74,26 @@ export const embedCommand: Command = {
   },
 };
 
-async function embedDirect(ref: string, space: string | null, values: Record<string, unknown>): Promise<JobView | null> {
+async function embedDirect(
+  ref: string,
+  space: string | null,
+  values: Record<string, unknown>,
+): Promise<JobView | null> {
   const config = loadConfig();
   const database = await openCatalog(connectOptions(config, values));
   const embedders = new EmbedderRegistry(config.embedding, createLogger(config.logLevel));
   try {
     const version = await resolveDirect(database.db, ref);
     const job = await enqueueEmbedVersion(database.db, embedders, version.id, space);
-    process.stderr.write(`embed: queued job ${job.id} on version ${version.id} (${version.sampleCount} samples) into ${(job.payload as { space: string }).space}\n`);
+    process.stderr.write(
+      `embed: queued job ${job.id} on version ${version.id} (${version.sampleCount} samples) into ${(job.payload as { space: string }).space}\n`,
+    );
     if (values['no-wait']) return null;
-    const progress = makeProgress(values, { label: 'embed', unit: 'samples', totalUnits: job.progressTotal ?? undefined });
+    const progress = makeProgress(values, {
+      label: 'embed',
+      unit: 'samples',
+      totalUnits: job.progressTotal ?? undefined,
+    });
     return await runOwnJob(database, job, {
       leaseMs: config.jobLeaseMs,
       progress,
@@ -79,16 +107,29 @@ async function embedDirect(ref: string, space: string | null, values: Record<str
   }
 }
 
-async function embedRemote(remote: Remote, ref: string, space: string | null, values: Record<string, unknown>): Promise<JobView | null> {
+async function embedRemote(
+  remote: Remote,
+  ref: string,
+  space: string | null,
+  values: Record<string, unknown>,
+): Promise<JobView | null> {
   const version = await resolveRemote(remote, ref);
-  const { embedVersion: job } = await remoteGraphQL<{ embedVersion: { id: string; progress: { total: number | null } } }>(
+  const { embedVersion: job } = await remoteGraphQL<{
+    embedVersion: { id: string; progress: { total: number | null } };
+  }>(
     remote,
     `mutation ($v: ID!, $s: String) { embedVersion(version: $v, space: $s) { id progress { total } } }`,
     { v: version.id, s: space },
   );
-  process.stderr.write(`embed: queued job ${job.id} on version ${version.id} (${version.sampleCount} samples)\n`);
+  process.stderr.write(
+    `embed: queued job ${job.id} on version ${version.id} (${version.sampleCount} samples)\n`,
+  );
   if (values['no-wait']) return null;
-  const progress = makeProgress(values, { label: 'embed', unit: 'samples', totalUnits: job.progress.total ?? undefined });
+  const progress = makeProgress(values, {
+    label: 'embed',
+    unit: 'samples',
+    totalUnits: job.progress.total ?? undefined,
+  });
   return followRemoteJob(remote, job.id, progress, CANCELLED_NOTE);
 }
 
@@ -107,7 +148,9 @@ export function describeResult(job: JobView): string {
       `, ${result.alreadyEmbedded ?? 0} already had a vector`,
   ];
   if (result.index?.built) {
-    lines.push(`built the space's HNSW index over ${result.index.vectors} vectors in ${(result.index.ms / 1000).toFixed(1)} s (maintenance_work_mem ${result.index.maintenanceWorkMemMb} MB)`);
+    lines.push(
+      `built the space's HNSW index over ${result.index.vectors} vectors in ${(result.index.ms / 1000).toFixed(1)} s (maintenance_work_mem ${result.index.maintenanceWorkMemMb} MB)`,
+    );
   } else if (result.index) {
     lines.push(`the space's HNSW index already existed (${result.index.vectors} vectors)`);
   }

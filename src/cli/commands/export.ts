@@ -30,7 +30,6 @@ import {
 } from '../remote.js';
 import { connectOptions, fileDatabaseOptions } from './databaseOptions.js';
 
-
 /** What the export needs to know about the version up front. */
 interface VersionInfo {
   id: string;
@@ -43,16 +42,22 @@ interface VersionInfo {
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'Write a version\'s samples as JSONL (re-ingestable to the identical version), optionally gzipped.',
+  summary: "Write a version's samples as JSONL (re-ingestable to the identical version), optionally gzipped.",
   usage:
     'qdc export <version-id | slug@N | slug> [-o FILE] [--gzip] [--scores METRICS] [--no-progress]\n' +
     '                  [--data-dir DIR | --database-url URL | --server URL [--api-key KEY]]',
   options: {
-    output: { type: 'string', short: 'o', description: 'Write to this file (default stdout); a name ending in .gz is gzipped.', valueName: 'file' },
+    output: {
+      type: 'string',
+      short: 'o',
+      description: 'Write to this file (default stdout); a name ending in .gz is gzipped.',
+      valueName: 'file',
+    },
     gzip: { type: 'boolean', short: 'z', description: 'Gzip the output (implied by -o FILE.gz).' },
     scores: {
       type: 'string',
-      description: 'Add per-sample scores of these metrics (comma-separated keys, e.g. quality.length_ok,external:rm) as a "scores" object on each line.',
+      description:
+        'Add per-sample scores of these metrics (comma-separated keys, e.g. quality.length_ok,external:rm) as a "scores" object on each line.',
       valueName: 'metrics',
     },
     ...remoteOptions,
@@ -78,7 +83,10 @@ export const exportCommand: Command = {
     PROGRESS_ENV_DOC,
   ].join('\n'),
   async run({ values, positionals }) {
-    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'expected a version to export' : 'expected exactly one version');
+    if (positionals.length !== 1)
+      throw new UsageError(
+        positionals.length === 0 ? 'expected a version to export' : 'expected exactly one version',
+      );
     const ref = positionals[0]!;
     const output = values.output as string | undefined;
     const gzip = values.gzip === true || (output !== undefined && output.toLowerCase().endsWith('.gz'));
@@ -117,7 +125,12 @@ async function exportDirect(ref: string, args: OutputArgs): Promise<void> {
     };
     await writeExport(info, args, (state) =>
       (async function* () {
-        for await (const text of exportVersionJsonl(database.db, version.id, (rows) => state.setRows(rows), scoreColumns)) {
+        for await (const text of exportVersionJsonl(
+          database.db,
+          version.id,
+          (rows) => state.setRows(rows),
+          scoreColumns,
+        )) {
           state.addBytes(Buffer.byteLength(text));
           yield text;
         }
@@ -131,11 +144,15 @@ async function exportDirect(ref: string, args: OutputArgs): Promise<void> {
 async function exportRemote(remote: Remote, ref: string, args: OutputArgs): Promise<void> {
   const version = await resolveRemote(remote, ref);
   const query = args.scores.length ? `?scores=${encodeURIComponent(args.scores.join(','))}` : '';
-  const response = await remoteFetch(remote, `/v1/versions/${encodeURIComponent(version.id)}/samples.jsonl${query}`, {
-    method: 'GET',
-    // fetch decompresses transparently; --gzip compresses again locally.
-    headers: { 'accept-encoding': 'gzip' },
-  });
+  const response = await remoteFetch(
+    remote,
+    `/v1/versions/${encodeURIComponent(version.id)}/samples.jsonl${query}`,
+    {
+      method: 'GET',
+      // fetch decompresses transparently; --gzip compresses again locally.
+      headers: { 'accept-encoding': 'gzip' },
+    },
+  );
   if (!response.ok) throw await responseFailure(response);
   const header = Number(response.headers.get('x-qdc-sample-count'));
   const info: VersionInfo = {
@@ -160,7 +177,9 @@ async function exportRemote(remote: Remote, ref: string, args: OutputArgs): Prom
         }
       } catch (error) {
         if (error instanceof CommandFailure) throw error;
-        throw new CommandFailure(`the download broke off after ${rows} of ${info.sampleCount} rows: ${(error as Error).message}`);
+        throw new CommandFailure(
+          `the download broke off after ${rows} of ${info.sampleCount} rows: ${(error as Error).message}`,
+        );
       }
     })(),
   );
@@ -244,7 +263,8 @@ async function writeExport(
     await closeSink();
     if (args.output !== undefined) await unlink(args.output).catch(() => {});
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EPIPE') throw new CommandFailure('the output was closed before the export finished (EPIPE)');
+    if (code === 'EPIPE')
+      throw new CommandFailure('the output was closed before the export finished (EPIPE)');
     if (code && args.output !== undefined && (error as NodeJS.ErrnoException).syscall) {
       throw new CommandFailure(`cannot write ${args.output}: ${describeFsError(error)}`);
     }

@@ -7,7 +7,13 @@ import { openCatalog } from '../../app.js';
 import { requireDatasetBySlug } from '../../catalog/datasets.js';
 import { loadConfig } from '../../config.js';
 import { ingestResultJson } from '../../http/bulkRoutes.js';
-import { FORMAT_EXAMPLE_MAPPING, FORMAT_EXAMPLES, FORMATS, parseFieldMapping, parseFormat } from '../../ingest/formats.js';
+import {
+  FORMAT_EXAMPLE_MAPPING,
+  FORMAT_EXAMPLES,
+  FORMATS,
+  parseFieldMapping,
+  parseFormat,
+} from '../../ingest/formats.js';
 import { ingestStream, MAX_LISTED_REJECTIONS, type OnError } from '../../ingest/ingest.js';
 import { UsageError, type Command } from '../command.js';
 import type { Progress } from '../progress.js';
@@ -30,7 +36,6 @@ const SHOWN_REJECTIONS = 5;
 
 type IngestJson = ReturnType<typeof ingestResultJson>;
 
-
 const formatList = FORMATS.map((f) => `  ${f}\n      ${FORMAT_EXAMPLES[f]}`).join('\n');
 
 export const ingestCommand: Command = {
@@ -41,20 +46,40 @@ export const ingestCommand: Command = {
     '                  [--max-record-bytes N] [--json] [--no-progress]\n' +
     '                  [--data-dir DIR | --database-url URL | --server URL [--api-key KEY]]',
   options: {
-    dataset: { type: 'string', short: 'd', description: 'Slug of the (existing) dataset that receives the version.', valueName: 'slug' },
-    format: { type: 'string', short: 'f', description: 'Sample format (see below); default auto: detected from the first record.', valueName: 'format' },
-    map: { type: 'string', short: 'm', description: 'Field mapping field=path,... (see below).', valueName: 'mapping' },
+    dataset: {
+      type: 'string',
+      short: 'd',
+      description: 'Slug of the (existing) dataset that receives the version.',
+      valueName: 'slug',
+    },
+    format: {
+      type: 'string',
+      short: 'f',
+      description: 'Sample format (see below); default auto: detected from the first record.',
+      valueName: 'format',
+    },
+    map: {
+      type: 'string',
+      short: 'm',
+      description: 'Field mapping field=path,... (see below).',
+      valueName: 'mapping',
+    },
     'on-error': {
       type: 'string',
-      description: 'fail (default): one bad record refuses the whole file; skip: bad records are left out and listed.',
+      description:
+        'fail (default): one bad record refuses the whole file; skip: bad records are left out and listed.',
       valueName: 'mode',
     },
     'max-record-bytes': {
       type: 'string',
-      description: 'Longest accepted record in bytes (default $QDC_MAX_RECORD_BYTES or 1 MiB; with --server, at most its limit).',
+      description:
+        'Longest accepted record in bytes (default $QDC_MAX_RECORD_BYTES or 1 MiB; with --server, at most its limit).',
       valueName: 'n',
     },
-    json: { type: 'boolean', description: 'Print the full result as JSON on stdout instead of the version id.' },
+    json: {
+      type: 'boolean',
+      description: 'Print the full result as JSON on stdout instead of the version id.',
+    },
     ...remoteOptions,
     ...fileDatabaseOptions,
   },
@@ -73,7 +98,7 @@ export const ingestCommand: Command = {
     'Unmapped top-level keys land in metadata. Example for the "mapping" record above:',
     `  --format mapping --map ${FORMAT_EXAMPLE_MAPPING}`,
     '',
-    'Output: the new (or identical, already existing) version\'s global id on stdout; a summary',
+    "Output: the new (or identical, already existing) version's global id on stdout; a summary",
     '(counts, the first rejections with their line numbers) and progress on stderr. Ingesting',
     'content identical to an existing version of the dataset returns that version.',
     'Exit codes: 0 done, 1 refused (bad record, unknown dataset, server error), 2 usage error.',
@@ -86,14 +111,21 @@ export const ingestCommand: Command = {
     PROGRESS_ENV_DOC,
   ].join('\n'),
   async run({ values, positionals }) {
-    if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'expected a file to ingest (or - for stdin)' : 'expected exactly one file');
+    if (positionals.length !== 1)
+      throw new UsageError(
+        positionals.length === 0 ? 'expected a file to ingest (or - for stdin)' : 'expected exactly one file',
+      );
     const file = positionals[0]!;
     const slug = values.dataset as string | undefined;
     if (!slug) throw new UsageError('--dataset <slug> is required');
     const onError = (values['on-error'] as string | undefined) ?? 'fail';
-    if (onError !== 'fail' && onError !== 'skip') throw new UsageError(`--on-error must be fail or skip (got "${onError}")`);
+    if (onError !== 'fail' && onError !== 'skip')
+      throw new UsageError(`--on-error must be fail or skip (got "${onError}")`);
     const formatText = values.format as string | undefined;
-    const format = formatText === undefined || formatText.trim().toLowerCase() === 'auto' ? ('auto' as const) : parseFormat(formatText);
+    const format =
+      formatText === undefined || formatText.trim().toLowerCase() === 'auto'
+        ? ('auto' as const)
+        : parseFormat(formatText);
     const mapText = values.map as string | undefined;
     const mapping = mapText === undefined ? undefined : parseFieldMapping(mapText);
     const remote = remoteFrom(values);
@@ -109,7 +141,16 @@ export const ingestCommand: Command = {
 
     try {
       const result = remote
-        ? await ingestRemote(remote, { file, slug, gzip, values, format, map: mapText, onError, maxRecordBytes })
+        ? await ingestRemote(remote, {
+            file,
+            slug,
+            gzip,
+            values,
+            format,
+            map: mapText,
+            onError,
+            maxRecordBytes,
+          })
         : await ingestDirect({ file, slug, gzip, values, format, mapping, onError, maxRecordBytes });
       printSummary(result);
       process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${result.version.id}\n`);
@@ -181,7 +222,11 @@ async function ingestDirect(
 
 async function ingestRemote(
   remote: Remote,
-  args: CommonArgs & { format: ReturnType<typeof parseFormat> | 'auto'; map: string | undefined; maxRecordBytes: number | undefined },
+  args: CommonArgs & {
+    format: ReturnType<typeof parseFormat> | 'auto';
+    map: string | undefined;
+    maxRecordBytes: number | undefined;
+  },
 ): Promise<IngestJson> {
   const input = await openInput(args.file);
   const query = new URLSearchParams();
@@ -204,17 +249,21 @@ async function ingestRemote(
     }
   };
   try {
-    const response = await remoteFetch(remote, `/v1/datasets/${encodeURIComponent(args.slug)}/versions?${query}`, {
-      method: 'POST',
-      headers: {
-        // application/json lets the server detect the container (JSON array or JSONL), as direct mode does.
-        'content-type': 'application/json',
-        accept: 'application/json',
-        ...(args.gzip ? { 'content-encoding': 'gzip' } : {}),
+    const response = await remoteFetch(
+      remote,
+      `/v1/datasets/${encodeURIComponent(args.slug)}/versions?${query}`,
+      {
+        method: 'POST',
+        headers: {
+          // application/json lets the server detect the container (JSON array or JSONL), as direct mode does.
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...(args.gzip ? { 'content-encoding': 'gzip' } : {}),
+        },
+        body: body(),
+        duplex: 'half',
       },
-      body: body(),
-      duplex: 'half',
-    });
+    );
     if (!response.ok) throw await responseFailure(response);
     const result = (await response.json()) as IngestJson;
     progress?.update(result.records, bytes);
@@ -246,7 +295,9 @@ function printSummary(r: IngestJson): void {
   const shown = r.rejections.slice(0, SHOWN_REJECTIONS);
   for (const j of shown) lines.push(`  rejected line ${j.line} (byte ${j.offset}): ${j.reason}`);
   if (r.rejected > shown.length) {
-    lines.push(`  ... and ${count(r.rejected - shown.length)} more rejected (--json lists the first ${MAX_LISTED_REJECTIONS})`);
+    lines.push(
+      `  ... and ${count(r.rejected - shown.length)} more rejected (--json lists the first ${MAX_LISTED_REJECTIONS})`,
+    );
   }
   process.stderr.write(`${lines.join('\n')}\n`);
 }

@@ -15,8 +15,10 @@ export const RESULT_FIELDS = 'metric value n estimator status statusReason param
 
 export const metricsCommand: Command = {
   name: 'metrics',
-  summary: 'Print the newest result of every metric computed on a version (value, n, estimator, status, params).',
-  usage: 'qdc metrics <version-id | slug@N | slug> [--json] [--data-dir DIR | --database-url URL | --server URL]',
+  summary:
+    'Print the newest result of every metric computed on a version (value, n, estimator, status, params).',
+  usage:
+    'qdc metrics <version-id | slug@N | slug> [--json] [--data-dir DIR | --database-url URL | --server URL]',
   options: {
     json: { type: 'boolean', description: 'Print the results as JSON instead of a table.' },
     ...serverOptions,
@@ -27,7 +29,9 @@ export const metricsCommand: Command = {
     if (positionals.length !== 1) throw new UsageError('expected exactly one version');
     try {
       const remote = remoteFrom(values);
-      const rows = remote ? await remoteMetricRows(remote, positionals[0]!) : await directMetricRows(positionals[0]!, values);
+      const rows = remote
+        ? await remoteMetricRows(remote, positionals[0]!)
+        : await directMetricRows(positionals[0]!, values);
       process.stdout.write(values.json ? `${JSON.stringify(rows, null, 2)}\n` : formatMetricTable(rows));
       return 0;
     } catch (error) {

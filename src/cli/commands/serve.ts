@@ -18,12 +18,26 @@ function youngGenerationConfigured(): boolean {
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve the GraphQL API (and HTTP routes) on the embedded PGlite database or on PostgreSQL.',
-  usage: 'qdc serve [--port 4000] [--host 127.0.0.1] [--workers 1] [--memory | --data-dir DIR | --database-url URL]',
+  usage:
+    'qdc serve [--port 4000] [--host 127.0.0.1] [--workers 1] [--memory | --data-dir DIR | --database-url URL]',
   options: {
-    port: { type: 'string', short: 'p', description: 'Port to listen on (overrides QDC_PORT; default 4000).', valueName: 'n' },
-    host: { type: 'string', description: 'Address to bind (overrides QDC_HOST; default 127.0.0.1).', valueName: 'addr' },
+    port: {
+      type: 'string',
+      short: 'p',
+      description: 'Port to listen on (overrides QDC_PORT; default 4000).',
+      valueName: 'n',
+    },
+    host: {
+      type: 'string',
+      description: 'Address to bind (overrides QDC_HOST; default 127.0.0.1).',
+      valueName: 'addr',
+    },
     auth: { type: 'string', description: 'required | off (overrides QDC_AUTH).', valueName: 'mode' },
-    workers: { type: 'string', description: 'Jobs run at once in this process (overrides QDC_WORKERS; default 1, 0 = none).', valueName: 'n' },
+    workers: {
+      type: 'string',
+      description: 'Jobs run at once in this process (overrides QDC_WORKERS; default 1, 0 = none).',
+      valueName: 'n',
+    },
     ...databaseOptions,
   },
   epilog:
@@ -40,7 +54,8 @@ export const serveCommand: Command = {
       ...(values.workers !== undefined ? { QDC_WORKERS: String(values.workers) } : {}),
       ...(values['database-url'] !== undefined ? { DATABASE_URL: String(values['database-url']) } : {}),
     });
-    if (values.memory && config.databaseUrl) throw new UsageError('--memory cannot be combined with DATABASE_URL');
+    if (values.memory && config.databaseUrl)
+      throw new UsageError('--memory cannot be combined with DATABASE_URL');
     const logger = createLogger(config.logLevel);
     const auth = resolveAuthMode(config);
     const database = await openCatalog(connectOptions(config, values), logger);
@@ -60,11 +75,18 @@ export const serveCommand: Command = {
       logger,
       version: VERSION,
     });
-    logger.info(`qdc-catalog ${VERSION} serving GraphQL at ${running.url}/graphql`, { database: database.location });
+    logger.info(`qdc-catalog ${VERSION} serving GraphQL at ${running.url}/graphql`, {
+      database: database.location,
+    });
     if (!youngGenerationConfigured()) {
-      logger.info(`node runs with V8's default young generation; ${YOUNG_GENERATION_FLAG} lowers list-query latency (see qdc serve --help)`);
+      logger.info(
+        `node runs with V8's default young generation; ${YOUNG_GENERATION_FLAG} lowers list-query latency (see qdc serve --help)`,
+      );
     }
-    if (auth.mode === 'required') logger.info(`auth: API keys REQUIRED (${auth.reason}); create one with "qdc keys create --role writer"`);
+    if (auth.mode === 'required')
+      logger.info(
+        `auth: API keys REQUIRED (${auth.reason}); create one with "qdc keys create --role writer"`,
+      );
     else logger.warn(`auth: OFF (${auth.reason}); anyone who can reach ${running.url} can read and write`);
     const worker =
       config.workers > 0
@@ -76,7 +98,11 @@ export const serveCommand: Command = {
             logger,
           })
         : null;
-    logger.info(worker ? `running up to ${config.workers} job(s) in-process (${worker.owner})` : 'in-process jobs are off (QDC_WORKERS=0); run "qdc worker"');
+    logger.info(
+      worker
+        ? `running up to ${config.workers} job(s) in-process (${worker.owner})`
+        : 'in-process jobs are off (QDC_WORKERS=0); run "qdc worker"',
+    );
 
     await new Promise<void>((resolve) => {
       const shutdown = (signal: string) => {

@@ -7,29 +7,72 @@ import { openCatalog } from '../../app.js';
 import { loadConfig } from '../../config.js';
 import { EmbedderRegistry } from '../../embeddings/registry.js';
 import { silentLogger } from '../../logger.js';
-import { enqueueTIntGeneration, type SplitSummary, type TIntGenerationRequest } from '../../generation/tintJob.js';
+import {
+  enqueueTIntGeneration,
+  type SplitSummary,
+  type TIntGenerationRequest,
+} from '../../generation/tintJob.js';
 import { generateSample } from '../../tint/generate.js';
 import { OPERATION_NAMES } from '../../tint/operations.js';
-import { DEFAULT_LINE_CAP, MAX_DIGITS, parseNoiseText, parseRangeText, validateTIntSpec, type TIntSpecInput } from '../../tint/spec.js';
+import {
+  DEFAULT_LINE_CAP,
+  MAX_DIGITS,
+  parseNoiseText,
+  parseRangeText,
+  validateTIntSpec,
+  type TIntSpecInput,
+} from '../../tint/spec.js';
 import { CALL_MODES } from '../../tint/tracer.js';
 import { UsageError, type Command, type OptionSpec } from '../command.js';
 import { followRemoteJob, runOwnJob, type JobView } from '../jobFollower.js';
-import { API_KEY_ENV_DOC, makeProgress, PROGRESS_ENV_DOC, remoteFrom, remoteGraphQL, remoteOptions, reportFailure, type Remote } from '../remote.js';
+import {
+  API_KEY_ENV_DOC,
+  makeProgress,
+  PROGRESS_ENV_DOC,
+  remoteFrom,
+  remoteGraphQL,
+  remoteOptions,
+  reportFailure,
+  type Remote,
+} from '../remote.js';
 import { connectOptions, fileDatabaseOptions } from './databaseOptions.js';
 
 const specOptions: Record<string, OptionSpec> = {
   op: { type: 'string', description: `Operation: ${OPERATION_NAMES.join(', ')}.`, valueName: 'name' },
-  digits: { type: 'string', description: `Operand lengths in digits, e.g. 1-5 or 3 (default 1-3; at most ${MAX_DIGITS}).`, valueName: 'a-b' },
-  range: { type: 'string', description: 'Operand magnitudes instead of lengths, e.g. 0-999.', valueName: 'lo-hi' },
-  length: { type: 'string', description: 'List length for sort, gcd and median (default 5).', valueName: 'a-b' },
+  digits: {
+    type: 'string',
+    description: `Operand lengths in digits, e.g. 1-5 or 3 (default 1-3; at most ${MAX_DIGITS}).`,
+    valueName: 'a-b',
+  },
+  range: {
+    type: 'string',
+    description: 'Operand magnitudes instead of lengths, e.g. 0-999.',
+    valueName: 'lo-hi',
+  },
+  length: {
+    type: 'string',
+    description: 'List length for sort, gcd and median (default 5).',
+    valueName: 'a-b',
+  },
   n: { type: 'string', description: 'Training samples to generate.', valueName: 'count' },
   static: { type: 'string', description: 'Static noise: doc=FRACTION[,char=P][,line=P].', valueName: 'spec' },
   dynamic: { type: 'string', description: 'Dynamic noise: doc=FRACTION,p=P.', valueName: 'spec' },
-  calls: { type: 'string', description: `How sub-calls appear: ${CALL_MODES.join(', ')} (default shown).`, valueName: 'mode' },
-  'line-cap': { type: 'string', description: `Most lines per sample, the answer included (default ${DEFAULT_LINE_CAP}).`, valueName: 'lines' },
-  seed: { type: 'string', description: 'Seed (default 0); the same seed and settings give the same samples.', valueName: 'int' },
+  calls: {
+    type: 'string',
+    description: `How sub-calls appear: ${CALL_MODES.join(', ')} (default shown).`,
+    valueName: 'mode',
+  },
+  'line-cap': {
+    type: 'string',
+    description: `Most lines per sample, the answer included (default ${DEFAULT_LINE_CAP}).`,
+    valueName: 'lines',
+  },
+  seed: {
+    type: 'string',
+    description: 'Seed (default 0); the same seed and settings give the same samples.',
+    valueName: 'int',
+  },
 };
-
 
 export const tintCommand: Command = {
   name: 'tint',
@@ -41,24 +84,42 @@ export const tintCommand: Command = {
     '       qdc tint sample --op OP [same generation options] [--index I] [--count K] [--json]',
   options: {
     ...specOptions,
-    dataset: { type: 'string', description: 'generate: dataset slug for the training split (created when missing).', valueName: 'slug' },
-    'test-n': { type: 'string', description: 'generate: clean test samples, generated separately (default 0).', valueName: 'count' },
-    'test-dataset': { type: 'string', description: 'generate: dataset slug for the test split (default <dataset>-test).', valueName: 'slug' },
-    'no-wait': { type: 'boolean', description: 'generate: queue the job, print its id and exit (needs a running worker).' },
+    dataset: {
+      type: 'string',
+      description: 'generate: dataset slug for the training split (created when missing).',
+      valueName: 'slug',
+    },
+    'test-n': {
+      type: 'string',
+      description: 'generate: clean test samples, generated separately (default 0).',
+      valueName: 'count',
+    },
+    'test-dataset': {
+      type: 'string',
+      description: 'generate: dataset slug for the test split (default <dataset>-test).',
+      valueName: 'slug',
+    },
+    'no-wait': {
+      type: 'boolean',
+      description: 'generate: queue the job, print its id and exit (needs a running worker).',
+    },
     index: { type: 'string', description: 'sample: first sample index (default 0).', valueName: 'i' },
     count: { type: 'string', description: 'sample: how many samples to print (default 1).', valueName: 'k' },
-    json: { type: 'boolean', description: 'sample: print JSON lines (prompt, response, reference, metadata).' },
+    json: {
+      type: 'boolean',
+      description: 'sample: print JSON lines (prompt, response, reference, metadata).',
+    },
     ...remoteOptions,
     ...fileDatabaseOptions,
   },
   epilog: [
-    'Example (the paper\'s setting: half the samples with 30% of digits replaced, a fifth with propagating errors):',
+    "Example (the paper's setting: half the samples with 30% of digits replaced, a fifth with propagating errors):",
     '  qdc tint generate --op mul --digits 1-5 --n 20000 --static doc=0.5,char=0.3 --dynamic doc=0.2,p=0.2 \\',
     '                    --seed 1 --dataset tint-mul --test-n 1000',
     '',
     'Static noise changes a finished trace (digits replaced, lines deleted; never the prompt or the answer line).',
     'Dynamic noise corrupts intermediate values while computing, so later steps and the answer use them.',
-    'Each sample\'s metadata.tint says whether and how it was noised. Measure a version with',
+    "Each sample's metadata.tint says whether and how it was noised. Measure a version with",
     '  qdc compute tint-mul -m quality.tint_trace_validity',
     '',
     'Environment:',
@@ -69,7 +130,8 @@ export const tintCommand: Command = {
   ].join('\n'),
   async run({ values, positionals }) {
     const [action, ...rest] = positionals;
-    if (action !== 'generate' && action !== 'sample') throw new UsageError('expected an action: generate or sample');
+    if (action !== 'generate' && action !== 'sample')
+      throw new UsageError('expected an action: generate or sample');
     if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
     if (action === 'sample') return printSamples(values);
     if (typeof values.dataset !== 'string') throw new UsageError('tint generate needs --dataset SLUG');
@@ -84,7 +146,9 @@ export const tintCommand: Command = {
     validateTIntSpec(request, config.tintMaxSamples); // every error before anything is generated
     try {
       const remote = remoteFrom(values);
-      const job = remote ? await generateRemote(remote, request, values) : await generateDirect(request, values, config.jobLeaseMs, config.tintMaxSamples);
+      const job = remote
+        ? await generateRemote(remote, request, values)
+        : await generateDirect(request, values, config.jobLeaseMs, config.tintMaxSamples);
       if (job) printOutcome(job);
       return 0;
     } catch (error) {
@@ -105,7 +169,8 @@ function rangeOption(values: Record<string, unknown>, name: string): [string, st
   const raw = values[name];
   if (raw === undefined) return undefined;
   const range = parseRangeText(String(raw));
-  if (!range) throw new UsageError(`--${name} must look like A-B or A with non-negative integers (got "${raw}")`);
+  if (!range)
+    throw new UsageError(`--${name} must look like A-B or A with non-negative integers (got "${raw}")`);
   return range;
 }
 
@@ -132,7 +197,8 @@ function specInput(values: Record<string, unknown>): TIntSpecInput {
 function printSamples(values: Record<string, unknown>): number {
   const index = optionalInt(values, 'index') ?? 0;
   const count = optionalInt(values, 'count') ?? 1;
-  if (index < 0 || count < 1 || count > 10_000) throw new UsageError('--index must be >= 0 and --count between 1 and 10000');
+  if (index < 0 || count < 1 || count > 10_000)
+    throw new UsageError('--index must be >= 0 and --count between 1 and 10000');
   const input = specInput(values);
   const spec = validateTIntSpec({ ...input, n: Number.isNaN(input.n) ? index + count : input.n });
   for (let i = index; i < index + count; i++) {
@@ -141,26 +207,41 @@ function printSamples(values: Record<string, unknown>): number {
       process.stdout.write(`${JSON.stringify(sample)}\n`);
     } else {
       const tint = sample.metadata.tint;
-      const noise = [tint.static ? 'static' : null, tint.dynamic ? 'dynamic' : null].filter(Boolean).join('+') || 'clean';
-      process.stdout.write(`# sample ${i} (${noise}${tint.truncated ? ', cut at the line cap' : ''}; correct answer: ${sample.reference})\n`);
+      const noise =
+        [tint.static ? 'static' : null, tint.dynamic ? 'dynamic' : null].filter(Boolean).join('+') || 'clean';
+      process.stdout.write(
+        `# sample ${i} (${noise}${tint.truncated ? ', cut at the line cap' : ''}; correct answer: ${sample.reference})\n`,
+      );
       process.stdout.write(`${sample.prompt}\n${sample.response}\n\n`);
     }
   }
   return 0;
 }
 
-async function generateDirect(request: TIntGenerationRequest, values: Record<string, unknown>, leaseMs: number, maxSamples: number) {
+async function generateDirect(
+  request: TIntGenerationRequest,
+  values: Record<string, unknown>,
+  leaseMs: number,
+  maxSamples: number,
+) {
   const database = await openCatalog(connectOptions(loadConfig(), values));
   try {
     const job = await enqueueTIntGeneration(database.db, request, maxSamples);
-    process.stderr.write(`tint: queued job ${job.id} (${(job.progressTotal ?? 0).toLocaleString('en-US')} samples)\n`);
+    process.stderr.write(
+      `tint: queued job ${job.id} (${(job.progressTotal ?? 0).toLocaleString('en-US')} samples)\n`,
+    );
     if (values['no-wait']) return null;
-    const progress = makeProgress(values, { label: 'tint', unit: 'samples', totalUnits: job.progressTotal ?? undefined });
+    const progress = makeProgress(values, {
+      label: 'tint',
+      unit: 'samples',
+      totalUnits: job.progressTotal ?? undefined,
+    });
     return await runOwnJob(database, job, {
       leaseMs,
       progress,
       cancelledNote: 'cancelled: the split being written was not kept',
-      interruptedNote: 'went back to the queue (the split being written was not kept; generation restarts it identically)',
+      interruptedNote:
+        'went back to the queue (the split being written was not kept; generation restarts it identically)',
       embedders: new EmbedderRegistry(loadConfig().embedding, silentLogger),
     });
   } finally {
@@ -168,7 +249,11 @@ async function generateDirect(request: TIntGenerationRequest, values: Record<str
   }
 }
 
-async function generateRemote(remote: Remote, request: TIntGenerationRequest, values: Record<string, unknown>) {
+async function generateRemote(
+  remote: Remote,
+  request: TIntGenerationRequest,
+  values: Record<string, unknown>,
+) {
   const input = {
     dataset: request.dataset,
     testDataset: request.testDataset,
@@ -184,14 +269,20 @@ async function generateRemote(remote: Remote, request: TIntGenerationRequest, va
     lineCap: request.lineCap,
     seed: request.seed,
   };
-  const { generateTIntDataset: job } = await remoteGraphQL<{ generateTIntDataset: { id: string; progress: { total: number | null } } }>(
+  const { generateTIntDataset: job } = await remoteGraphQL<{
+    generateTIntDataset: { id: string; progress: { total: number | null } };
+  }>(
     remote,
     'mutation ($input: TIntGenerationInput!) { generateTIntDataset(input: $input) { id progress { total } } }',
     { input: Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined && v !== null)) },
   );
   process.stderr.write(`tint: queued job ${job.id}\n`);
   if (values['no-wait']) return null;
-  const progress = makeProgress(values, { label: 'tint', unit: 'samples', totalUnits: job.progress.total ?? undefined });
+  const progress = makeProgress(values, {
+    label: 'tint',
+    unit: 'samples',
+    totalUnits: job.progress.total ?? undefined,
+  });
   return followRemoteJob(remote, job.id, progress, 'cancelled: the split being written was not kept');
 }
 
@@ -203,12 +294,19 @@ interface SplitOutcome extends SplitSummary {
 }
 
 function printOutcome(job: JobView): void {
-  const result = (job.result ?? {}) as { train?: SplitOutcome | null; test?: SplitOutcome | null; stopped?: string };
+  const result = (job.result ?? {}) as {
+    train?: SplitOutcome | null;
+    test?: SplitOutcome | null;
+    stopped?: string;
+  };
   if (result.stopped) {
     process.stdout.write(`stopped (${result.stopped}); no unfinished split was kept\n`);
     return;
   }
-  for (const [label, split] of [['train', result.train], ['test', result.test]] as const) {
+  for (const [label, split] of [
+    ['train', result.train],
+    ['test', result.test],
+  ] as const) {
     if (!split) continue;
     const reused = split.created ? '' : ' (identical content already existed; returned it)';
     process.stdout.write(
@@ -216,7 +314,9 @@ function printOutcome(job: JobView): void {
         `${split.noised} noised (${split.staticNoised} static, ${split.dynamicNoised} dynamic), ${split.truncated} cut at the line cap\n`,
     );
     if (split.truncated > 0) {
-      process.stderr.write(`tint: ${split.truncated} ${label} traces reached the line cap; raise --line-cap or shorten operands\n`);
+      process.stderr.write(
+        `tint: ${split.truncated} ${label} traces reached the line cap; raise --line-cap or shorten operands\n`,
+      );
     }
   }
 }

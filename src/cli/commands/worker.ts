@@ -10,12 +10,20 @@ import { connectOptions, fileDatabaseOptions } from './databaseOptions.js';
 
 export const workerCommand: Command = {
   name: 'worker',
-  summary: 'Run queued jobs (metric computations) against the catalog database; run as many as you like, anywhere.',
+  summary:
+    'Run queued jobs (metric computations) against the catalog database; run as many as you like, anywhere.',
   usage: 'qdc worker [--concurrency 1] [--drain] [--database-url URL | --data-dir DIR]',
   options: {
     concurrency: { type: 'string', short: 'c', description: 'Jobs run at once (default 1).', valueName: 'n' },
-    drain: { type: 'boolean', description: 'Exit once the queue has nothing left to claim instead of waiting for more.' },
-    'lease-ms': { type: 'string', description: 'Lease length (overrides QDC_JOB_LEASE_MS; default 30000).', valueName: 'ms' },
+    drain: {
+      type: 'boolean',
+      description: 'Exit once the queue has nothing left to claim instead of waiting for more.',
+    },
+    'lease-ms': {
+      type: 'string',
+      description: 'Lease length (overrides QDC_JOB_LEASE_MS; default 30000).',
+      valueName: 'ms',
+    },
     ...fileDatabaseOptions,
   },
   epilog:
@@ -32,7 +40,9 @@ export const workerCommand: Command = {
     });
     const concurrency = values.concurrency === undefined ? 1 : Number(values.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-      throw new UsageError(`--concurrency must be an integer from 1 to 64 (got "${String(values.concurrency)}")`);
+      throw new UsageError(
+        `--concurrency must be an integer from 1 to 64 (got "${String(values.concurrency)}")`,
+      );
     }
     const logger = createLogger(config.logLevel);
     const database = await openCatalog(connectOptions(config, values), logger);
@@ -44,7 +54,9 @@ export const workerCommand: Command = {
       pollMs: config.jobPollMs,
       logger,
     });
-    logger.info(`worker ${worker.owner} running up to ${concurrency} job(s)`, { database: database.location });
+    logger.info(`worker ${worker.owner} running up to ${concurrency} job(s)`, {
+      database: database.location,
+    });
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());
       process.once('SIGTERM', () => resolve());

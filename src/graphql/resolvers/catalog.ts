@@ -1,7 +1,23 @@
-import { countDatasets, findDatasetBySlug, listDatasets, registerDataset, updateDataset, datasetCursorKind, type DatasetFields, type DatasetFilter, type DatasetOrder } from '../../catalog/datasets.js';
+import {
+  countDatasets,
+  findDatasetBySlug,
+  listDatasets,
+  registerDataset,
+  updateDataset,
+  datasetCursorKind,
+  type DatasetFields,
+  type DatasetFilter,
+  type DatasetOrder,
+} from '../../catalog/datasets.js';
 import { pageRequest } from '../../catalog/pagination.js';
 import type { SampleInput } from '../../catalog/canonicalSample.js';
-import { createVersion, findVersionByNumber, listSamples, SAMPLES_CURSOR, VERSIONS_CURSOR } from '../../catalog/versions.js';
+import {
+  createVersion,
+  findVersionByNumber,
+  listSamples,
+  SAMPLES_CURSOR,
+  VERSIONS_CURSOR,
+} from '../../catalog/versions.js';
 import type { DatasetRow, VersionRow } from '../../db/schema.js';
 import { edgeResolvers, toConnection } from '../connection.js';
 import type { Context } from '../context.js';
@@ -30,8 +46,11 @@ export const catalogResolvers = {
       ctx.loaders.version.load(idOf('DatasetVersion', args.id)),
   },
   Mutation: {
-    createDataset: (_: unknown, args: { input: DatasetFields & { slug: string; name: string } }, ctx: Context) =>
-      registerDataset(ctx.db, args.input),
+    createDataset: (
+      _: unknown,
+      args: { input: DatasetFields & { slug: string; name: string } },
+      ctx: Context,
+    ) => registerDataset(ctx.db, args.input),
     updateDataset: (_: unknown, args: { input: DatasetFields & { slug: string } }, ctx: Context) => {
       const { slug, ...fields } = args.input;
       return updateDataset(ctx.db, slug, fields);
@@ -50,9 +69,12 @@ export const catalogResolvers = {
   Dataset: {
     id: nodeIdField('Dataset'),
     versions: async (row: DatasetRow, args: PageArgs, ctx: Context) =>
-      toConnection(await ctx.loaders.versionsPage(pageRequest(VERSIONS_CURSOR, args.first, args.after)).load(row.id)),
+      toConnection(
+        await ctx.loaders.versionsPage(pageRequest(VERSIONS_CURSOR, args.first, args.after)).load(row.id),
+      ),
     latestVersion: (row: DatasetRow, _: unknown, ctx: Context) => ctx.loaders.latestVersion.load(row.id),
-    version: (row: DatasetRow, args: { number: number }, ctx: Context) => findVersionByNumber(ctx.db, row.id, args.number),
+    version: (row: DatasetRow, args: { number: number }, ctx: Context) =>
+      findVersionByNumber(ctx.db, row.id, args.number),
   },
   DatasetVersion: {
     id: nodeIdField('DatasetVersion'),

@@ -12,7 +12,12 @@ export const jobResolvers = {
     job: (_: unknown, args: { id: string }, ctx: Context) => ctx.loaders.job.load(idOf('Job', args.id)),
     jobs: async (
       _: unknown,
-      args: { first?: number | null; after?: string | null; status?: JobStatus[] | null; kind?: string | null },
+      args: {
+        first?: number | null;
+        after?: string | null;
+        status?: JobStatus[] | null;
+        kind?: string | null;
+      },
       ctx: Context,
     ) => {
       const page = pageRequest(JOBS_CURSOR, args.first, args.after);
@@ -27,7 +32,8 @@ export const jobResolvers = {
     },
   },
   Mutation: {
-    cancelJob: (_: unknown, args: { id: string }, ctx: Context) => requestCancel(ctx.db, idOf('Job', args.id)),
+    cancelJob: (_: unknown, args: { id: string }, ctx: Context) =>
+      requestCancel(ctx.db, idOf('Job', args.id)),
   },
   JobEdge: edgeResolvers,
   Job: {

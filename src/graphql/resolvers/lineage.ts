@@ -24,7 +24,12 @@ interface RecordRunArgs {
 }
 
 interface LineageArgs {
-  input: { version: string; direction?: LineageDirection | null; depth?: number | null; maxNodes?: number | null };
+  input: {
+    version: string;
+    direction?: LineageDirection | null;
+    depth?: number | null;
+    maxNodes?: number | null;
+  };
 }
 
 export const lineageResolvers = {
@@ -63,7 +68,8 @@ export const lineageResolvers = {
   },
   GenerationRun: {
     id: nodeIdField('GenerationRun'),
-    output: (row: GenerationRunRow, _: unknown, ctx: Context) => ctx.loaders.version.load(row.outputVersionId),
+    output: (row: GenerationRunRow, _: unknown, ctx: Context) =>
+      ctx.loaders.version.load(row.outputVersionId),
     inputs: (row: GenerationRunRow, _: unknown, ctx: Context) => ctx.loaders.runInputs.load(row.id),
     algorithm: (row: GenerationRunRow, _: unknown, ctx: Context) =>
       row.algorithmId === null ? null : ctx.loaders.algorithm.load(row.algorithmId),
@@ -72,17 +78,20 @@ export const lineageResolvers = {
     version: (row: RunInputRow, _: unknown, ctx: Context) => ctx.loaders.version.load(row.inputVersionId),
   },
   LineageLink: {
-    version: (row: LineageLinkRow, _: unknown, ctx: Context) => ctx.loaders.version.load(row.neighbourVersionId),
+    version: (row: LineageLinkRow, _: unknown, ctx: Context) =>
+      ctx.loaders.version.load(row.neighbourVersionId),
     run: (row: LineageLinkRow, _: unknown, ctx: Context) => ctx.loaders.run.load(row.runId),
   },
   Lineage: {
-    root: (row: { rootVersionId: number }, _: unknown, ctx: Context) => ctx.loaders.version.load(row.rootVersionId),
+    root: (row: { rootVersionId: number }, _: unknown, ctx: Context) =>
+      ctx.loaders.version.load(row.rootVersionId),
   },
   LineageNode: {
     version: versionOf,
   },
   LineageEdge: {
-    from: (row: { fromVersionId: number }, _: unknown, ctx: Context) => ctx.loaders.version.load(row.fromVersionId),
+    from: (row: { fromVersionId: number }, _: unknown, ctx: Context) =>
+      ctx.loaders.version.load(row.fromVersionId),
     to: (row: { toVersionId: number }, _: unknown, ctx: Context) => ctx.loaders.version.load(row.toVersionId),
     run: (row: { runId: number }, _: unknown, ctx: Context) => ctx.loaders.run.load(row.runId),
   },

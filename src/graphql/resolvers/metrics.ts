@@ -1,10 +1,21 @@
 import { encodeCursor, pageRequest } from '../../catalog/pagination.js';
 import type { MetricDefinitionRow, VersionRow } from '../../db/schema.js';
 import { NotFoundError } from '../../errors.js';
-import { compareVersions, metricDeltas, paretoFrontier, type AxisSelector, type MetricDelta, type ParetoPoint } from '../../metricRuns/analysis.js';
+import {
+  compareVersions,
+  metricDeltas,
+  paretoFrontier,
+  type AxisSelector,
+  type MetricDelta,
+  type ParetoPoint,
+} from '../../metricRuns/analysis.js';
 import { enqueueComputeMetrics } from '../../metricRuns/computeJob.js';
 import { MAX_GRAPHQL_SCORES, recordExternalScores } from '../../metricRuns/externalScores.js';
-import { sampleScoresOfResult, type MetricResultView, type SampleScoreView } from '../../metricRuns/results.js';
+import {
+  sampleScoresOfResult,
+  type MetricResultView,
+  type SampleScoreView,
+} from '../../metricRuns/results.js';
 import { metricsOfAxis } from '../../metrics/registry.js';
 import type { MetricAxis, MetricDefinition } from '../../metrics/types.js';
 import { BadInputError } from '../../errors.js';
@@ -18,7 +29,11 @@ const SCORES_CURSOR = 'sample-scores';
 export const metricResolvers = {
   Query: {
     metricDefinitions: (_: unknown, args: { axis?: MetricAxis | null }) => metricsOfAxis(args.axis),
-    compareVersions: async (_: unknown, args: { versions: string[]; metrics?: string[] | null; params?: unknown }, ctx: Context) => {
+    compareVersions: async (
+      _: unknown,
+      args: { versions: string[]; metrics?: string[] | null; params?: unknown },
+      ctx: Context,
+    ) => {
       const ids = args.versions.map((v, i) => idOf('DatasetVersion', v, `versions[${i}]`));
       await requireVersions(ctx, ids);
       const table = await compareVersions(ctx.db, ids, args.metrics, args.params);
@@ -38,11 +53,20 @@ export const metricResolvers = {
     },
     paretoFrontier: async (
       _: unknown,
-      args: { x: AxisSelector; y: AxisSelector; scope?: { datasets?: string[] | null; versions?: string[] | null } | null },
+      args: {
+        x: AxisSelector;
+        y: AxisSelector;
+        scope?: { datasets?: string[] | null; versions?: string[] | null } | null;
+      },
       ctx: Context,
     ) => {
-      const versionIds = args.scope?.versions?.map((v, i) => idOf('DatasetVersion', v, `scope.versions[${i}]`));
-      const result = await paretoFrontier(ctx.db, args.x, args.y, { datasetSlugs: args.scope?.datasets, versionIds });
+      const versionIds = args.scope?.versions?.map((v, i) =>
+        idOf('DatasetVersion', v, `scope.versions[${i}]`),
+      );
+      const result = await paretoFrontier(ctx.db, args.x, args.y, {
+        datasetSlugs: args.scope?.datasets,
+        versionIds,
+      });
       const point = (p: ParetoPoint) => ({
         versionId: p.versionId,
         x: p.x.value,
@@ -61,12 +85,24 @@ export const metricResolvers = {
     },
   },
   Mutation: {
-    computeMetrics: (_: unknown, args: { version: string; metrics?: string[] | null; params?: unknown }, ctx: Context) =>
-      enqueueComputeMetrics(ctx.db, idOf('DatasetVersion', args.version, 'version'), args.metrics, args.params, {
-        embedders: ctx.embedders,
-        resolveVersion: async (reference) =>
-          typeof reference === 'number' || /^[0-9]+$/.test(reference) ? Number(reference) : idOf('DatasetVersion', reference, 'base'),
-      }),
+    computeMetrics: (
+      _: unknown,
+      args: { version: string; metrics?: string[] | null; params?: unknown },
+      ctx: Context,
+    ) =>
+      enqueueComputeMetrics(
+        ctx.db,
+        idOf('DatasetVersion', args.version, 'version'),
+        args.metrics,
+        args.params,
+        {
+          embedders: ctx.embedders,
+          resolveVersion: async (reference) =>
+            typeof reference === 'number' || /^[0-9]+$/.test(reference)
+              ? Number(reference)
+              : idOf('DatasetVersion', reference, 'base'),
+        },
+      ),
     recordSampleScores: async (
       _: unknown,
       args: {
@@ -93,8 +129,11 @@ export const metricResolvers = {
     },
   },
   DatasetVersion: {
-    metrics: (row: VersionRow, args: { keys?: string[] | null; includeRunning?: boolean | null }, ctx: Context) =>
-      ctx.loaders.versionMetrics(args.keys, args.includeRunning ?? false).load(row.id),
+    metrics: (
+      row: VersionRow,
+      args: { keys?: string[] | null; includeRunning?: boolean | null },
+      ctx: Context,
+    ) => ctx.loaders.versionMetrics(args.keys, args.includeRunning ?? false).load(row.id),
     sampleScores: async (
       row: VersionRow,
       args: { metric?: string | null; result?: string | null; first?: number | null; after?: string | null },
@@ -105,9 +144,13 @@ export const metricResolvers = {
       if (!result) return { result: null, ...connectionFromRows([], 0, () => '') };
       const after = page.after ? Number(page.after[0]) : -1;
       const rows = await sampleScoresOfResult(ctx.db, result.id, after, page.first + 1);
-      return { result, ...connectionFromRows(rows, page.first, (score) => encodeCursor(SCORES_CURSOR, [score.ordinal])) };
+      return {
+        result,
+        ...connectionFromRows(rows, page.first, (score) => encodeCursor(SCORES_CURSOR, [score.ordinal])),
+      };
     },
-    metricDeltas: (row: VersionRow, args: { metrics?: string[] | null }, ctx: Context) => metricDeltas(ctx.db, row.id, args.metrics),
+    metricDeltas: (row: VersionRow, args: { metrics?: string[] | null }, ctx: Context) =>
+      metricDeltas(ctx.db, row.id, args.metrics),
   },
   MetricDefinition: {
     parameters: (definition: MetricDefinition | MetricDefinitionRow) =>
@@ -127,9 +170,11 @@ export const metricResolvers = {
     id: nodeIdField('MetricResult'),
     definition: (result: MetricResultView, _: unknown, ctx: Context) =>
       result.definitionId === null ? null : ctx.loaders.metricDefinition.load(result.definitionId),
-    scorer: (result: MetricResultView, _: unknown, ctx: Context) => (result.scorerId === null ? null : ctx.loaders.scorer.load(result.scorerId)),
+    scorer: (result: MetricResultView, _: unknown, ctx: Context) =>
+      result.scorerId === null ? null : ctx.loaders.scorer.load(result.scorerId),
     version: versionOf,
-    job: (result: MetricResultView, _: unknown, ctx: Context) => (result.jobId === null ? null : ctx.loaders.job.load(result.jobId)),
+    job: (result: MetricResultView, _: unknown, ctx: Context) =>
+      result.jobId === null ? null : ctx.loaders.job.load(result.jobId),
   },
   SampleScoreEdge: edgeResolvers,
   SampleScore: {
@@ -150,7 +195,12 @@ async function requireVersions(ctx: Context, ids: readonly number[]): Promise<vo
   });
 }
 
-async function pickResult(ctx: Context, version: VersionRow, metric?: string | null, resultId?: string | null) {
+async function pickResult(
+  ctx: Context,
+  version: VersionRow,
+  metric?: string | null,
+  resultId?: string | null,
+) {
   if (resultId) {
     const result = await ctx.loaders.metricResult.load(idOf('MetricResult', resultId, 'result'));
     if (!result || result.versionId !== version.id) {

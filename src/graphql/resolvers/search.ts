@@ -2,8 +2,19 @@ import type { EmbeddingSpaceRow, OverlapRunRow, VersionRow } from '../../db/sche
 import { NotFoundError } from '../../errors.js';
 import { enqueueEmbedVersion } from '../../embeddings/embedJob.js';
 import { enqueueFindOverlap } from '../../embeddings/overlapJob.js';
-import { latestOverlapRun, listOverlapPairs, OVERLAP_PAIRS_CURSOR, type OverlapPair } from '../../embeddings/overlaps.js';
-import { requireStoredSpace, searchDatasetsByText, searchSamplesByText, similarToSample, type DatasetHit } from '../../embeddings/sampleSearch.js';
+import {
+  latestOverlapRun,
+  listOverlapPairs,
+  OVERLAP_PAIRS_CURSOR,
+  type OverlapPair,
+} from '../../embeddings/overlaps.js';
+import {
+  requireStoredSpace,
+  searchDatasetsByText,
+  searchSamplesByText,
+  similarToSample,
+  type DatasetHit,
+} from '../../embeddings/sampleSearch.js';
 import type { ScorePredicate, SearchHit, SearchScope } from '../../embeddings/search.js';
 import { ensureSpace, listSpaces, type VersionCoverage } from '../../embeddings/spaces.js';
 import { pageRequest } from '../../catalog/pagination.js';
@@ -23,7 +34,9 @@ async function scopeOf(ctx: Context, input: ScopeInput | null | undefined): Prom
   if (!input) return {};
   const datasetIds = (input.datasets ?? []).map((id) => idOf('Dataset', id, 'scope.datasets'));
   const versionIds = (input.versions ?? []).map((id) => idOf('DatasetVersion', id, 'scope.versions'));
-  const descendantsOf = input.descendantsOf ? idOf('DatasetVersion', input.descendantsOf, 'scope.descendantsOf') : null;
+  const descendantsOf = input.descendantsOf
+    ? idOf('DatasetVersion', input.descendantsOf, 'scope.descendantsOf')
+    : null;
   await requireAll(ctx, 'dataset', datasetIds);
   await requireAll(ctx, 'version', [...versionIds, ...(descendantsOf === null ? [] : [descendantsOf])]);
   return { datasetIds, versionIds, descendantsOf, scores: input.scores ?? [] };
@@ -47,15 +60,30 @@ export const searchResolvers = {
     },
     searchSamples: async (
       _: unknown,
-      args: { query: string; k: number; scope?: ScopeInput | null; space?: string | null; exact?: boolean | null },
+      args: {
+        query: string;
+        k: number;
+        scope?: ScopeInput | null;
+        space?: string | null;
+        exact?: boolean | null;
+      },
       ctx: Context,
     ) => {
-      const result = await searchSamplesByText(ctx.database, ctx.embedders, { ...args, scope: await scopeOf(ctx, args.scope) });
+      const result = await searchSamplesByText(ctx.database, ctx.embedders, {
+        ...args,
+        scope: await scopeOf(ctx, args.scope),
+      });
       return { ...result, hits: result.hits.map(withSimilarity) };
     },
     similarSamples: async (
       _: unknown,
-      args: { sample: string; k: number; scope?: ScopeInput | null; space?: string | null; exact?: boolean | null },
+      args: {
+        sample: string;
+        k: number;
+        scope?: ScopeInput | null;
+        space?: string | null;
+        exact?: boolean | null;
+      },
       ctx: Context,
     ) => {
       const result = await similarToSample(ctx.database, ctx.embedders, {
@@ -67,7 +95,11 @@ export const searchResolvers = {
       });
       return { ...result, hits: result.hits.map(withSimilarity) };
     },
-    searchDatasets: async (_: unknown, args: { query: string; k: number; space?: string | null }, ctx: Context) => {
+    searchDatasets: async (
+      _: unknown,
+      args: { query: string; k: number; space?: string | null },
+      ctx: Context,
+    ) => {
       const result = await searchDatasetsByText(ctx.database, ctx.embedders, args);
       return { ...result, hits: result.hits.map(withSimilarity) };
     },
@@ -75,7 +107,11 @@ export const searchResolvers = {
   Mutation: {
     embedVersion: (_: unknown, args: { version: string; space?: string | null }, ctx: Context) =>
       enqueueEmbedVersion(ctx.db, ctx.embedders, idOf('DatasetVersion', args.version, 'version'), args.space),
-    findOverlap: (_: unknown, args: { version: string; against?: string | null; threshold: number; space?: string | null }, ctx: Context) =>
+    findOverlap: (
+      _: unknown,
+      args: { version: string; against?: string | null; threshold: number; space?: string | null },
+      ctx: Context,
+    ) =>
       enqueueFindOverlap(ctx.db, ctx.embedders, {
         versionId: idOf('DatasetVersion', args.version, 'version'),
         againstId: args.against ? idOf('DatasetVersion', args.against, 'against') : null,
@@ -84,25 +120,36 @@ export const searchResolvers = {
       }),
   },
   DatasetVersion: {
-    overlaps: async (version: VersionRow, args: { against?: string | null; space?: string | null }, ctx: Context) => {
+    overlaps: async (
+      version: VersionRow,
+      args: { against?: string | null; space?: string | null },
+      ctx: Context,
+    ) => {
       const againstId = args.against ? idOf('DatasetVersion', args.against, 'against') : version.id;
       const space = args.space ? await requireStoredSpace(ctx.database, ctx.embedders, args.space) : null;
       return latestOverlapRun(ctx.db, version.id, againstId, space?.id ?? null);
     },
     embeddings: async (version: VersionRow, _: unknown, ctx: Context) =>
-      (await ctx.loaders.embeddingCoverage.load(version.id)).map((c: VersionCoverage) => ({ ...c, samples: version.sampleCount })),
+      (await ctx.loaders.embeddingCoverage.load(version.id)).map((c: VersionCoverage) => ({
+        ...c,
+        samples: version.sampleCount,
+      })),
   },
   MetricResult: {
-    space: (result: { spaceId: number | null }, _: unknown, ctx: Context) => (result.spaceId === null ? null : ctx.loaders.embeddingSpace.load(result.spaceId)),
+    space: (result: { spaceId: number | null }, _: unknown, ctx: Context) =>
+      result.spaceId === null ? null : ctx.loaders.embeddingSpace.load(result.spaceId),
   },
   EmbeddingSpace: {
     id: nodeIdField('EmbeddingSpace'),
-    isDefault: async (space: EmbeddingSpaceRow, _: unknown, ctx: Context) => (await ctx.embedders.defaultSpace()).embedder.key === space.key,
-    vectorCount: (space: EmbeddingSpaceRow, _: unknown, ctx: Context) => ctx.loaders.vectorCount.load(space.id),
+    isDefault: async (space: EmbeddingSpaceRow, _: unknown, ctx: Context) =>
+      (await ctx.embedders.defaultSpace()).embedder.key === space.key,
+    vectorCount: (space: EmbeddingSpaceRow, _: unknown, ctx: Context) =>
+      ctx.loaders.vectorCount.load(space.id),
     indexed: (space: EmbeddingSpaceRow) => space.indexedAt !== null,
   },
   EmbeddingCoverage: {
-    space: (coverage: VersionCoverage, _: unknown, ctx: Context) => ctx.loaders.embeddingSpace.load(coverage.spaceId),
+    space: (coverage: VersionCoverage, _: unknown, ctx: Context) =>
+      ctx.loaders.embeddingSpace.load(coverage.spaceId),
   },
   SampleSearchHit: {
     sample: (hit: SearchHit, _: unknown, ctx: Context) => ctx.loaders.sample.load(hit.sampleId),
@@ -116,11 +163,27 @@ export const searchResolvers = {
     version: versionOf,
     against: (run: OverlapRunRow, _: unknown, ctx: Context) => ctx.loaders.version.load(run.againstVersionId),
     space: (run: OverlapRunRow, _: unknown, ctx: Context) => ctx.loaders.embeddingSpace.load(run.spaceId),
-    job: (run: OverlapRunRow, _: unknown, ctx: Context) => (run.jobId === null ? null : ctx.loaders.job.load(run.jobId)),
+    job: (run: OverlapRunRow, _: unknown, ctx: Context) =>
+      run.jobId === null ? null : ctx.loaders.job.load(run.jobId),
     contaminationRate: (run: OverlapRunRow) =>
-      run.matchedSamples === null || !run.sampleCount ? (run.sampleCount === 0 ? 0 : null) : run.matchedSamples / run.sampleCount,
-    pairs: async (run: OverlapRunRow, args: { first?: number | null; after?: string | null; kind?: 'EXACT' | 'NEAR' | null }, ctx: Context) =>
-      toConnection(await listOverlapPairs(ctx.db, run.id, pageRequest(OVERLAP_PAIRS_CURSOR, args.first, args.after), args.kind ?? null)),
+      run.matchedSamples === null || !run.sampleCount
+        ? run.sampleCount === 0
+          ? 0
+          : null
+        : run.matchedSamples / run.sampleCount,
+    pairs: async (
+      run: OverlapRunRow,
+      args: { first?: number | null; after?: string | null; kind?: 'EXACT' | 'NEAR' | null },
+      ctx: Context,
+    ) =>
+      toConnection(
+        await listOverlapPairs(
+          ctx.db,
+          run.id,
+          pageRequest(OVERLAP_PAIRS_CURSOR, args.first, args.after),
+          args.kind ?? null,
+        ),
+      ),
   },
   SampleOverlapEdge: edgeResolvers,
   SampleOverlap: {

@@ -15,17 +15,23 @@ import { nodeIdField } from '../globalId.js';
 
 export const taxonomyResolvers = {
   Query: {
-    components: (_: unknown, args: { stage?: Stage | null }, ctx: Context) => listComponents(ctx.db, args.stage),
+    components: (_: unknown, args: { stage?: Stage | null }, ctx: Context) =>
+      listComponents(ctx.db, args.stage),
     component: async (_: unknown, args: { key: string }, ctx: Context) =>
       (await findComponentsBy(ctx.db, 'key', [args.key]))[0] ?? null,
-    algorithms: (_: unknown, args: { usesComponent?: string | null; nameContains?: string | null }, ctx: Context) =>
-      listAlgorithms(ctx.db, args),
+    algorithms: (
+      _: unknown,
+      args: { usesComponent?: string | null; nameContains?: string | null },
+      ctx: Context,
+    ) => listAlgorithms(ctx.db, args),
     algorithm: async (_: unknown, args: { key: string }, ctx: Context) =>
       (await findAlgorithmsBy(ctx.db, 'key', [args.key]))[0] ?? null,
   },
   Mutation: {
-    upsertComponent: (_: unknown, args: { input: ComponentInput }, ctx: Context) => upsertComponent(ctx.db, args.input),
-    upsertAlgorithm: (_: unknown, args: { input: AlgorithmInput }, ctx: Context) => upsertAlgorithm(ctx.db, args.input),
+    upsertComponent: (_: unknown, args: { input: ComponentInput }, ctx: Context) =>
+      upsertComponent(ctx.db, args.input),
+    upsertAlgorithm: (_: unknown, args: { input: AlgorithmInput }, ctx: Context) =>
+      upsertAlgorithm(ctx.db, args.input),
   },
   Component: {
     id: nodeIdField('Component'),
@@ -40,6 +46,7 @@ export const taxonomyResolvers = {
     components: (row: AlgorithmRow, _: unknown, ctx: Context) => ctx.loaders.algorithmSteps.load(row.id),
   },
   AlgorithmStep: {
-    component: (row: AlgorithmComponentRow, _: unknown, ctx: Context) => ctx.loaders.component.load(row.componentId),
+    component: (row: AlgorithmComponentRow, _: unknown, ctx: Context) =>
+      ctx.loaders.component.load(row.componentId),
   },
 };

@@ -25,13 +25,16 @@ interface TIntGenerationArgs {
   };
 }
 
-const pairOf = <T>(range: { min: T; max: T } | null | undefined): [T, T] | null => (range ? [range.min, range.max] : null);
+const pairOf = <T>(range: { min: T; max: T } | null | undefined): [T, T] | null =>
+  range ? [range.min, range.max] : null;
 
 /** Version ids a finished job wrote, from its result. */
 function versionIdsOf(job: JobRow): number[] {
   if (job.kind !== TINT_GENERATE_JOB || !job.result) return [];
   const result = job.result as { train?: { versionId: number } | null; test?: { versionId: number } | null };
-  return [result.train?.versionId, result.test?.versionId].filter((id): id is number => typeof id === 'number');
+  return [result.train?.versionId, result.test?.versionId].filter(
+    (id): id is number => typeof id === 'number',
+  );
 }
 
 export const tintResolvers = {
@@ -48,7 +51,9 @@ export const tintResolvers = {
           length: pairOf(input.length),
           n: input.n,
           testN: input.testN,
-          static: input.static ? { doc: input.static.doc, char: input.static.char ?? 0, line: input.static.line ?? 0 } : null,
+          static: input.static
+            ? { doc: input.static.doc, char: input.static.char ?? 0, line: input.static.line ?? 0 }
+            : null,
           dynamic: input.dynamic,
           calls: input.calls?.toLowerCase(),
           lineCap: input.lineCap,

@@ -3,7 +3,13 @@
  * p90, min, max and total. Neither long nor short is better in itself, so the direction is NEUTRAL.
  */
 import { intMeanAccumulator } from '../distribution.js';
-import { FIELD_PARAM, sampleText, whitespaceTokens, type MetricDefinition, type TextField } from '../types.js';
+import {
+  FIELD_PARAM,
+  sampleText,
+  whitespaceTokens,
+  type MetricDefinition,
+  type TextField,
+} from '../types.js';
 
 export type LengthParams = { field: TextField };
 
@@ -20,5 +26,6 @@ export const textLength: MetricDefinition<LengthParams> = {
   params: { field: FIELD_PARAM },
   sampleValue: 'Whitespace tokens in the sample text.',
   exactMerge: true,
-  create: (params) => intMeanAccumulator((sample) => whitespaceTokens(sampleText(sample, params.field)).length, 'totalTokens'),
+  create: (params) =>
+    intMeanAccumulator((sample) => whitespaceTokens(sampleText(sample, params.field)).length, 'totalTokens'),
 };

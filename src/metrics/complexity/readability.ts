@@ -42,7 +42,10 @@ const VOWEL_RUNS = /[aeiouy]+/g;
 
 /** Syllables of one word by the vowel-group heuristic above (at least 1). */
 export function countSyllables(word: string): number {
-  const letters = word.replace(EDGE_NON_LETTERS, '').toLowerCase().replace(/[^a-z]/g, '');
+  const letters = word
+    .replace(EDGE_NON_LETTERS, '')
+    .toLowerCase()
+    .replace(/[^a-z]/g, '');
   let count = letters.match(VOWEL_RUNS)?.length ?? 0;
   if (count > 1 && letters.endsWith('e') && !letters.endsWith('le')) count--;
   return Math.max(1, count);
@@ -133,7 +136,7 @@ export const readability: MetricDefinition<ReadabilityParams> = {
     '(details.quantileResolution), so within 0.0005 of the exact quantiles.',
   citation:
     'Kincaid, Fishburne, Rogers & Chissom 1975, "Derivation of New Readability Formulas for Navy Enlisted Personnel", ' +
-    'Research Branch Report 8-75; syllable and sentence counts are this project\'s heuristic.',
+    "Research Branch Report 8-75; syllable and sentence counts are this project's heuristic.",
   params: { field: FIELD_PARAM },
   sampleValue: 'Flesch-Kincaid grade of the sample text (samples without a word have none).',
   exactMerge: true,

@@ -29,5 +29,6 @@ export const reasoningSteps: MetricDefinition<StepsParams> = {
   params: { field: FIELD_PARAM },
   sampleValue: 'Non-empty lines (reasoning steps) in the sample text.',
   exactMerge: true,
-  create: (params) => intMeanAccumulator((sample) => countSteps(sampleText(sample, params.field)), 'totalSteps'),
+  create: (params) =>
+    intMeanAccumulator((sample) => countSteps(sampleText(sample, params.field)), 'totalSteps'),
 };

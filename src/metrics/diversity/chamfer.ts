@@ -20,13 +20,18 @@ export const chamferMetric: MetricDefinition<ChamferParams, NearestMeanState> = 
     'Mean over samples of the cosine distance (1 - cosine similarity) to the nearest other sample of the version, in one embedding space. ' +
     'Low values mean near-duplicates. Exact blocked scan up to exactLimit vectors, HNSW beyond (estimator APPROXIMATE). ' +
     'Per sample: its nearest-neighbour distance. Details: searchedVectors, unmatched.',
-  citation: 'Nearest-neighbour (chamfer) distance as an embedding diversity measure, e.g. Stasaski & Hearst 2022; surveyed in Havrilla et al. 2024 (arXiv 2412.02980).',
+  citation:
+    'Nearest-neighbour (chamfer) distance as an embedding diversity measure, e.g. Stasaski & Hearst 2022; surveyed in Havrilla et al. 2024 (arXiv 2412.02980).',
   params: { space: SPACE_PARAM, exactLimit: EXACT_LIMIT_PARAM },
   sampleValue: 'Cosine distance to the nearest other sample of the version.',
   exactMerge: true,
   create(params, _prepared, environment) {
-    if (!environment.ownNeighbours) throw new Error('diversity.chamfer needs a runner that can search the version\'s vectors');
+    if (!environment.ownNeighbours)
+      throw new Error("diversity.chamfer needs a runner that can search the version's vectors");
     const open = environment.ownNeighbours.bind(environment);
-    return nearestNeighbourMeanAccumulator(() => open(params.exactLimit), (distance) => distance);
+    return nearestNeighbourMeanAccumulator(
+      () => open(params.exactLimit),
+      (distance) => distance,
+    );
   },
 };

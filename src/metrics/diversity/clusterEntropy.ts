@@ -6,10 +6,23 @@
  */
 import { dimsOf, SPACE_PARAM, vectorsOf } from '../embedding/embeddingParams.js';
 import { assignToCentroids, clusterEntropy, kmeans } from '../embedding/kmeans.js';
-import { createSubsetState, finalSubset, mergeSubsets, offerToSubset, SUBSET_SEED_PARAM, type SubsetState } from '../seededSubset.js';
+import {
+  createSubsetState,
+  finalSubset,
+  mergeSubsets,
+  offerToSubset,
+  SUBSET_SEED_PARAM,
+  type SubsetState,
+} from '../seededSubset.js';
 import type { MetricDefinition, Prepass } from '../types.js';
 
-export type ClusterEntropyParams = { space: string; k: number; seed: number; fitSize: number; maxIterations: number };
+export type ClusterEntropyParams = {
+  space: string;
+  k: number;
+  seed: number;
+  fitSize: number;
+  maxIterations: number;
+};
 
 interface Fitted {
   centroids: Float32Array[];
@@ -29,7 +42,9 @@ function fitPrepass(params: ClusterEntropyParams): Prepass<SubsetState<Float32Ar
     init: () => createSubsetState<Float32Array>(),
     update(state, batch) {
       const vectors = vectorsOf(batch);
-      batch.forEach((sample, i) => offerToSubset(state, params.fitSize, params.seed, sample, () => vectors[i]!));
+      batch.forEach((sample, i) =>
+        offerToSubset(state, params.fitSize, params.seed, sample, () => vectors[i]!),
+      );
     },
     merge: (left, right) => mergeSubsets(left, right, params.fitSize),
     result(state) {
@@ -37,7 +52,13 @@ function fitPrepass(params: ClusterEntropyParams): Prepass<SubsetState<Float32Ar
       if (subset.length === 0) return null;
       const dims = dimsOf(subset, null);
       const fit = kmeans(subset, dims, params.k, params.seed, params.maxIterations);
-      return { centroids: fit.centroids, dims, fitSize: subset.length, population: state.seen, iterations: fit.iterations };
+      return {
+        centroids: fit.centroids,
+        dims,
+        fitSize: subset.length,
+        population: state.seen,
+        iterations: fit.iterations,
+      };
     },
   };
 }
@@ -53,13 +74,32 @@ export const clusterEntropyMetric: MetricDefinition<ClusterEntropyParams, CountS
     'on a seeded subset of fitSize samples (bottom-k by sha256(seed:contentHash)), then every sample assigned to its nearest centroid. ' +
     'Range [0, ln k]; higher = samples spread over more clusters. SAMPLED when the fit used a subset. ' +
     'Per sample: its cluster index. Details: k, clusters (k actually used), sizes, normalized (H / ln k), fitSize, iterations.',
-  citation: 'Cluster-based diversity as in Havrilla et al. 2024 (arXiv 2412.02980); k-means++ initialisation: Arthur & Vassilvitskii 2007.',
+  citation:
+    'Cluster-based diversity as in Havrilla et al. 2024 (arXiv 2412.02980); k-means++ initialisation: Arthur & Vassilvitskii 2007.',
   params: {
     space: SPACE_PARAM,
-    k: { type: 'int', default: 10, min: 2, max: 1000, description: 'Number of clusters (clamped to the number of distinct vectors).' },
+    k: {
+      type: 'int',
+      default: 10,
+      min: 2,
+      max: 1000,
+      description: 'Number of clusters (clamped to the number of distinct vectors).',
+    },
     seed: SUBSET_SEED_PARAM,
-    fitSize: { type: 'int', default: 10000, min: 10, max: 200000, description: 'Samples the centroids are fitted on (a seeded subset when the version is larger).' },
-    maxIterations: { type: 'int', default: 100, min: 1, max: 1000, description: 'Most Lloyd iterations of the fit.' },
+    fitSize: {
+      type: 'int',
+      default: 10000,
+      min: 10,
+      max: 200000,
+      description: 'Samples the centroids are fitted on (a seeded subset when the version is larger).',
+    },
+    maxIterations: {
+      type: 'int',
+      default: 100,
+      min: 1,
+      max: 1000,
+      description: 'Most Lloyd iterations of the fit.',
+    },
   },
   sampleValue: 'Index (0-based) of the k-means cluster the sample was assigned to.',
   exactMerge: true,
@@ -84,7 +124,8 @@ export const clusterEntropyMetric: MetricDefinition<ClusterEntropyParams, CountS
         return left;
       },
       finalize(state) {
-        if (!fitted || state.n === 0) return { value: null, reason: 'no samples', n: 0, estimator: 'EXACT', details: {} };
+        if (!fitted || state.n === 0)
+          return { value: null, reason: 'no samples', n: 0, estimator: 'EXACT', details: {} };
         const { entropy, normalized } = clusterEntropy(state.counts);
         const sampled = fitted.population > fitted.fitSize;
         return {

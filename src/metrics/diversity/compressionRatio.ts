@@ -24,7 +24,13 @@
 import { createGzip, type Gzip } from 'node:zlib';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
-import { FIELD_PARAM, sampleText, type MetricDefinition, type MetricOutcome, type TextField } from '../types.js';
+import {
+  FIELD_PARAM,
+  sampleText,
+  type MetricDefinition,
+  type MetricOutcome,
+  type TextField,
+} from '../types.js';
 
 export type CompressionRatioParams = { field: TextField };
 

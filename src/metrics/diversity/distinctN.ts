@@ -33,10 +33,17 @@ export const distinctN: MetricDefinition<DistinctNParams, DistinctNState> = {
   description:
     'Distinct n-grams divided by total n-grams over whitespace tokens, pooled over all samples; ' +
     'n-grams never cross sample boundaries. 1 = no n-gram repeats anywhere.',
-  citation: 'Li et al. 2016, A Diversity-Promoting Objective Function for Neural Conversation Models (arXiv 1510.03055)',
+  citation:
+    'Li et al. 2016, A Diversity-Promoting Objective Function for Neural Conversation Models (arXiv 1510.03055)',
   params: {
     field: FIELD_PARAM,
-    n: { type: 'int', default: 2, min: 1, max: 4, description: 'N-gram order (1 = unigrams, i.e. distinct-1).' },
+    n: {
+      type: 'int',
+      default: 2,
+      min: 1,
+      max: 4,
+      description: 'N-gram order (1 = unigrams, i.e. distinct-1).',
+    },
   },
   exactMerge: true,
   create(params) {
@@ -74,13 +81,20 @@ export const distinctN: MetricDefinition<DistinctNParams, DistinctNState> = {
           return {
             value: null,
             reason:
-              state.samples === 0 ? 'no samples' : `no n-grams: every text has fewer than ${n} token${n === 1 ? '' : 's'}`,
+              state.samples === 0
+                ? 'no samples'
+                : `no n-grams: every text has fewer than ${n} token${n === 1 ? '' : 's'}`,
             n: state.samples,
             estimator: 'EXACT',
             details: { distinct, total },
           };
         }
-        return { value: distinct / total, n: state.samples, estimator: 'EXACT', details: { distinct, total } };
+        return {
+          value: distinct / total,
+          n: state.samples,
+          estimator: 'EXACT',
+          details: { distinct, total },
+        };
       },
     };
   },

@@ -35,10 +35,22 @@ const accumulator: Accumulator<PairwiseState> = {
     return left;
   },
   finalize({ sum, squaredNorms, n }) {
-    if (!sum || n < 2) return { value: null, reason: `needs at least 2 samples, got ${n}`, n, estimator: 'EXACT', details: {} };
+    if (!sum || n < 2)
+      return {
+        value: null,
+        reason: `needs at least 2 samples, got ${n}`,
+        n,
+        estimator: 'EXACT',
+        details: {},
+      };
     const distance = meanPairwiseCosineDistance(sum, n, squaredNorms)!;
     const meanSimilarity = 1 - distance;
-    return { value: distance, n, estimator: 'EXACT', details: { dims: sum.length, meanCosineSimilarity: meanSimilarity } };
+    return {
+      value: distance,
+      n,
+      estimator: 'EXACT',
+      details: { dims: sum.length, meanCosineSimilarity: meanSimilarity },
+    };
   },
 };
 
@@ -52,7 +64,8 @@ export const meanPairwiseCosineDistanceMetric: MetricDefinition<PairwiseParams, 
     '1 - mean cosine similarity over all ordered pairs of distinct samples, from the L2-normalised vectors of one embedding space. ' +
     'Exact in O(n d): sum over i != j of x_i.x_j = ||sum x_i||^2 - sum ||x_i||^2. Range [0, 2]; higher = more spread out. ' +
     'Details: dims, meanCosineSimilarity.',
-  citation: 'Embedding-based diversity as surveyed in Havrilla et al. 2024 (arXiv 2412.02980); cf. Tevet & Berant 2021.',
+  citation:
+    'Embedding-based diversity as surveyed in Havrilla et al. 2024 (arXiv 2412.02980); cf. Tevet & Berant 2021.',
   params: { space: SPACE_PARAM },
   exactMerge: true,
   mergeRounding: true,

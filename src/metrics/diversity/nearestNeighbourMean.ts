@@ -31,7 +31,9 @@ export function nearestNeighbourMeanAccumulator(
       const opened = await (index ??= openIndex());
       state.estimator = opened.estimator;
       state.searched = opened.size;
-      const distances = await opened.nearest(batch.map((sample, i) => ({ ordinal: sample.ordinal, vector: vectors[i]! })));
+      const distances = await opened.nearest(
+        batch.map((sample, i) => ({ ordinal: sample.ordinal, vector: vectors[i]! })),
+      );
       batch.forEach((sample, i) => {
         const distance = distances[i]!;
         if (!Number.isFinite(distance)) {
@@ -55,7 +57,13 @@ export function nearestNeighbourMeanAccumulator(
     finalize(state): MetricOutcome {
       const details = { searchedVectors: state.searched, unmatched: state.unmatched };
       if (state.n === 0) {
-        return { value: null, reason: 'no sample has a neighbour to measure against', n: 0, estimator: state.estimator ?? 'EXACT', details };
+        return {
+          value: null,
+          reason: 'no sample has a neighbour to measure against',
+          n: 0,
+          estimator: state.estimator ?? 'EXACT',
+          details,
+        };
       }
       return { value: state.sum.value / state.n, n: state.n, estimator: state.estimator ?? 'EXACT', details };
     },

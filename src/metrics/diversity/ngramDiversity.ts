@@ -118,7 +118,9 @@ export const ngramDiversity: MetricDefinition<NgramDiversityParams, NgramDiversi
         }
         const tables = left.tables.map((leftTable, index) => {
           const rightTable = right.tables[index]!;
-          return leftTable.size >= rightTable.size ? leftTable.mergeFrom(rightTable) : rightTable.mergeFrom(leftTable);
+          return leftTable.size >= rightTable.size
+            ? leftTable.mergeFrom(rightTable)
+            : rightTable.mergeFrom(leftTable);
         });
         // N-grams spanning the boundary: they start among left's last tokens and end among right's
         // first, i.e. in left.tail ++ right.head with exclusive end in [boundary + 1, boundary + n - 1].

@@ -209,7 +209,6 @@ function lowerBound(sorted: Int32Array, value: number): number {
   return lo;
 }
 
-
 export const selfBleuMetric: MetricDefinition<SubsetMetricParams, SubsetState> = {
   key: SELF_BLEU_KEY,
   axis: 'DIVERSITY',

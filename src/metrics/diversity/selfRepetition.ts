@@ -107,13 +107,16 @@ export const selfRepetition: MetricDefinition<SelfRepetitionParams, SelfRepetiti
         unique.reset();
       },
       merge(left: DocumentFrequencyState, right: DocumentFrequencyState): DocumentFrequencyState {
-        return left.df.size >= right.df.size ? { df: left.df.mergeFrom(right.df) } : { df: right.df.mergeFrom(left.df) };
+        return left.df.size >= right.df.size
+          ? { df: left.df.mergeFrom(right.df) }
+          : { df: right.df.mergeFrom(left.df) };
       },
       result: (state: DocumentFrequencyState) => state.df,
     };
   },
   create(params, prepared) {
-    if (!prepared) throw new Error('diversity.self_repetition needs its prepass (4-gram document frequencies)');
+    if (!prepared)
+      throw new Error('diversity.self_repetition needs its prepass (4-gram document frequencies)');
     const df = prepared;
     const field = params.field;
     const scratch = newScratch();
@@ -161,7 +164,13 @@ export const selfRepetition: MetricDefinition<SelfRepetitionParams, SelfRepetiti
       },
       finalize(state): MetricOutcome {
         if (state.samples === 0) {
-          return { value: null, reason: 'no samples', n: 0, estimator: 'EXACT', details: { ngramOrder: N, samplesWithNgrams: 0 } };
+          return {
+            value: null,
+            reason: 'no samples',
+            n: 0,
+            estimator: 'EXACT',
+            details: { ngramOrder: N, samplesWithNgrams: 0 },
+          };
         }
         return {
           value: state.sum.value / state.samples,

@@ -54,7 +54,8 @@ function vendiOutcome({ gram, dims, n }: GramState, q: number): MetricOutcome {
   const eigenvalues = symmetricEigenvalues(matrix, dims);
   let trace = 0;
   for (const l of eigenvalues) trace += Math.max(0, l);
-  if (trace === 0) return { value: null, reason: 'every vector is zero', n, estimator: 'EXACT', details: { dims } };
+  if (trace === 0)
+    return { value: null, reason: 'every vector is zero', n, estimator: 'EXACT', details: { dims } };
   const normalized = eigenvalues.map((l) => l / trace);
   const top = [...normalized].sort((a, b) => b - a).slice(0, 5);
   return {
@@ -65,7 +66,8 @@ function vendiOutcome({ gram, dims, n }: GramState, q: number): MetricOutcome {
   };
 }
 
-const CITATION = 'Friedman & Dieng 2023, "The Vendi Score: A Diversity Evaluation Metric for Machine Learning" (arXiv 2210.02410); orders q: Pasarkar & Dieng 2024 (arXiv 2310.12952).';
+const CITATION =
+  'Friedman & Dieng 2023, "The Vendi Score: A Diversity Evaluation Metric for Machine Learning" (arXiv 2210.02410); orders q: Pasarkar & Dieng 2024 (arXiv 2310.12952).';
 const DUAL_FORM =
   'Computed exactly in the dual form from the d x d matrix X^T X / n (its eigenvalues are the non-zero eigenvalues of K / n), ' +
   'eigenvalues divided by their sum. Ranges from 1 (all samples alike) to min(n, d) (orthogonal). Details: dims, q, meanSquaredNorm, topEigenvalues.';
@@ -96,7 +98,13 @@ export const vendiQMetric: MetricDefinition<{ space: string; q: number }, GramSt
   citation: CITATION,
   params: {
     space: SPACE_PARAM,
-    q: { type: 'number', default: 2, min: 0, max: 100, description: 'Order q >= 0 (0 counts the non-zero eigenvalues; 1 is Shannon).' },
+    q: {
+      type: 'number',
+      default: 2,
+      min: 0,
+      max: 100,
+      description: 'Order q >= 0 (0 counts the non-zero eigenvalues; 1 is Shannon).',
+    },
   },
   exactMerge: true,
   mergeRounding: true,

@@ -15,13 +15,14 @@ export const EXACT_LIMIT_PARAM: ParamSpec = {
   min: 2,
   max: 1_000_000,
   description:
-    'Largest number of searched vectors for an exact nearest-neighbour scan (O(n^2 d)); above it the space\'s HNSW index answers and the estimator is APPROXIMATE.',
+    "Largest number of searched vectors for an exact nearest-neighbour scan (O(n^2 d)); above it the space's HNSW index answers and the estimator is APPROXIMATE.",
 };
 
 /** The batch's vectors; a sample without one is an error naming it (the runner attaches every vector of the space). */
 export function vectorsOf(batch: readonly MetricSample[]): Float32Array[] {
   return batch.map((sample) => {
-    if (!sample.embedding) throw new Error(`sample ${sample.ordinal} has no vector in the metric's embedding space`);
+    if (!sample.embedding)
+      throw new Error(`sample ${sample.ordinal} has no vector in the metric's embedding space`);
     return sample.embedding;
   });
 }
@@ -30,7 +31,9 @@ export function dimsOf(vectors: readonly Float32Array[], expected: number | null
   const d = vectors[0]!.length;
   for (const v of vectors) {
     if (v.length !== d || (expected !== null && v.length !== expected)) {
-      throw new Error(`vectors of different dimensions (${expected ?? d} and ${v.length}) cannot be measured together`);
+      throw new Error(
+        `vectors of different dimensions (${expected ?? d} and ${v.length}) cannot be measured together`,
+      );
     }
   }
   return d;

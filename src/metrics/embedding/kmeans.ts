@@ -30,7 +30,8 @@ export function kmeans(
     throw new RangeError(`maxIterations must be a non-negative integer, got ${maxIterations}`);
   }
   for (let i = 0; i < vectors.length; i++) {
-    if (vectors[i]!.length !== d) throw new RangeError(`vector ${i} has length ${vectors[i]!.length}, expected ${d}`);
+    if (vectors[i]!.length !== d)
+      throw new RangeError(`vector ${i} has length ${vectors[i]!.length}, expected ${d}`);
   }
   let centroids = kmeansPlusPlus(vectors, d, k, seededRandom(seed));
   let assignments = assignToCentroids(vectors, centroids, d);
@@ -48,7 +49,11 @@ export function kmeans(
 }
 
 /** Index of the nearest centroid (squared Euclidean) for each vector. */
-export function assignToCentroids(vectors: readonly Float32Array[], centroids: readonly Float32Array[], d: number): Int32Array {
+export function assignToCentroids(
+  vectors: readonly Float32Array[],
+  centroids: readonly Float32Array[],
+  d: number,
+): Int32Array {
   const assignments = new Int32Array(vectors.length);
   if (centroids.length === 0 && vectors.length > 0) throw new RangeError('no centroids to assign to');
   for (let i = 0; i < vectors.length; i++) {
@@ -72,7 +77,8 @@ export function clusterEntropy(sizes: ArrayLike<number>): { entropy: number; nor
   let total = 0;
   for (let c = 0; c < sizes.length; c++) {
     const size = sizes[c]!;
-    if (!(size >= 0) || !Number.isFinite(size)) throw new RangeError(`cluster sizes must be finite and >= 0, got ${size}`);
+    if (!(size >= 0) || !Number.isFinite(size))
+      throw new RangeError(`cluster sizes must be finite and >= 0, got ${size}`);
     total += size;
   }
   let entropy = 0;
@@ -89,7 +95,12 @@ export function clusterEntropy(sizes: ArrayLike<number>): { entropy: number; nor
  * its squared distance to the nearest centroid so far. Returns fewer than k centroids when every
  * point already coincides with one (fewer than k distinct points).
  */
-function kmeansPlusPlus(vectors: readonly Float32Array[], d: number, k: number, random: () => number): Float32Array[] {
+function kmeansPlusPlus(
+  vectors: readonly Float32Array[],
+  d: number,
+  k: number,
+  random: () => number,
+): Float32Array[] {
   const n = vectors.length;
   if (n === 0) return [];
   const first = Math.floor(random() * n);
@@ -131,7 +142,12 @@ function sampleProportionally(weights: Float64Array, random: () => number): numb
  * own cluster's new mean (ties to the lower index), which then leaves the pool for later empty
  * clusters.
  */
-function updateCentroids(vectors: readonly Float32Array[], assignments: Int32Array, k: number, d: number): Float32Array[] {
+function updateCentroids(
+  vectors: readonly Float32Array[],
+  assignments: Int32Array,
+  k: number,
+  d: number,
+): Float32Array[] {
   const sums = Array.from({ length: k }, () => new Float64Array(d));
   const counts = new Int32Array(k);
   for (let i = 0; i < vectors.length; i++) {

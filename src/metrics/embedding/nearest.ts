@@ -89,11 +89,17 @@ function dot(a: Float32Array, b: Float32Array, d: number): number {
   return sum;
 }
 
-function checkInputs(vectors: readonly Float32Array[], ids: ArrayLike<number> | null, role: string, d: number): void {
+function checkInputs(
+  vectors: readonly Float32Array[],
+  ids: ArrayLike<number> | null,
+  role: string,
+  d: number,
+): void {
   if (ids !== null && ids.length !== vectors.length) {
     throw new RangeError(`${ids.length} ${role} ids for ${vectors.length} ${role} vectors`);
   }
   for (let i = 0; i < vectors.length; i++) {
-    if (vectors[i]!.length !== d) throw new RangeError(`${role} ${i} has length ${vectors[i]!.length}, expected ${d}`);
+    if (vectors[i]!.length !== d)
+      throw new RangeError(`${role} ${i} has length ${vectors[i]!.length}, expected ${d}`);
   }
 }

@@ -8,7 +8,10 @@ export interface IndexedVector {
 }
 
 /** `excludeSameOrdinal`: a query never finds the vector with its own ordinal (searching a version's own vectors). */
-export function exactNeighbourIndex(entries: readonly IndexedVector[], excludeSameOrdinal: boolean): NeighbourIndex {
+export function exactNeighbourIndex(
+  entries: readonly IndexedVector[],
+  excludeSameOrdinal: boolean,
+): NeighbourIndex {
   const candidates = entries.map((e) => e.vector);
   const candidateIds = excludeSameOrdinal ? Float64Array.from(entries, (e) => e.ordinal) : null;
   const dims = entries[0]?.vector.length ?? 0;

@@ -6,7 +6,11 @@
  */
 
 /** 1 - mean over i != j of x_i . x_j. `squaredNorms` defaults to n (exactly unit vectors). n < 2 -> null. */
-export function meanPairwiseCosineDistance(sum: Float64Array, n: number, squaredNorms: number = n): number | null {
+export function meanPairwiseCosineDistance(
+  sum: Float64Array,
+  n: number,
+  squaredNorms: number = n,
+): number | null {
   if (n < 2) return null;
   let squaredNorm = 0;
   for (let k = 0; k < sum.length; k++) squaredNorm += sum[k]! * sum[k]!;

@@ -12,7 +12,8 @@ const MAX_QL_ITERATIONS = 60;
 
 /** Eigenvalues (ascending) of a symmetric d x d matrix given row-major in a Float64Array. Householder tridiagonalisation + implicit QL (tred2/tqli style, eigenvalues only), O(d^3). Does not modify the input. */
 export function symmetricEigenvalues(matrix: Float64Array, d: number): Float64Array {
-  if (!Number.isInteger(d) || d < 0) throw new RangeError(`dimension must be a non-negative integer, got ${d}`);
+  if (!Number.isInteger(d) || d < 0)
+    throw new RangeError(`dimension must be a non-negative integer, got ${d}`);
   if (matrix.length !== d * d) throw new RangeError(`expected ${d * d} matrix entries, got ${matrix.length}`);
   const work = Float64Array.from(matrix);
   const diagonal = new Float64Array(d);

@@ -26,7 +26,8 @@ import type { Accumulator, MetricDefinition, MetricOutcome } from '../types.js';
 
 export type AnswerMatchParams = Record<string, never>;
 
-export type ExtractionMethod = 'gsm8k' | 'answer_line' | 'answer_is' | 'whole_number' | 'last_number' | 'whole_text' | 'none';
+export type ExtractionMethod =
+  'gsm8k' | 'answer_line' | 'answer_is' | 'whole_number' | 'last_number' | 'whole_text' | 'none';
 
 export interface ExtractedAnswer {
   answer: string | null;
@@ -61,7 +62,12 @@ function lastMatch(pattern: RegExp, text: string): RegExpExecArray | null {
 export function extractFinalAnswer(text: string): ExtractedAnswer {
   const mark = text.lastIndexOf('####');
   if (mark >= 0) {
-    const answer = (text.slice(mark + 4).trimStart().split(/\r?\n/, 1)[0] ?? '').trim();
+    const answer = (
+      text
+        .slice(mark + 4)
+        .trimStart()
+        .split(/\r?\n/, 1)[0] ?? ''
+    ).trim();
     if (answer !== '') return { answer, method: 'gsm8k' };
   }
 
@@ -184,9 +190,11 @@ export const answerMatch: MetricDefinition<AnswerMatchParams> = {
     'numerically when both parse as numbers ($, %, thousands commas and a trailing period stripped; fractions a/b), else as ' +
     'normalised strings (trimmed, lowercased, whitespace collapsed, trailing punctuation stripped). Only samples with a non-empty ' +
     'reference are scored. Value: match rate; n = scored samples; details: matched, applicable, skippedNoReference, coverage.',
-  citation: 'GSM8K final-answer format: Cobbe et al. 2021, "Training Verifiers to Solve Math Word Problems", arXiv 2110.14168.',
+  citation:
+    'GSM8K final-answer format: Cobbe et al. 2021, "Training Verifiers to Solve Math Word Problems", arXiv 2110.14168.',
   params: {},
-  sampleValue: '1 when the extracted final answer matches the reference, else 0 (details: extracted, expected, method, comparison).',
+  sampleValue:
+    '1 when the extracted final answer matches the reference, else 0 (details: extracted, expected, method, comparison).',
   exactMerge: true,
   create: () => createAccumulator(),
 };

@@ -70,7 +70,16 @@ export type HeuristicQualityParams = {
   maxDup10gramCharFraction: number;
 };
 
-export const GOPHER_STOP_WORDS: ReadonlySet<string> = new Set(['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with']);
+export const GOPHER_STOP_WORDS: ReadonlySet<string> = new Set([
+  'the',
+  'be',
+  'to',
+  'of',
+  'and',
+  'that',
+  'have',
+  'with',
+]);
 export const TOP_NGRAM_ORDERS = [2, 3, 4] as const;
 export const DUP_NGRAM_ORDERS = [5, 6, 7, 8, 9, 10] as const;
 /** N-gram ids are built order by order, from 2 up to this. */
@@ -296,7 +305,8 @@ function pairHash(a: number, b: number): number {
  * string: `offsets` holds prefix sums of the tokens' code-point lengths, plus n - 1 spaces (a
  * surrogate pair cannot straddle a space, so the lengths add up).
  */
-const joinedChars = (offsets: Float64Array, start: number, n: number): number => offsets[start + n]! - offsets[start]! + n - 1;
+const joinedChars = (offsets: Float64Array, start: number, n: number): number =>
+  offsets[start + n]! - offsets[start]! + n - 1;
 
 /**
  * Characters of the most frequent n-gram (tokens joined by one space; the first seen among ties)
@@ -338,7 +348,8 @@ function duplicateNgramChars(ngrams: NgramIds, offsets: Float64Array): number {
   return chars;
 }
 
-const ratio = (numerator: number, denominator: number): number | null => (denominator === 0 ? null : numerator / denominator);
+const ratio = (numerator: number, denominator: number): number | null =>
+  denominator === 0 ? null : numerator / denominator;
 
 export function gopherStats(text: string): GopherStats {
   const tokens = gopherTokens(text);
@@ -387,7 +398,8 @@ export function gopherStats(text: string): GopherStats {
       const chars = topNgramChars(ngrams, offsets);
       topNgramCharFraction[n] = chars === null ? null : ratio(chars, textLength);
     }
-    if ((DUP_NGRAM_ORDERS as readonly number[]).includes(n)) dupNgramCharFraction[n] = ratio(duplicateNgramChars(ngrams, offsets), textLength);
+    if ((DUP_NGRAM_ORDERS as readonly number[]).includes(n))
+      dupNgramCharFraction[n] = ratio(duplicateNgramChars(ngrams, offsets), textLength);
   }
 
   return {
@@ -414,7 +426,11 @@ const below = (value: number | null, min: number): boolean => value !== null && 
 
 /** The rules (GOPHER_RULES names, in order) the measurements fail under the thresholds. */
 export function gopherFailures(stats: GopherStats, p: HeuristicQualityParams): string[] {
-  const topMax: Record<number, number> = { 2: p.maxTop2gramCharFraction, 3: p.maxTop3gramCharFraction, 4: p.maxTop4gramCharFraction };
+  const topMax: Record<number, number> = {
+    2: p.maxTop2gramCharFraction,
+    3: p.maxTop3gramCharFraction,
+    4: p.maxTop4gramCharFraction,
+  };
   const dupMax: Record<number, number> = {
     5: p.maxDup5gramCharFraction,
     6: p.maxDup6gramCharFraction,
@@ -438,8 +454,14 @@ export function gopherFailures(stats: GopherStats, p: HeuristicQualityParams): s
     ['dup_paragraph_chars', above(stats.dupParagraphCharFraction, p.maxDupParagraphCharFraction)],
     ['dup_lines', above(stats.dupLineFraction, p.maxDupLineFraction)],
     ['dup_line_chars', above(stats.dupLineCharFraction, p.maxDupLineCharFraction)],
-    ...TOP_NGRAM_ORDERS.map((n): [string, boolean] => [`top_${n}gram`, above(stats.topNgramCharFraction[n] ?? null, topMax[n]!)]),
-    ...DUP_NGRAM_ORDERS.map((n): [string, boolean] => [`dup_${n}gram`, above(stats.dupNgramCharFraction[n] ?? null, dupMax[n]!)]),
+    ...TOP_NGRAM_ORDERS.map((n): [string, boolean] => [
+      `top_${n}gram`,
+      above(stats.topNgramCharFraction[n] ?? null, topMax[n]!),
+    ]),
+    ...DUP_NGRAM_ORDERS.map((n): [string, boolean] => [
+      `dup_${n}gram`,
+      above(stats.dupNgramCharFraction[n] ?? null, dupMax[n]!),
+    ]),
   ];
   return checks.filter(([, failed]) => failed).map(([rule]) => rule);
 }
@@ -450,10 +472,34 @@ const fraction = (defaultValue: number, description: string) =>
 /** Thresholds with the Gopher / datatrove defaults. */
 export const HEURISTIC_QUALITY_PARAMS: ParamSchema = {
   field: FIELD_PARAM,
-  minWords: { type: 'int', default: 50, min: 0, max: 1_000_000_000, description: 'Fail below this many words (non-symbol tokens).' },
-  maxWords: { type: 'int', default: 100_000, min: 0, max: 1_000_000_000, description: 'Fail above this many words (non-symbol tokens).' },
-  minMeanWordLength: { type: 'number', default: 3, min: 0, max: 1000, description: 'Fail when the mean word length (code points) is below this.' },
-  maxMeanWordLength: { type: 'number', default: 10, min: 0, max: 1000, description: 'Fail when the mean word length (code points) is above this.' },
+  minWords: {
+    type: 'int',
+    default: 50,
+    min: 0,
+    max: 1_000_000_000,
+    description: 'Fail below this many words (non-symbol tokens).',
+  },
+  maxWords: {
+    type: 'int',
+    default: 100_000,
+    min: 0,
+    max: 1_000_000_000,
+    description: 'Fail above this many words (non-symbol tokens).',
+  },
+  minMeanWordLength: {
+    type: 'number',
+    default: 3,
+    min: 0,
+    max: 1000,
+    description: 'Fail when the mean word length (code points) is below this.',
+  },
+  maxMeanWordLength: {
+    type: 'number',
+    default: 10,
+    min: 0,
+    max: 1000,
+    description: 'Fail when the mean word length (code points) is above this.',
+  },
   maxSymbolWordRatio: {
     type: 'number',
     default: 0.1,
@@ -469,12 +515,22 @@ export const HEURISTIC_QUALITY_PARAMS: ParamSchema = {
     default: 2,
     min: 0,
     max: 1_000_000_000,
-    description: 'Fail with fewer occurrences of the stop words the, be, to, of, and, that, have, with (case-sensitive).',
+    description:
+      'Fail with fewer occurrences of the stop words the, be, to, of, and, that, have, with (case-sensitive).',
   },
-  maxDupParagraphFraction: fraction(0.3, 'Fail when more than this fraction of paragraphs repeat an earlier paragraph.'),
-  maxDupParagraphCharFraction: fraction(0.2, "Fail when repeated paragraphs' characters exceed this fraction of the text."),
+  maxDupParagraphFraction: fraction(
+    0.3,
+    'Fail when more than this fraction of paragraphs repeat an earlier paragraph.',
+  ),
+  maxDupParagraphCharFraction: fraction(
+    0.2,
+    "Fail when repeated paragraphs' characters exceed this fraction of the text.",
+  ),
   maxDupLineFraction: fraction(0.3, 'Fail when more than this fraction of lines repeat an earlier line.'),
-  maxDupLineCharFraction: fraction(0.2, "Fail when repeated lines' characters exceed this fraction of the text."),
+  maxDupLineCharFraction: fraction(
+    0.2,
+    "Fail when repeated lines' characters exceed this fraction of the text.",
+  ),
   ...Object.fromEntries(
     TOP_NGRAM_ORDERS.map((n, i) => [
       `maxTop${n}gramCharFraction`,
@@ -490,7 +546,10 @@ export const HEURISTIC_QUALITY_PARAMS: ParamSchema = {
   ...Object.fromEntries(
     DUP_NGRAM_ORDERS.map((n, i) => [
       `maxDup${n}gramCharFraction`,
-      fraction([0.15, 0.14, 0.13, 0.12, 0.11, 0.1][i]!, `Fail when the characters of repeated ${n}-grams exceed this fraction of the text.`),
+      fraction(
+        [0.15, 0.14, 0.13, 0.12, 0.11, 0.1][i]!,
+        `Fail when the characters of repeated ${n}-grams exceed this fraction of the text.`,
+      ),
     ]),
   ),
 };
@@ -525,7 +584,8 @@ function createAccumulator(params: HeuristicQualityParams): Accumulator<Heuristi
     },
     finalize(state): MetricOutcome {
       const details = { passed: state.passed, failedByRule: { ...state.failedByRule } };
-      if (state.samples === 0) return { value: null, reason: 'no samples', n: 0, estimator: 'EXACT', details };
+      if (state.samples === 0)
+        return { value: null, reason: 'no samples', n: 0, estimator: 'EXACT', details };
       return { value: state.passed / state.samples, n: state.samples, estimator: 'EXACT', details };
     },
   };

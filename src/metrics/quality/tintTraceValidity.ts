@@ -91,9 +91,20 @@ function createAccumulator(params: TIntValidityParams): Accumulator<TIntValidity
         skippedNotTInt: state.samples - state.verified,
       };
       if (state.verified === 0) {
-        return { value: null, reason: 'no sample has a TInt prompt (e.g. "mul( 1 2 , 3 4 )")', n: 0, estimator: 'EXACT', details };
+        return {
+          value: null,
+          reason: 'no sample has a TInt prompt (e.g. "mul( 1 2 , 3 4 )")',
+          n: 0,
+          estimator: 'EXACT',
+          details,
+        };
       }
-      return { value: state.validFractions.value / state.verified, n: state.verified, estimator: 'EXACT', details };
+      return {
+        value: state.validFractions.value / state.verified,
+        n: state.verified,
+        estimator: 'EXACT',
+        details,
+      };
     },
   };
 }
@@ -107,7 +118,7 @@ export const tintTraceValidity: MetricDefinition<TIntValidityParams> = {
     'TInt trace verifier. For each sample whose prompt is a TInt invocation (e.g. "mul( 1 2 , 3 4 )"; other samples are skipped), ' +
     'the prompt is re-executed and every response line judged: a line is valid when it is in the longest common subsequence of ' +
     'the trace and the clean trace, the last line is the answer. Valid-line fraction = valid lines / (response lines + clean ' +
-    'lines the response lacks), a Jaccard index of the two traces\' lines. A replay that takes over the values the sample wrote tells propagated errors (wrong lines it ' +
+    "lines the response lacks), a Jaccard index of the two traces' lines. A replay that takes over the values the sample wrote tells propagated errors (wrong lines it " +
     'reproduces from earlier wrong values) from ignored ones (right lines it does not reproduce). Class: CLEAN (equals the clean ' +
     'trace), PROPAGATING (wrong answer, or more propagated than ignored errors), else LOCAL. Value: mean valid-line fraction; ' +
     'details: cleanRate, localRate, propagatingRate, answerAccuracy, class counts, line totals, skippedNotTInt.',
@@ -120,7 +131,7 @@ export const tintTraceValidity: MetricDefinition<TIntValidityParams> = {
       values: ['auto', ...CALL_MODES],
       description:
         'How sub-calls were written (shown, hidden, collapsed). auto tries each per sample and keeps the best-aligned layout; ' +
-        'pass the generation\'s setting when known (auto can read a heavily deleted shown trace as hidden, which counts fewer lines missing).',
+        "pass the generation's setting when known (auto can read a heavily deleted shown trace as hidden, which counts fewer lines missing).",
     },
   },
   sampleValue:
