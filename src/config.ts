@@ -113,6 +113,36 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
   ['QDC_EMBED_BATCH', 'Texts per model call in embedding jobs (default 32).'],
 ];
 
+/** The process environment with some variables replaced (command-line flags that override them). */
+export function environmentWith(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...overrides };
+}
+
+/** NODE_OPTIONS, the flags node takes from the environment besides its command line. */
+export function nodeOptions(env: NodeJS.ProcessEnv = process.env): string {
+  return env.NODE_OPTIONS ?? '';
+}
+
+/** What the `qdc` client commands read from the environment (beside the server's Config). */
+export interface ClientConfig {
+  /** API key for --server when --api-key is not given (QDC_API_KEY). */
+  apiKey: string | undefined;
+  /** Milliseconds between progress redraws (QDC_PROGRESS_INTERVAL_MS); undefined = Progress's default. */
+  progressIntervalMs: number | undefined;
+}
+
+export function loadClientConfig(env: NodeJS.ProcessEnv = process.env): ClientConfig {
+  const rawInterval = nonEmpty(env.QDC_PROGRESS_INTERVAL_MS);
+  let progressIntervalMs: number | undefined;
+  if (rawInterval !== undefined) {
+    progressIntervalMs = Number(rawInterval);
+    if (!Number.isInteger(progressIntervalMs) || progressIntervalMs < 0) {
+      throw new ConfigError(`QDC_PROGRESS_INTERVAL_MS must be a non-negative integer (got "${rawInterval}")`);
+    }
+  }
+  return { apiKey: nonEmpty(env.QDC_API_KEY), progressIntervalMs };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = nonEmpty(env.DATABASE_URL);
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openCatalog } from '../src/app.js';
-import { toGlobalId } from '../src/graphql/globalId.js';
+import { toGlobalId } from '../src/globalId.js';
 import { testWorker } from './helpers/jobs.js';
 import { storeVersion } from './helpers/metricData.js';
 import { startTestServer, type TestServer } from './helpers/testServer.js';

@@ -8,7 +8,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { openCatalog } from '../src/app.js';
 import { createApiKey } from '../src/auth/apiKeys.js';
 import { registerDataset } from '../src/catalog/datasets.js';
-import { fromGlobalId } from '../src/graphql/globalId.js';
+import { fromGlobalId } from '../src/globalId.js';
 import { requireVersionByRef } from '../src/ingest/export.js';
 import { FORMAT_EXAMPLES, FORMATS } from '../src/ingest/formats.js';
 import { startTestServer, type TestServer } from './helpers/testServer.js';

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../src/db/sqlHelpers.js';
 import { lexicalEmbedding } from '../src/embeddings/lexicalEmbedder.js';
-import { fromGlobalId, toGlobalId } from '../src/graphql/globalId.js';
+import { fromGlobalId, toGlobalId } from '../src/globalId.js';
 import { createDataset, createVersion, recordRun } from './helpers/fixtures.js';
 import { embedThroughApi, TOPICS, type Topic } from './helpers/embeddingData.js';
 import { runJob } from './helpers/jobs.js';

@@ -11,7 +11,7 @@ import { sql } from 'drizzle-orm';
 import { rowsOf } from '../src/db/sqlHelpers.js';
 import { EmbedderRegistry } from '../src/embeddings/registry.js';
 import { createLogger } from '../src/logger.js';
-import { toGlobalId } from '../src/graphql/globalId.js';
+import { toGlobalId } from '../src/globalId.js';
 import { embedThroughApi, TOPICS } from './helpers/embeddingData.js';
 import { randomSamples, storeVersion } from './helpers/metricData.js';
 import { testEmbeddingConfig, tinyModelEmbedders } from './helpers/testEmbedders.js';

@@ -31,7 +31,7 @@ import {
 } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import { columnFitsLeaf, executionSchema, ROW_COLUMNS } from '../src/graphql/executionSchema.js';
-import { nodeTypeOfIdField, NODE_TYPES, toGlobalId } from '../src/graphql/globalId.js';
+import { nodeTypeOfIdField, NODE_TYPES, toGlobalId } from '../src/globalId.js';
 import { loadTypeDefs, resolvers } from '../src/graphql/schema.js';
 
 const publicSchema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });

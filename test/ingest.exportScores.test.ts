@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { toGlobalId } from '../src/graphql/globalId.js';
+import { toGlobalId } from '../src/globalId.js';
 import { exportVersionJsonl, scoreColumnsFor } from '../src/ingest/export.js';
 import { enqueueComputeMetrics } from '../src/metricRuns/computeJob.js';
 import { runJob } from './helpers/jobs.js';

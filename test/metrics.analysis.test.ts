@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../src/db/sqlHelpers.js';
-import { toGlobalId } from '../src/graphql/globalId.js';
+import { toGlobalId } from '../src/globalId.js';
 import { enqueueComputeMetrics } from '../src/metricRuns/computeJob.js';
 import { markFrontier, type ParetoPoint } from '../src/metricRuns/analysis.js';
 import type { MetricResultView } from '../src/metricRuns/results.js';

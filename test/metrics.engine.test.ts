@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../src/db/sqlHelpers.js';
-import { toGlobalId } from '../src/graphql/globalId.js';
+import { toGlobalId } from '../src/globalId.js';
 import { claimJob, enqueueJob, getJob } from '../src/jobs/queue.js';
 import type { StopReason } from '../src/jobs/worker.js';
 import { silentLogger } from '../src/logger.js';

@@ -40,7 +40,7 @@ import { enqueueEmbedVersion } from '../../src/embeddings/embedJob.js';
 import { embedInLengthBuckets } from '../../src/embeddings/embedSamples.js';
 import { meanPoolNormalized } from '../../src/embeddings/pooling.js';
 import { EmbedderRegistry } from '../../src/embeddings/registry.js';
-import { parseVectorLiteral } from '../../src/embeddings/vectorText.js';
+import { parseVectorLiteral } from '../../src/db/vectorText.js';
 import { FINISHED_STATUSES, getJob } from '../../src/jobs/queue.js';
 import { startWorker } from '../../src/jobs/worker.js';
 import { silentLogger } from '../../src/logger.js';

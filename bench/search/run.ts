@@ -27,7 +27,7 @@ import type { Embedder } from '../../src/embeddings/embedder.js';
 import { ensureHnswIndex, type IndexBuild } from '../../src/embeddings/hnswIndex.js';
 import { DEFAULT_EF_SEARCH, searchByVector } from '../../src/embeddings/search.js';
 import { ensureSpace, findSpaceByKey } from '../../src/embeddings/spaces.js';
-import { vectorLiteral } from '../../src/embeddings/vectorText.js';
+import { vectorLiteral } from '../../src/db/vectorText.js';
 import { clusterModel, cosineCheck, vectorStream, type ClusterModel } from './vectors.js';
 import { vendiPool, vendiScaling, type VendiPoint } from './vendi.js';
 

@@ -26,7 +26,7 @@ import { canonicalizeSample } from '../../src/catalog/canonicalSample.js';
 import { VersionHasher } from '../../src/catalog/contentHash.js';
 import { CopyChunker } from '../../src/catalog/copyText.js';
 import { enqueueTIntGeneration } from '../../src/generation/tintJob.js';
-import { DuplicateSet } from '../../src/ingest/duplicateSet.js';
+import { DuplicateSet } from '../../src/catalog/duplicateSet.js';
 import { FINISHED_STATUSES, getJob } from '../../src/jobs/queue.js';
 import { startWorker } from '../../src/jobs/worker.js';
 import { silentLogger } from '../../src/logger.js';

@@ -6,7 +6,6 @@
  * Identical content therefore hashes identically on every installation and backend.
  */
 import { createHash } from 'node:crypto';
-import type { CanonicalSample } from './canonicalSample.js';
 
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
@@ -55,7 +54,16 @@ export function sampleCanonicalJsonParts(
   return { json, messagesJson, metadataJson };
 }
 
-export function sampleCanonicalJson(s: CanonicalSample): string {
+/** The five content fields of a sample (a CanonicalSample, or a stored row). */
+export interface SampleContent {
+  prompt: string | null;
+  response: string | null;
+  reference: string | null;
+  messages: unknown;
+  metadata: unknown;
+}
+
+export function sampleCanonicalJson(s: SampleContent): string {
   return sampleCanonicalJsonParts(s.prompt, s.response, s.reference, s.messages, s.metadata).json;
 }
 

@@ -16,7 +16,7 @@ import { eq } from 'drizzle-orm';
 import type { Database, RawTransaction } from '../db/connect.js';
 import { datasetVersions, type VersionRow } from '../db/schema.js';
 import { BadInputError } from '../errors.js';
-import { DuplicateSet } from '../ingest/duplicateSet.js';
+import { DuplicateSet } from './duplicateSet.js';
 import type { HashedSample } from './canonicalSample.js';
 import { VersionHasher } from './contentHash.js';
 import { CopyChunker, SAMPLE_COPY_COLUMNS } from './copyText.js';

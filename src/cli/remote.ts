@@ -2,6 +2,7 @@
  * What the commands that can talk to a running server share: `--server` / `--api-key`, requests
  * with readable failures, and the progress line on stderr.
  */
+import { loadClientConfig } from '../config.js';
 import { Progress } from './progress.js';
 import { UsageError, type OptionSpec } from './command.js';
 
@@ -36,24 +37,13 @@ export const PROGRESS_ENV_DOC =
 export const API_KEY_ENV_DOC =
   '  QDC_API_KEY               API key for --server when --api-key is not given.';
 
-/** The progress interval from QDC_PROGRESS_INTERVAL_MS; undefined = Progress's default. */
-function progressIntervalMs(): number | undefined {
-  const raw = process.env.QDC_PROGRESS_INTERVAL_MS?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new UsageError(`QDC_PROGRESS_INTERVAL_MS must be a non-negative integer (got "${raw}")`);
-  }
-  return n;
-}
-
 /** A Progress on stderr, or null with --no-progress. */
 export function makeProgress(
   values: Record<string, unknown>,
   options: { label: string; unit?: string; totalBytes?: number; totalUnits?: number },
 ): Progress | null {
   if (values['no-progress']) return null;
-  return new Progress({ ...options, intervalMs: progressIntervalMs() });
+  return new Progress({ ...options, intervalMs: loadClientConfig().progressIntervalMs });
 }
 
 export interface Remote {
@@ -81,7 +71,7 @@ export function remoteFrom(values: Record<string, unknown>): Remote | null {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`--server "${server}" must be an http:// or https:// URL`);
   }
-  const key = (values['api-key'] as string | undefined) ?? (process.env.QDC_API_KEY?.trim() || undefined);
+  const key = (values['api-key'] as string | undefined) ?? loadClientConfig().apiKey;
   return {
     url: url.href.replace(/\/+$/, ''),
     headers: key ? { authorization: `Bearer ${key}` } : {},

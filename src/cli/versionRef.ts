@@ -1,7 +1,7 @@
 /** Naming a version on the command line: a global id, `slug@N`, or a bare slug (its latest version). */
 import type { Executor } from '../db/connect.js';
 import type { VersionRow } from '../db/schema.js';
-import { fromGlobalId, idOf } from '../graphql/globalId.js';
+import { fromGlobalId, idOf } from '../globalId.js';
 import { requireVersionById, requireVersionByRef } from '../ingest/export.js';
 import { CommandFailure, remoteGraphQL, type Remote } from './remote.js';
 

@@ -11,7 +11,7 @@ import type { Executor } from '../db/connect.js';
 import type { EmbeddingSpaceRow } from '../db/schema.js';
 import { rowsOf } from '../db/sqlHelpers.js';
 import { embeddedText, type Embedder } from './embedder.js';
-import { vectorLiteral } from './vectorText.js';
+import { vectorLiteral } from '../db/vectorText.js';
 
 /** Samples read, embedded and written per chunk (progress moves a chunk at a time). */
 export const EMBED_CHUNK_SIZE = 512;

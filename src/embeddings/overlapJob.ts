@@ -14,14 +14,14 @@ import { BadInputError, NotFoundError } from '../errors.js';
 import { enqueueJob } from '../jobs/queue.js';
 import type { JobContext, JobHandler } from '../jobs/worker.js';
 import { findVersionsByIds } from '../catalog/versions.js';
-import { streamVersionSamples } from '../metricRuns/sampleStream.js';
+import { streamVersionSamples } from '../catalog/sampleStream.js';
 import { embedMissingSamples } from './embedSamples.js';
 import { ensureHnswIndex, indexedVector } from './hnswIndex.js';
 import type { EmbedderRegistry } from './registry.js';
 import { setSearchSettings } from './search.js';
 import { neighboursWithin } from './similarPairs.js';
 import { embeddedCount, ensureSpace, versionVectors } from './spaces.js';
-import { vectorLiteral } from './vectorText.js';
+import { vectorLiteral } from '../db/vectorText.js';
 
 export const FIND_OVERLAP_JOB = 'overlap.find';
 /** Nearest neighbours looked at per sample; more matches than this per sample are not stored. */

@@ -9,7 +9,7 @@ import type { EmbedderRegistry } from './registry.js';
 import { checkK, searchByVector, type SearchHit, type SearchScope } from './search.js';
 import { spaceKey } from './spaceKey.js';
 import { ensureSpace, findSpaceByKey, listSpaces } from './spaces.js';
-import { parseVectorLiteral, vectorLiteral } from './vectorText.js';
+import { parseVectorLiteral, vectorLiteral } from '../db/vectorText.js';
 
 /** Longest query text accepted, in characters (the model truncates long inputs anyway). */
 export const MAX_QUERY_CHARS = 10_000;

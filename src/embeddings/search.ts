@@ -11,7 +11,7 @@ import type { EmbeddingSpaceRow } from '../db/schema.js';
 import { rowsOf } from '../db/sqlHelpers.js';
 import { BadInputError } from '../errors.js';
 import { indexedVector } from './hnswIndex.js';
-import { vectorLiteral } from './vectorText.js';
+import { vectorLiteral } from '../db/vectorText.js';
 
 export const MAX_SEARCH_K = 100;
 /** Up to this many vectors in an explicit version/dataset scope, search scans them exactly. */

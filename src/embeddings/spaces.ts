@@ -5,7 +5,7 @@ import { embeddingSpaces, type EmbeddingSpaceRow } from '../db/schema.js';
 import { anyOf, rowsOf } from '../db/sqlHelpers.js';
 import { DomainError } from '../errors.js';
 import { EMBEDDED_TEXT_FIELD, type Embedder } from './embedder.js';
-import { parseVectorLiteral } from './vectorText.js';
+import { parseVectorLiteral } from '../db/vectorText.js';
 
 /** The space row of a loaded embedder, created on first use. */
 export async function ensureSpace(db: Executor, embedder: Embedder): Promise<EmbeddingSpaceRow> {

@@ -51,7 +51,7 @@ import {
   runInputs,
   samples,
 } from '../db/schema.js';
-import { NODE_TYPES, nodeTypeOfIdField, toGlobalId } from './globalId.js';
+import { NODE_TYPES, nodeTypeOfIdField, toGlobalId } from '../globalId.js';
 
 /**
  * GraphQL object types whose objects are always rows of one table, as their resolvers' row types

@@ -9,9 +9,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Database } from '../db/connect.js';
-import type { VersionRow } from '../db/schema.js';
 import { BadInputError } from '../errors.js';
-import { toGlobalId, idOf } from '../graphql/globalId.js';
+import { idOf } from '../globalId.js';
 import {
   exportVersionJsonl,
   parseMetricList,
@@ -20,7 +19,8 @@ import {
 } from '../ingest/export.js';
 import { parseFieldMapping, parseFormat } from '../ingest/formats.js';
 import { gunzipStream } from '../ingest/gunzip.js';
-import { ingestStream, type IngestResult, type OnError } from '../ingest/ingest.js';
+import { ingestStream, type OnError } from '../ingest/ingest.js';
+import { ingestResultJson } from '../ingest/ingestResultJson.js';
 import type { Container } from '../ingest/readers.js';
 import { HttpError } from './readBody.js';
 
@@ -125,34 +125,6 @@ export async function handleExport(
   const lines = Readable.from(exportVersionJsonl(options.database.db, version.id, undefined, scoreColumns));
   if (gzip) await pipeline(lines, createGzip({ level: 6 }), res);
   else await pipeline(lines, res);
-}
-
-export function versionJson(slug: string, v: VersionRow) {
-  return {
-    id: toGlobalId('DatasetVersion', v.id),
-    dataset: slug,
-    version: v.version,
-    contentHash: v.contentHash,
-    sampleCount: v.sampleCount,
-    byteSize: v.byteSize,
-    createdAt: v.createdAt.toISOString(),
-  };
-}
-
-export function ingestResultJson(slug: string, r: IngestResult) {
-  return {
-    created: r.created,
-    version: versionJson(slug, r.version),
-    format: r.format,
-    container: r.container,
-    records: r.records,
-    ingested: r.records - r.rejected,
-    rejected: r.rejected,
-    rejections: r.rejections,
-    duplicateSamples: r.duplicateSamples,
-    duplicates: r.duplicates,
-    inputBytes: r.inputBytes,
-  };
 }
 
 /** True when Accept-Encoding lists gzip (or `*`) with a q-value above 0 (RFC 9110 12.5.3). */

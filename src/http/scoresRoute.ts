@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Database } from '../db/connect.js';
 import { BadInputError } from '../errors.js';
-import { idOf, toGlobalId } from '../graphql/globalId.js';
+import { idOf, toGlobalId } from '../globalId.js';
 import { gunzipStream } from '../ingest/gunzip.js';
 import { readRecords } from '../ingest/readers.js';
 import { recordExternalScores, type ExternalScore } from '../metricRuns/externalScores.js';

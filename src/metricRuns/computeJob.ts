@@ -20,7 +20,7 @@ import { definitionRowFor } from './definitions.js';
 import { bindEmbeddingRuns, embeddedInDefaultSpace, type VersionRefResolver } from './embeddingRuns.js';
 import { resolveMetricRuns, type ResolvedMetricRun } from './metricRequests.js';
 import { databaseEnvironment } from './neighbourSearch.js';
-import { streamVersionSamples, type StoredMetricSample } from './sampleStream.js';
+import { streamVersionSamples, type StoredMetricSample } from '../catalog/sampleStream.js';
 
 export const COMPUTE_METRICS_JOB = 'metrics.compute';
 /** Samples per batch read from the database and fed to the accumulators. */

@@ -11,7 +11,7 @@ import { rowsOf } from '../db/sqlHelpers.js';
 import { ensureHnswIndex, indexedVector } from '../embeddings/hnswIndex.js';
 import { embeddedCount, versionVectors } from '../embeddings/spaces.js';
 import { setSearchSettings } from '../embeddings/search.js';
-import { vectorLiteral } from '../embeddings/vectorText.js';
+import { vectorLiteral } from '../db/vectorText.js';
 import { exactNeighbourIndex } from '../metrics/embedding/neighbourIndex.js';
 import type { MetricEnvironment, NeighbourIndex } from '../metrics/types.js';
 

@@ -1,7 +1,7 @@
 /** Topic samples for search tests: each topic's texts share words that no other topic uses. */
 import type { TestServer } from './testServer.js';
 import { runJob } from './jobs.js';
-import { fromGlobalId, toGlobalId } from '../../src/graphql/globalId.js';
+import { fromGlobalId, toGlobalId } from '../../src/globalId.js';
 
 export const TOPICS = {
   bread: {

@@ -2,7 +2,7 @@
 import { registerDataset } from '../../src/catalog/datasets.js';
 import type { Database } from '../../src/db/connect.js';
 import { ingestStream } from '../../src/ingest/ingest.js';
-import { streamVersionSamples } from '../../src/metricRuns/sampleStream.js';
+import { streamVersionSamples } from '../../src/catalog/sampleStream.js';
 import type { MetricSample } from '../../src/metrics/types.js';
 import { prng } from './prng.js';
 

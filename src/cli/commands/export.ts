@@ -10,7 +10,7 @@ import { createGzip } from 'node:zlib';
 import { openCatalog } from '../../app.js';
 import { findDatasetsByIds } from '../../catalog/datasets.js';
 import { loadConfig } from '../../config.js';
-import { toGlobalId } from '../../graphql/globalId.js';
+import { toGlobalId } from '../../globalId.js';
 import { exportVersionJsonl, parseMetricList, scoreColumnsFor } from '../../ingest/export.js';
 import { formatBytes, type Progress } from '../progress.js';
 import { UsageError, type Command } from '../command.js';

@@ -6,7 +6,7 @@
 import { openCatalog } from '../../app.js';
 import { requireDatasetBySlug } from '../../catalog/datasets.js';
 import { loadConfig } from '../../config.js';
-import { ingestResultJson } from '../../http/bulkRoutes.js';
+import { ingestResultJson } from '../../ingest/ingestResultJson.js';
 import {
   FORMAT_EXAMPLE_MAPPING,
   FORMAT_EXAMPLES,

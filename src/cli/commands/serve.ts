@@ -1,7 +1,7 @@
 import { createJobHandlers, openCatalog, VERSION } from '../../app.js';
 import { EmbedderRegistry } from '../../embeddings/registry.js';
 import { startWorker } from '../../jobs/worker.js';
-import { ENV_DOCS, loadConfig, resolveAuthMode } from '../../config.js';
+import { ENV_DOCS, environmentWith, loadConfig, resolveAuthMode } from '../../config.js';
 import { startHttpServer } from '../../http/server.js';
 import { createLogger } from '../../logger.js';
 import { nodeFlags } from '../../nodeFlags.js';
@@ -46,14 +46,15 @@ export const serveCommand: Command = {
     `generation larger than V8's default 16 MB semi-spaces means fewer scavenges during large list\n` +
     `queries (bench/graphql). Elsewhere pass it as NODE_OPTIONS=${YOUNG_GENERATION_FLAG}.`,
   async run({ values }) {
-    const config = loadConfig({
-      ...process.env,
-      ...(values.port !== undefined ? { QDC_PORT: String(values.port) } : {}),
-      ...(values.host !== undefined ? { QDC_HOST: String(values.host) } : {}),
-      ...(values.auth !== undefined ? { QDC_AUTH: String(values.auth) } : {}),
-      ...(values.workers !== undefined ? { QDC_WORKERS: String(values.workers) } : {}),
-      ...(values['database-url'] !== undefined ? { DATABASE_URL: String(values['database-url']) } : {}),
-    });
+    const config = loadConfig(
+      environmentWith({
+        ...(values.port !== undefined ? { QDC_PORT: String(values.port) } : {}),
+        ...(values.host !== undefined ? { QDC_HOST: String(values.host) } : {}),
+        ...(values.auth !== undefined ? { QDC_AUTH: String(values.auth) } : {}),
+        ...(values.workers !== undefined ? { QDC_WORKERS: String(values.workers) } : {}),
+        ...(values['database-url'] !== undefined ? { DATABASE_URL: String(values['database-url']) } : {}),
+      }),
+    );
     if (values.memory && config.databaseUrl)
       throw new UsageError('--memory cannot be combined with DATABASE_URL');
     const logger = createLogger(config.logLevel);

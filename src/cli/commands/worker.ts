@@ -1,6 +1,6 @@
 import { createJobHandlers, openCatalog } from '../../app.js';
 import { EmbedderRegistry } from '../../embeddings/registry.js';
-import { loadConfig } from '../../config.js';
+import { environmentWith, loadConfig } from '../../config.js';
 import { startWorker } from '../../jobs/worker.js';
 import { createLogger } from '../../logger.js';
 import { UsageError, type Command } from '../command.js';
@@ -33,11 +33,12 @@ export const workerCommand: Command = {
     'With the embedded database (no DATABASE_URL) only one process can open the data directory: use the in-process workers\n' +
     'of "qdc serve" instead.',
   async run({ values }) {
-    const config = loadConfig({
-      ...process.env,
-      ...(values['lease-ms'] !== undefined ? { QDC_JOB_LEASE_MS: String(values['lease-ms']) } : {}),
-      ...(values['database-url'] !== undefined ? { DATABASE_URL: String(values['database-url']) } : {}),
-    });
+    const config = loadConfig(
+      environmentWith({
+        ...(values['lease-ms'] !== undefined ? { QDC_JOB_LEASE_MS: String(values['lease-ms']) } : {}),
+        ...(values['database-url'] !== undefined ? { DATABASE_URL: String(values['database-url']) } : {}),
+      }),
+    );
     const concurrency = values.concurrency === undefined ? 1 : Number(values.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
       throw new UsageError(

@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import { fromGlobalId, type NodeType } from '../globalId.js';
+import { fromGlobalId, type NodeType } from '../../globalId.js';
 import { DateTimeScalar, JSONScalar } from '../scalars.js';
 import { pageInfoResolvers } from '../connection.js';
 

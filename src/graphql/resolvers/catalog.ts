@@ -21,7 +21,7 @@ import {
 import type { DatasetRow, VersionRow } from '../../db/schema.js';
 import { edgeResolvers, toConnection } from '../connection.js';
 import type { Context } from '../context.js';
-import { idOf, nodeIdField } from '../globalId.js';
+import { idOf, nodeIdField } from '../../globalId.js';
 
 interface PageArgs {
   first?: number | null;

@@ -3,7 +3,7 @@ import type { JobRow } from '../../db/schema.js';
 import { jobRate, listJobs, requestCancel, type JobStatus } from '../../jobs/queue.js';
 import { connectionFromRows, edgeResolvers } from '../connection.js';
 import type { Context } from '../context.js';
-import { idOf, nodeIdField } from '../globalId.js';
+import { idOf, nodeIdField } from '../../globalId.js';
 
 const JOBS_CURSOR = 'jobs';
 

@@ -7,7 +7,7 @@ import {
 } from '../../catalog/lineage.js';
 import type { GenerationRunRow, RunInputRow, VersionRow } from '../../db/schema.js';
 import type { Context } from '../context.js';
-import { idOf, nodeIdField } from '../globalId.js';
+import { idOf, nodeIdField } from '../../globalId.js';
 import { versionOf } from './versionOf.js';
 
 interface RecordRunArgs {

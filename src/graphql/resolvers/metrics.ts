@@ -21,7 +21,7 @@ import type { MetricAxis, MetricDefinition } from '../../metrics/types.js';
 import { BadInputError } from '../../errors.js';
 import { connectionFromRows, edgeResolvers } from '../connection.js';
 import type { Context } from '../context.js';
-import { idOf, nodeIdField } from '../globalId.js';
+import { idOf, nodeIdField } from '../../globalId.js';
 import { versionOf } from './versionOf.js';
 
 const SCORES_CURSOR = 'sample-scores';

@@ -20,7 +20,7 @@ import { ensureSpace, listSpaces, type VersionCoverage } from '../../embeddings/
 import { pageRequest } from '../../catalog/pagination.js';
 import { edgeResolvers, toConnection } from '../connection.js';
 import type { Context } from '../context.js';
-import { idOf, nodeIdField } from '../globalId.js';
+import { idOf, nodeIdField } from '../../globalId.js';
 import { versionOf } from './versionOf.js';
 
 interface ScopeInput {

@@ -11,7 +11,7 @@ import {
 import type { Stage } from '../../catalog/taxonomy/seedTypes.js';
 import type { AlgorithmComponentRow, AlgorithmRow, ComponentRow } from '../../db/schema.js';
 import type { Context } from '../context.js';
-import { nodeIdField } from '../globalId.js';
+import { nodeIdField } from '../../globalId.js';
 
 export const taxonomyResolvers = {
   Query: {

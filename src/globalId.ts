@@ -1,5 +1,5 @@
 /** Opaque global ids (`base64url("Type:id")`) for `Node.id` and `Query.node`. */
-import { BadInputError } from '../errors.js';
+import { BadInputError } from './errors.js';
 
 export const NODE_TYPES = [
   'Dataset',

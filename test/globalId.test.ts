@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fromGlobalId, idOf, NODE_TYPES, toGlobalId } from '../src/graphql/globalId.js';
+import { fromGlobalId, idOf, NODE_TYPES, toGlobalId } from '../src/globalId.js';
 
 describe('global ids', () => {
   it('are base64url of the UTF-8 text "Type:id" and decode back', () => {

@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
 import { rowsOf } from '../db/sqlHelpers.js';
-import { parseVectorLiteral } from '../embeddings/vectorText.js';
+import { parseVectorLiteral } from '../db/vectorText.js';
 import type { MetricSample } from '../metrics/types.js';
 
 export interface StoredMetricSample extends MetricSample {

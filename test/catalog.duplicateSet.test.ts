@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { DuplicateSet } from '../src/ingest/duplicateSet.js';
+import { DuplicateSet } from '../src/catalog/duplicateSet.js';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
