@@ -8,9 +8,9 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# The rest of what the server needs at runtime. The paths are listed one by one rather than with
-# `COPY . .`: without a .dockerignore, that would copy the host's node_modules (with dev
-# dependencies and host-built binaries) and ./.qdc data into the image.
+# The rest of what the server needs at runtime, listed one by one rather than `COPY . .`, so that
+# tests, benchmarks and anything else in the tree stay out of the image (.dockerignore also keeps
+# the host's node_modules and ./.qdc data out of the build context).
 COPY tsconfig.json ./
 COPY bin ./bin
 COPY schema ./schema

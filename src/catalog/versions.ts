@@ -86,7 +86,7 @@ export const SAMPLES_CURSOR = 'samples';
 
 /**
  * Versions of many datasets at once, highest number first, one page per dataset, in one query
- * (a window function cuts each dataset's list at `first + 1`).
+ * (a lateral subquery per dataset stops at `first + 1`; see versionPages).
  */
 export async function listVersionsOfDatasets(
   db: Executor,
