@@ -1,6 +1,5 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { gzipSync } from 'node:zlib';
 import { runInMemory } from '../src/metrics/runInMemory.js';
 import type { MetricDefinition, MetricSample, ResolvedParams, TextField } from '../src/metrics/types.js';
 import {
@@ -14,7 +13,7 @@ import {
 } from '../src/metrics/ngramTable.js';
 import { distinctN } from '../src/metrics/diversity/distinctN.js';
 import { ngramDiversity } from '../src/metrics/diversity/ngramDiversity.js';
-import { compressionRatio } from '../src/metrics/diversity/compressionRatio.js';
+import { compressionRatio, DEFLATE_IMPLEMENTATION } from '../src/metrics/diversity/compressionRatio.js';
 import { selfRepetition } from '../src/metrics/diversity/selfRepetition.js';
 import { ExactSum } from '../src/metrics/exactSum.js';
 import {
@@ -24,6 +23,7 @@ import {
   naiveSelfRepetition,
 } from './helpers/naiveLexical.js';
 import { prng } from './helpers/prng.js';
+import { pythonGzipLength } from './helpers/referenceGzip.js';
 
 function samplesOf(responses: string[], prompts: string[] = []): MetricSample[] {
   return responses.map((response, ordinal) => ({
@@ -313,20 +313,39 @@ describe('diversity.ngram_diversity', () => {
 });
 
 describe('diversity.compression_ratio', () => {
-  test('hand-computed input bytes; compressed length equals gzipSync level 9', async () => {
+  test("hand-computed input bytes; compressed length equals CPython's gzip.compress(raw, 9)", async () => {
     // "héllo" (6 bytes) + " " + "" + " " + "日本" (6 bytes) = 14 bytes
     const texts = ['héllo', '', '日本'];
     const { outcome } = await runInMemory(compressionRatio, RESPONSE, samplesOf(texts));
-    const compressed = gzipSync(Buffer.from('héllo  日本'), { level: 9 }).length;
+    const compressed = pythonGzipLength('héllo  日本');
     assert.deepEqual(outcome, {
       value: 14 / compressed,
       n: 3,
       estimator: 'EXACT',
-      details: { inputBytes: 14, compressedBytes: compressed, zlib: process.versions.zlib },
+      details: { inputBytes: 14, compressedBytes: compressed, deflate: DEFLATE_IMPLEMENTATION },
     });
   });
 
-  test('streamed length equals gzipSync of the whole join for various batch sizes', async () => {
+  test('equals reference zlib (CPython gzip.compress) on a 40 kB corpus of repeated phrases', async () => {
+    const random = prng(2403);
+    const phrases = ['the quick brown fox', 'jumps over', 'a lazy dog', 'naïve café', '42', 'über alles'];
+    const texts = Array.from({ length: 900 }, () =>
+      Array.from({ length: 4 }, () => phrases[Math.floor(random() * phrases.length)]!).join(' '),
+    );
+    const whole = texts.join(' ');
+    assert.ok(Buffer.byteLength(whole) >= 10_000);
+    const { outcome } = await runInMemory(compressionRatio, RESPONSE, samplesOf(texts), { batchSize: 64 });
+    // GNU gzip is no reference: its own deflate differs from zlib's by ~0.1% on megabytes of text.
+    const python = pythonGzipLength(whole);
+    assert.deepEqual(outcome.details, {
+      inputBytes: Buffer.byteLength(whole),
+      compressedBytes: python,
+      deflate: DEFLATE_IMPLEMENTATION,
+    });
+    assert.equal(outcome.value, Buffer.byteLength(whole) / python);
+  });
+
+  test('streamed length equals reference zlib on the whole join for various batch sizes', async () => {
     const random = prng(7);
     // Enough text (~1.5 MB) for several deflate blocks and stream back-pressure.
     const texts = Array.from({ length: 3000 }, (_, i) =>
@@ -337,14 +356,14 @@ describe('diversity.compression_ratio', () => {
             () => VOCAB[Math.floor(random() * VOCAB.length)]! + Math.floor(random() * 50),
           ).join(' '),
     );
-    const whole = gzipSync(Buffer.from(texts.join(' ')), { level: 9 }).length;
+    const whole = pythonGzipLength(texts.join(' '));
     const bytes = Buffer.byteLength(texts.join(' '));
     for (const batchSize of [1, 7, 100, 1000, 5000]) {
       const { outcome } = await runInMemory(compressionRatio, RESPONSE, samplesOf(texts), { batchSize });
       assert.equal(outcome.estimator, 'EXACT');
       assert.deepEqual(
         outcome.details,
-        { inputBytes: bytes, compressedBytes: whole, zlib: process.versions.zlib },
+        { inputBytes: bytes, compressedBytes: whole, deflate: DEFLATE_IMPLEMENTATION },
         `batch ${batchSize}`,
       );
       assert.equal(outcome.value, bytes / whole);
@@ -361,7 +380,7 @@ describe('diversity.compression_ratio', () => {
         assert.deepEqual(outcome.details, {
           inputBytes: naive.inputBytes,
           compressedBytes: naive.compressedBytes,
-          zlib: process.versions.zlib,
+          deflate: DEFLATE_IMPLEMENTATION,
         });
       }
     }
@@ -375,10 +394,10 @@ describe('diversity.compression_ratio', () => {
       assert.equal(outcome.estimator, 'EXACT');
     }
     const { outcome } = await runInMemory(compressionRatio, RESPONSE, samplesOf(['', '']));
-    assert.equal(outcome.value, 1 / gzipSync(Buffer.from(' '), { level: 9 }).length);
+    assert.equal(outcome.value, 1 / pythonGzipLength(' '));
   });
 
-  test('4 shards: APPROXIMATE with exact input bytes; 1 shard: EXACT and equal to gzipSync', async () => {
+  test('4 shards: APPROXIMATE with exact input bytes; 1 shard: EXACT and equal to reference zlib', async () => {
     const texts = randomTexts(99, 200);
     const one = (await runInMemory(compressionRatio, RESPONSE, samplesOf(texts))).outcome;
     const naive = naiveCompressionRatio(texts);
@@ -386,7 +405,7 @@ describe('diversity.compression_ratio', () => {
     assert.equal(one.value, naive.value);
     assert.equal(
       (one.details as { compressedBytes: number }).compressedBytes,
-      gzipSync(Buffer.from(texts.join(' ')), { level: 9 }).length,
+      pythonGzipLength(texts.join(' ')),
     );
     const four = (
       await runInMemory(compressionRatio, RESPONSE, samplesOf(texts), { shards: 4, batchSize: 7 })

@@ -201,7 +201,7 @@ async function main() {
         `  gzip -9 -c (system binary)        ${best(gzipMs).toFixed(0).padStart(6)} ms   (${gzipMs.map((x) => x.toFixed(0)).join(', ')})`,
         `  metric / gzip = ${ratio.toFixed(2)}   goal <= 2.00  ${ratio <= 2 ? 'MET' : 'MISSED'}`,
         `  input bytes: metric ${String(details.inputBytes)}, file ${textBytes}${details.inputBytes === textBytes ? ' (same)' : ' (DIFFERENT)'}; ` +
-          `compressed: node zlib ${String(details.compressedBytes)}, gzip ${gzipBytes}`,
+          `compressed: metric (pako, reference zlib) ${String(details.compressedBytes)}, GNU gzip ${gzipBytes}`,
       ];
     }
   }

@@ -3,7 +3,7 @@
  * whole-corpus strings, O(n^2) loops), written straight from design section 4 to check the
  * streaming, fingerprinted implementations against.
  */
-import { gzipSync } from 'node:zlib';
+import { pythonGzipLength } from './referenceGzip.js';
 
 /** Design section 4: `text.trim().split(/\s+/)`, empty text -> no tokens. */
 export function naiveTokens(text: string): string[] {
@@ -54,7 +54,7 @@ export function naiveCompressionRatio(texts: string[]): {
   compressedBytes: number;
 } {
   const input = Buffer.from(texts.join(' '), 'utf8');
-  const compressedBytes = gzipSync(input, { level: 9 }).length;
+  const compressedBytes = pythonGzipLength(texts.join(' '));
   return {
     value: input.length === 0 ? null : input.length / compressedBytes,
     inputBytes: input.length,
