@@ -9,6 +9,7 @@ import { migrateCommand } from './commands/migrate.js';
 import { serveCommand } from './commands/serve.js';
 import { workerCommand } from './commands/worker.js';
 import { computeCommand } from './commands/compute.js';
+import { datasetsCommand } from './commands/datasets.js';
 import { embedCommand } from './commands/embed.js';
 import { metricsCommand } from './commands/metrics.js';
 import { tintCommand } from './commands/tint.js';
@@ -18,6 +19,7 @@ const COMMANDS: Command[] = [
   workerCommand,
   migrateCommand,
   keysCommand,
+  datasetsCommand,
   ingestCommand,
   exportCommand,
   computeCommand,

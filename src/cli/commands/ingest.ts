@@ -4,7 +4,12 @@
  * POST /v1/datasets/{slug}/versions route (`--server`). Prints the version's global id on stdout.
  */
 import { openCatalog } from '../../app.js';
-import { requireDatasetBySlug } from '../../catalog/datasets.js';
+import {
+  findDatasetBySlug,
+  registerDataset,
+  requireDatasetBySlug,
+  type DatasetFields,
+} from '../../catalog/datasets.js';
 import { loadConfig } from '../../config.js';
 import { ingestResultJson } from '../../ingest/ingestResultJson.js';
 import {
@@ -19,11 +24,18 @@ import { UsageError, type Command } from '../command.js';
 import type { Progress } from '../progress.js';
 import { countNewlines, gunzipped, openInput } from '../inputFiles.js';
 import {
+  DATASET_FIELDS,
+  datasetFieldOptions,
+  datasetFieldsFrom,
+  datasetFieldsInput,
+} from '../datasetFields.js';
+import {
   API_KEY_ENV_DOC,
   makeProgress,
   PROGRESS_ENV_DOC,
   remoteFetch,
   remoteFrom,
+  remoteGraphQL,
   remoteOptions,
   reportFailure,
   responseFailure,
@@ -42,16 +54,23 @@ export const ingestCommand: Command = {
   name: 'ingest',
   summary: 'Stream a JSONL or JSON-array file (optionally .gz) into a new dataset version.',
   usage:
-    'qdc ingest <file|-> --dataset <slug> [--format auto|<format>] [--map field=path,...] [--on-error fail|skip]\n' +
+    'qdc ingest <file|-> --dataset <slug> [--create [--name TEXT] [--task T] [--license ID] [--tag T]...]\n' +
+    '                  [--format auto|<format>] [--map field=path,...] [--on-error fail|skip]\n' +
     '                  [--max-record-bytes N] [--json] [--no-progress]\n' +
     '                  [--data-dir DIR | --database-url URL | --server URL [--api-key KEY]]',
   options: {
     dataset: {
       type: 'string',
       short: 'd',
-      description: 'Slug of the (existing) dataset that receives the version.',
+      description: 'Slug of the dataset that receives the version (it must exist unless --create).',
       valueName: 'slug',
     },
+    create: {
+      type: 'boolean',
+      description:
+        'Register the dataset first when no dataset has this slug, with the fields below (name default: the slug).',
+    },
+    ...datasetFieldOptions,
     format: {
       type: 'string',
       short: 'f',
@@ -98,6 +117,10 @@ export const ingestCommand: Command = {
     'Unmapped top-level keys land in metadata. Example for the "mapping" record above:',
     `  --format mapping --map ${FORMAT_EXAMPLE_MAPPING}`,
     '',
+    'Creating the dataset (--create): --name, --description, --task, --domain, --license, --source and',
+    '--tag describe it, as "qdc datasets create" does; with an existing dataset they are ignored (change',
+    'it with "qdc datasets update"). The dataset stays registered even if the file is then refused.',
+    '',
     "Output: the new (or identical, already existing) version's global id on stdout; a summary",
     '(counts, the first rejections with their line numbers) and progress on stderr. Ingesting',
     'content identical to an existing version of the dataset returns that version.',
@@ -118,6 +141,14 @@ export const ingestCommand: Command = {
     const file = positionals[0]!;
     const slug = values.dataset as string | undefined;
     if (!slug) throw new UsageError('--dataset <slug> is required');
+    const datasetFields = datasetFieldsFrom(values);
+    const fieldOptions = Object.keys(datasetFields);
+    if (!values.create && fieldOptions.length > 0) {
+      throw new UsageError(
+        `--${fieldOptions[0] === 'sourceUri' ? 'source' : fieldOptions[0] === 'tags' ? 'tag' : fieldOptions[0]} only applies with --create`,
+      );
+    }
+    const create = values.create ? { ...datasetFields, name: datasetFields.name ?? slug } : null;
     const onError = (values['on-error'] as string | undefined) ?? 'fail';
     if (onError !== 'fail' && onError !== 'skip')
       throw new UsageError(`--on-error must be fail or skip (got "${onError}")`);
@@ -146,12 +177,13 @@ export const ingestCommand: Command = {
             slug,
             gzip,
             values,
+            create,
             format,
             map: mapText,
             onError,
             maxRecordBytes,
           })
-        : await ingestDirect({ file, slug, gzip, values, format, mapping, onError, maxRecordBytes });
+        : await ingestDirect({ file, slug, gzip, values, create, format, mapping, onError, maxRecordBytes });
       printSummary(result);
       process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${result.version.id}\n`);
       return 0;
@@ -166,6 +198,8 @@ interface CommonArgs {
   slug: string;
   gzip: boolean;
   values: Record<string, unknown>;
+  /** With --create: the fields of the dataset to register if the slug is free. */
+  create: (DatasetFields & { name: string }) | null;
   onError: OnError;
 }
 
@@ -182,6 +216,10 @@ async function ingestDirect(
   let progress: Progress | null = null;
   try {
     database = await openCatalog(connectOptions(config, args.values));
+    if (args.create && !(await findDatasetBySlug(database.db, args.slug))) {
+      await registerDataset(database.db, { slug: args.slug, ...args.create });
+      process.stderr.write(`created dataset ${args.slug}\n`);
+    }
     // An unknown dataset is refused before any progress is drawn.
     await requireDatasetBySlug(database.db, args.slug);
     // Bytes are counted as read from the file (compressed for .gz), so they match its size.
@@ -229,6 +267,12 @@ async function ingestRemote(
   },
 ): Promise<IngestJson> {
   const input = await openInput(args.file);
+  try {
+    if (args.create) await ensureRemoteDataset(remote, args.slug, args.create);
+  } catch (error) {
+    await input.close();
+    throw error;
+  }
   const query = new URLSearchParams();
   query.set('format', args.format);
   if (args.map !== undefined) query.set('map', args.map);
@@ -274,6 +318,36 @@ async function ingestRemote(
     throw error;
   } finally {
     await input.close();
+  }
+}
+
+/** Registers the dataset on the server unless a dataset already has the slug. */
+async function ensureRemoteDataset(
+  remote: Remote,
+  slug: string,
+  fields: DatasetFields & { name: string },
+): Promise<void> {
+  const exists = async () =>
+    (
+      await remoteGraphQL<{ dataset: { id: string } | null }>(
+        remote,
+        'query ($slug: String!) { dataset(slug: $slug) { id } }',
+        { slug },
+      )
+    ).dataset !== null;
+  if (await exists()) return;
+  try {
+    await remoteGraphQL(
+      remote,
+      `mutation ($in: CreateDatasetInput!) { createDataset(input: $in) { ${DATASET_FIELDS} } }`,
+      {
+        in: { slug, ...datasetFieldsInput(fields) },
+      },
+    );
+    process.stderr.write(`created dataset ${slug}\n`);
+  } catch (error) {
+    // Someone registered it in the meantime: ingest into theirs, as if it had existed.
+    if (!(await exists())) throw error;
   }
 }
 
