@@ -114,7 +114,7 @@ function paramsFor(key: string, params: unknown): unknown {
   if (key.startsWith(EXTERNAL_PREFIX)) return {};
   const metric = requireMetric(key);
   return Object.fromEntries(
-    Object.entries(given).filter(([name]) => !name.includes('.') && name in metric.params),
+    Object.entries(given).filter(([name]) => !name.includes('.') && Object.hasOwn(metric.params, name)),
   );
 }
 

@@ -44,7 +44,7 @@ export function resolveMetricRuns(
       }
       perMetric.set(name, value);
     } else {
-      if (!metrics.some((m) => name in m.params)) {
+      if (!metrics.some((m) => Object.hasOwn(m.params, name))) {
         throw new BadInputError(`no requested metric has a parameter "${name}"`, {
           field: 'params',
           param: name,
@@ -61,7 +61,7 @@ export function resolveMetricRuns(
         metric: metric.key,
       });
     }
-    const mine = Object.fromEntries(Object.entries(shared).filter(([name]) => name in metric.params));
+    const mine = Object.fromEntries(Object.entries(shared).filter(([name]) => Object.hasOwn(metric.params, name)));
     const resolved = resolveParams(metric, { ...mine, ...(own as Record<string, unknown> | undefined) });
     return { metric, params: resolved, paramsHash: paramsHash(resolved) };
   });

@@ -15,7 +15,7 @@ export function resolveParams<P = ResolvedParams>(metric: MetricDefinition<P>, g
   const raw = (given ?? {}) as Record<string, unknown>;
   const known = Object.keys(metric.params);
   for (const name of Object.keys(raw)) {
-    if (!(name in metric.params)) {
+    if (!Object.hasOwn(metric.params, name)) {
       throw new BadInputError(
         known.length === 0
           ? `${metric.key} takes no parameters (got "${name}")`
@@ -26,7 +26,7 @@ export function resolveParams<P = ResolvedParams>(metric: MetricDefinition<P>, g
   }
   const resolved: ResolvedParams = {};
   for (const [name, spec] of Object.entries(metric.params)) {
-    if (name in raw && raw[name] !== null) resolved[name] = checkValue(metric.key, name, spec, raw[name]);
+    if (Object.hasOwn(raw, name) && raw[name] !== null) resolved[name] = checkValue(metric.key, name, spec, raw[name]);
     else if (spec.type === 'version') {
       throw new BadInputError(`${metric.key} needs the parameter "${name}": ${spec.description}`, {
         metric: metric.key,
