@@ -101,6 +101,48 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
     );
   });
 
+  it('NUL and lone surrogates in dataset fields are refused, not stored or replaced', async () => {
+    const CREATE = 'mutation($in: CreateDatasetInput!) { createDataset(input: $in) { id } }';
+    const UPDATE = 'mutation($in: UpdateDatasetInput!) { updateDataset(input: $in) { description } }';
+    // Variables as JSON text, so the lone surrogate arrives as the \\ud800 escape a client sends.
+    const send = (query: string, input: string) =>
+      fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"query": ${JSON.stringify(query)}, "variables": {"in": ${input}}}`,
+      }).then((r) => r.json() as Promise<GraphQLResult>);
+    const cases: [string, string, RegExp][] = [
+      [CREATE, '{"slug": "nul-name", "name": "a\\u0000b"}', /^name: text contains a NUL character/],
+      [
+        CREATE,
+        '{"slug": "sur-desc", "name": "x", "description": "half \\ud800 pair"}',
+        /^description: .*unpaired UTF-16 surrogate/,
+      ],
+      [
+        CREATE,
+        '{"slug": "sur-tag", "name": "x", "tags": ["ok", "\\udc00"]}',
+        /^tags: .*unpaired UTF-16 surrogate/,
+      ],
+      [
+        CREATE,
+        '{"slug": "nul-card", "name": "x", "card": {"a": {"b": "\\u0000"}}}',
+        /^card: text contains a NUL/,
+      ],
+      [UPDATE, '{"slug": "taken", "description": "\\ud83d"}', /^description: .*unpaired UTF-16 surrogate/],
+    ];
+    for (const [query, input, message] of cases) {
+      expectError(await send(query, input), 'BAD_USER_INPUT', message);
+    }
+    // A surrogate pair (an emoji) is well-formed and kept as it is.
+    const kept = await send(UPDATE, '{"slug": "taken", "description": "ok \\ud83d\\ude00"}');
+    assert.equal(kept.data?.updateDataset.description, 'ok \u{1F600}');
+    const list = await counts();
+    assert.deepEqual(
+      list.edges.map((e: any) => e.node.slug),
+      ['taken'],
+    );
+  });
+
   it('page sizes, cursors and global ids', async () => {
     expectError(
       await server.gql(`{ datasets(first: 101) { totalCount } }`),

@@ -90,7 +90,7 @@ export function canonicalizeSample(input: SampleInput, where: string): HashedSam
  * escapes, so scanning the canonical JSON once covers every field, nested metadata included.
  */
 const ESCAPED_NUL_OR_LONE_SURROGATE = /(?:^|[^\\])(?:\\\\)*\\u(0000|d[89a-f][0-9a-f]{2})/;
-function unstorableText(canonical: string): string | null {
+export function unstorableText(canonical: string): string | null {
   if (!canonical.includes('\\u')) return null;
   const match = ESCAPED_NUL_OR_LONE_SURROGATE.exec(canonical);
   if (!match) return null;

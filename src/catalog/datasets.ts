@@ -16,6 +16,7 @@ import {
 import type { Executor } from '../db/connect.js';
 import { datasets, type DatasetRow } from '../db/schema.js';
 import { BadInputError, NotFoundError } from '../errors.js';
+import { unstorableText } from './canonicalSample.js';
 import { encodeCursor, invalidCursorError, toPage, type Page, type PageRequest } from './pagination.js';
 import { anyOf } from '../db/sqlHelpers.js';
 import { preparedSelect, type PreparedSelect } from '../db/preparedSelect.js';
@@ -218,7 +219,17 @@ function filterConditions(filter: DatasetFilter | null | undefined): SQL[] {
   return conditions;
 }
 
+const TEXT_FIELDS = ['name', 'description', 'task', 'domain', 'license', 'sourceUri', 'tags', 'card'] as const;
+
 function validateFields(input: DatasetFields & { name?: string | null }) {
+  // PostgreSQL would refuse a NUL and silently turn a lone surrogate into U+FFFD: refuse both, as
+  // samples do. JSON.stringify writes each as a \u escape, so one scan covers tags and the card.
+  for (const field of TEXT_FIELDS) {
+    const value = input[field];
+    if (value === undefined || value === null) continue;
+    const problem = unstorableText(JSON.stringify(value));
+    if (problem) throw new BadInputError(`${field}: ${problem}`, { field });
+  }
   if (
     input.name !== undefined &&
     input.name !== null &&
