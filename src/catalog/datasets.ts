@@ -219,7 +219,16 @@ function filterConditions(filter: DatasetFilter | null | undefined): SQL[] {
   return conditions;
 }
 
-const TEXT_FIELDS = ['name', 'description', 'task', 'domain', 'license', 'sourceUri', 'tags', 'card'] as const;
+const TEXT_FIELDS = [
+  'name',
+  'description',
+  'task',
+  'domain',
+  'license',
+  'sourceUri',
+  'tags',
+  'card',
+] as const;
 
 function validateFields(input: DatasetFields & { name?: string | null }) {
   // PostgreSQL would refuse a NUL and silently turn a lone surrogate into U+FFFD: refuse both, as

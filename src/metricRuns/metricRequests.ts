@@ -61,7 +61,9 @@ export function resolveMetricRuns(
         metric: metric.key,
       });
     }
-    const mine = Object.fromEntries(Object.entries(shared).filter(([name]) => Object.hasOwn(metric.params, name)));
+    const mine = Object.fromEntries(
+      Object.entries(shared).filter(([name]) => Object.hasOwn(metric.params, name)),
+    );
     const resolved = resolveParams(metric, { ...mine, ...(own as Record<string, unknown> | undefined) });
     return { metric, params: resolved, paramsHash: paramsHash(resolved) };
   });

@@ -26,7 +26,8 @@ export function resolveParams<P = ResolvedParams>(metric: MetricDefinition<P>, g
   }
   const resolved: ResolvedParams = {};
   for (const [name, spec] of Object.entries(metric.params)) {
-    if (Object.hasOwn(raw, name) && raw[name] !== null) resolved[name] = checkValue(metric.key, name, spec, raw[name]);
+    if (Object.hasOwn(raw, name) && raw[name] !== null)
+      resolved[name] = checkValue(metric.key, name, spec, raw[name]);
     else if (spec.type === 'version') {
       throw new BadInputError(`${metric.key} needs the parameter "${name}": ${spec.description}`, {
         metric: metric.key,
