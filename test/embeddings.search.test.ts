@@ -303,6 +303,14 @@ describe('embeddings: spaces, embedVersion and search', () => {
       'BAD_USER_INPUT',
       /is not an embedding space name/,
     );
+    for (const revision of ['main/../../etc', '..', 'v1..v2']) {
+      await expectError(
+        searchQuery,
+        { q: 'bread', s: `acme/model@${revision}:q8` },
+        'BAD_USER_INPUT',
+        /is not an embedding space name/,
+      );
+    }
     await expectError(
       searchQuery,
       { q: 'bread', s: 'acme/unknown-model@main:q8' },

@@ -32,6 +32,7 @@ export function spaceKey(spec: Pick<EmbeddingSpaceSpec, 'model' | 'revision' | '
 }
 
 const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)?$/;
+/** A branch, tag or commit; like git refs, never with `..` (it would climb out of the model cache). */
 const REVISION = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$/;
 
 /**
@@ -48,7 +49,7 @@ export function parseSpaceKey(
   if (
     !match ||
     !MODEL_ID.test(match[1]!) ||
-    (match[2] !== undefined && !REVISION.test(match[2])) ||
+    (match[2] !== undefined && (!REVISION.test(match[2]) || match[2].includes('..'))) ||
     match[1]!.includes('..')
   ) {
     throw new BadInputError(
