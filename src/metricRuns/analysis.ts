@@ -110,7 +110,7 @@ export async function compareVersions(
 
 function paramsFor(key: string, params: unknown): unknown {
   const given = params as Record<string, unknown>;
-  if (key in given) return given[key];
+  if (Object.hasOwn(given, key)) return given[key];
   if (key.startsWith(EXTERNAL_PREFIX)) return {};
   const metric = requireMetric(key);
   return Object.fromEntries(
