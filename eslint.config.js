@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.qdc/', 'scratch/', 'migrations/'] },
+  { ignores: ['node_modules/', '.qdc/', 'scratch/', 'migrations/', 'src/graphql/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
