@@ -276,6 +276,15 @@ describe('external scores and result queries', () => {
       `{ paretoFrontier(x: {metric: "complexity.length"}, y: {metric: "external:qy"}) { points { x } } }`,
     );
     assert.match(neutral.errors![0]!.message, /complexity.length has no better direction; pass x.direction/);
+    // NEUTRAL names no better end either, so it cannot stand in for one.
+    const neutralOverride = await server.gql(
+      `{ paretoFrontier(x: {metric: "external:qx"}, y: {metric: "external:qy", direction: NEUTRAL}) { xDirection yDirection } }`,
+    );
+    assert.equal(neutralOverride.errors![0]!.extensions!.code, 'BAD_USER_INPUT');
+    assert.match(
+      neutralOverride.errors![0]!.message,
+      /^y\.direction must be HIGHER_IS_BETTER or LOWER_IS_BETTER/,
+    );
     const lower = await server.ok(
       `{ paretoFrontier(x: {metric: "complexity.length", direction: LOWER_IS_BETTER}, y: {metric: "external:qy"}) { frontier { version { id } } excluded { version { id } reason } } }`,
     );

@@ -126,8 +126,8 @@ function statusNote(result: MetricResultView): string | null {
 export interface AxisSelector {
   metric: string;
   params?: unknown;
-  /** Overrides the definition's direction (required for NEUTRAL metrics). */
-  direction?: 'HIGHER_IS_BETTER' | 'LOWER_IS_BETTER' | null;
+  /** Overrides the definition's direction (required for NEUTRAL metrics); NEUTRAL itself is refused. */
+  direction?: MetricDirection | null;
 }
 
 export interface ParetoScope {
@@ -195,6 +195,11 @@ export async function paretoFrontier(
 
 function directionOf(axis: AxisSelector, name: string): MetricDirection {
   checkMetricKey(axis.metric);
+  if (axis.direction === 'NEUTRAL') {
+    throw new BadInputError(`${name}.direction must be HIGHER_IS_BETTER or LOWER_IS_BETTER (got NEUTRAL)`, {
+      argument: `${name}.direction`,
+    });
+  }
   if (axis.direction) return axis.direction;
   if (axis.metric.startsWith(EXTERNAL_PREFIX)) return 'HIGHER_IS_BETTER';
   const direction = requireMetric(axis.metric).direction;
