@@ -8,8 +8,7 @@ import { sql } from 'drizzle-orm';
 import { rowsOf } from '../src/db/sqlHelpers.js';
 import { toGlobalId } from '../src/globalId.js';
 import { enqueueComputeMetrics } from '../src/metricRuns/computeJob.js';
-import { markFrontier, type ParetoPoint } from '../src/metricRuns/analysis.js';
-import type { MetricResultView } from '../src/metricRuns/results.js';
+import { markFrontier, type ParetoPoint, type ValuedResult } from '../src/metricRuns/analysis.js';
 import { recordRun } from './helpers/fixtures.js';
 import { runJob } from './helpers/jobs.js';
 import { storeVersion } from './helpers/metricData.js';
@@ -301,8 +300,8 @@ describe('external scores and result queries', () => {
     for (let round = 0; round < 200; round++) {
       const points: ParetoPoint[] = Array.from({ length: 1 + Math.floor(random() * 12) }, (_, i) => ({
         versionId: i,
-        x: { value: Math.floor(random() * 5) } as MetricResultView,
-        y: { value: Math.floor(random() * 5) } as MetricResultView,
+        x: { value: Math.floor(random() * 5) } as ValuedResult,
+        y: { value: Math.floor(random() * 5) } as ValuedResult,
         onFrontier: false,
       }));
       const xs = random() < 0.5 ? 1 : -1;
