@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.qdc/', 'scratch/', 'migrations/'] },
+  { ignores: ['node_modules/', '.qdc/', 'scratch/', 'migrations/', 'src/graphql/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -14,7 +14,7 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
       ],
-      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-explicit-any': 'error',
     },
   },
   {
@@ -37,6 +37,11 @@ export default tseslint.config(
   },
   {
     files: ['test/**/*.ts'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      // Tests read GraphQL and HTTP response bodies through untyped `data` (test/helpers/testServer.ts);
+      // typing them needs per-operation result types (codegen's typescript-operations), not done yet.
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
   },
 );

@@ -34,7 +34,7 @@ import { columnFitsLeaf, executionSchema, ROW_COLUMNS } from '../src/graphql/exe
 import { nodeTypeOfIdField, NODE_TYPES, toGlobalId } from '../src/globalId.js';
 import { loadTypeDefs, resolvers } from '../src/graphql/schema.js';
 
-const publicSchema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
+const publicSchema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
 const execSchema = executionSchema(publicSchema);
 const objectType = (schema: GraphQLSchema, name: string) => schema.getType(name) as GraphQLObjectType;
 const leafTypeName = (schema: GraphQLSchema, type: string, field: string) =>

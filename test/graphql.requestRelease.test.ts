@@ -21,7 +21,7 @@ import { testEmbedders } from './helpers/testEmbedders.js';
  */
 describe(`a request lets go of its loaders and result (${testBackend})`, () => {
   let database: Database;
-  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
   const execute = createJitExecutor(schema);
   const newContext = () =>
     createContext(

@@ -8,8 +8,7 @@ import { sql } from 'drizzle-orm';
 import { rowsOf } from '../src/db/sqlHelpers.js';
 import { toGlobalId } from '../src/globalId.js';
 import { enqueueComputeMetrics } from '../src/metricRuns/computeJob.js';
-import { markFrontier, type ParetoPoint } from '../src/metricRuns/analysis.js';
-import type { MetricResultView } from '../src/metricRuns/results.js';
+import { markFrontier, type ParetoPoint, type ValuedResult } from '../src/metricRuns/analysis.js';
 import { recordRun } from './helpers/fixtures.js';
 import { runJob } from './helpers/jobs.js';
 import { storeVersion } from './helpers/metricData.js';
@@ -276,6 +275,15 @@ describe('external scores and result queries', () => {
       `{ paretoFrontier(x: {metric: "complexity.length"}, y: {metric: "external:qy"}) { points { x } } }`,
     );
     assert.match(neutral.errors![0]!.message, /complexity.length has no better direction; pass x.direction/);
+    // NEUTRAL names no better end either, so it cannot stand in for one.
+    const neutralOverride = await server.gql(
+      `{ paretoFrontier(x: {metric: "external:qx"}, y: {metric: "external:qy", direction: NEUTRAL}) { xDirection yDirection } }`,
+    );
+    assert.equal(neutralOverride.errors![0]!.extensions!.code, 'BAD_USER_INPUT');
+    assert.match(
+      neutralOverride.errors![0]!.message,
+      /^y\.direction must be HIGHER_IS_BETTER or LOWER_IS_BETTER/,
+    );
     const lower = await server.ok(
       `{ paretoFrontier(x: {metric: "complexity.length", direction: LOWER_IS_BETTER}, y: {metric: "external:qy"}) { frontier { version { id } } excluded { version { id } reason } } }`,
     );
@@ -292,8 +300,8 @@ describe('external scores and result queries', () => {
     for (let round = 0; round < 200; round++) {
       const points: ParetoPoint[] = Array.from({ length: 1 + Math.floor(random() * 12) }, (_, i) => ({
         versionId: i,
-        x: { value: Math.floor(random() * 5) } as MetricResultView,
-        y: { value: Math.floor(random() * 5) } as MetricResultView,
+        x: { value: Math.floor(random() * 5) } as ValuedResult,
+        y: { value: Math.floor(random() * 5) } as ValuedResult,
         onFrontier: false,
       }));
       const xs = random() < 0.5 ? 1 : -1;

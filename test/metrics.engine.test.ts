@@ -16,6 +16,7 @@ import {
   enqueueComputeMetrics,
   runComputeMetricsJob,
   METRIC_BATCH_SIZE,
+  COMPUTE_METRICS,
 } from '../src/metricRuns/computeJob.js';
 import { resolveParams } from '../src/metrics/params.js';
 import { METRICS, requireMetric } from '../src/metrics/registry.js';
@@ -358,7 +359,7 @@ describe('metric engine', () => {
 
   it('fails a job for good when the worker of its last allowed attempt vanishes', async () => {
     const job = await enqueueJob(server.database.db, {
-      kind: 'metrics.compute',
+      kind: COMPUTE_METRICS,
       payload: { versionId, metrics: [] },
       maxAttempts: 1,
     });

@@ -301,6 +301,17 @@ export const metricDirection = pgEnum('metric_direction', ['HIGHER_IS_BETTER', '
 export const metricStatus = pgEnum('metric_status', ['PENDING', 'RUNNING', 'PARTIAL', 'COMPLETE', 'FAILED']);
 export const estimatorKind = pgEnum('estimator_kind', ['EXACT', 'SAMPLED', 'APPROXIMATE']);
 
+/** A metric parameter as metric_definitions stores it: src/metrics' ParamSpec, as JSON. */
+export interface StoredParamSpec {
+  type: string;
+  description: string;
+  /** Absent when the parameter is required. */
+  default?: number | string;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+}
+
 export const metricDefinitions = pgTable(
   'metric_definitions',
   {
@@ -312,7 +323,7 @@ export const metricDefinitions = pgTable(
     description: text('description').notNull(),
     citation: text('citation').notNull().default(''),
     /** Parameter schema: name -> { type, default, min/max or values, description }. */
-    params: jsonb('params').$type<Record<string, unknown>>().notNull(),
+    params: jsonb('params').$type<Record<string, StoredParamSpec>>().notNull(),
     sampleValue: text('sample_value'),
     createdAt: createdAt(),
   },

@@ -3,9 +3,11 @@
  * the space's HNSW index if it has none yet. Requesting it again (or re-running it after a crash)
  * embeds only the samples still missing, so vectors are never duplicated.
  */
+import { z } from 'zod';
 import type { Executor } from '../db/connect.js';
 import type { JobRow } from '../db/schema.js';
 import { NotFoundError } from '../errors.js';
+import { defineJobKind, payloadOf } from '../jobs/kinds.js';
 import { enqueueJob } from '../jobs/queue.js';
 import type { JobContext, JobHandler } from '../jobs/worker.js';
 import { findVersionsByIds } from '../catalog/versions.js';
@@ -16,11 +18,14 @@ import { embeddedCount, ensureSpace } from './spaces.js';
 
 export const EMBED_VERSION_JOB = 'embeddings.embed';
 
-interface EmbedPayload {
-  versionId: number;
-  /** The space's full key, so a worker with other defaults embeds into the same space. */
-  space: string;
-}
+export const EMBED_VERSION = defineJobKind(
+  EMBED_VERSION_JOB,
+  z.object({
+    versionId: z.number().int().positive(),
+    /** The space's full key, so a worker with other defaults embeds into the same space. */
+    space: z.string().min(1),
+  }),
+);
 
 /** Loads the space's embedder (failing here, in the caller, when the model cannot be loaded) and queues the job. */
 export async function enqueueEmbedVersion(
@@ -34,10 +39,9 @@ export async function enqueueEmbedVersion(
     throw new NotFoundError(`no version with id ${versionId}`, { id: versionId });
   const embedder = await registry.embedderFor(spaceName);
   await ensureSpace(db, embedder);
-  const payload: EmbedPayload = { versionId, space: embedder.key };
   return enqueueJob(db, {
-    kind: EMBED_VERSION_JOB,
-    payload: { ...payload },
+    kind: EMBED_VERSION,
+    payload: { versionId, space: embedder.key },
     progressTotal: version.sampleCount,
   });
 }
@@ -51,7 +55,7 @@ async function runEmbedVersion(
   registry: EmbedderRegistry,
 ): Promise<Record<string, unknown>> {
   const { database, job, signal } = context;
-  const payload = job.payload as unknown as EmbedPayload;
+  const payload = payloadOf(EMBED_VERSION, job);
   const db = database.db;
   const [version] = await findVersionsByIds(db, [payload.versionId]);
   if (!version) throw new NotFoundError(`version ${payload.versionId} no longer exists`);

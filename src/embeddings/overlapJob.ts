@@ -7,10 +7,12 @@
  * rate). Samples missing a vector are embedded first.
  */
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { Database, Executor } from '../db/connect.js';
 import type { EmbeddingSpaceRow, JobRow, VersionRow } from '../db/schema.js';
 import { rowsOf } from '../db/sqlHelpers.js';
 import { BadInputError, NotFoundError } from '../errors.js';
+import { defineJobKind, payloadOf } from '../jobs/kinds.js';
 import { enqueueJob } from '../jobs/queue.js';
 import type { JobContext, JobHandler } from '../jobs/worker.js';
 import { findVersionsByIds } from '../catalog/versions.js';
@@ -30,12 +32,20 @@ export const OVERLAP_NEIGHBOURS = 10;
 export const OVERLAP_EXACT_LIMIT = 20_000;
 const BATCH = 500;
 
-interface OverlapPayload {
-  versionId: number;
-  againstId: number;
-  space: string;
-  threshold: number;
-}
+const versionId = z.number().int().positive();
+
+export const FIND_OVERLAP = defineJobKind(
+  FIND_OVERLAP_JOB,
+  z.object({
+    versionId,
+    /** The version itself for deduplication. */
+    againstId: versionId,
+    /** The space's full key. */
+    space: z.string().min(1),
+    /** Cosine similarity in (0, 1]. */
+    threshold: z.number().gt(0).lte(1),
+  }),
+);
 
 export interface FindOverlapRequest {
   versionId: number;
@@ -70,8 +80,8 @@ export async function enqueueFindOverlap(
   const total =
     versions.reduce((sum, v) => sum + v.sampleCount, 0) +
     versions.find((v) => v.id === request.versionId)!.sampleCount;
-  const payload: OverlapPayload = { versionId: request.versionId, againstId, space: embedder.key, threshold };
-  return enqueueJob(db, { kind: FIND_OVERLAP_JOB, payload: { ...payload }, progressTotal: total });
+  const payload = { versionId: request.versionId, againstId, space: embedder.key, threshold };
+  return enqueueJob(db, { kind: FIND_OVERLAP, payload, progressTotal: total });
 }
 
 export function findOverlapHandler(registry: EmbedderRegistry): JobHandler {
@@ -84,7 +94,7 @@ async function runFindOverlap(
 ): Promise<Record<string, unknown>> {
   const { database, job, signal } = context;
   const db = database.db;
-  const payload = job.payload as unknown as OverlapPayload;
+  const payload = payloadOf(FIND_OVERLAP, job);
   const versions = await findVersionsByIds(db, [payload.versionId, payload.againstId]);
   const version = versions.find((v) => v.id === payload.versionId);
   const against = versions.find((v) => v.id === payload.againstId);

@@ -5,9 +5,11 @@
  * job writes identical content, and re-running an identical request returns the existing versions.
  */
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { z } from 'zod';
 import type { Database, Executor } from '../db/connect.js';
 import type { DatasetRow } from '../db/schema.js';
 import { BadInputError } from '../errors.js';
+import { defineJobKind, payloadOf } from '../jobs/kinds.js';
 import { enqueueJob } from '../jobs/queue.js';
 import type { JobContext } from '../jobs/worker.js';
 import { canonicalizeSample, type HashedSample } from '../catalog/canonicalSample.js';
@@ -15,8 +17,9 @@ import { findDatasetBySlug, registerDataset, SLUG_PATTERN } from '../catalog/dat
 import { findRunsBy, recordGenerationRun } from '../catalog/lineage.js';
 import { writeVersion, type WriteVersionResult } from '../catalog/versionWriter.js';
 import { generateSample } from '../tint/generate.js';
-import { OPERATIONS } from '../tint/operations.js';
+import { OPERATION_NAMES, OPERATIONS } from '../tint/operations.js';
 import type { Split } from '../tint/random.js';
+import { CALL_MODES } from '../tint/tracer.js';
 import { validateTIntSpec, type TIntSpec, type TIntSpecInput } from '../tint/spec.js';
 
 export const TINT_GENERATE_JOB = 'tint.generate';
@@ -32,11 +35,28 @@ export interface TIntGenerationRequest extends TIntSpecInput {
   testDataset?: string | null;
 }
 
-interface TIntPayload {
-  spec: TIntSpec;
-  dataset: string;
-  testDataset: string | null;
-}
+const int = z.number().int();
+const intPair = z.tuple([int, int]).nullable();
+
+/** The shape of a validated spec (`validateTIntSpec` checks the ranges before the job is queued). */
+const tintSpec: z.ZodType<TIntSpec> = z.object({
+  op: z.enum(OPERATION_NAMES),
+  digits: intPair,
+  range: z.tuple([z.string(), z.string()]).nullable(),
+  length: intPair,
+  n: int,
+  testN: int,
+  static: z.object({ doc: z.number(), char: z.number(), line: z.number() }).nullable(),
+  dynamic: z.object({ doc: z.number(), p: z.number() }).nullable(),
+  calls: z.enum(CALL_MODES),
+  lineCap: int,
+  seed: int,
+});
+
+export const TINT_GENERATE = defineJobKind(
+  TINT_GENERATE_JOB,
+  z.object({ spec: tintSpec, dataset: z.string(), testDataset: z.string().nullable() }),
+);
 
 /** What generation counted on the way (the job result and the run notes carry it). */
 export interface SplitSummary {
@@ -74,10 +94,9 @@ export async function enqueueTIntGeneration(
       });
     }
   }
-  const payload: TIntPayload = { spec, dataset: request.dataset, testDataset };
   return enqueueJob(db, {
-    kind: TINT_GENERATE_JOB,
-    payload: payload as unknown as Record<string, unknown>,
+    kind: TINT_GENERATE,
+    payload: { spec, dataset: request.dataset, testDataset },
     progressTotal: spec.n + spec.testN,
   });
 }
@@ -205,7 +224,7 @@ async function recordRun(
 
 export async function runTIntGenerationJob(context: JobContext): Promise<Record<string, unknown>> {
   const { database, job } = context;
-  const payload = job.payload as unknown as TIntPayload;
+  const payload = payloadOf(TINT_GENERATE, job);
   const spec = payload.spec;
   const startedAt = new Date();
   context.reportProgress(0, spec.n + spec.testN);

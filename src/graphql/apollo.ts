@@ -58,7 +58,7 @@ export function createApolloServer(
   logger: Logger,
   executor: GraphQLExecutorKind = 'jit',
 ): ApolloServer<Context> {
-  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
   return new ApolloServer<Context>({
     ...(executor === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
     formatError: createFormatError(logger),

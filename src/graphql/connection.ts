@@ -5,7 +5,7 @@ import type { Page } from '../catalog/pagination.js';
  * (`edgeResolvers`, `pageInfoResolvers`): a nested list of 100 connections otherwise spends its
  * time base64-encoding cursors nobody reads.
  */
-export function toConnection<T>(page: Page<T>) {
+export function toConnection<T>(page: Page<T>): Connection<T> {
   const { items, cursorOf } = page;
   return {
     edges: items.map((node) => ({ node, cursorOf })),
@@ -27,15 +27,24 @@ export function connectionFromRows<T>(rows: readonly T[], first: number, cursorO
   return toConnection({ items: rows.slice(0, first), hasNextPage: rows.length > first, cursorOf });
 }
 
-interface EdgeSource<T> {
+/** What the `*Edge` resolvers receive: the node and how to encode its cursor. */
+export interface EdgeSource<T> {
   node: T;
   cursorOf(item: T): string;
 }
 
-interface PageInfoSource<T> {
+/** What the `PageInfo` resolvers receive: the page's first and last item, to encode on demand. */
+export interface PageInfoSource<T> {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
   first: T | undefined;
   last: T | undefined;
   cursorOf(item: T): string;
+}
+
+export interface Connection<T> {
+  edges: EdgeSource<T>[];
+  pageInfo: PageInfoSource<T>;
 }
 
 /** `cursor` of every `*Edge` type built by `toConnection`. */

@@ -1,6 +1,8 @@
 /** Loads the SDL files in `schema/` and joins each domain's resolvers into one map. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { GraphQLScalarType } from 'graphql';
+import type { Resolvers } from './generated/types.js';
 import { baseResolvers } from './resolvers/base.js';
 import { catalogResolvers } from './resolvers/catalog.js';
 import { lineageResolvers } from './resolvers/lineage.js';
@@ -19,17 +21,17 @@ export function loadTypeDefs(dir = SCHEMA_DIR): string[] {
   return files.map((f) => readFileSync(`${dir}/${f}`, 'utf8'));
 }
 
-type ResolverMap = Record<string, Record<string, unknown> | object>;
-
-export function mergeResolvers(...maps: ResolverMap[]): ResolverMap {
-  const merged: Record<string, Record<string, unknown>> = {};
+/** Joins the domains' resolver maps; a field resolved in two of them is an error. */
+export function mergeResolvers(...maps: Resolvers[]): Resolvers {
+  const merged: Record<string, GraphQLScalarType | Record<string, unknown>> = {};
   for (const map of maps) {
     for (const [type, fields] of Object.entries(map)) {
-      if (typeof (fields as { serialize?: unknown }).serialize === 'function') {
-        (merged as ResolverMap)[type] = fields; // a scalar
+      if (fields instanceof GraphQLScalarType) {
+        merged[type] = fields;
         continue;
       }
       const target = (merged[type] ??= {});
+      if (target instanceof GraphQLScalarType) throw new Error(`${type} is a scalar and has field resolvers`);
       for (const [field, resolver] of Object.entries(fields)) {
         if (field in target) throw new Error(`resolver ${type}.${field} is defined twice`);
         target[field] = resolver;
@@ -39,7 +41,7 @@ export function mergeResolvers(...maps: ResolverMap[]): ResolverMap {
   return merged;
 }
 
-export const resolvers = mergeResolvers(
+export const resolvers: Resolvers = mergeResolvers(
   baseResolvers,
   catalogResolvers,
   taxonomyResolvers,

@@ -10,24 +10,30 @@ import type { Executor } from '../db/connect.js';
 import { jobs, type JobRow } from '../db/schema.js';
 import { anyOf, rowsOf } from '../db/sqlHelpers.js';
 import { NotFoundError } from '../errors.js';
+import { checkedPayload, type JobKind, type JobPayload } from './kinds.js';
 
 export type JobStatus = JobRow['status'];
 export const FINISHED_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
-export interface EnqueueInput {
-  kind: string;
-  payload: Record<string, unknown>;
+export interface EnqueueInput<P extends JobPayload> {
+  kind: JobKind<P>;
+  payload: P;
   progressTotal?: number | null;
   maxAttempts?: number;
   priority?: number;
 }
 
-export async function enqueueJob(db: Executor, input: EnqueueInput): Promise<JobRow> {
+/** Queues a job; a payload that does not fit its kind is a JobPayloadError and nothing is inserted. */
+export async function enqueueJob<P extends JobPayload>(
+  db: Executor,
+  input: EnqueueInput<P>,
+): Promise<JobRow> {
+  const payload = checkedPayload(input.kind, input.payload);
   const [row] = await db
     .insert(jobs)
     .values({
-      kind: input.kind,
-      payload: input.payload,
+      kind: input.kind.kind,
+      payload,
       progressTotal: input.progressTotal ?? null,
       maxAttempts: input.maxAttempts ?? 3,
       priority: input.priority ?? 0,

@@ -126,8 +126,8 @@ function statusNote(result: MetricResultView): string | null {
 export interface AxisSelector {
   metric: string;
   params?: unknown;
-  /** Overrides the definition's direction (required for NEUTRAL metrics). */
-  direction?: 'HIGHER_IS_BETTER' | 'LOWER_IS_BETTER' | null;
+  /** Overrides the definition's direction (required for NEUTRAL metrics); NEUTRAL itself is refused. */
+  direction?: MetricDirection | null;
 }
 
 export interface ParetoScope {
@@ -135,10 +135,16 @@ export interface ParetoScope {
   versionIds?: readonly number[] | null;
 }
 
+/** A COMPLETE result with its value: the only kind a Pareto point is placed by. */
+export type ValuedResult = MetricResultView & { value: number };
+
+const isValued = (result: MetricResultView | undefined): result is ValuedResult =>
+  result !== undefined && result.status === 'COMPLETE' && result.value !== null;
+
 export interface ParetoPoint {
   versionId: number;
-  x: MetricResultView;
-  y: MetricResultView;
+  x: ValuedResult;
+  y: ValuedResult;
   onFrontier: boolean;
 }
 
@@ -186,8 +192,8 @@ export async function paretoFrontier(
           ? [`${key} is ${result.status}${result.statusReason ? ` (${result.statusReason})` : ''}`]
           : [],
     );
-    if (reasons.length > 0) excluded.push({ versionId, reason: reasons.join('; ') });
-    else points.push({ versionId, x: xr!, y: yr!, onFrontier: false });
+    if (isValued(xr) && isValued(yr)) points.push({ versionId, x: xr, y: yr, onFrontier: false });
+    else excluded.push({ versionId, reason: reasons.join('; ') });
   }
   markFrontier(points, xDirection === 'LOWER_IS_BETTER' ? -1 : 1, yDirection === 'LOWER_IS_BETTER' ? -1 : 1);
   return { points, excluded, xDirection, yDirection };
@@ -195,6 +201,11 @@ export async function paretoFrontier(
 
 function directionOf(axis: AxisSelector, name: string): MetricDirection {
   checkMetricKey(axis.metric);
+  if (axis.direction === 'NEUTRAL') {
+    throw new BadInputError(`${name}.direction must be HIGHER_IS_BETTER or LOWER_IS_BETTER (got NEUTRAL)`, {
+      argument: `${name}.direction`,
+    });
+  }
   if (axis.direction) return axis.direction;
   if (axis.metric.startsWith(EXTERNAL_PREFIX)) return 'HIGHER_IS_BETTER';
   const direction = requireMetric(axis.metric).direction;
@@ -214,7 +225,7 @@ function directionOf(axis: AxisSelector, name: string): MetricDirection {
  * turning both axes into "higher is better" with the signs. Sort-and-sweep, O(n log n).
  */
 export function markFrontier(points: ParetoPoint[], xSign: number, ySign: number): void {
-  const scored = points.map((p) => ({ p, x: xSign * p.x.value!, y: ySign * p.y.value! }));
+  const scored = points.map((p) => ({ p, x: xSign * p.x.value, y: ySign * p.y.value }));
   scored.sort((a, b) => b.x - a.x || b.y - a.y);
   let bestYOfBetterX = -Infinity;
   for (let i = 0; i < scored.length;) {

@@ -5,11 +5,13 @@
  * done; a run repeated after a lost lease reuses its result rows, so nothing is stored twice.
  */
 import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import type { Executor } from '../db/connect.js';
 import { metricResults } from '../db/schema.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import type { EmbedderRegistry } from '../embeddings/registry.js';
 import { findSpacesByIds } from '../embeddings/spaces.js';
+import { defineJobKind, payloadOf } from '../jobs/kinds.js';
 import { enqueueJob } from '../jobs/queue.js';
 import type { JobContext } from '../jobs/worker.js';
 import { readsEmbeddings, requireMetric } from '../metrics/registry.js';
@@ -26,12 +28,21 @@ export const COMPUTE_METRICS_JOB = 'metrics.compute';
 /** Samples per batch read from the database and fed to the accumulators. */
 export const METRIC_BATCH_SIZE = 1000;
 
-interface ComputePayload {
-  versionId: number;
-  metrics: Array<{ key: string; params: Record<string, number | string> }>;
-  /** The embedding space the embedding metrics read (absent when none is requested). */
-  spaceId?: number;
-}
+const id = z.number().int().positive();
+
+export const COMPUTE_METRICS = defineJobKind(
+  COMPUTE_METRICS_JOB,
+  z.object({
+    versionId: id,
+    /** Each metric with its resolved parameters. */
+    metrics: z.array(
+      z.object({ key: z.string(), params: z.record(z.string(), z.union([z.number(), z.string()])) }),
+    ),
+    /** The embedding space the embedding metrics read (absent when none is requested). */
+    spaceId: id.optional(),
+  }),
+);
+type ComputePayload = z.infer<typeof COMPUTE_METRICS.payload>;
 
 /** Numeric ids only; the GraphQL layer passes a resolver that also takes global ids. */
 const numericVersionRef: VersionRefResolver = async (reference) => {
@@ -85,8 +96,8 @@ export async function enqueueComputeMetrics(
     ...(space ? { spaceId: space.id } : {}),
   };
   return enqueueJob(db, {
-    kind: COMPUTE_METRICS_JOB,
-    payload: payload as unknown as Record<string, unknown>,
+    kind: COMPUTE_METRICS,
+    payload,
     progressTotal: version.sampleCount * passes,
   });
 }
@@ -122,7 +133,7 @@ export async function runComputeMetricsJob(context: JobContext): Promise<Record<
 
 async function computeMetrics(context: JobContext): Promise<Record<string, unknown>> {
   const { database, job, signal } = context;
-  const payload = job.payload as unknown as ComputePayload;
+  const payload = payloadOf(COMPUTE_METRICS, job);
   const db = database.db;
   const [version] = await findVersionsByIds(db, [payload.versionId]);
   if (!version) throw new NotFoundError(`version ${payload.versionId} no longer exists`);

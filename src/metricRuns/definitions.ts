@@ -39,7 +39,7 @@ function definitionRow(metric: MetricDefinition) {
     direction: metric.direction,
     description: metric.description,
     citation: metric.citation,
-    params: metric.params as Record<string, unknown>,
+    params: metric.params,
     sampleValue: metric.sampleValue ?? null,
   };
 }

@@ -85,7 +85,7 @@ export type ParamSpec =
 export type ParamSchema = Record<string, ParamSpec>;
 export type ResolvedParams = Record<string, number | string>;
 
-export interface MetricDefinition<P = any, S = any, R = any> {
+export interface MetricDefinition<P = ResolvedParams, S = unknown, R = unknown> {
   /** `<axis>.<name>`, e.g. `diversity.compression_ratio`. */
   key: string;
   axis: MetricAxis;
@@ -106,7 +106,7 @@ export interface MetricDefinition<P = any, S = any, R = any> {
   mergeRounding?: boolean;
   /** What the metric reads: the texts (default), or each sample's vector in the space named by its `space` parameter. */
   input?: 'text' | 'embedding';
-  prepass?: (params: P) => Prepass<any, R>;
+  prepass?(params: P): Prepass<unknown, R>;
   create(params: P, prepared: R | undefined, environment: MetricEnvironment): Accumulator<S>;
 }
 

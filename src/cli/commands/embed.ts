@@ -6,8 +6,9 @@
  */
 import { openCatalog } from '../../app.js';
 import { ENV_DOCS, loadConfig } from '../../config.js';
-import { enqueueEmbedVersion } from '../../embeddings/embedJob.js';
+import { EMBED_VERSION, enqueueEmbedVersion } from '../../embeddings/embedJob.js';
 import { EmbedderRegistry } from '../../embeddings/registry.js';
+import { payloadOf } from '../../jobs/kinds.js';
 import { createLogger } from '../../logger.js';
 import { UsageError, type Command } from '../command.js';
 import { followRemoteJob, runOwnJob, type JobView } from '../jobFollower.js';
@@ -86,7 +87,7 @@ async function embedDirect(
     const version = await resolveDirect(database.db, ref);
     const job = await enqueueEmbedVersion(database.db, embedders, version.id, space);
     process.stderr.write(
-      `embed: queued job ${job.id} on version ${version.id} (${version.sampleCount} samples) into ${(job.payload as { space: string }).space}\n`,
+      `embed: queued job ${job.id} on version ${version.id} (${version.sampleCount} samples) into ${payloadOf(EMBED_VERSION, job).space}\n`,
     );
     if (values['no-wait']) return null;
     const progress = makeProgress(values, {

@@ -1,25 +1,15 @@
+import type { Resolvers } from '../generated/types.js';
 import { pageRequest, encodeCursor } from '../../catalog/pagination.js';
-import type { JobRow } from '../../db/schema.js';
-import { jobRate, listJobs, requestCancel, type JobStatus } from '../../jobs/queue.js';
+import { jobRate, listJobs, requestCancel } from '../../jobs/queue.js';
 import { connectionFromRows, edgeResolvers } from '../connection.js';
-import type { Context } from '../context.js';
 import { idOf, nodeIdField } from '../../globalId.js';
 
 const JOBS_CURSOR = 'jobs';
 
-export const jobResolvers = {
+export const jobResolvers: Resolvers = {
   Query: {
-    job: (_: unknown, args: { id: string }, ctx: Context) => ctx.loaders.job.load(idOf('Job', args.id)),
-    jobs: async (
-      _: unknown,
-      args: {
-        first?: number | null;
-        after?: string | null;
-        status?: JobStatus[] | null;
-        kind?: string | null;
-      },
-      ctx: Context,
-    ) => {
+    job: (_, args, ctx) => ctx.loaders.job.load(idOf('Job', args.id)),
+    jobs: async (_, args, ctx) => {
       const page = pageRequest(JOBS_CURSOR, args.first, args.after);
       const beforeId = page.after ? Number(page.after[0]) : undefined;
       const rows = await listJobs(ctx.db, {
@@ -32,13 +22,12 @@ export const jobResolvers = {
     },
   },
   Mutation: {
-    cancelJob: (_: unknown, args: { id: string }, ctx: Context) =>
-      requestCancel(ctx.db, idOf('Job', args.id)),
+    cancelJob: (_, args, ctx) => requestCancel(ctx.db, idOf('Job', args.id)),
   },
   JobEdge: edgeResolvers,
   Job: {
     id: nodeIdField('Job'),
-    progress: (row: JobRow) => {
+    progress: (row) => {
       const rate = jobRate(row);
       const total = row.progressTotal;
       return {
@@ -49,6 +38,6 @@ export const jobResolvers = {
         etaSeconds: rate.etaSeconds,
       };
     },
-    metricResults: (row: JobRow, _: unknown, ctx: Context) => ctx.loaders.resultsOfJob.load(row.id),
+    metricResults: (row, _, ctx) => ctx.loaders.resultsOfJob.load(row.id),
   },
 };

@@ -1,40 +1,12 @@
-import {
-  recordGenerationRun,
-  walkLineage,
-  type InputRole,
-  type LineageDirection,
-  type LineageLinkRow,
-} from '../../catalog/lineage.js';
-import type { GenerationRunRow, RunInputRow, VersionRow } from '../../db/schema.js';
-import type { Context } from '../context.js';
+import type { Resolvers } from '../generated/types.js';
+import { recordGenerationRun, walkLineage } from '../../catalog/lineage.js';
 import { idOf, nodeIdField } from '../../globalId.js';
+import { referenced } from './referenced.js';
 import { versionOf } from './versionOf.js';
 
-interface RecordRunArgs {
-  input: {
-    output: string;
-    inputs: { version: string; role: InputRole }[];
-    algorithm?: string | null;
-    generatorModel?: string | null;
-    params?: unknown;
-    startedAt?: Date | null;
-    finishedAt?: Date | null;
-    notes?: string | null;
-  };
-}
-
-interface LineageArgs {
-  input: {
-    version: string;
-    direction?: LineageDirection | null;
-    depth?: number | null;
-    maxNodes?: number | null;
-  };
-}
-
-export const lineageResolvers = {
+export const lineageResolvers: Resolvers = {
   Query: {
-    lineage: (_: unknown, { input }: LineageArgs, ctx: Context) =>
+    lineage: (_, { input }, ctx) =>
       walkLineage(ctx.db, {
         versionId: idOf('DatasetVersion', input.version, 'version'),
         ref: input.version,
@@ -44,7 +16,7 @@ export const lineageResolvers = {
       }),
   },
   Mutation: {
-    recordGenerationRun: (_: unknown, { input }: RecordRunArgs, ctx: Context) =>
+    recordGenerationRun: (_, { input }, ctx) =>
       recordGenerationRun(ctx.db, {
         outputVersionId: idOf('DatasetVersion', input.output, 'output'),
         output: { ref: input.output },
@@ -62,37 +34,33 @@ export const lineageResolvers = {
       }),
   },
   DatasetVersion: {
-    generatedBy: (row: VersionRow, _: unknown, ctx: Context) => ctx.loaders.runByOutputVersion.load(row.id),
-    parents: (row: VersionRow, _: unknown, ctx: Context) => ctx.loaders.parents.load(row.id),
-    children: (row: VersionRow, _: unknown, ctx: Context) => ctx.loaders.children.load(row.id),
+    generatedBy: (row, _, ctx) => ctx.loaders.runByOutputVersion.load(row.id),
+    parents: (row, _, ctx) => ctx.loaders.parents.load(row.id),
+    children: (row, _, ctx) => ctx.loaders.children.load(row.id),
   },
   GenerationRun: {
     id: nodeIdField('GenerationRun'),
-    output: (row: GenerationRunRow, _: unknown, ctx: Context) =>
-      ctx.loaders.version.load(row.outputVersionId),
-    inputs: (row: GenerationRunRow, _: unknown, ctx: Context) => ctx.loaders.runInputs.load(row.id),
-    algorithm: (row: GenerationRunRow, _: unknown, ctx: Context) =>
+    output: (row, _, ctx) => referenced(ctx.loaders.version, row.outputVersionId, 'version'),
+    inputs: (row, _, ctx) => ctx.loaders.runInputs.load(row.id),
+    algorithm: (row, _, ctx) =>
       row.algorithmId === null ? null : ctx.loaders.algorithm.load(row.algorithmId),
   },
   RunInput: {
-    version: (row: RunInputRow, _: unknown, ctx: Context) => ctx.loaders.version.load(row.inputVersionId),
+    version: (row, _, ctx) => referenced(ctx.loaders.version, row.inputVersionId, 'version'),
   },
   LineageLink: {
-    version: (row: LineageLinkRow, _: unknown, ctx: Context) =>
-      ctx.loaders.version.load(row.neighbourVersionId),
-    run: (row: LineageLinkRow, _: unknown, ctx: Context) => ctx.loaders.run.load(row.runId),
+    version: (row, _, ctx) => referenced(ctx.loaders.version, row.neighbourVersionId, 'version'),
+    run: (row, _, ctx) => referenced(ctx.loaders.run, row.runId, 'generation run'),
   },
   Lineage: {
-    root: (row: { rootVersionId: number }, _: unknown, ctx: Context) =>
-      ctx.loaders.version.load(row.rootVersionId),
+    root: (row, _, ctx) => referenced(ctx.loaders.version, row.rootVersionId, 'version'),
   },
   LineageNode: {
     version: versionOf,
   },
   LineageEdge: {
-    from: (row: { fromVersionId: number }, _: unknown, ctx: Context) =>
-      ctx.loaders.version.load(row.fromVersionId),
-    to: (row: { toVersionId: number }, _: unknown, ctx: Context) => ctx.loaders.version.load(row.toVersionId),
-    run: (row: { runId: number }, _: unknown, ctx: Context) => ctx.loaders.run.load(row.runId),
+    from: (row, _, ctx) => referenced(ctx.loaders.version, row.fromVersionId, 'version'),
+    to: (row, _, ctx) => referenced(ctx.loaders.version, row.toVersionId, 'version'),
+    run: (row, _, ctx) => referenced(ctx.loaders.run, row.runId, 'generation run'),
   },
 };

@@ -1,39 +1,30 @@
+import type { Resolvers } from '../generated/types.js';
 import { encodeCursor, pageRequest } from '../../catalog/pagination.js';
-import type { MetricDefinitionRow, VersionRow } from '../../db/schema.js';
+import type { StoredParamSpec, VersionRow } from '../../db/schema.js';
 import { NotFoundError } from '../../errors.js';
 import {
   compareVersions,
   metricDeltas,
   paretoFrontier,
-  type AxisSelector,
-  type MetricDelta,
   type ParetoPoint,
 } from '../../metricRuns/analysis.js';
 import { enqueueComputeMetrics } from '../../metricRuns/computeJob.js';
 import { MAX_GRAPHQL_SCORES, recordExternalScores } from '../../metricRuns/externalScores.js';
-import {
-  sampleScoresOfResult,
-  type MetricResultView,
-  type SampleScoreView,
-} from '../../metricRuns/results.js';
+import { sampleScoresOfResult } from '../../metricRuns/results.js';
 import { metricsOfAxis } from '../../metrics/registry.js';
-import type { MetricAxis, MetricDefinition } from '../../metrics/types.js';
 import { BadInputError } from '../../errors.js';
 import { connectionFromRows, edgeResolvers } from '../connection.js';
 import type { Context } from '../context.js';
 import { idOf, nodeIdField } from '../../globalId.js';
+import { referenced } from './referenced.js';
 import { versionOf } from './versionOf.js';
 
 const SCORES_CURSOR = 'sample-scores';
 
-export const metricResolvers = {
+export const metricResolvers: Resolvers = {
   Query: {
-    metricDefinitions: (_: unknown, args: { axis?: MetricAxis | null }) => metricsOfAxis(args.axis),
-    compareVersions: async (
-      _: unknown,
-      args: { versions: string[]; metrics?: string[] | null; params?: unknown },
-      ctx: Context,
-    ) => {
+    metricDefinitions: (_, args) => metricsOfAxis(args.axis),
+    compareVersions: async (_, args, ctx) => {
       const ids = args.versions.map((v, i) => idOf('DatasetVersion', v, `versions[${i}]`));
       await requireVersions(ctx, ids);
       const table = await compareVersions(ctx.db, ids, args.metrics, args.params);
@@ -51,15 +42,7 @@ export const metricResolvers = {
         })),
       };
     },
-    paretoFrontier: async (
-      _: unknown,
-      args: {
-        x: AxisSelector;
-        y: AxisSelector;
-        scope?: { datasets?: string[] | null; versions?: string[] | null } | null;
-      },
-      ctx: Context,
-    ) => {
+    paretoFrontier: async (_, args, ctx) => {
       const versionIds = args.scope?.versions?.map((v, i) =>
         idOf('DatasetVersion', v, `scope.versions[${i}]`),
       );
@@ -85,11 +68,7 @@ export const metricResolvers = {
     },
   },
   Mutation: {
-    computeMetrics: (
-      _: unknown,
-      args: { version: string; metrics?: string[] | null; params?: unknown },
-      ctx: Context,
-    ) =>
+    computeMetrics: (_, args, ctx) =>
       enqueueComputeMetrics(
         ctx.db,
         idOf('DatasetVersion', args.version, 'version'),
@@ -103,15 +82,7 @@ export const metricResolvers = {
               : idOf('DatasetVersion', reference, 'base'),
         },
       ),
-    recordSampleScores: async (
-      _: unknown,
-      args: {
-        version: string;
-        scorer: { name: string; model?: string | null; version?: string | null };
-        scores: Array<{ sample?: string | null; ordinal?: number | null; value: number }>;
-      },
-      ctx: Context,
-    ) => {
+    recordSampleScores: async (_, args, ctx) => {
       if (args.scores.length > MAX_GRAPHQL_SCORES) {
         throw new BadInputError(
           `scores has ${args.scores.length} entries; at most ${MAX_GRAPHQL_SCORES} per call (use POST /v1/versions/{id}/scores for more)`,
@@ -129,16 +100,9 @@ export const metricResolvers = {
     },
   },
   DatasetVersion: {
-    metrics: (
-      row: VersionRow,
-      args: { keys?: string[] | null; includeRunning?: boolean | null },
-      ctx: Context,
-    ) => ctx.loaders.versionMetrics(args.keys, args.includeRunning ?? false).load(row.id),
-    sampleScores: async (
-      row: VersionRow,
-      args: { metric?: string | null; result?: string | null; first?: number | null; after?: string | null },
-      ctx: Context,
-    ) => {
+    metrics: (row, args, ctx) =>
+      ctx.loaders.versionMetrics(args.keys, args.includeRunning ?? false).load(row.id),
+    sampleScores: async (row, args, ctx) => {
       const page = pageRequest(SCORES_CURSOR, args.first, args.after);
       const result = await pickResult(ctx, row, args.metric, args.result);
       if (!result) return { result: null, ...connectionFromRows([], 0, () => '') };
@@ -149,44 +113,45 @@ export const metricResolvers = {
         ...connectionFromRows(rows, page.first, (score) => encodeCursor(SCORES_CURSOR, [score.ordinal])),
       };
     },
-    metricDeltas: (row: VersionRow, args: { metrics?: string[] | null }, ctx: Context) =>
-      metricDeltas(ctx.db, row.id, args.metrics),
+    metricDeltas: (row, args, ctx) => metricDeltas(ctx.db, row.id, args.metrics),
   },
   MetricDefinition: {
-    parameters: (definition: MetricDefinition | MetricDefinitionRow) =>
-      Object.entries(definition.params as Record<string, Record<string, unknown>>).map(([name, spec]) => ({
-        name,
-        ...spec,
-        default: spec.default ?? null,
-        required: !('default' in spec),
-        min: spec.min ?? null,
-        max: spec.max ?? null,
-        values: spec.values ?? null,
-      })),
-    citation: (definition: MetricDefinition | MetricDefinitionRow) => definition.citation ?? '',
-    sampleValue: (definition: MetricDefinition | MetricDefinitionRow) => definition.sampleValue ?? null,
+    parameters: (definition) => parametersOf(definition.params),
+    citation: (definition) => definition.citation ?? '',
+    sampleValue: (definition) => definition.sampleValue ?? null,
   },
   MetricResult: {
     id: nodeIdField('MetricResult'),
-    definition: (result: MetricResultView, _: unknown, ctx: Context) =>
+    definition: (result, _, ctx) =>
       result.definitionId === null ? null : ctx.loaders.metricDefinition.load(result.definitionId),
-    scorer: (result: MetricResultView, _: unknown, ctx: Context) =>
-      result.scorerId === null ? null : ctx.loaders.scorer.load(result.scorerId),
+    scorer: (result, _, ctx) => (result.scorerId === null ? null : ctx.loaders.scorer.load(result.scorerId)),
     version: versionOf,
-    job: (result: MetricResultView, _: unknown, ctx: Context) =>
-      result.jobId === null ? null : ctx.loaders.job.load(result.jobId),
+    job: (result, _, ctx) => (result.jobId === null ? null : ctx.loaders.job.load(result.jobId)),
   },
   SampleScoreEdge: edgeResolvers,
   SampleScore: {
-    sample: (score: SampleScoreView, _: unknown, ctx: Context) => ctx.loaders.sample.load(score.sampleId),
+    sample: (score, _, ctx) => referenced(ctx.loaders.sample, score.sampleId, 'sample'),
   },
   MetricDelta: {
-    parent: (delta: MetricDelta, _: unknown, ctx: Context) => ctx.loaders.version.load(delta.parentVersionId),
+    parent: (delta, _, ctx) => referenced(ctx.loaders.version, delta.parentVersionId, 'version'),
   },
   VersionComparisonRow: { version: versionOf },
   ParetoPoint: { version: versionOf },
   ParetoExclusion: { version: versionOf },
 };
+
+/** A definition's parameters (as the registry defines or the catalog stores them), one entry each. */
+function parametersOf(params: Record<string, StoredParamSpec>) {
+  return Object.entries(params).map(([name, spec]) => ({
+    name,
+    ...spec,
+    default: spec.default ?? null,
+    required: !('default' in spec),
+    min: spec.min ?? null,
+    max: spec.max ?? null,
+    values: spec.values ? [...spec.values] : null,
+  }));
+}
 
 async function requireVersions(ctx: Context, ids: readonly number[]): Promise<void> {
   const rows = await ctx.loaders.version.loadMany(ids);

@@ -1,26 +1,21 @@
-import type { EmbeddingSpaceRow, OverlapRunRow, VersionRow } from '../../db/schema.js';
+import type { Resolvers } from '../generated/types.js';
 import { NotFoundError } from '../../errors.js';
 import { enqueueEmbedVersion } from '../../embeddings/embedJob.js';
 import { enqueueFindOverlap } from '../../embeddings/overlapJob.js';
-import {
-  latestOverlapRun,
-  listOverlapPairs,
-  OVERLAP_PAIRS_CURSOR,
-  type OverlapPair,
-} from '../../embeddings/overlaps.js';
+import { latestOverlapRun, listOverlapPairs, OVERLAP_PAIRS_CURSOR } from '../../embeddings/overlaps.js';
 import {
   requireStoredSpace,
   searchDatasetsByText,
   searchSamplesByText,
   similarToSample,
-  type DatasetHit,
 } from '../../embeddings/sampleSearch.js';
-import type { ScorePredicate, SearchHit, SearchScope } from '../../embeddings/search.js';
-import { ensureSpace, listSpaces, type VersionCoverage } from '../../embeddings/spaces.js';
+import type { ScorePredicate, SearchScope } from '../../embeddings/search.js';
+import { ensureSpace, listSpaces } from '../../embeddings/spaces.js';
 import { pageRequest } from '../../catalog/pagination.js';
 import { edgeResolvers, toConnection } from '../connection.js';
 import type { Context } from '../context.js';
 import { idOf, nodeIdField } from '../../globalId.js';
+import { referenced } from './referenced.js';
 import { versionOf } from './versionOf.js';
 
 interface ScopeInput {
@@ -51,41 +46,21 @@ async function requireAll(ctx: Context, kind: 'dataset' | 'version', ids: readon
 
 const withSimilarity = <T extends { distance: number }>(hit: T) => ({ ...hit, similarity: 1 - hit.distance });
 
-export const searchResolvers = {
+export const searchResolvers: Resolvers = {
   Query: {
-    embeddingSpaces: async (_: unknown, __: unknown, ctx: Context) => {
+    embeddingSpaces: async (_, __, ctx) => {
       const { embedder, fallback } = await ctx.embedders.defaultSpace();
       const defaultSpace = await ensureSpace(ctx.db, embedder);
       return { default: defaultSpace, fallback, spaces: await listSpaces(ctx.db) };
     },
-    searchSamples: async (
-      _: unknown,
-      args: {
-        query: string;
-        k: number;
-        scope?: ScopeInput | null;
-        space?: string | null;
-        exact?: boolean | null;
-      },
-      ctx: Context,
-    ) => {
+    searchSamples: async (_, args, ctx) => {
       const result = await searchSamplesByText(ctx.database, ctx.embedders, {
         ...args,
         scope: await scopeOf(ctx, args.scope),
       });
       return { ...result, hits: result.hits.map(withSimilarity) };
     },
-    similarSamples: async (
-      _: unknown,
-      args: {
-        sample: string;
-        k: number;
-        scope?: ScopeInput | null;
-        space?: string | null;
-        exact?: boolean | null;
-      },
-      ctx: Context,
-    ) => {
+    similarSamples: async (_, args, ctx) => {
       const result = await similarToSample(ctx.database, ctx.embedders, {
         sampleId: idOf('Sample', args.sample, 'sample'),
         k: args.k,
@@ -95,23 +70,15 @@ export const searchResolvers = {
       });
       return { ...result, hits: result.hits.map(withSimilarity) };
     },
-    searchDatasets: async (
-      _: unknown,
-      args: { query: string; k: number; space?: string | null },
-      ctx: Context,
-    ) => {
+    searchDatasets: async (_, args, ctx) => {
       const result = await searchDatasetsByText(ctx.database, ctx.embedders, args);
       return { ...result, hits: result.hits.map(withSimilarity) };
     },
   },
   Mutation: {
-    embedVersion: (_: unknown, args: { version: string; space?: string | null }, ctx: Context) =>
+    embedVersion: (_, args, ctx) =>
       enqueueEmbedVersion(ctx.db, ctx.embedders, idOf('DatasetVersion', args.version, 'version'), args.space),
-    findOverlap: (
-      _: unknown,
-      args: { version: string; against?: string | null; threshold: number; space?: string | null },
-      ctx: Context,
-    ) =>
+    findOverlap: (_, args, ctx) =>
       enqueueFindOverlap(ctx.db, ctx.embedders, {
         versionId: idOf('DatasetVersion', args.version, 'version'),
         againstId: args.against ? idOf('DatasetVersion', args.against, 'against') : null,
@@ -120,62 +87,50 @@ export const searchResolvers = {
       }),
   },
   DatasetVersion: {
-    overlaps: async (
-      version: VersionRow,
-      args: { against?: string | null; space?: string | null },
-      ctx: Context,
-    ) => {
+    overlaps: async (version, args, ctx) => {
       const againstId = args.against ? idOf('DatasetVersion', args.against, 'against') : version.id;
       const space = args.space ? await requireStoredSpace(ctx.database, ctx.embedders, args.space) : null;
       return latestOverlapRun(ctx.db, version.id, againstId, space?.id ?? null);
     },
-    embeddings: async (version: VersionRow, _: unknown, ctx: Context) =>
-      (await ctx.loaders.embeddingCoverage.load(version.id)).map((c: VersionCoverage) => ({
+    embeddings: async (version, _, ctx) =>
+      (await ctx.loaders.embeddingCoverage.load(version.id)).map((c) => ({
         ...c,
         samples: version.sampleCount,
       })),
   },
   MetricResult: {
-    space: (result: { spaceId: number | null }, _: unknown, ctx: Context) =>
+    space: (result, _, ctx) =>
       result.spaceId === null ? null : ctx.loaders.embeddingSpace.load(result.spaceId),
   },
   EmbeddingSpace: {
     id: nodeIdField('EmbeddingSpace'),
-    isDefault: async (space: EmbeddingSpaceRow, _: unknown, ctx: Context) =>
-      (await ctx.embedders.defaultSpace()).embedder.key === space.key,
-    vectorCount: (space: EmbeddingSpaceRow, _: unknown, ctx: Context) =>
-      ctx.loaders.vectorCount.load(space.id),
-    indexed: (space: EmbeddingSpaceRow) => space.indexedAt !== null,
+    isDefault: async (space, _, ctx) => (await ctx.embedders.defaultSpace()).embedder.key === space.key,
+    vectorCount: (space, _, ctx) => ctx.loaders.vectorCount.load(space.id),
+    indexed: (space) => space.indexedAt !== null,
   },
   EmbeddingCoverage: {
-    space: (coverage: VersionCoverage, _: unknown, ctx: Context) =>
-      ctx.loaders.embeddingSpace.load(coverage.spaceId),
+    space: (coverage, _, ctx) => referenced(ctx.loaders.embeddingSpace, coverage.spaceId, 'embedding space'),
   },
   SampleSearchHit: {
-    sample: (hit: SearchHit, _: unknown, ctx: Context) => ctx.loaders.sample.load(hit.sampleId),
+    sample: (hit, _, ctx) => referenced(ctx.loaders.sample, hit.sampleId, 'sample'),
     version: versionOf,
   },
   DatasetSearchHit: {
-    dataset: (hit: DatasetHit, _: unknown, ctx: Context) => ctx.loaders.dataset.load(hit.datasetId),
+    dataset: (hit, _, ctx) => referenced(ctx.loaders.dataset, hit.datasetId, 'dataset'),
   },
   VersionOverlap: {
     id: nodeIdField('VersionOverlap'),
     version: versionOf,
-    against: (run: OverlapRunRow, _: unknown, ctx: Context) => ctx.loaders.version.load(run.againstVersionId),
-    space: (run: OverlapRunRow, _: unknown, ctx: Context) => ctx.loaders.embeddingSpace.load(run.spaceId),
-    job: (run: OverlapRunRow, _: unknown, ctx: Context) =>
-      run.jobId === null ? null : ctx.loaders.job.load(run.jobId),
-    contaminationRate: (run: OverlapRunRow) =>
+    against: (run, _, ctx) => referenced(ctx.loaders.version, run.againstVersionId, 'version'),
+    space: (run, _, ctx) => referenced(ctx.loaders.embeddingSpace, run.spaceId, 'embedding space'),
+    job: (run, _, ctx) => (run.jobId === null ? null : ctx.loaders.job.load(run.jobId)),
+    contaminationRate: (run) =>
       run.matchedSamples === null || !run.sampleCount
         ? run.sampleCount === 0
           ? 0
           : null
         : run.matchedSamples / run.sampleCount,
-    pairs: async (
-      run: OverlapRunRow,
-      args: { first?: number | null; after?: string | null; kind?: 'EXACT' | 'NEAR' | null },
-      ctx: Context,
-    ) =>
+    pairs: async (run, args, ctx) =>
       toConnection(
         await listOverlapPairs(
           ctx.db,
@@ -187,7 +142,7 @@ export const searchResolvers = {
   },
   SampleOverlapEdge: edgeResolvers,
   SampleOverlap: {
-    sample: (pair: OverlapPair, _: unknown, ctx: Context) => ctx.loaders.sample.load(pair.sampleId),
-    matched: (pair: OverlapPair, _: unknown, ctx: Context) => ctx.loaders.sample.load(pair.matchedSampleId),
+    sample: (pair, _, ctx) => referenced(ctx.loaders.sample, pair.sampleId, 'sample'),
+    matched: (pair, _, ctx) => referenced(ctx.loaders.sample, pair.matchedSampleId, 'sample'),
   },
 };

@@ -1,3 +1,4 @@
+import type { Resolvers } from '../generated/types.js';
 import {
   listAlgorithms,
   listComponents,
@@ -5,48 +6,34 @@ import {
   findComponentsBy,
   upsertAlgorithm,
   upsertComponent,
-  type AlgorithmInput,
-  type ComponentInput,
 } from '../../catalog/taxonomy/taxonomy.js';
-import type { Stage } from '../../catalog/taxonomy/seedTypes.js';
-import type { AlgorithmComponentRow, AlgorithmRow, ComponentRow } from '../../db/schema.js';
-import type { Context } from '../context.js';
 import { nodeIdField } from '../../globalId.js';
+import { referenced } from './referenced.js';
 
-export const taxonomyResolvers = {
+export const taxonomyResolvers: Resolvers = {
   Query: {
-    components: (_: unknown, args: { stage?: Stage | null }, ctx: Context) =>
-      listComponents(ctx.db, args.stage),
-    component: async (_: unknown, args: { key: string }, ctx: Context) =>
-      (await findComponentsBy(ctx.db, 'key', [args.key]))[0] ?? null,
-    algorithms: (
-      _: unknown,
-      args: { usesComponent?: string | null; nameContains?: string | null },
-      ctx: Context,
-    ) => listAlgorithms(ctx.db, args),
-    algorithm: async (_: unknown, args: { key: string }, ctx: Context) =>
-      (await findAlgorithmsBy(ctx.db, 'key', [args.key]))[0] ?? null,
+    components: (_, args, ctx) => listComponents(ctx.db, args.stage),
+    component: async (_, args, ctx) => (await findComponentsBy(ctx.db, 'key', [args.key]))[0] ?? null,
+    algorithms: (_, args, ctx) => listAlgorithms(ctx.db, args),
+    algorithm: async (_, args, ctx) => (await findAlgorithmsBy(ctx.db, 'key', [args.key]))[0] ?? null,
   },
   Mutation: {
-    upsertComponent: (_: unknown, args: { input: ComponentInput }, ctx: Context) =>
-      upsertComponent(ctx.db, args.input),
-    upsertAlgorithm: (_: unknown, args: { input: AlgorithmInput }, ctx: Context) =>
-      upsertAlgorithm(ctx.db, args.input),
+    upsertComponent: (_, args, ctx) => upsertComponent(ctx.db, args.input),
+    upsertAlgorithm: (_, args, ctx) => upsertAlgorithm(ctx.db, args.input),
   },
   Component: {
     id: nodeIdField('Component'),
-    quality: (row: ComponentRow) => row.qualityEffect,
-    diversity: (row: ComponentRow) => row.diversityEffect,
-    complexity: (row: ComponentRow) => row.complexityEffect,
-    usedBy: async (row: ComponentRow, _: unknown, ctx: Context) =>
+    quality: (row) => row.qualityEffect,
+    diversity: (row) => row.diversityEffect,
+    complexity: (row) => row.complexityEffect,
+    usedBy: async (row, _, ctx) =>
       (await ctx.loaders.algorithmsUsingComponent.load(row.id)).map((r) => r.algorithm),
   },
   Algorithm: {
     id: nodeIdField('Algorithm'),
-    components: (row: AlgorithmRow, _: unknown, ctx: Context) => ctx.loaders.algorithmSteps.load(row.id),
+    components: (row, _, ctx) => ctx.loaders.algorithmSteps.load(row.id),
   },
   AlgorithmStep: {
-    component: (row: AlgorithmComponentRow, _: unknown, ctx: Context) =>
-      ctx.loaders.component.load(row.componentId),
+    component: (row, _, ctx) => referenced(ctx.loaders.component, row.componentId, 'component'),
   },
 };

@@ -1,29 +1,6 @@
-import type { JobRow } from '../../db/schema.js';
+import type { Resolvers } from '../generated/types.js';
+import type { JobRow, VersionRow } from '../../db/schema.js';
 import { enqueueTIntGeneration, TINT_GENERATE_JOB } from '../../generation/tintJob.js';
-import type { Context } from '../context.js';
-
-interface RangeInput {
-  min: number;
-  max: number;
-}
-
-interface TIntGenerationArgs {
-  input: {
-    dataset: string;
-    testDataset?: string | null;
-    op: string;
-    digits?: RangeInput | null;
-    range?: { min: string; max: string } | null;
-    length?: RangeInput | null;
-    n: number;
-    testN?: number | null;
-    static?: { doc: number; char?: number | null; line?: number | null } | null;
-    dynamic?: { doc: number; p: number } | null;
-    calls?: string | null;
-    lineCap?: number | null;
-    seed?: number | null;
-  };
-}
 
 const pairOf = <T>(range: { min: T; max: T } | null | undefined): [T, T] | null =>
   range ? [range.min, range.max] : null;
@@ -37,9 +14,9 @@ function versionIdsOf(job: JobRow): number[] {
   );
 }
 
-export const tintResolvers = {
+export const tintResolvers: Resolvers = {
   Mutation: {
-    generateTIntDataset: (_: unknown, { input }: TIntGenerationArgs, ctx: Context) =>
+    generateTIntDataset: (_, { input }, ctx) =>
       enqueueTIntGeneration(
         ctx.db,
         {
@@ -63,9 +40,9 @@ export const tintResolvers = {
       ),
   },
   Job: {
-    versions: async (job: JobRow, _: unknown, ctx: Context) => {
+    versions: async (job, _, ctx) => {
       const rows = await ctx.loaders.version.loadMany(versionIdsOf(job));
-      return rows.filter((row) => row !== null && !(row instanceof Error));
+      return rows.filter((row): row is VersionRow => row !== null && !(row instanceof Error));
     },
   },
 };
