@@ -6,9 +6,11 @@
  * joined strings would iterate them.
  *
  * Order 1 interns the tokens with a Map. The n-gram at position i is the pair (id of the (n-1)-gram
- * at i, id of token i+n-1): `extend` finds the distinct pairs with an open-addressing hash table
- * and overwrites the ids in place. Every array is allocated once per token list.
+ * at i, id of token i+n-1): `extend` finds the distinct pairs with the shared HashTable (its entry
+ * numbers are the ids) and overwrites the ids in place. Every array is allocated once per token list.
  */
+import { HashTable } from '../hashTable.js';
+
 export class NgramIds {
   /** The current order. */
   n = 1;
@@ -20,10 +22,8 @@ export class NgramIds {
   readonly ids: Int32Array;
   /** The order-1 ids, kept apart since `ids` is overwritten by each order. */
   private readonly tokenIds: Int32Array;
-  /** Per n-gram id, its pair: (prefix id, last token id) at 2 * id, 2 * id + 1. */
-  private readonly pairs: Int32Array;
-  /** Hash table of n-gram ids (id + 1; 0 = empty slot), at most half full, linear probing. */
-  private readonly slots: Int32Array;
+  /** The n-grams of the current order: key (pairHash, prefix id, last token id), entry = id. */
+  private readonly table: HashTable;
   /** Scratch per n-gram id for the callers (see zeroedTally). */
   private readonly tally: Int32Array;
 
@@ -43,10 +43,8 @@ export class NgramIds {
     this.tokenIds = this.ids.slice();
     this.positions = length;
     this.count = table.size;
-    this.pairs = new Int32Array(2 * length);
-    let capacity = 16;
-    while (capacity < 2 * length) capacity *= 2;
-    this.slots = new Int32Array(capacity);
+    // Room for every position at the 50% load limit: the table never grows.
+    this.table = new HashTable({ initialCapacity: 2 * length, clearable: true });
     this.tally = new Int32Array(length);
   }
 
@@ -60,31 +58,14 @@ export class NgramIds {
       this.count = this.positions;
       return;
     }
-    const { ids, tokenIds, pairs, slots, n, positions } = this;
-    const mask = slots.length - 1;
-    slots.fill(0);
-    let count = 0;
+    const { ids, tokenIds, table, n, positions } = this;
+    table.clear();
     for (let i = 0; i < positions; i++) {
       const prefix = ids[i]!;
       const last = tokenIds[i + n - 1]!;
-      let slot = pairHash(prefix, last) & mask;
-      let id = -1;
-      for (let entry = slots[slot]!; entry !== 0; entry = slots[slot]!) {
-        if (pairs[2 * entry - 2] === prefix && pairs[2 * entry - 1] === last) {
-          id = entry - 1;
-          break;
-        }
-        slot = (slot + 1) & mask;
-      }
-      if (id === -1) {
-        id = count++;
-        pairs[2 * id] = prefix;
-        pairs[2 * id + 1] = last;
-        slots[slot] = id + 1;
-      }
-      ids[i] = id; // ids[i] is not read again at this order
+      ids[i] = table.add(pairHash(prefix, last), prefix, last); // ids[i] is not read again at this order
     }
-    this.count = count;
+    this.count = table.size;
   }
 
   /** A scratch array of count zeros, for counting or marking n-grams by id (valid until the next call). */
