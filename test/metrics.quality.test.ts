@@ -9,14 +9,14 @@ import {
 } from '../src/metrics/quality/answerMatch.js';
 import {
   GOPHER_RULES,
-  codePointLength,
   gopherFailures,
   gopherStats,
-  gopherTokens,
   heuristicQuality,
   type GopherStats,
   type HeuristicQualityParams,
 } from '../src/metrics/quality/heuristicQuality.js';
+import { gopherTokens } from '../src/metrics/quality/gopherTokens.js';
+import { codePointLength } from '../src/metrics/quality/pythonText.js';
 import { resolveParams } from '../src/metrics/params.js';
 import { runInMemory } from '../src/metrics/runInMemory.js';
 import type { MetricDefinition, MetricSample, ResolvedParams, TextField } from '../src/metrics/types.js';

@@ -1,27 +1,25 @@
 /**
  * Exact-duplicate detection over a stream of sha256 hex content hashes with bounded memory.
  *
- * Each slot is four consecutive words of one flat Uint32Array — three fingerprint words and
- * `ordinal + 1` (0 = empty) — so 16 bytes per slot, one cache line per probe, and no per-entry
- * objects or strings. With growth at 50% load the table holds 2–4 slots per distinct hash
- * (32–64 bytes), plus the old table while doubling.
+ * The fingerprints are keys of the shared HashTable (src/metrics/hashTable.ts): 16 bytes per slot,
+ * one cache line per probe, no per-entry objects or strings; the first ordinals are a Uint32Array
+ * by entry. With growth at 50% load the table holds 2–4 slots per distinct hash (36–72 bytes with
+ * the ordinals), plus the old table while doubling.
  */
+import { HashTable } from '../metrics/hashTable.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-/** ordinal + 1 must fit a Uint32 word and stay non-zero. */
+/** The largest ordinal accepted (2^32 - 2: the table once stored ordinal + 1 in a Uint32 word). */
 const MAX_ORDINAL = 0xfffffffe;
 const DEFAULT_CAPACITY = 1024;
 /** 2^28 slots = a 4 GiB table, room for 134M distinct hashes. */
 const MAX_CAPACITY = 2 ** 28;
-/** Words per slot: fingerprint a, b, c, then ordinal + 1. */
-const STRIDE = 4;
 
 /** Open-addressing hash set of 96-bit fingerprints (the first 24 hex chars of a sha256 hex digest), each with the ordinal where it first appeared. Collision odds of distinct sha256 values at 10M entries are about 1e-15. */
 export class DuplicateSet {
-  private capacity: number;
-  private mask: number;
-  private slots: Uint32Array;
-  private count = 0;
+  private readonly index: HashTable;
+  /** ordinals[entry]: the ordinal where the entry's hash first appeared. */
+  private ordinals: Uint32Array;
 
   /** `initialCapacity`: a power of two (default 1024); the table doubles when it would exceed 50% load. */
   constructor(initialCapacity: number = DEFAULT_CAPACITY) {
@@ -35,14 +33,13 @@ export class DuplicateSet {
         `DuplicateSet capacity must be a power of two between 1 and 2^28, got ${initialCapacity}`,
       );
     }
-    this.capacity = initialCapacity;
-    this.mask = initialCapacity - 1;
-    this.slots = new Uint32Array(initialCapacity * STRIDE);
+    this.index = new HashTable({ initialCapacity, maxCapacity: MAX_CAPACITY });
+    this.ordinals = new Uint32Array(Math.ceil(initialCapacity / 2));
   }
 
   /** Distinct fingerprints recorded so far. */
   get size(): number {
-    return this.count;
+    return this.index.size;
   }
 
   /**
@@ -60,57 +57,24 @@ export class DuplicateSet {
     if (!Number.isInteger(ordinal) || ordinal < 0 || ordinal > MAX_ORDINAL) {
       throw new RangeError(`ordinal must be an integer between 0 and ${MAX_ORDINAL}, got ${ordinal}`);
     }
-    const a = parseInt(sha256Hex.slice(0, 8), 16) >>> 0;
-    const b = parseInt(sha256Hex.slice(8, 16), 16) >>> 0;
-    const c = parseInt(sha256Hex.slice(16, 24), 16) >>> 0;
-
-    const slots = this.slots;
     // The digest is uniformly distributed, so its first word is already a good slot hash.
-    let slot = a & this.mask;
-    for (;;) {
-      const i = slot * STRIDE;
-      const stored = slots[i + 3]!;
-      if (stored === 0) break;
-      if (slots[i] === a && slots[i + 1] === b && slots[i + 2] === c) return stored - 1;
-      slot = (slot + 1) & this.mask;
-    }
+    const a = parseInt(sha256Hex.slice(0, 8), 16);
+    const b = parseInt(sha256Hex.slice(8, 16), 16);
+    const c = parseInt(sha256Hex.slice(16, 24), 16);
 
-    if ((this.count + 1) * 2 > this.capacity) {
-      this.grow();
-      slot = this.emptySlotFor(a);
-    }
-    this.write(slot, a, b, c, ordinal + 1);
-    this.count++;
-    return -1;
-  }
-
-  private write(slot: number, a: number, b: number, c: number, stored: number): void {
-    const i = slot * STRIDE;
-    this.slots[i] = a;
-    this.slots[i + 1] = b;
-    this.slots[i + 2] = c;
-    this.slots[i + 3] = stored;
-  }
-
-  private emptySlotFor(a: number): number {
-    let slot = a & this.mask;
-    while (this.slots[slot * STRIDE + 3] !== 0) slot = (slot + 1) & this.mask;
-    return slot;
-  }
-
-  private grow(): void {
-    if (this.capacity >= MAX_CAPACITY)
+    const index = this.index;
+    const seen = index.find(a, b, c);
+    if (seen >= 0) return this.ordinals[seen]!;
+    if ((index.size + 1) * 2 > index.capacity && index.capacity >= MAX_CAPACITY)
       throw new RangeError(`DuplicateSet cannot grow beyond ${MAX_CAPACITY} slots`);
-    const old = this.slots;
-    this.capacity *= 2;
-    this.mask = this.capacity - 1;
-    this.slots = new Uint32Array(this.capacity * STRIDE);
-    for (let i = 0; i < old.length; i += STRIDE) {
-      const stored = old[i + 3]!;
-      if (stored === 0) continue;
-      const a = old[i]!;
-      this.write(this.emptySlotFor(a), a, old[i + 1]!, old[i + 2]!, stored);
+    const entry = index.add(a, b, c);
+    if (entry >= this.ordinals.length) {
+      const ordinals = new Uint32Array(Math.max(index.capacity / 2, entry + 1));
+      ordinals.set(this.ordinals);
+      this.ordinals = ordinals;
     }
+    this.ordinals[entry] = ordinal;
+    return -1;
   }
 }
 

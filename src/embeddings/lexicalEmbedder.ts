@@ -40,6 +40,7 @@
  * reused across calls; the functions are synchronous and call nothing back, so that is safe.
  */
 import { fmix32 } from '../fmix32.js';
+import { HashTable } from '../metrics/hashTable.js';
 
 export const LEXICAL_DIMS = 384;
 export const LEXICAL_MODEL_ID = 'qdc/lexical-hash';
@@ -66,42 +67,35 @@ const WORD_END_MARK = 0x3e; // '>'
 /**
  * Counts (family, key) features of one text, remembering the order in which they first occur so
  * that the float sums do not depend on the table's capacity (which depends on earlier texts).
+ * The index is the shared HashTable (src/metrics/hashTable.ts): key (key, family), entry = the
+ * feature's number in order of first occurrence.
  */
 class FeatureCounter {
-  size = 0;
   keys = new Int32Array(256);
   families = new Uint8Array(256);
   counts = new Int32Array(256);
-  /** Open addressing, linear probing: entry index + 1, 0 = empty; at most half full. */
-  private slots = new Int32Array(512);
-  private slotOfEntry = new Int32Array(256);
+  private readonly index = new HashTable({ initialCapacity: 512, clearable: true });
+
+  get size(): number {
+    return this.index.size;
+  }
 
   /** Empties the counter in O(features), leaving its capacity for the next text. */
   reset(): void {
-    for (let entry = 0; entry < this.size; entry++) this.slots[this.slotOfEntry[entry]!] = 0;
-    this.size = 0;
+    this.index.clear();
   }
 
   add(key: number, family: Family): void {
-    const mask = this.slots.length - 1;
-    let slot = key & mask;
-    for (;;) {
-      const occupant = this.slots[slot]!;
-      if (occupant === 0) break;
-      const entry = occupant - 1;
-      if (this.keys[entry] === (key | 0) && this.families[entry] === family) {
-        this.counts[entry]!++;
-        return;
-      }
-      slot = (slot + 1) & mask;
+    const size = this.index.size;
+    const entry = this.index.add(key, family, 0);
+    if (entry < size) {
+      this.counts[entry]!++;
+      return;
     }
-    const entry = this.size++;
+    if (entry === this.keys.length) this.grow();
     this.keys[entry] = key;
     this.families[entry] = family;
     this.counts[entry] = 1;
-    this.slots[slot] = entry + 1;
-    this.slotOfEntry[entry] = slot;
-    if (this.size * 2 >= this.slots.length) this.grow();
   }
 
   private grow(): void {
@@ -109,15 +103,6 @@ class FeatureCounter {
     this.keys = copyInto(new Int32Array(capacity), this.keys);
     this.families = copyInto(new Uint8Array(capacity), this.families);
     this.counts = copyInto(new Int32Array(capacity), this.counts);
-    this.slotOfEntry = new Int32Array(capacity);
-    this.slots = new Int32Array(capacity * 2);
-    const mask = this.slots.length - 1;
-    for (let entry = 0; entry < this.size; entry++) {
-      let slot = this.keys[entry]! & mask;
-      while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
-      this.slots[slot] = entry + 1;
-      this.slotOfEntry[entry] = slot;
-    }
   }
 }
 

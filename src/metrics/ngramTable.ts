@@ -15,13 +15,15 @@
  * equal length that differ in one code unit never collide in a lane, and neither do two n-grams
  * whose token hashes differ (in that lane) at exactly one position.
  *
- * `NgramTable` stores fingerprints with counts in one ArrayBuffer (open addressing, linear probing,
- * grows at 50% load): 16 bytes per slot, i.e. 32-64 bytes per distinct n-gram, no per-entry
- * objects or strings. Large tables are bound by memory latency (a random slot per n-gram), so the
- * bulk operations (`addAll`, `getAll`, `mergeFrom`) touch the slots of a group of fingerprints
- * before probing them, letting the CPU overlap the cache misses.
+ * `NgramTable` indexes the fingerprints with the shared HashTable (hashTable.ts: open addressing,
+ * linear probing, grows at 50% load, 16 bytes per slot) and keeps the counts in a Float64Array by
+ * entry: about 40-80 bytes per distinct n-gram, no per-entry objects or strings. Large tables are
+ * bound by memory latency (a random slot per n-gram), so the bulk operations (`addAll`, `getAll`,
+ * `mergeFrom`) touch the slots of a group of fingerprints before probing them, letting the CPU
+ * overlap the cache misses.
  */
 import { fmix32 } from '../fmix32.js';
+import { HashTable } from './hashTable.js';
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -206,31 +208,23 @@ function nextPowerOfTwo(value: number): number {
 }
 
 /**
- * Open-addressing hash table from 64-bit n-gram fingerprints to counts. Slot i is 16 bytes of one
- * ArrayBuffer: keys[4i] = fpHi and keys[4i + 1] = fpLo (signed 32-bit words), counts[2i + 1] = the
- * count (float64, exact up to 2^53); a slot is empty when its count is 0. Linear probing from the
- * low bits of fpLo (already fully mixed).
+ * Hash table from 64-bit n-gram fingerprints to counts: the fingerprint (fpLo, fpHi) is a key of
+ * the shared HashTable (fpLo first: its low bits, already fully mixed, pick the home slot) and
+ * counts[entry] its count (float64, exact up to 2^53).
  */
 export class NgramTable {
-  private keys: Int32Array;
+  private readonly index: HashTable;
   private counts: Float64Array;
-  private mask: number;
-  private distinct = 0;
   private sum = 0;
-  /** Sink for the touch loads of the bulk operations, so they are not optimised away. */
-  private touched = 0;
 
   constructor(initialCapacity = 1024) {
-    const capacity = nextPowerOfTwo(initialCapacity);
-    const buffer = new ArrayBuffer(capacity * 16);
-    this.keys = new Int32Array(buffer);
-    this.counts = new Float64Array(buffer);
-    this.mask = capacity - 1;
+    this.index = new HashTable({ initialCapacity: nextPowerOfTwo(initialCapacity) });
+    this.counts = new Float64Array(this.index.capacity / 2);
   }
 
   /** Distinct fingerprints. */
   get size(): number {
-    return this.distinct;
+    return this.index.size;
   }
 
   /** Sum of all counts. */
@@ -240,14 +234,13 @@ export class NgramTable {
 
   /** Slots (a power of two); at most half of them are used. */
   get capacity(): number {
-    return this.mask + 1;
+    return this.index.capacity;
   }
 
   /** Adds `count` (a positive integer) to the fingerprint's count; returns the new count. */
   add(fpHi: number, fpLo: number, count = 1): number {
     if (!(count > 0)) return this.get(fpHi, fpLo);
-    if ((this.distinct + 1) * 2 > this.mask + 1) this.grow();
-    return this.insert(fpHi | 0, fpLo | 0, count);
+    return this.insert(fpHi, fpLo, count);
   }
 
   /** Adds 1 for each fingerprint of `fingerprints` (what many `add` calls would do, faster). */
@@ -257,26 +250,16 @@ export class NgramTable {
     const length = fingerprints.length;
     for (let base = 0; base < length; base += GROUP) {
       const end = Math.min(length, base + GROUP);
-      this.reserve(this.distinct + (end - base));
-      this.touch(los, base, end);
+      this.reserve(this.index.size + (end - base));
+      this.index.touch(los, base, end);
       for (let j = base; j < end; j++) this.insert(his[j]!, los[j]!, 1);
     }
   }
 
   /** The fingerprint's count, 0 when absent. */
   get(fpHi: number, fpLo: number): number {
-    const hi = fpHi | 0;
-    const lo = fpLo | 0;
-    const keys = this.keys;
-    const counts = this.counts;
-    const mask = this.mask;
-    let i = lo & mask;
-    for (;;) {
-      const current = counts[(i << 1) + 1]!;
-      if (current === 0) return 0;
-      if (keys[i << 2] === hi && keys[(i << 2) + 1] === lo) return current;
-      i = (i + 1) & mask;
-    }
+    const entry = this.index.find(fpLo, fpHi, 0);
+    return entry < 0 ? 0 : this.counts[entry]!;
   }
 
   /** Writes the count of fingerprint j into out[j] (what many `get` calls would do, faster). */
@@ -286,206 +269,84 @@ export class NgramTable {
     const length = fingerprints.length;
     for (let base = 0; base < length; base += GROUP) {
       const end = Math.min(length, base + GROUP);
-      this.touch(los, base, end);
+      this.index.touch(los, base, end);
       for (let j = base; j < end; j++) out[j] = this.get(his[j]!, los[j]!);
     }
   }
 
   /** Visits every entry, fingerprint words as unsigned 32-bit (in slot order, not meaningful). */
   forEach(visit: (fpHi: number, fpLo: number, count: number) => void): void {
-    const keys = this.keys;
     const counts = this.counts;
-    const capacity = this.mask + 1;
-    for (let i = 0; i < capacity; i++) {
-      const count = counts[(i << 1) + 1]!;
-      if (count !== 0) visit(keys[i << 2]! >>> 0, keys[(i << 2) + 1]! >>> 0, count);
-    }
+    this.index.forEach((lo, hi, _unused, entry) => visit(hi >>> 0, lo >>> 0, counts[entry]!));
   }
 
   /** Adds every count of `other` into this table (the union of two shards' tables). */
   mergeFrom(other: NgramTable): this {
-    this.reserve(Math.max(this.distinct, other.distinct));
+    this.reserve(Math.max(this.index.size, other.index.size));
     const his = new Int32Array(GROUP);
     const los = new Int32Array(GROUP);
     const values = new Float64Array(GROUP);
-    const keys = other.keys;
     const counts = other.counts;
-    const capacity = other.mask + 1;
     let k = 0;
     const flush = () => {
-      this.reserve(this.distinct + k);
-      this.touch(los, 0, k);
+      this.reserve(this.index.size + k);
+      this.index.touch(los, 0, k);
       for (let j = 0; j < k; j++) this.insert(his[j]!, los[j]!, values[j]!);
       k = 0;
     };
-    for (let i = 0; i < capacity; i++) {
-      const count = counts[(i << 1) + 1]!;
-      if (count === 0) continue;
-      his[k] = keys[i << 2]!;
-      los[k] = keys[(i << 2) + 1]!;
-      values[k] = count;
+    other.index.forEach((lo, hi, _unused, entry) => {
+      his[k] = hi;
+      los[k] = lo;
+      values[k] = counts[entry]!;
       if (++k === GROUP) flush();
-    }
+    });
     flush();
     return this;
   }
 
   /** Grows so that `distinct` entries fit within the 50% load limit. */
   reserve(distinct: number): void {
-    while (distinct * 2 > this.mask + 1) this.grow();
+    this.index.reserve(distinct);
   }
 
-  /** Loads the home slot of each fingerprint so that their cache misses overlap. */
-  private touch(los: Int32Array, start: number, end: number): void {
-    const counts = this.counts;
-    const mask = this.mask;
-    let sink = 0;
-    for (let j = start; j < end; j++) sink += counts[((los[j]! & mask) << 1) + 1]!;
-    this.touched = sink;
-  }
-
-  /** Adds to an existing entry or fills an empty slot; the caller guarantees room. */
+  /** Adds to an existing entry or makes a new one; returns the new count. */
   private insert(hi: number, lo: number, count: number): number {
-    const keys = this.keys;
-    const counts = this.counts;
-    const mask = this.mask;
-    let i = lo & mask;
-    for (;;) {
-      const current = counts[(i << 1) + 1]!;
-      if (current === 0) {
-        keys[i << 2] = hi;
-        keys[(i << 2) + 1] = lo;
-        counts[(i << 1) + 1] = count;
-        this.distinct++;
-        this.sum += count;
-        return count;
-      }
-      if (keys[i << 2] === hi && keys[(i << 2) + 1] === lo) {
-        const updated = current + count;
-        counts[(i << 1) + 1] = updated;
-        this.sum += count;
-        return updated;
-      }
-      i = (i + 1) & mask;
+    const entry = this.index.add(lo, hi, 0);
+    let counts = this.counts;
+    if (entry >= counts.length) {
+      counts = new Float64Array(Math.max(this.index.capacity / 2, entry + 1));
+      counts.set(this.counts);
+      this.counts = counts;
     }
-  }
-
-  /** Doubles the capacity, re-inserting the entries a group at a time (see `touch`). */
-  private grow(): void {
-    const oldKeys = this.keys;
-    const oldCounts = this.counts;
-    const oldCapacity = this.mask + 1;
-    const capacity = oldCapacity * 2;
-    const buffer = new ArrayBuffer(capacity * 16);
-    const keys = new Int32Array(buffer);
-    const counts = new Float64Array(buffer);
-    const mask = capacity - 1;
-    const his = new Int32Array(GROUP);
-    const los = new Int32Array(GROUP);
-    const values = new Float64Array(GROUP);
-    let sink = 0;
-    let k = 0;
-    for (let j = 0; j <= oldCapacity; j++) {
-      if (j < oldCapacity) {
-        const count = oldCounts[(j << 1) + 1]!;
-        if (count === 0) continue;
-        his[k] = oldKeys[j << 2]!;
-        los[k] = oldKeys[(j << 2) + 1]!;
-        values[k] = count;
-        if (++k < GROUP) continue;
-      }
-      for (let g = 0; g < k; g++) sink += counts[((los[g]! & mask) << 1) + 1]!;
-      for (let g = 0; g < k; g++) {
-        const lo = los[g]!;
-        let i = lo & mask;
-        while (counts[(i << 1) + 1] !== 0) i = (i + 1) & mask;
-        keys[i << 2] = his[g]!;
-        keys[(i << 2) + 1] = lo;
-        counts[(i << 1) + 1] = values[g]!;
-      }
-      k = 0;
-    }
-    this.touched = sink;
-    this.keys = keys;
-    this.counts = counts;
-    this.mask = mask;
+    const updated = counts[entry]! + count;
+    counts[entry] = updated;
+    this.sum += count;
+    return updated;
   }
 }
 
 /**
- * A set of fingerprints that clears in O(1) (slots are stamped with an epoch), for finding one
- * sample's unique n-grams without allocating per sample. Grows at 50% load.
+ * A set of fingerprints that clears in O(size), for finding one sample's unique n-grams without
+ * allocating per sample: a clearable HashTable (see hashTable.ts). Grows at 50% load.
  */
 export class FingerprintSet {
-  private keys: Int32Array;
-  private stamps: Uint32Array;
-  private mask: number;
-  private epoch = 1;
-  private count = 0;
+  private readonly index: HashTable;
 
   constructor(initialCapacity = 256) {
-    const capacity = nextPowerOfTwo(initialCapacity);
-    this.keys = new Int32Array(capacity * 2);
-    this.stamps = new Uint32Array(capacity);
-    this.mask = capacity - 1;
+    this.index = new HashTable({ initialCapacity: nextPowerOfTwo(initialCapacity), clearable: true });
   }
 
   get size(): number {
-    return this.count;
+    return this.index.size;
   }
 
   clear(): void {
-    this.count = 0;
-    if (this.epoch >= 0x3fffffff) {
-      this.stamps.fill(0);
-      this.epoch = 1;
-    } else {
-      this.epoch++;
-    }
+    this.index.clear();
   }
 
   /** Adds the fingerprint; true when it was not in the set yet. */
   add(fpHi: number, fpLo: number): boolean {
-    if ((this.count + 1) * 2 > this.mask + 1) this.grow();
-    const hi = fpHi | 0;
-    const lo = fpLo | 0;
-    const keys = this.keys;
-    const stamps = this.stamps;
-    const mask = this.mask;
-    const epoch = this.epoch;
-    let i = lo & mask;
-    for (;;) {
-      if (stamps[i] !== epoch) {
-        stamps[i] = epoch;
-        keys[i << 1] = hi;
-        keys[(i << 1) + 1] = lo;
-        this.count++;
-        return true;
-      }
-      if (keys[i << 1] === hi && keys[(i << 1) + 1] === lo) return false;
-      i = (i + 1) & mask;
-    }
-  }
-
-  private grow(): void {
-    const oldKeys = this.keys;
-    const oldStamps = this.stamps;
-    const epoch = this.epoch;
-    const capacity = (this.mask + 1) * 2;
-    const keys = new Int32Array(capacity * 2);
-    const stamps = new Uint32Array(capacity);
-    const mask = capacity - 1;
-    for (let j = 0; j < oldStamps.length; j++) {
-      if (oldStamps[j] !== epoch) continue;
-      const lo = oldKeys[(j << 1) + 1]!;
-      let i = lo & mask;
-      while (stamps[i] === epoch) i = (i + 1) & mask;
-      stamps[i] = epoch;
-      keys[i << 1] = oldKeys[j << 1]!;
-      keys[(i << 1) + 1] = lo;
-    }
-    this.keys = keys;
-    this.stamps = stamps;
-    this.mask = mask;
+    const size = this.index.size;
+    return this.index.add(fpLo, fpHi, 0) === size;
   }
 }

@@ -11,7 +11,8 @@
  * leading run of punctuation/symbol characters (Unicode \p{P} or \p{S}), the core, and a trailing
  * run — e.g. "(Hello," -> "(", "Hello", ","; "..." stays one token; "don't" and "3.5" stay whole.
  * "Words" are the tokens with a character outside \p{P}\p{S} (datatrove's non-symbol words).
- * Lengths are counted in code points, as Python's len.
+ * Lengths are counted in code points, as Python's len. The tokenizer is gopherTokens.ts, the Python
+ * str helpers pythonText.ts and the n-gram ids of the repetition rules ngramIds.ts.
  *
  * Quality rules (datatrove GopherQualityFilter):
  *   too_few_words / too_many_words     words < minWords (50) / words > maxWords (100000)
@@ -41,8 +42,11 @@
  * datatrove switches a rule off with a None/0 threshold; here a rule is switched off by setting its
  * threshold to the end of its range (a min of 0, a max of the parameter's maximum).
  */
-import { whitespaceTokens, FIELD_PARAM, sampleText } from '../types.js';
+import { FIELD_PARAM, sampleText } from '../types.js';
 import type { Accumulator, MetricDefinition, MetricOutcome, ParamSchema, TextField } from '../types.js';
+import { gopherTokens } from './gopherTokens.js';
+import { NgramIds } from './ngramIds.js';
+import { codePointLength, countOccurrences, splitLines } from './pythonText.js';
 
 export type HeuristicQualityParams = {
   field: TextField;
@@ -126,59 +130,8 @@ export interface GopherStats {
   dupNgramCharFraction: Record<number, number | null>;
 }
 
-const LEADING_SYMBOLS = /^[\p{P}\p{S}]+/u;
-const TRAILING_SYMBOLS = /[\p{P}\p{S}]+$/u;
 const ALL_SYMBOLS = /^[\p{P}\p{S}]+$/u;
 const HAS_LETTER = /\p{L}/u;
-/** Python's str.splitlines boundaries (which include the file/group/record separators 0x1c-0x1e). */
-// eslint-disable-next-line no-control-regex -- the control characters are the point
-const LINE_BOUNDARY = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
-
-/** Length in code points (Python's len). */
-export function codePointLength(text: string): number {
-  let length = text.length;
-  for (let i = 0; i < text.length - 1; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0xd800 && code <= 0xdbff) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        length--;
-        i++;
-      }
-    }
-  }
-  return length;
-}
-
-/** Whitespace tokens with leading and trailing punctuation/symbol runs split off (see above). */
-export function gopherTokens(text: string): string[] {
-  const tokens: string[] = [];
-  for (const token of whitespaceTokens(text)) {
-    const lead = LEADING_SYMBOLS.exec(token)?.[0] ?? '';
-    if (lead.length === token.length) {
-      tokens.push(token);
-      continue;
-    }
-    const trail = TRAILING_SYMBOLS.exec(token)?.[0] ?? '';
-    if (lead !== '') tokens.push(lead);
-    tokens.push(token.slice(lead.length, token.length - trail.length));
-    if (trail !== '') tokens.push(trail);
-  }
-  return tokens;
-}
-
-/** Python's str.splitlines(): no trailing empty line, '' -> []. */
-function splitLines(text: string): string[] {
-  if (text === '') return [];
-  const lines = text.split(LINE_BOUNDARY);
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
-}
-
-/** Non-overlapping occurrences, as Python's str.count. */
-function countOccurrences(text: string, needle: string): number {
-  return text.split(needle).length - 1;
-}
 
 /** Elements equal to an earlier element, and their total length (datatrove find_duplicates). */
 function duplicates(elements: readonly string[]): { elements: number; chars: number } {
@@ -194,110 +147,6 @@ function duplicates(elements: readonly string[]): { elements: number; chars: num
     }
   }
   return { elements: count, chars };
-}
-
-/**
- * The n-grams of one token list as integer ids, one order at a time (1, then 2, 3, ...), so that
- * no n-gram is ever built as a string. Tokens never contain whitespace, so two n-grams joined by
- * spaces are equal strings exactly when their tokens are equal, that is when their ids are equal.
- * Ids are numbered from 0 in order of first occurrence, the order in which a Map keyed by the
- * joined strings would iterate them.
- *
- * Order 1 interns the tokens with a Map. The n-gram at position i is the pair (id of the (n-1)-gram
- * at i, id of token i+n-1): `extend` finds the distinct pairs with an open-addressing hash table
- * and overwrites the ids in place. Every array is allocated once per token list.
- */
-class NgramIds {
-  /** The current order. */
-  n = 1;
-  /** How many n-grams the tokens have (tokens - n + 1, at least 0). */
-  positions: number;
-  /** How many distinct n-grams: ids run from 0 to count - 1. */
-  count: number;
-  /** ids[i] is the id of the n-gram starting at token i, for i < positions. */
-  readonly ids: Int32Array;
-  /** The order-1 ids, kept apart since `ids` is overwritten by each order. */
-  private readonly tokenIds: Int32Array;
-  /** Per n-gram id, its pair: (prefix id, last token id) at 2 * id, 2 * id + 1. */
-  private readonly pairs: Int32Array;
-  /** Hash table of n-gram ids (id + 1; 0 = empty slot), at most half full, linear probing. */
-  private readonly slots: Int32Array;
-  /** Scratch per n-gram id for the callers (see zeroedTally). */
-  private readonly tally: Int32Array;
-
-  constructor(tokens: readonly string[]) {
-    const length = tokens.length;
-    this.ids = new Int32Array(length);
-    const table = new Map<string, number>();
-    for (let i = 0; i < length; i++) {
-      const token = tokens[i]!;
-      let id = table.get(token);
-      if (id === undefined) {
-        id = table.size;
-        table.set(token, id);
-      }
-      this.ids[i] = id;
-    }
-    this.tokenIds = this.ids.slice();
-    this.positions = length;
-    this.count = table.size;
-    this.pairs = new Int32Array(2 * length);
-    let capacity = 16;
-    while (capacity < 2 * length) capacity *= 2;
-    this.slots = new Int32Array(capacity);
-    this.tally = new Int32Array(length);
-  }
-
-  /** Moves to order n + 1. */
-  extend(): void {
-    this.n++;
-    const previousPositions = this.positions;
-    this.positions = Math.max(0, previousPositions - 1);
-    // When every (n-1)-gram is distinct, its id is its position, and the same holds for the n-grams.
-    if (this.count === previousPositions) {
-      this.count = this.positions;
-      return;
-    }
-    const { ids, tokenIds, pairs, slots, n, positions } = this;
-    const mask = slots.length - 1;
-    slots.fill(0);
-    let count = 0;
-    for (let i = 0; i < positions; i++) {
-      const prefix = ids[i]!;
-      const last = tokenIds[i + n - 1]!;
-      let slot = pairHash(prefix, last) & mask;
-      let id = -1;
-      for (let entry = slots[slot]!; entry !== 0; entry = slots[slot]!) {
-        if (pairs[2 * entry - 2] === prefix && pairs[2 * entry - 1] === last) {
-          id = entry - 1;
-          break;
-        }
-        slot = (slot + 1) & mask;
-      }
-      if (id === -1) {
-        id = count++;
-        pairs[2 * id] = prefix;
-        pairs[2 * id + 1] = last;
-        slots[slot] = id + 1;
-      }
-      ids[i] = id; // ids[i] is not read again at this order
-    }
-    this.count = count;
-  }
-
-  /** A scratch array of count zeros, for counting or marking n-grams by id (valid until the next call). */
-  zeroedTally(): Int32Array {
-    this.tally.fill(0, 0, this.count);
-    return this.tally;
-  }
-}
-
-/** A 32-bit hash of two 32-bit integers (multiplicative mixing, then an avalanche step). */
-function pairHash(a: number, b: number): number {
-  let h = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca6b);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  return h ^ (h >>> 13);
 }
 
 /**
