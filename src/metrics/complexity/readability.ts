@@ -9,13 +9,14 @@
  * - sentences: tokens that end a sentence, i.e. whose end is a run of [.!?]+ optionally followed
  *   by closing quotes or brackets (" ' ” ’ ) ]); the last token of the text is a token like any
  *   other. At least 1 when the text has a word. Abbreviations ("e.g.") count as sentence ends.
- * - syllables of a word: strip leading/trailing non-letters, lowercase, keep the letters a-z;
+ * - syllables of a word: lowercase, keep the letters a-z (so surrounding punctuation drops out);
  *   count maximal runs of the vowels [aeiouy]; subtract 1 for a silent final 'e' (the word ends
  *   in 'e' but not in 'le', and the count is above 1); at least 1 per word.
  *
  * Samples without a word get no grade: they are skipped (details.skipped) and n counts the
  * graded samples. Value: mean grade over graded samples.
  */
+import { trailingRunStart } from '../trailingRun.js';
 import { FloatDistribution, summaryDetails } from '../distribution.js';
 import {
   FIELD_PARAM,
@@ -36,16 +37,24 @@ export interface ReadabilityCounts {
 }
 
 const HAS_LETTER = /\p{L}/u;
-const EDGE_NON_LETTERS = /^\P{L}+|\P{L}+$/gu;
-const SENTENCE_END = /[.!?]+["'\u201d\u2019)\]]*$/;
+/** Closing quotes and brackets that may follow a sentence's final punctuation. */
+const CLOSER = /["'\u201d\u2019)\]]/;
+const SENTENCE_PUNCTUATION = /[.!?]/;
 const VOWEL_RUNS = /[aeiouy]+/g;
+
+/**
+ * True when the token ends with . ! or ? and then any closing quotes or brackets: what
+ * /[.!?]+["'\u201d\u2019)\]]*$/ tests, in linear time (see trailingRun.ts). The two sets are
+ * disjoint, so the closers are exactly the trailing run of them.
+ */
+function endsSentence(token: string): boolean {
+  const beforeClosers = trailingRunStart(token, CLOSER);
+  return beforeClosers > 0 && SENTENCE_PUNCTUATION.test(token[beforeClosers - 1]!);
+}
 
 /** Syllables of one word by the vowel-group heuristic above (at least 1). */
 export function countSyllables(word: string): number {
-  const letters = word
-    .replace(EDGE_NON_LETTERS, '')
-    .toLowerCase()
-    .replace(/[^a-z]/g, '');
+  const letters = word.toLowerCase().replace(/[^a-z]/g, '');
   let count = letters.match(VOWEL_RUNS)?.length ?? 0;
   if (count > 1 && letters.endsWith('e') && !letters.endsWith('le')) count--;
   return Math.max(1, count);
@@ -57,7 +66,7 @@ export function readabilityCounts(text: string): ReadabilityCounts {
   let sentences = 0;
   let syllables = 0;
   for (const token of whitespaceTokens(text)) {
-    if (SENTENCE_END.test(token)) sentences++;
+    if (endsSentence(token)) sentences++;
     if (HAS_LETTER.test(token)) {
       words++;
       syllables += countSyllables(token);

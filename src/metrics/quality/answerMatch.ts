@@ -22,6 +22,7 @@
  * Only samples with a non-empty reference are scored; the value is the match rate over them.
  * Input from the question_answer format (GSM8K) already has reference = the text after "####".
  */
+import { trimTrailing } from '../trailingRun.js';
 import type { Accumulator, MetricDefinition, MetricOutcome } from '../types.js';
 
 export type AnswerMatchParams = Record<string, never>;
@@ -42,25 +43,15 @@ const PLAIN_NUMBER = /^-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$|^-?\.\d+$/;
 const FRACTION = /^(-?\d+)\s*\/\s*(\d+)$/;
 
 const LEADING_DECORATION = /^[\s"'*`\u201c\u2018]+/;
+/** Decorations and punctuation trimmed from the end of a captured answer (one character). */
 const TRAILING_DECORATION = /[\s"'*`\u201d\u2019.,;:!?]/;
 const TRAILING_PUNCTUATION = /[.,;:!?]/;
-
-/**
- * `text` without its trailing run of characters matching `char` (a one-character class). A
- * `[...]+$` regex does the same in quadratic time: it retries from every character of a run that
- * is not at the end, so one long run of spaces or dots in a sample could stall the process.
- */
-function trimEndMatching(text: string, char: RegExp): string {
-  let end = text.length;
-  while (end > 0 && char.test(text[end - 1]!)) end -= 1;
-  return text.slice(0, end);
-}
 
 /** Cuts an answer captured after "A:" / "answer is" at its first sentence end and trims decorations. */
 function cleanCandidate(raw: string): string {
   const end = raw.search(/[.!?](?=\s)/);
   const cut = end < 0 ? raw : raw.slice(0, end + 1);
-  return trimEndMatching(cut.replace(LEADING_DECORATION, ''), TRAILING_DECORATION);
+  return trimTrailing(cut.replace(LEADING_DECORATION, ''), TRAILING_DECORATION);
 }
 
 function lastMatch(pattern: RegExp, text: string): RegExpExecArray | null {
@@ -111,7 +102,7 @@ export function extractFinalAnswer(text: string): ExtractedAnswer {
  * decimals and fractions a/b (b > 0).
  */
 export function parseAnswerNumber(answer: string): number | null {
-  let s = trimEndMatching(answer.trim(), /\./).trim();
+  let s = trimTrailing(answer.trim(), /\./).trim();
   s = s.replace(/%$/, '').trim();
   s = s.replace(/^(-?)\s*\$\s*/, '$1');
   const fraction = FRACTION.exec(s);
@@ -126,7 +117,7 @@ export function parseAnswerNumber(answer: string): number | null {
 
 /** Trimmed, lowercased, whitespace collapsed, trailing punctuation stripped. */
 export function normalizeAnswer(answer: string): string {
-  return trimEndMatching(answer.trim().toLowerCase().replace(/\s+/g, ' '), TRAILING_PUNCTUATION).trim();
+  return trimTrailing(answer.trim().toLowerCase().replace(/\s+/g, ' '), TRAILING_PUNCTUATION).trim();
 }
 
 export interface AnswerComparison {

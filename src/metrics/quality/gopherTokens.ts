@@ -5,10 +5,11 @@
  * characters (Unicode \p{P} or \p{S}), the core, and a trailing run — e.g. "(Hello," -> "(",
  * "Hello", ","; "..." stays one token; "don't" and "3.5" stay whole.
  */
+import { trailingRunStart } from '../trailingRun.js';
 import { whitespaceTokens } from '../types.js';
 
 const LEADING_SYMBOLS = /^[\p{P}\p{S}]+/u;
-const TRAILING_SYMBOLS = /[\p{P}\p{S}]+$/u;
+const SYMBOL = /^[\p{P}\p{S}]$/u;
 
 /** Whitespace tokens with leading and trailing punctuation/symbol runs split off (see above). */
 export function gopherTokens(text: string): string[] {
@@ -19,7 +20,7 @@ export function gopherTokens(text: string): string[] {
       tokens.push(token);
       continue;
     }
-    const trail = TRAILING_SYMBOLS.exec(token)?.[0] ?? '';
+    const trail = token.slice(trailingRunStart(token, SYMBOL));
     if (lead !== '') tokens.push(lead);
     tokens.push(token.slice(lead.length, token.length - trail.length));
     if (trail !== '') tokens.push(trail);
