@@ -21,7 +21,7 @@ export function hnswIndexName(spaceId: number): string {
 
 /** The SQL expression the index is on; queries must use exactly this to be served by it. */
 export function indexedVector(dims: number) {
-  return sql.raw(`embedding::vector(${integer(dims)})`);
+  return sql`${names(sampleEmbeddings.embedding)}::vector(${sql.raw(String(integer(dims)))})`;
 }
 
 /**
