@@ -20,7 +20,6 @@ import { unstorableText } from './canonicalSample.js';
 import { encodeCursor, invalidCursorError, toPage, type Page, type PageRequest } from './pagination.js';
 import { anyOf } from '../db/sqlHelpers.js';
 import { preparedSelect, type PreparedSelect } from '../db/preparedSelect.js';
-import { selectRows } from '../db/selectRows.js';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,63}$/;
 
@@ -109,16 +108,12 @@ export async function listDatasets(
     rows = await unfilteredList(orderBy, after !== undefined).all(db, { limit, ...after });
   } else {
     if (after) conditions.push(keysetCondition(orderBy, after.name, after.id));
-    rows = await selectRows(
-      db,
-      datasets,
-      db
-        .select()
-        .from(datasets)
-        .where(and(...conditions))
-        .orderBy(...orderColumns(orderBy))
-        .limit(limit),
-    );
+    rows = await db
+      .select()
+      .from(datasets)
+      .where(and(...conditions))
+      .orderBy(...orderColumns(orderBy))
+      .limit(limit);
   }
   return toPage(rows, options.page.first, (row) =>
     encodeCursor(cursorKind(orderBy), cursorKey(orderBy, row)),

@@ -139,10 +139,10 @@ async function isAncestorOfAny(
     with recursive ancestors(id) as (
       select unnest(${bigintArray(versionIds)})
       union
-      select ri.input_version_id
+      select ${runInputs.inputVersionId}
       from ancestors a
-      join generation_runs gr on gr.output_version_id = a.id
-      join run_inputs ri on ri.run_id = gr.id
+      join ${generationRuns} on ${generationRuns.outputVersionId} = a.id
+      join ${runInputs} on ${runInputs.runId} = ${generationRuns.id}
     )
     select exists (select 1 from ancestors where id = ${candidate}) as found`);
   return rowsOf<{ found: boolean }>(result)[0]?.found === true;
@@ -196,16 +196,17 @@ export async function walkLineage(
   const start = options.versionId;
   const result = await db.execute(sql`
     with recursive edges as (
-      select ri.input_version_id as parent, gr.output_version_id as child, ri.role, gr.id as run_id
-      from run_inputs ri join generation_runs gr on gr.id = ri.run_id
+      select ${runInputs.inputVersionId} as parent, ${generationRuns.outputVersionId} as child,
+        ${runInputs.role} as role, ${generationRuns.id} as run_id
+      from ${runInputs} join ${generationRuns} on ${generationRuns.id} = ${runInputs.runId}
     ),
     walk(dir, version_id, depth) as (
-      select d.dir, v.id, 0
-      from dataset_versions v, unnest(${sql`ARRAY[${sql.join(
+      select d.dir, ${datasetVersions.id}, 0
+      from ${datasetVersions}, unnest(${sql`ARRAY[${sql.join(
         directions.map((d) => sql`${d}`),
         sql`, `,
       )}]::text[]`}) as d(dir)
-      where v.id = ${start}
+      where ${datasetVersions.id} = ${start}
       union
       select w.dir, case when w.dir = 'UPSTREAM' then e.parent else e.child end, w.depth + 1
       from walk w
@@ -225,7 +226,7 @@ export async function walkLineage(
     kept as (select dir, version_id, degree from ranked where rn <= ${options.maxNodes}),
     members as (select version_id from kept union select ${start}::bigint)
     select
-      (select count(*) from dataset_versions where id = ${start})::int as root_found,
+      (select count(*) from ${datasetVersions} where ${datasetVersions.id} = ${start})::int as root_found,
       coalesce((
         select json_agg(json_build_object(
           'versionId', k.version_id, 'degree', k.degree, 'direction', k.dir,

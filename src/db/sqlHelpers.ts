@@ -29,6 +29,17 @@ export function asBoundList(values: readonly unknown[]): string | unknown[] {
   return values.every((v) => Number.isSafeInteger(v)) ? `{${values.join(',')}}` : [...values];
 }
 
+/**
+ * A column's bare name (`"status"`), for raw SQL that wants it unqualified: insert and CTE column
+ * lists, SET targets, `excluded.<name>`. Several columns are joined with commas.
+ */
+export function names(...columns: AnyColumn[]): SQL {
+  return sql.join(
+    columns.map((column) => sql.identifier(column.name)),
+    sql`, `,
+  );
+}
+
 /** Rows of a `db.execute` result; node-postgres and PGlite both return `{ rows }`. */
 export function rowsOf<T>(result: unknown): T[] {
   return (result as { rows: T[] }).rows;

@@ -6,10 +6,10 @@
  * embedded, so a failed write surfaces after that next chunk's model time (which is then lost).
  */
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
-import { sql } from 'drizzle-orm';
+import { and, asc, eq, gt, notExists, sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
-import type { EmbeddingSpaceRow } from '../db/schema.js';
-import { rowsOf } from '../db/sqlHelpers.js';
+import { sampleEmbeddings, samples, type EmbeddingSpaceRow } from '../db/schema.js';
+import { names } from '../db/sqlHelpers.js';
 import { embeddedText, type Embedder } from './embedder.js';
 import { vectorLiteral } from '../db/vectorText.js';
 
@@ -50,18 +50,28 @@ export async function embedMissingSamples(
   };
   for (;;) {
     if (options.signal?.aborted) return finish(true);
-    const rows = rowsOf<{
-      id: string | number;
-      ordinal: number;
-      prompt: string | null;
-      response: string | null;
-    }>(
-      await db.execute(sql`
-        select s.id, s.ordinal, s.prompt, s.response from samples s
-        where s.version_id = ${versionId} and s.ordinal > ${after}
-          and not exists (select 1 from sample_embeddings e where e.space_id = ${space.id} and e.sample_id = s.id)
-        order by s.ordinal limit ${chunkSize}`),
-    );
+    const rows = await db
+      .select({
+        id: samples.id,
+        ordinal: samples.ordinal,
+        prompt: samples.prompt,
+        response: samples.response,
+      })
+      .from(samples)
+      .where(
+        and(
+          eq(samples.versionId, versionId),
+          gt(samples.ordinal, after),
+          notExists(
+            db
+              .select({ one: sql`1` })
+              .from(sampleEmbeddings)
+              .where(and(eq(sampleEmbeddings.spaceId, space.id), eq(sampleEmbeddings.sampleId, samples.id))),
+          ),
+        ),
+      )
+      .orderBy(asc(samples.ordinal))
+      .limit(chunkSize);
     if (rows.length === 0) return finish(false);
     const texts = rows.map((r) => embeddedText(r.prompt, r.response));
     const vectors = await embedInLengthBuckets(embedder, texts, options.batchSize);
@@ -121,8 +131,10 @@ async function writeVectors(
   vectors: readonly Float32Array[],
 ): Promise<void> {
   const rows = sampleIds.map((id, i) => ({ s: id, v: vectorLiteral(vectors[i]!) }));
+  // One jsonb parameter per chunk; pgvector parses the vectors' text.
+  const e = sampleEmbeddings;
   await db.execute(sql`
-    insert into sample_embeddings (space_id, sample_id, version_id, embedding)
+    insert into ${e} (${names(e.spaceId, e.sampleId, e.versionId, e.embedding)})
     select ${space.id}, t.s, ${versionId}, t.v::vector from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as t(s bigint, v text)
-    on conflict (space_id, sample_id) do nothing`);
+    on conflict (${names(e.spaceId, e.sampleId)}) do nothing`);
 }

@@ -4,10 +4,10 @@
  * vectors of several dimensions. It is built once, after a space's first bulk load (building over
  * loaded data is much faster than inserting into a live graph); later inserts maintain it.
  */
-import { sql } from 'drizzle-orm';
+import { count, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/connect.js';
-import type { EmbeddingSpaceRow } from '../db/schema.js';
-import { rowsOf } from '../db/sqlHelpers.js';
+import { embeddingSpaces, sampleEmbeddings, type EmbeddingSpaceRow } from '../db/schema.js';
+import { names, rowsOf } from '../db/sqlHelpers.js';
 
 /** HNSW build parameters (pgvector's defaults, written out so they are on record). */
 export const HNSW_M = 16;
@@ -21,7 +21,7 @@ export function hnswIndexName(spaceId: number): string {
 
 /** The SQL expression the index is on; queries must use exactly this to be served by it. */
 export function indexedVector(dims: number) {
-  return sql.raw(`embedding::vector(${integer(dims)})`);
+  return sql`${names(sampleEmbeddings.embedding)}::vector(${sql.raw(String(integer(dims)))})`;
 }
 
 /**
@@ -54,22 +54,26 @@ export async function ensureHnswIndex(database: Database, space: EmbeddingSpaceR
         sql`select count(*)::int as n from pg_class where relname = ${hnswIndexName(space.id)} and relkind = 'i'`,
       ),
     );
-    const [counted] = rowsOf<{ n: number }>(
-      await tx.execute(sql`select count(*)::int as n from sample_embeddings where space_id = ${space.id}`),
-    );
+    const [counted] = await tx
+      .select({ n: count() })
+      .from(sampleEmbeddings)
+      .where(eq(sampleEmbeddings.spaceId, space.id));
     const vectors = counted!.n;
     const memory = buildMemoryBytes(vectors, space.dims, capBytes);
     const memoryMb = Math.ceil(memory / MB);
     if (exists!.n > 0)
       return { built: false, vectors, maintenanceWorkMemMb: 0, ms: performance.now() - started };
     await tx.execute(sql.raw(`set local maintenance_work_mem = '${memoryMb}MB'`));
+    // DDL takes no parameters: the numbers are checked integers, written into the text.
+    const literal = (value: number) => sql.raw(String(integer(value)));
     await tx.execute(
-      sql.raw(
-        `create index ${hnswIndexName(space.id)} on sample_embeddings using hnsw ((embedding::vector(${integer(space.dims)})) vector_cosine_ops) ` +
-          `with (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION}) where space_id = ${integer(space.id)}`,
-      ),
+      sql`create index ${sql.identifier(hnswIndexName(space.id))} on ${sampleEmbeddings} using hnsw ((${names(sampleEmbeddings.embedding)}::vector(${literal(space.dims)})) vector_cosine_ops)
+        with (m = ${literal(HNSW_M)}, ef_construction = ${literal(HNSW_EF_CONSTRUCTION)}) where ${names(sampleEmbeddings.spaceId)} = ${literal(space.id)}`,
     );
-    await tx.execute(sql`update embedding_spaces set indexed_at = now() where id = ${space.id}`);
+    await tx
+      .update(embeddingSpaces)
+      .set({ indexedAt: sql`now()` })
+      .where(eq(embeddingSpaces.id, space.id));
     return { built: true, vectors, maintenanceWorkMemMb: memoryMb, ms: performance.now() - started };
   });
 }

@@ -6,11 +6,19 @@
  * edges of the run; the run records how many samples of `version` have a match (the contamination
  * rate). Samples missing a vector are embedded first.
  */
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database, Executor } from '../db/connect.js';
-import type { EmbeddingSpaceRow, JobRow, VersionRow } from '../db/schema.js';
-import { rowsOf } from '../db/sqlHelpers.js';
+import {
+  overlapRuns,
+  sampleEmbeddings,
+  sampleOverlaps,
+  samples,
+  type EmbeddingSpaceRow,
+  type JobRow,
+  type VersionRow,
+} from '../db/schema.js';
+import { names, rowsOf } from '../db/sqlHelpers.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import { defineJobKind, payloadOf } from '../jobs/kinds.js';
 import { enqueueJob } from '../jobs/queue.js';
@@ -170,15 +178,26 @@ async function openRun(
   threshold: number,
   exact: boolean,
 ): Promise<number> {
-  const [row] = rowsOf<{ id: string | number }>(
-    await db.execute(sql`
-      insert into overlap_runs (version_id, against_version_id, space_id, threshold, neighbours, status, estimator, sample_count, job_id)
-      values (${version.id}, ${against.id}, ${space.id}, ${threshold}, ${OVERLAP_NEIGHBOURS}, 'RUNNING', ${exact ? 'EXACT' : 'APPROXIMATE'}, ${version.sampleCount}, ${jobId})
-      on conflict (job_id) do update set status = 'RUNNING', status_reason = null, computed_at = null
-      returning id`),
-  );
-  const runId = Number(row!.id);
-  await db.execute(sql`delete from sample_overlaps where run_id = ${runId}`);
+  const [row] = await db
+    .insert(overlapRuns)
+    .values({
+      versionId: version.id,
+      againstVersionId: against.id,
+      spaceId: space.id,
+      threshold,
+      neighbours: OVERLAP_NEIGHBOURS,
+      status: 'RUNNING',
+      estimator: exact ? 'EXACT' : 'APPROXIMATE',
+      sampleCount: version.sampleCount,
+      jobId,
+    })
+    .onConflictDoUpdate({
+      target: overlapRuns.jobId,
+      set: { status: 'RUNNING', statusReason: null, computedAt: null },
+    })
+    .returning({ id: overlapRuns.id });
+  const runId = row!.id;
+  await db.delete(sampleOverlaps).where(eq(sampleOverlaps.runId, runId));
   return runId;
 }
 
@@ -190,13 +209,15 @@ async function insertExactMatches(
   againstId: number,
   selfRun: boolean,
 ): Promise<void> {
-  const pairFilter = selfRun ? sql`and b.id > a.id` : sql``;
+  const o = sampleOverlaps;
+  const [id, version, hash] = [names(samples.id), names(samples.versionId), names(samples.contentHash)];
+  const pairFilter = selfRun ? sql`and b.${id} > a.${id}` : sql``;
   await db.execute(sql`
-    insert into sample_overlaps (run_id, sample_id, matched_sample_id, kind, similarity)
+    insert into ${o} (${names(o.runId, o.sampleId, o.matchedSampleId, o.kind, o.similarity)})
     select ${runId}, m.a, m.b, 'EXACT', 1 from (
-      select a.id as a, b.id as b, row_number() over (partition by a.id order by b.id) as rank
-      from samples a join samples b on b.version_id = ${againstId} and b.content_hash = a.content_hash ${pairFilter}
-      where a.version_id = ${versionId}
+      select a.${id} as a, b.${id} as b, row_number() over (partition by a.${id} order by b.${id}) as rank
+      from ${samples} a join ${samples} b on b.${version} = ${againstId} and b.${hash} = a.${hash} ${pairFilter}
+      where a.${version} = ${versionId}
     ) m where m.rank <= ${OVERLAP_NEIGHBOURS}
     on conflict do nothing`);
 }
@@ -251,16 +272,17 @@ function hnswSearch(
   const spaceId = sql.raw(String(space.id));
   return async (queries) => {
     const payload = JSON.stringify(queries.map((q) => ({ s: q.sampleId, v: vectorLiteral(q.vector) })));
-    const self = selfRun ? sql`and e.sample_id <> q.s` : sql``;
+    const e = { sampleId: names(sampleEmbeddings.sampleId) };
+    const self = selfRun ? sql`and e.${e.sampleId} <> q.s` : sql``;
     const rows = await database.db.transaction(async (tx) => {
       await setSearchSettings(tx, Math.max(40, 4 * OVERLAP_NEIGHBOURS));
       return rowsOf<{ s: string | number; m: string | number; distance: number }>(
         await tx.execute(sql`
           with q as materialized (select t.s, t.v::vector(${dims}) as v from jsonb_to_recordset(${payload}::jsonb) as t(s bigint, v text))
-          select q.s, n.sample_id as m, n.distance from q
+          select q.s, n.m, n.distance from q
           cross join lateral (
-            select e.sample_id, ${vector} <=> q.v as distance from sample_embeddings e
-            where e.space_id = ${spaceId} and e.version_id = ${againstId} ${self}
+            select e.${e.sampleId} as m, ${vector} <=> q.v as distance from ${sampleEmbeddings} e
+            where e.${names(sampleEmbeddings.spaceId)} = ${spaceId} and e.${names(sampleEmbeddings.versionId)} = ${againstId} ${self}
             order by ${vector} <=> q.v limit ${OVERLAP_NEIGHBOURS}
           ) n
           where n.distance <= ${1 - threshold}`),
@@ -287,8 +309,9 @@ async function insertNearMatches(
       ? { a: p.matchedId, b: p.sampleId, s: p.similarity }
       : { a: p.sampleId, b: p.matchedId, s: p.similarity },
   );
+  const o = sampleOverlaps;
   await db.execute(sql`
-    insert into sample_overlaps (run_id, sample_id, matched_sample_id, kind, similarity)
+    insert into ${o} (${names(o.runId, o.sampleId, o.matchedSampleId, o.kind, o.similarity)})
     select ${runId}, t.a, t.b, 'NEAR', least(1, t.s) from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as t(a bigint, b bigint, s float8)
     on conflict do nothing`);
 }
@@ -300,9 +323,11 @@ async function closeRun(
   selfRun: boolean,
   stoppedReason: string | null,
 ) {
+  const o = sampleOverlaps;
+  const ofRun = sql`${o} where ${o.runId} = ${runId}`;
   const matchedFromSide = selfRun
-    ? sql`select count(*) from (select sample_id from sample_overlaps where run_id = ${runId} union select matched_sample_id from sample_overlaps where run_id = ${runId}) u`
-    : sql`select count(distinct sample_id) from sample_overlaps where run_id = ${runId}`;
+    ? sql`select count(*) from (select ${o.sampleId} from ${ofRun} union select ${o.matchedSampleId} from ${ofRun}) u`
+    : sql`select count(distinct ${o.sampleId}) from ${ofRun}`;
   const [row] = rowsOf<{
     matched: string | number;
     exact_pairs: string | number;
@@ -310,20 +335,27 @@ async function closeRun(
   }>(
     await db.execute(sql`
       select (${matchedFromSide}) as matched,
-        (select count(*) from sample_overlaps where run_id = ${runId} and kind = 'EXACT') as exact_pairs,
-        (select count(*) from sample_overlaps where run_id = ${runId} and kind = 'NEAR') as near_pairs`),
+        (select count(*) from ${ofRun} and ${o.kind} = 'EXACT') as exact_pairs,
+        (select count(*) from ${ofRun} and ${o.kind} = 'NEAR') as near_pairs`),
   );
   const matched = Number(row!.matched);
   const summary = {
-    status: stoppedReason ? 'PARTIAL' : 'COMPLETE',
+    status: stoppedReason ? ('PARTIAL' as const) : ('COMPLETE' as const),
     matchedSamples: matched,
     contaminationRate: version.sampleCount > 0 ? matched / version.sampleCount : 0,
     exactPairs: Number(row!.exact_pairs),
     nearPairs: Number(row!.near_pairs),
   };
-  await db.execute(sql`
-    update overlap_runs set status = ${summary.status}, status_reason = ${stoppedReason}, matched_samples = ${matched},
-      exact_pairs = ${summary.exactPairs}, near_pairs = ${summary.nearPairs}, computed_at = now()
-    where id = ${runId}`);
+  await db
+    .update(overlapRuns)
+    .set({
+      status: summary.status,
+      statusReason: stoppedReason,
+      matchedSamples: matched,
+      exactPairs: summary.exactPairs,
+      nearPairs: summary.nearPairs,
+      computedAt: sql`now()`,
+    })
+    .where(eq(overlapRuns.id, runId));
   return summary;
 }

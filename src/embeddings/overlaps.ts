@@ -1,9 +1,9 @@
 /** Reading overlap runs and their sample pairs (the write side is overlapJob.ts). */
-import { sql } from 'drizzle-orm';
+import { and, asc, desc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
 import type { OverlapRunRow } from '../db/schema.js';
-import { overlapRuns } from '../db/schema.js';
-import { anyOf, rowsOf } from '../db/sqlHelpers.js';
+import { overlapRuns, sampleOverlaps } from '../db/schema.js';
+import { anyOf } from '../db/sqlHelpers.js';
 import {
   encodeCursor,
   invalidCursorError,
@@ -55,30 +55,24 @@ export async function listOverlapPairs(
   page: PageRequest,
   kind: 'EXACT' | 'NEAR' | null,
 ): Promise<Page<OverlapPair>> {
-  let after = sql``;
+  const { sampleId, matchedSampleId, similarity } = sampleOverlaps;
+  let after: SQL | undefined;
   if (page.after) {
-    const [similarity, sampleId, matchedId] = page.after;
-    if (typeof similarity !== 'number' || typeof sampleId !== 'number' || typeof matchedId !== 'number')
+    const [afterSimilarity, afterSampleId, matchedId] = page.after;
+    if (
+      typeof afterSimilarity !== 'number' ||
+      typeof afterSampleId !== 'number' ||
+      typeof matchedId !== 'number'
+    )
       throw invalidCursorError();
-    after = sql`and (similarity, -sample_id, -matched_sample_id) < (${similarity}::float8, ${-sampleId}::bigint, ${-matchedId}::bigint)`;
+    after = sql`(${similarity}, -${sampleId}, -${matchedSampleId}) < (${afterSimilarity}::float8, ${-afterSampleId}::bigint, ${-matchedId}::bigint)`;
   }
-  const rows = rowsOf<{
-    sample_id: string | number;
-    matched_sample_id: string | number;
-    kind: 'EXACT' | 'NEAR';
-    similarity: number;
-  }>(
-    await db.execute(sql`
-      select sample_id, matched_sample_id, kind, similarity from sample_overlaps
-      where run_id = ${runId} ${kind ? sql`and kind = ${kind}` : sql``} ${after}
-      order by similarity desc, sample_id, matched_sample_id limit ${page.first + 1}`),
-  );
-  const pairs = rows.map((r) => ({
-    sampleId: Number(r.sample_id),
-    matchedSampleId: Number(r.matched_sample_id),
-    kind: r.kind,
-    similarity: Number(r.similarity),
-  }));
+  const pairs = await db
+    .select({ sampleId, matchedSampleId, kind: sampleOverlaps.kind, similarity })
+    .from(sampleOverlaps)
+    .where(and(eq(sampleOverlaps.runId, runId), kind ? eq(sampleOverlaps.kind, kind) : undefined, after))
+    .orderBy(desc(similarity), asc(sampleId), asc(matchedSampleId))
+    .limit(page.first + 1);
   return toPage(pairs, page.first, (p) =>
     encodeCursor(OVERLAP_PAIRS_CURSOR, [p.similarity, p.sampleId, p.matchedSampleId]),
   );

@@ -1,9 +1,15 @@
 /** searchSamples / similarSamples / searchDatasets: from a text or a stored sample to ranked hits in one named space. */
 import { createHash } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { and, count, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/connect.js';
-import type { EmbeddingSpaceRow } from '../db/schema.js';
-import { rowsOf } from '../db/sqlHelpers.js';
+import {
+  datasetEmbeddings,
+  datasets,
+  sampleEmbeddings,
+  samples,
+  type EmbeddingSpaceRow,
+} from '../db/schema.js';
+import { names, rowsOf } from '../db/sqlHelpers.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import type { EmbedderRegistry } from './registry.js';
 import { checkK, searchByVector, type SearchHit, type SearchScope } from './search.js';
@@ -71,15 +77,15 @@ export async function similarToSample(
 ): Promise<SampleSearchResult> {
   checkK(request.k);
   const space = await requireStoredSpace(database, registry, request.space);
-  const [row] = rowsOf<{ embedding: string }>(
-    await database.db.execute(
-      sql`select embedding::text as embedding from sample_embeddings where space_id = ${space.id} and sample_id = ${request.sampleId}`,
-    ),
-  );
+  const [row] = await database.db
+    .select({ embedding: sql<string>`${sampleEmbeddings.embedding}::text` })
+    .from(sampleEmbeddings)
+    .where(and(eq(sampleEmbeddings.spaceId, space.id), eq(sampleEmbeddings.sampleId, request.sampleId)));
   if (!row) {
-    const [exists] = rowsOf<{ n: number }>(
-      await database.db.execute(sql`select count(*)::int as n from samples where id = ${request.sampleId}`),
-    );
+    const [exists] = await database.db
+      .select({ n: count() })
+      .from(samples)
+      .where(eq(samples.id, request.sampleId));
     if (!exists!.n)
       throw new NotFoundError(`no sample with id ${request.sampleId}`, { id: request.sampleId });
     throw new BadInputError(
@@ -127,19 +133,19 @@ export async function searchDatasetsByText(
   checkK(request.k);
   const embedder = await registry.embedderFor(request.space);
   const space = await ensureSpace(database.db, embedder);
-  const rows = rowsOf<{
-    id: string | number;
-    name: string;
-    description: string | null;
-    tags: string[];
-    text_hash: string | null;
-  }>(
-    await database.db.execute(sql`
-      select d.id, d.name, d.description, d.tags, de.text_hash from datasets d
-      left join dataset_embeddings de on de.dataset_id = d.id and de.space_id = ${space.id}`),
-  );
+  const de = datasetEmbeddings;
+  const rows = await database.db
+    .select({
+      id: datasets.id,
+      name: datasets.name,
+      description: datasets.description,
+      tags: datasets.tags,
+      textHash: de.textHash,
+    })
+    .from(datasets)
+    .leftJoin(de, and(eq(de.datasetId, datasets.id), eq(de.spaceId, space.id)));
   const stale = rows
-    .map((r) => ({ id: Number(r.id), text: datasetSearchText(r), stored: r.text_hash }))
+    .map((r) => ({ id: r.id, text: datasetSearchText(r), stored: r.textHash }))
     .map((r) => ({ ...r, hash: createHash('sha256').update(r.text).digest('hex') }))
     .filter((r) => r.hash !== r.stored);
   for (let i = 0; i < stale.length; i += 256) {
@@ -148,16 +154,18 @@ export async function searchDatasetsByText(
     const payload = JSON.stringify(
       chunk.map((r, j) => ({ d: r.id, h: r.hash, v: vectorLiteral(vectors[j]!) })),
     );
+    // One jsonb parameter per chunk; pgvector parses the vectors' text.
     await database.db.execute(sql`
-      insert into dataset_embeddings (space_id, dataset_id, text_hash, embedding)
+      insert into ${de} (${names(de.spaceId, de.datasetId, de.textHash, de.embedding)})
       select ${space.id}, t.d, t.h, t.v::vector from jsonb_to_recordset(${payload}::jsonb) as t(d bigint, h text, v text)
-      on conflict (space_id, dataset_id) do update set text_hash = excluded.text_hash, embedding = excluded.embedding`);
+      on conflict (${names(de.spaceId, de.datasetId)}) do update
+        set ${names(de.textHash)} = excluded.${names(de.textHash)}, ${names(de.embedding)} = excluded.${names(de.embedding)}`);
   }
   const [query] = await embedder.embed([request.query]);
   const hits = rowsOf<{ dataset_id: string | number; distance: number }>(
     await database.db.execute(sql`
-      select dataset_id, embedding::vector(${sql.raw(String(space.dims))}) <=> ${vectorLiteral(query!)}::vector(${sql.raw(String(space.dims))}) as distance
-      from dataset_embeddings where space_id = ${space.id} order by distance, dataset_id limit ${request.k}`),
+      select ${de.datasetId} as dataset_id, ${de.embedding}::vector(${sql.raw(String(space.dims))}) <=> ${vectorLiteral(query!)}::vector(${sql.raw(String(space.dims))}) as distance
+      from ${de} where ${de.spaceId} = ${space.id} order by distance, dataset_id limit ${request.k}`),
   );
   return {
     space,

@@ -5,10 +5,10 @@
  * iterative scan (so filters still fill k results); small or explicitly exact scopes are scanned
  * exactly. Every result says which it was.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { and, sql, sum, type SQL } from 'drizzle-orm';
 import type { Database, Executor } from '../db/connect.js';
-import type { EmbeddingSpaceRow } from '../db/schema.js';
-import { rowsOf } from '../db/sqlHelpers.js';
+import { datasetVersions, type EmbeddingSpaceRow } from '../db/schema.js';
+import { anyOf, rowsOf } from '../db/sqlHelpers.js';
 import { BadInputError } from '../errors.js';
 import { indexedVector } from './hnswIndex.js';
 import { vectorLiteral } from '../db/vectorText.js';
@@ -153,14 +153,12 @@ async function scopeIsSmall(database: Database, scope: SearchScope): Promise<boo
   const restricted = (scope.versionIds?.length ?? 0) > 0 || (scope.datasetIds?.length ?? 0) > 0;
   if (!restricted) return false;
   const conditions: SQL[] = [];
-  if (scope.versionIds?.length) conditions.push(sql`id = any(${sql.param([...scope.versionIds])}::bigint[])`);
-  if (scope.datasetIds?.length)
-    conditions.push(sql`dataset_id = any(${sql.param([...scope.datasetIds])}::bigint[])`);
-  const [row] = rowsOf<{ n: string | number | null }>(
-    await database.db.execute(
-      sql`select sum(sample_count) as n from dataset_versions where ${sql.join(conditions, sql` and `)}`,
-    ),
-  );
+  if (scope.versionIds?.length) conditions.push(anyOf(datasetVersions.id, scope.versionIds, 'bigint'));
+  if (scope.datasetIds?.length) conditions.push(anyOf(datasetVersions.datasetId, scope.datasetIds, 'bigint'));
+  const [row] = await database.db
+    .select({ n: sum(datasetVersions.sampleCount) })
+    .from(datasetVersions)
+    .where(and(...conditions));
   return Number(row?.n ?? 0) <= EXACT_SEARCH_LIMIT;
 }
 

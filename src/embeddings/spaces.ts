@@ -1,8 +1,8 @@
 /** Embedding-space rows: found or created from a loaded embedder, listed with their vector counts. */
-import { sql } from 'drizzle-orm';
+import { and, asc, count, eq, sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
-import { embeddingSpaces, type EmbeddingSpaceRow } from '../db/schema.js';
-import { anyOf, rowsOf } from '../db/sqlHelpers.js';
+import { embeddingSpaces, sampleEmbeddings, samples, type EmbeddingSpaceRow } from '../db/schema.js';
+import { anyOf } from '../db/sqlHelpers.js';
 import { DomainError } from '../errors.js';
 import { EMBEDDED_TEXT_FIELD, type Embedder } from './embedder.js';
 import { parseVectorLiteral } from '../db/vectorText.js';
@@ -63,22 +63,21 @@ export async function listSpaces(db: Executor): Promise<EmbeddingSpaceRow[]> {
 /** Vectors stored per space. */
 export async function vectorCounts(db: Executor, spaceIds: readonly number[]): Promise<Map<number, number>> {
   if (spaceIds.length === 0) return new Map();
-  const rows = rowsOf<{ space_id: number; n: string | number }>(
-    await db.execute(sql`
-      select space_id, count(*) as n from sample_embeddings
-      where space_id = any(${sql.param([...spaceIds])}::int[]) group by space_id`),
-  );
-  return new Map(rows.map((r) => [Number(r.space_id), Number(r.n)]));
+  const rows = await db
+    .select({ spaceId: sampleEmbeddings.spaceId, n: count() })
+    .from(sampleEmbeddings)
+    .where(anyOf(sampleEmbeddings.spaceId, spaceIds, 'int'))
+    .groupBy(sampleEmbeddings.spaceId);
+  return new Map(rows.map((r) => [r.spaceId, r.n]));
 }
 
 /** How many of a version's samples have a vector in the space. */
 export async function embeddedCount(db: Executor, spaceId: number, versionId: number): Promise<number> {
-  const [row] = rowsOf<{ n: string | number }>(
-    await db.execute(
-      sql`select count(*) as n from sample_embeddings where space_id = ${spaceId} and version_id = ${versionId}`,
-    ),
-  );
-  return Number(row!.n);
+  const [row] = await db
+    .select({ n: count() })
+    .from(sampleEmbeddings)
+    .where(and(eq(sampleEmbeddings.spaceId, spaceId), eq(sampleEmbeddings.versionId, versionId)));
+  return row!.n;
 }
 
 export interface VersionCoverage {
@@ -93,17 +92,13 @@ export async function coverageOfVersions(
   versionIds: readonly number[],
 ): Promise<VersionCoverage[]> {
   if (versionIds.length === 0) return [];
-  const rows = rowsOf<{ version_id: string | number; space_id: number; n: string | number }>(
-    await db.execute(sql`
-      select e.version_id, e.space_id, count(*) as n from embedding_spaces s
-      join sample_embeddings e on e.space_id = s.id and e.version_id = any(${sql.param([...versionIds])}::bigint[])
-      group by e.version_id, e.space_id order by e.space_id`),
-  );
-  return rows.map((r) => ({
-    versionId: Number(r.version_id),
-    spaceId: Number(r.space_id),
-    embedded: Number(r.n),
-  }));
+  const e = sampleEmbeddings;
+  return db
+    .select({ versionId: e.versionId, spaceId: e.spaceId, embedded: count() })
+    .from(embeddingSpaces)
+    .innerJoin(e, and(eq(e.spaceId, embeddingSpaces.id), anyOf(e.versionId, versionIds, 'bigint')))
+    .groupBy(e.versionId, e.spaceId)
+    .orderBy(asc(e.spaceId));
 }
 
 export interface StoredVector {
@@ -118,13 +113,15 @@ export async function versionVectors(
   spaceId: number,
   versionId: number,
 ): Promise<StoredVector[]> {
-  const rows = rowsOf<{ sample_id: string | number; ordinal: number; embedding: string }>(
-    await db.execute(sql`
-      select e.sample_id, s.ordinal, e.embedding::text as embedding from sample_embeddings e join samples s on s.id = e.sample_id
-      where e.space_id = ${spaceId} and e.version_id = ${versionId} order by s.ordinal`),
-  );
+  const e = sampleEmbeddings;
+  const rows = await db
+    .select({ sampleId: e.sampleId, ordinal: samples.ordinal, embedding: sql<string>`${e.embedding}::text` })
+    .from(e)
+    .innerJoin(samples, eq(samples.id, e.sampleId))
+    .where(and(eq(e.spaceId, spaceId), eq(e.versionId, versionId)))
+    .orderBy(asc(samples.ordinal));
   return rows.map((r) => ({
-    sampleId: Number(r.sample_id),
+    sampleId: r.sampleId,
     ordinal: r.ordinal,
     vector: parseVectorLiteral(r.embedding),
   }));

@@ -5,10 +5,10 @@
  * clocks still agree. Every state change after the claim is fenced on `lease_owner`, so a worker
  * that lost its lease cannot overwrite the work of the one that took over.
  */
-import { and, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
-import { jobs, type JobRow } from '../db/schema.js';
-import { anyOf, rowsOf } from '../db/sqlHelpers.js';
+import { jobs, jobStatus, type JobRow } from '../db/schema.js';
+import { anyOf } from '../db/sqlHelpers.js';
 import { NotFoundError } from '../errors.js';
 import { checkedPayload, type JobKind, type JobPayload } from './kinds.js';
 
@@ -54,28 +54,54 @@ export async function claimJob(
   kinds: readonly string[],
   onlyJobId: number | null = null,
 ): Promise<JobRow | null> {
-  await db.execute(sql`
-    update jobs set status = 'FAILED', finished_at = now(), updated_at = now(), lease_owner = null,
-      error = coalesce(error || '; ', '') || 'the worker running attempt ' || attempts || ' of ' || max_attempts || ' stopped renewing its lease'
-    where status = 'RUNNING' and lease_expires_at < now() and attempts >= max_attempts`);
-  const claimed = rowsOf<{ id: string | number }>(
-    await db.execute(sql`
-      update jobs set
-        status = 'RUNNING', lease_owner = ${owner}, lease_expires_at = now() + ${leaseMs} * interval '1 millisecond',
-        attempts = attempts + 1, started_at = coalesce(started_at, now()), attempt_started_at = now(),
-        attempt_start_done = progress_done, updated_at = now()
-      where id = (
-        select id from jobs
-        where ((status = 'QUEUED' and run_after <= now()) or (status = 'RUNNING' and lease_expires_at < now()))
-          and attempts < max_attempts and kind = any(${sql.param([...kinds])}::text[])
-          and (${onlyJobId}::bigint is null or id = ${onlyJobId}::bigint)
-        order by priority desc, id
-        for update skip locked
-        limit 1)
-      returning id`),
-  );
-  const id = claimed[0]?.id;
-  return id === undefined ? null : getJob(db, Number(id));
+  await db
+    .update(jobs)
+    .set({
+      status: 'FAILED',
+      finishedAt: sql`now()`,
+      updatedAt: sql`now()`,
+      leaseOwner: null,
+      error: sql`coalesce(${jobs.error} || '; ', '') || 'the worker running attempt ' || ${jobs.attempts} || ' of ' || ${jobs.maxAttempts} || ' stopped renewing its lease'`,
+    })
+    .where(
+      and(
+        eq(jobs.status, 'RUNNING'),
+        lt(jobs.leaseExpiresAt, sql`now()`),
+        gte(jobs.attempts, jobs.maxAttempts),
+      ),
+    );
+  const next = db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(
+      and(
+        or(
+          and(eq(jobs.status, 'QUEUED'), lte(jobs.runAfter, sql`now()`)),
+          and(eq(jobs.status, 'RUNNING'), lt(jobs.leaseExpiresAt, sql`now()`)),
+        ),
+        lt(jobs.attempts, jobs.maxAttempts),
+        anyOf(jobs.kind, kinds, 'text'),
+        onlyJobId === null ? undefined : eq(jobs.id, onlyJobId),
+      ),
+    )
+    .orderBy(desc(jobs.priority), asc(jobs.id))
+    .limit(1)
+    .for('update', { skipLocked: true });
+  const [claimed] = await db
+    .update(jobs)
+    .set({
+      status: 'RUNNING',
+      leaseOwner: owner,
+      leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'`,
+      attempts: sql`${jobs.attempts} + 1`,
+      startedAt: sql`coalesce(${jobs.startedAt}, now())`,
+      attemptStartedAt: sql`now()`,
+      attemptStartDone: sql`${jobs.progressDone}`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(jobs.id, next))
+    .returning({ id: jobs.id });
+  return claimed === undefined ? null : getJob(db, claimed.id);
 }
 
 export interface HeartbeatResult {
@@ -92,16 +118,17 @@ export async function heartbeat(
   leaseMs: number,
   progress: { done: number; total?: number | null },
 ): Promise<HeartbeatResult> {
-  const rows = rowsOf<{ cancel_requested: boolean }>(
-    await db.execute(sql`
-      update jobs set lease_expires_at = now() + ${leaseMs} * interval '1 millisecond',
-        progress_done = ${progress.done}, progress_total = coalesce(${progress.total ?? null}::bigint, progress_total),
-        updated_at = now()
-      where id = ${jobId} and lease_owner = ${owner} and status = 'RUNNING'
-      returning cancel_requested`),
-  );
-  const row = rows[0];
-  return { stillOwned: row !== undefined, cancelRequested: row?.cancel_requested ?? false };
+  const [row] = await db
+    .update(jobs)
+    .set({
+      leaseExpiresAt: sql`now() + ${leaseMs} * interval '1 millisecond'`,
+      progressDone: progress.done,
+      ...(progress.total !== undefined && progress.total !== null ? { progressTotal: progress.total } : {}),
+      updatedAt: sql`now()`,
+    })
+    .where(ownedBy(jobId, owner))
+    .returning({ cancelRequested: jobs.cancelRequested });
+  return { stillOwned: row !== undefined, cancelRequested: row?.cancelRequested ?? false };
 }
 
 /** Ends the job as SUCCEEDED or CANCELLED. False when the lease was lost (nothing written). */
@@ -138,18 +165,22 @@ export async function failAttempt(
   message: string,
   options: { baseBackoffMs: number; retryable: boolean },
 ): Promise<'retry' | 'failed' | 'lost'> {
-  const retry = sql`(attempts < max_attempts and ${options.retryable})`;
-  const rows = rowsOf<{ status: JobStatus }>(
-    await db.execute(sql`
-      update jobs set
-        status = case when ${retry} then 'QUEUED'::job_status else 'FAILED'::job_status end,
-        run_after = now() + (${options.baseBackoffMs} * power(2, greatest(attempts - 1, 0))) * interval '1 millisecond',
-        finished_at = case when ${retry} then null else now() end,
-        error = ${message}, lease_owner = null, lease_expires_at = null, updated_at = now()
-      where id = ${jobId} and lease_owner = ${owner} and status = 'RUNNING'
-      returning status`),
-  );
-  const status = rows[0]?.status;
+  const retry = sql`(${jobs.attempts} < ${jobs.maxAttempts} and ${options.retryable})`;
+  const statusType = sql.identifier(jobStatus.enumName);
+  const [row] = await db
+    .update(jobs)
+    .set({
+      status: sql`case when ${retry} then 'QUEUED'::${statusType} else 'FAILED'::${statusType} end`,
+      runAfter: sql`now() + (${options.baseBackoffMs} * power(2, greatest(${jobs.attempts} - 1, 0))) * interval '1 millisecond'`,
+      finishedAt: sql`case when ${retry} then null else now() end`,
+      error: message,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      updatedAt: sql`now()`,
+    })
+    .where(ownedBy(jobId, owner))
+    .returning({ status: jobs.status });
+  const status = row?.status;
   return status === undefined ? 'lost' : status === 'QUEUED' ? 'retry' : 'failed';
 }
 

@@ -4,9 +4,10 @@
  * that are not comparable (other parameters, definition version or estimator) are flagged, never
  * silently mixed.
  */
-import { sql } from 'drizzle-orm';
+import { and, asc, eq, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
-import { rowsOf } from '../db/sqlHelpers.js';
+import { datasets, datasetVersions } from '../db/schema.js';
+import { anyOf } from '../db/sqlHelpers.js';
 import { BadInputError } from '../errors.js';
 import { neighboursOfVersions, type InputRole } from '../catalog/lineage.js';
 import { paramsHash, resolveParams } from '../metrics/params.js';
@@ -242,16 +243,16 @@ export function markFrontier(points: ParetoPoint[], xSign: number, ySign: number
 }
 
 async function versionsInScope(db: Executor, scope: ParetoScope): Promise<number[]> {
-  const conditions = [sql`v.status = 'READY'`];
-  if (scope.datasetSlugs?.length)
-    conditions.push(sql`d.slug = any(${sql.param([...scope.datasetSlugs])}::text[])`);
-  if (scope.versionIds?.length)
-    conditions.push(sql`v.id = any(${sql.param([...scope.versionIds])}::bigint[])`);
-  const rows = rowsOf<{ id: string | number }>(
-    await db.execute(sql`
-      select v.id from dataset_versions v join datasets d on d.id = v.dataset_id
-      where ${sql.join(conditions, sql` and `)} order by v.id limit ${MAX_PARETO_VERSIONS + 1}`),
-  );
+  const conditions: SQL[] = [eq(datasetVersions.status, 'READY')];
+  if (scope.datasetSlugs?.length) conditions.push(anyOf(datasets.slug, scope.datasetSlugs, 'text'));
+  if (scope.versionIds?.length) conditions.push(anyOf(datasetVersions.id, scope.versionIds, 'bigint'));
+  const rows = await db
+    .select({ id: datasetVersions.id })
+    .from(datasetVersions)
+    .innerJoin(datasets, eq(datasets.id, datasetVersions.datasetId))
+    .where(and(...conditions))
+    .orderBy(asc(datasetVersions.id))
+    .limit(MAX_PARETO_VERSIONS + 1);
   if (rows.length > MAX_PARETO_VERSIONS) {
     throw new BadInputError(
       `the scope holds more than ${MAX_PARETO_VERSIONS} versions; narrow it with datasets or versions`,
@@ -260,7 +261,7 @@ async function versionsInScope(db: Executor, scope: ParetoScope): Promise<number
       },
     );
   }
-  return rows.map((r) => Number(r.id));
+  return rows.map((r) => r.id);
 }
 
 export interface MetricDelta {

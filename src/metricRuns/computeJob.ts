@@ -7,7 +7,8 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Executor } from '../db/connect.js';
-import { metricResults } from '../db/schema.js';
+import { metricResults, sampleScores } from '../db/schema.js';
+import { names } from '../db/sqlHelpers.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import type { EmbedderRegistry } from '../embeddings/registry.js';
 import { findSpacesByIds } from '../embeddings/spaces.js';
@@ -347,8 +348,11 @@ export async function upsertScores(
   rows: ReadonlyArray<{ s: number; v: number; d: Record<string, unknown> | null }>,
 ): Promise<void> {
   if (rows.length === 0) return;
+  // One jsonb parameter for the whole batch (the builder's insert would bind 4 per row).
+  const { resultId: result, sampleId, value, details } = sampleScores;
   await db.execute(sql`
-    insert into sample_scores (result_id, sample_id, value, details)
+    insert into ${sampleScores} (${names(result, sampleId, value, details)})
     select ${resultId}, t.s, t.v, t.d from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as t(s bigint, v float8, d jsonb)
-    on conflict (result_id, sample_id) do update set value = excluded.value, details = excluded.details`);
+    on conflict (${names(result, sampleId)}) do update
+      set ${names(value)} = excluded.${names(value)}, ${names(details)} = excluded.${names(details)}`);
 }

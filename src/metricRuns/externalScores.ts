@@ -4,9 +4,10 @@
  * aggregates (mean, quantiles, coverage), refreshed on every push; a push either stores all of its
  * scores or, if any is invalid, none.
  */
-import { sql } from 'drizzle-orm';
+import { and, eq, or, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db/connect.js';
-import { rowsOf } from '../db/sqlHelpers.js';
+import { metricResults, samples, sampleScores, scorers } from '../db/schema.js';
+import { anyOf } from '../db/sqlHelpers.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import { findVersionsByIds } from '../catalog/versions.js';
 import { paramsHash } from '../metrics/params.js';
@@ -93,24 +94,35 @@ async function upsertScorer(
   db: Executor,
   s: { name: string; model: string; version: string },
 ): Promise<number> {
-  const rows = rowsOf<{ id: number }>(
-    await db.execute(sql`
-      insert into scorers (name, model, version) values (${s.name}, ${s.model}, ${s.version})
-      on conflict (name, model, version) do update set name = excluded.name
-      returning id`),
-  );
-  return rows[0]!.id;
+  const [row] = await db
+    .insert(scorers)
+    .values(s)
+    .onConflictDoUpdate({
+      target: [scorers.name, scorers.model, scorers.version],
+      set: { name: sql`excluded.${sql.identifier(scorers.name.name)}` },
+    })
+    .returning({ id: scorers.id });
+  return row!.id;
 }
 
 async function openScorerResult(db: Executor, versionId: number, scorerId: number): Promise<number> {
-  const rows = rowsOf<{ id: string | number }>(
-    await db.execute(sql`
-      insert into metric_results (version_id, scorer_id, params, params_hash, status, estimator)
-      values (${versionId}, ${scorerId}, '{}'::jsonb, ${paramsHash({})}, 'RUNNING', 'EXACT')
-      on conflict (version_id, scorer_id) where scorer_id is not null do update set status = 'RUNNING'
-      returning id`),
-  );
-  return Number(rows[0]!.id);
+  const [row] = await db
+    .insert(metricResults)
+    .values({
+      versionId,
+      scorerId,
+      params: {},
+      paramsHash: paramsHash({}),
+      status: 'RUNNING',
+      estimator: 'EXACT',
+    })
+    .onConflictDoUpdate({
+      target: [metricResults.versionId, metricResults.scorerId],
+      targetWhere: sql`${metricResults.scorerId} is not null`,
+      set: { status: 'RUNNING' },
+    })
+    .returning({ id: metricResults.id });
+  return row!.id;
 }
 
 /** Checks one batch and maps it to sample ids (one query); any problem refuses the whole push. */
@@ -149,13 +161,17 @@ async function resolveBatch(
       ordinals.push(ordinal);
     }
   }
-  const found = rowsOf<{ id: string | number; ordinal: number }>(
-    await db.execute(sql`
-      select id, ordinal from samples
-      where version_id = ${versionId} and (id = any(${sql.param(ids)}::bigint[]) or ordinal = any(${sql.param(ordinals)}::int[]))`),
-  );
-  const ordinalOfId = new Map(found.map((r) => [Number(r.id), r.ordinal]));
-  const idOfOrdinal = new Map(found.map((r) => [r.ordinal, Number(r.id)]));
+  const found = await db
+    .select({ id: samples.id, ordinal: samples.ordinal })
+    .from(samples)
+    .where(
+      and(
+        eq(samples.versionId, versionId),
+        or(anyOf(samples.id, ids, 'bigint'), anyOf(samples.ordinal, ordinals, 'int')),
+      ),
+    );
+  const ordinalOfId = new Map(found.map((r) => [r.id, r.ordinal]));
+  const idOfOrdinal = new Map(found.map((r) => [r.ordinal, r.id]));
 
   return batch.map((score) => {
     let ordinal: number;
@@ -188,30 +204,35 @@ async function resolveBatch(
 }
 
 async function refreshAggregates(db: Executor, resultId: number, sampleCount: number): Promise<void> {
-  const [stats] = rowsOf<{
-    n: string | number;
-    mean: number;
-    sd: number | null;
-    min: number;
-    max: number;
-    q: number[];
-  }>(
-    await db.execute(sql`
-      select count(*) as n, avg(value) as mean, stddev_samp(value) as sd, min(value) as min, max(value) as max,
-        percentile_cont(${sql.param([...QUANTILES])}::float8[]) within group (order by value) as q
-      from sample_scores where result_id = ${resultId}`),
-  );
+  const { value } = sampleScores;
+  const [stats] = await db
+    .select({
+      n: sql<string | number>`count(*)`,
+      mean: sql<number>`avg(${value})`,
+      sd: sql<number | null>`stddev_samp(${value})`,
+      min: sql<number>`min(${value})`,
+      max: sql<number>`max(${value})`,
+      q: sql<
+        number[]
+      >`percentile_cont(${sql.param([...QUANTILES])}::float8[]) within group (order by ${value})`,
+    })
+    .from(sampleScores)
+    .where(eq(sampleScores.resultId, resultId));
   const n = Number(stats!.n);
   const quantiles = Object.fromEntries(
     QUANTILES.map((q, i) => [`p${Math.round(q * 100)}`, Number(stats!.q[i])]),
   );
   const coverage = n / sampleCount;
-  await db.execute(sql`
-    update metric_results set
-      status = ${n === sampleCount ? 'COMPLETE' : 'PARTIAL'}::metric_status,
-      status_reason = ${n === sampleCount ? null : `scores for ${n} of ${sampleCount} samples`},
-      value = ${Number(stats!.mean)}, n = ${n}, samples_done = ${n}, estimator = 'EXACT',
-      details = ${JSON.stringify({
+  await db
+    .update(metricResults)
+    .set({
+      status: n === sampleCount ? 'COMPLETE' : 'PARTIAL',
+      statusReason: n === sampleCount ? null : `scores for ${n} of ${sampleCount} samples`,
+      value: Number(stats!.mean),
+      n,
+      samplesDone: n,
+      estimator: 'EXACT',
+      details: {
         mean: Number(stats!.mean),
         std: stats!.sd === null ? null : Number(stats!.sd),
         min: Number(stats!.min),
@@ -220,7 +241,8 @@ async function refreshAggregates(db: Executor, resultId: number, sampleCount: nu
         coverage,
         scored: n,
         samples: sampleCount,
-      })}::jsonb,
-      computed_at = now()
-    where id = ${resultId}`);
+      },
+      computedAt: sql`now()`,
+    })
+    .where(eq(metricResults.id, resultId));
 }

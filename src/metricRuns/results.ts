@@ -1,104 +1,51 @@
 /** Reading metric results: the latest per metric and parameters, and per-sample scores. */
-import { sql } from 'drizzle-orm';
+import { and, asc, desc, eq, exists, getTableColumns, gt, inArray, sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
-import { bigintArray, rowsOf } from '../db/sqlHelpers.js';
-import type { Estimator } from '../metrics/types.js';
+import {
+  metricDefinitions,
+  metricResults,
+  samples,
+  sampleScores,
+  scorers,
+  type MetricResultRow,
+  type SampleRow,
+  type SampleScoreRow,
+} from '../db/schema.js';
+import { anyOf } from '../db/sqlHelpers.js';
 
-export type MetricStatus = 'PENDING' | 'RUNNING' | 'PARTIAL' | 'COMPLETE' | 'FAILED';
+export type MetricStatus = MetricResultRow['status'];
 
 /** A stored result with the names that identify what it measures. */
-export interface MetricResultView {
-  id: number;
-  versionId: number;
+export type MetricResultView = MetricResultRow & {
   /** The definition key (e.g. `diversity.distinct_n`) or `external:<scorer name>` for pushed scores. */
   metric: string;
-  definitionId: number | null;
   definitionVersion: number | null;
-  scorerId: number | null;
-  params: Record<string, unknown>;
-  paramsHash: string;
-  status: MetricStatus;
-  statusReason: string | null;
-  value: number | null;
-  n: number | null;
-  samplesDone: number;
-  estimator: Estimator | null;
-  seed: number | null;
-  sampleSize: number | null;
-  details: Record<string, unknown>;
-  jobId: number | null;
-  /** The embedding space an embedding metric read; null for text metrics. */
-  spaceId: number | null;
-  computedAt: Date | null;
-  createdAt: Date;
-}
+};
 
-interface ResultRowRaw {
-  id: string | number;
-  version_id: string | number;
-  metric: string;
-  definition_id: number | null;
-  definition_version: number | null;
-  scorer_id: number | null;
-  params: Record<string, unknown>;
-  params_hash: string;
-  status: MetricStatus;
-  status_reason: string | null;
-  value: number | string | null;
-  n: number | null;
-  samples_done: number;
-  estimator: Estimator | null;
-  seed: number | null;
-  sample_size: number | null;
-  details: Record<string, unknown>;
-  job_id: string | number | null;
-  space_id: number | null;
-  computed_at: string | Date | null;
-  created_at: string | Date;
-}
+const metricKey = sql<string>`coalesce(${metricDefinitions.key}, 'external:' || ${scorers.name})`;
 
-const RESULT_COLUMNS = sql`
-  r.id, r.version_id, coalesce(d.key, 'external:' || sc.name) as metric, r.definition_id, d.version as definition_version,
-  r.scorer_id, r.params, r.params_hash, r.status, r.status_reason, r.value, r.n, r.samples_done, r.estimator, r.seed,
-  r.sample_size, r.details, r.job_id, r.space_id, r.computed_at, r.created_at`;
+const { id, versionId, definitionId, ...resultColumns } = getTableColumns(metricResults);
+const resultFields = {
+  id,
+  versionId,
+  metric: metricKey,
+  definitionId,
+  definitionVersion: metricDefinitions.version,
+  ...resultColumns,
+};
 
-const RESULT_FROM = sql`
-  metric_results r
-  left join metric_definitions d on d.id = r.definition_id
-  left join scorers sc on sc.id = r.scorer_id`;
-
-function toView(row: ResultRowRaw): MetricResultView {
-  return {
-    id: Number(row.id),
-    versionId: Number(row.version_id),
-    metric: row.metric,
-    definitionId: row.definition_id,
-    definitionVersion: row.definition_version,
-    scorerId: row.scorer_id,
-    params: row.params,
-    paramsHash: row.params_hash,
-    status: row.status,
-    statusReason: row.status_reason,
-    value: row.value === null ? null : Number(row.value),
-    n: row.n,
-    samplesDone: row.samples_done,
-    estimator: row.estimator,
-    seed: row.seed,
-    sampleSize: row.sample_size,
-    details: row.details,
-    jobId: row.job_id === null ? null : Number(row.job_id),
-    spaceId: row.space_id,
-    computedAt: row.computed_at === null ? null : new Date(row.computed_at),
-    createdAt: new Date(row.created_at),
-  };
+/** Results with their metric names: the definition's key, or the scorer's. */
+function selectResults(db: Executor) {
+  return db
+    .select(resultFields)
+    .from(metricResults)
+    .leftJoin(metricDefinitions, eq(metricDefinitions.id, metricResults.definitionId))
+    .leftJoin(scorers, eq(scorers.id, metricResults.scorerId));
 }
 
 export async function findResultsByIds(db: Executor, ids: readonly number[]): Promise<MetricResultView[]> {
   if (ids.length === 0) return [];
-  const rows = rowsOf<ResultRowRaw>(
-    await db.execute(sql`select ${RESULT_COLUMNS} from ${RESULT_FROM} where r.id = any(${bigintArray(ids)})`),
-  );
-  return rows.map(toView);
+  return selectResults(db).where(anyOf(metricResults.id, ids, 'bigint'));
 }
 
 /** Every result a job wrote, oldest first. */
@@ -107,12 +54,9 @@ export async function findResultsOfJobs(
   jobIds: readonly number[],
 ): Promise<MetricResultView[]> {
   if (jobIds.length === 0) return [];
-  const rows = rowsOf<ResultRowRaw>(
-    await db.execute(
-      sql`select ${RESULT_COLUMNS} from ${RESULT_FROM} where r.job_id = any(${bigintArray(jobIds)}) order by r.id`,
-    ),
-  );
-  return rows.map(toView);
+  return selectResults(db)
+    .where(anyOf(metricResults.jobId, jobIds, 'bigint'))
+    .orderBy(asc(metricResults.id));
 }
 
 export interface LatestResultsFilter {
@@ -136,35 +80,43 @@ export async function latestResultsOfVersions(
   const byVersion = new Map<number, MetricResultView[]>(versionIds.map((id) => [id, []]));
   if (versionIds.length === 0) return byVersion;
   const metricFilter = filter.metrics?.length
-    ? sql`and coalesce(d.key, 'external:' || sc.name) = any(${sql.param([...filter.metrics])}::text[])`
-    : sql``;
+    ? sql`${metricKey} = any(${sql.param([...filter.metrics])}::text[])`
+    : undefined;
   const statusFilter = filter.succeededOnly
-    ? sql`and r.status in ('COMPLETE', 'PARTIAL')`
+    ? inArray(metricResults.status, ['COMPLETE', 'PARTIAL'])
     : filter.finishedOnly === false
-      ? sql``
-      : sql`and r.status in ('COMPLETE', 'PARTIAL', 'FAILED')`;
-  const rows = rowsOf<ResultRowRaw>(
-    await db.execute(sql`
-      select * from (
-        select distinct on (r.version_id, coalesce(d.key, 'external:' || sc.name || '/' || sc.model || '/' || sc.version), r.params_hash)
-          ${RESULT_COLUMNS}
-        from ${RESULT_FROM}
-        where r.version_id = any(${bigintArray(versionIds)}) ${metricFilter} ${statusFilter}
-        order by r.version_id, coalesce(d.key, 'external:' || sc.name || '/' || sc.model || '/' || sc.version), r.params_hash,
-          r.computed_at desc nulls last, r.id desc
-      ) latest
-      order by version_id, metric, computed_at desc nulls last, id desc`),
-  );
-  for (const row of rows.map(toView)) byVersion.get(row.versionId)?.push(row);
+      ? undefined
+      : inArray(metricResults.status, ['COMPLETE', 'PARTIAL', 'FAILED']);
+  // One (metric, parameters) pair: external scores of one scorer name but another model or
+  // version are other pairs.
+  const pairKey = sql`coalesce(${metricDefinitions.key}, 'external:' || ${scorers.name} || '/' || ${scorers.model} || '/' || ${scorers.version})`;
+  const latest = db
+    .selectDistinctOn([metricResults.versionId, pairKey, metricResults.paramsHash], {
+      ...resultFields,
+      metric: metricKey.as('metric'),
+    })
+    .from(metricResults)
+    .leftJoin(metricDefinitions, eq(metricDefinitions.id, metricResults.definitionId))
+    .leftJoin(scorers, eq(scorers.id, metricResults.scorerId))
+    .where(and(anyOf(metricResults.versionId, versionIds, 'bigint'), metricFilter, statusFilter))
+    .orderBy(
+      metricResults.versionId,
+      pairKey,
+      metricResults.paramsHash,
+      sql`${metricResults.computedAt} desc nulls last`,
+      desc(metricResults.id),
+    )
+    .as('latest');
+  const rows = await db
+    .select()
+    .from(latest)
+    .orderBy(latest.versionId, latest.metric, sql`${latest.computedAt} desc nulls last`, desc(latest.id));
+  for (const row of rows) byVersion.get(row.versionId)?.push(row);
   return byVersion;
 }
 
-export interface SampleScoreView {
-  sampleId: number;
-  ordinal: number;
-  value: number;
-  details: Record<string, unknown> | null;
-}
+export type SampleScoreView = Pick<SampleScoreRow, 'sampleId' | 'value' | 'details'> &
+  Pick<SampleRow, 'ordinal'>;
 
 /** Per-sample values of one result in ordinal order, keyset-paged by ordinal. */
 export async function sampleScoresOfResult(
@@ -173,24 +125,18 @@ export async function sampleScoresOfResult(
   afterOrdinal: number,
   limit: number,
 ): Promise<SampleScoreView[]> {
-  const rows = rowsOf<{
-    sample_id: string | number;
-    ordinal: number;
-    value: number | string;
-    details: Record<string, unknown> | null;
-  }>(
-    await db.execute(sql`
-      select ss.sample_id, s.ordinal, ss.value, ss.details
-      from sample_scores ss join samples s on s.id = ss.sample_id
-      where ss.result_id = ${resultId} and s.ordinal > ${afterOrdinal}
-      order by s.ordinal limit ${limit}`),
-  );
-  return rows.map((r) => ({
-    sampleId: Number(r.sample_id),
-    ordinal: r.ordinal,
-    value: Number(r.value),
-    details: r.details,
-  }));
+  return db
+    .select({
+      sampleId: sampleScores.sampleId,
+      ordinal: samples.ordinal,
+      value: sampleScores.value,
+      details: sampleScores.details,
+    })
+    .from(sampleScores)
+    .innerJoin(samples, eq(samples.id, sampleScores.sampleId))
+    .where(and(eq(sampleScores.resultId, resultId), gt(samples.ordinal, afterOrdinal)))
+    .orderBy(asc(samples.ordinal))
+    .limit(limit);
 }
 
 /** Which of these results stored per-sample values (some metrics keep only the aggregate). */
@@ -199,12 +145,21 @@ export async function resultsWithSampleScores(
   resultIds: readonly number[],
 ): Promise<Set<number>> {
   if (resultIds.length === 0) return new Set();
-  const rows = rowsOf<{ result_id: string | number }>(
-    await db.execute(sql`
-      select r.id as result_id from unnest(${bigintArray(resultIds)}) as r(id)
-       where exists (select 1 from sample_scores s where s.result_id = r.id)`),
-  );
-  return new Set(rows.map((r) => Number(r.result_id)));
+  const rows = await db
+    .select({ id: metricResults.id })
+    .from(metricResults)
+    .where(
+      and(
+        anyOf(metricResults.id, resultIds, 'bigint'),
+        exists(
+          db
+            .select({ one: sql`1` })
+            .from(sampleScores)
+            .where(eq(sampleScores.resultId, metricResults.id)),
+        ),
+      ),
+    );
+  return new Set(rows.map((r) => r.id));
 }
 
 /** The values of several results for a set of samples, keyed `resultId:sampleId`. */
@@ -215,12 +170,16 @@ export async function scoresOfSamples(
 ): Promise<Map<string, number>> {
   const found = new Map<string, number>();
   if (resultIds.length === 0 || sampleIds.length === 0) return found;
-  const rows = rowsOf<{ result_id: string | number; sample_id: string | number; value: number | string }>(
-    await db.execute(sql`
-      select result_id, sample_id, value from sample_scores
-       where result_id = any(${bigintArray(resultIds)}) and sample_id = any(${bigintArray(sampleIds)})`),
-  );
-  for (const row of rows) found.set(`${Number(row.result_id)}:${Number(row.sample_id)}`, Number(row.value));
+  const rows = await db
+    .select({ resultId: sampleScores.resultId, sampleId: sampleScores.sampleId, value: sampleScores.value })
+    .from(sampleScores)
+    .where(
+      and(
+        anyOf(sampleScores.resultId, resultIds, 'bigint'),
+        anyOf(sampleScores.sampleId, sampleIds, 'bigint'),
+      ),
+    );
+  for (const row of rows) found.set(`${row.resultId}:${row.sampleId}`, row.value);
   return found;
 }
 
