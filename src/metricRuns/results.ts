@@ -194,8 +194,21 @@ export function incomparability(a: MetricResultView, b: MetricResultView): strin
   if (a.estimator === 'SAMPLED' && a.sampleSize !== b.sampleSize) {
     return `different sample sizes (${a.sampleSize} vs ${b.sampleSize})`;
   }
+  if (VENDI_KEYS.has(a.metric) && a.n !== b.n && Math.min(a.n ?? 0, b.n ?? 0) < VENDI_CONVERGED_N) {
+    return (
+      `Vendi has not converged below ${VENDI_CONVERGED_N.toLocaleString('en-US')} samples ` +
+      `(n = ${a.n} vs ${b.n}; arXiv 2410.21719): it keeps growing with n, so only equal n compare`
+    );
+  }
   return null;
 }
+
+/**
+ * Vendi scores keep growing with the number of samples until about 20k (Ospanov et al. 2024,
+ * arXiv 2410.21719), so two values at different n compare only when both are past that.
+ */
+const VENDI_KEYS = new Set(['diversity.vendi', 'diversity.vendi_q']);
+export const VENDI_CONVERGED_N = 20_000;
 
 function describeParamDiff(a: Record<string, unknown>, b: Record<string, unknown>): string {
   const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
