@@ -5,7 +5,9 @@
  * second; `child` adds fields to every line of a request or a job.
  *
  * A line never throws: BigInts are written as JSON numbers and cycles as "[Circular]" (pino's
- * safe serializer).
+ * safe serializer). Secrets never reach the output: fields named like credentials are censored
+ * by pino's `redact`, and every finished line is scrubbed of bearer tokens, API key secrets and
+ * URL passwords, wherever in the line they are (a message, an error text, a nested field).
  */
 import { createRequire } from 'node:module';
 import { pino, type Logger as Pino } from 'pino';
@@ -32,6 +34,28 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
+/** Field names whose values are censored wherever they appear at the top level or one level down. */
+const SECRET_FIELDS = ['authorization', 'apiKey', 'key', 'password', 'secret', 'token'];
+const REDACT_PATHS = [
+  ...SECRET_FIELDS,
+  ...SECRET_FIELDS.map((name) => `*.${name}`),
+  '*.headers.authorization',
+  '*.headers["x-api-key"]',
+  'headers["x-api-key"]',
+];
+
+/** Secrets in free text, replaced in the finished line (JSON: neither pattern crosses a quote). */
+const SECRET_TEXT: ReadonlyArray<[RegExp, string]> = [
+  [/\b(Bearer)\s+[^\s"\\]+/gi, '$1 [Redacted]'],
+  [/\b(qdc_[a-z0-9]{8,32}_)[A-Za-z0-9_-]{20,}/g, '$1[Redacted]'],
+  [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@"\\]*):[^\s@/"\\]+@/gi, '$1:[Redacted]@'],
+];
+
+export function scrubSecrets(line: string): string {
+  for (const [pattern, replacement] of SECRET_TEXT) line = line.replace(pattern, replacement);
+  return line;
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   const toStderr = options.write === undefined;
   const write = options.write ?? ((line: string) => void process.stderr.write(line));
@@ -39,9 +63,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     options.format === 'json' || (options.format === undefined && !(toStderr && process.stderr.isTTY))
       ? null
       : loadPrettifier(toStderr && process.stderr.isTTY === true);
+  const format = pretty ? (line: string) => pretty(scrubSecrets(line)) : scrubSecrets;
   const root = pino(
-    { level: options.level ?? 'info' },
-    { write: pretty ? (line: string) => write(pretty(line)) : write },
+    { level: options.level ?? 'info', redact: { paths: REDACT_PATHS, censor: '[Redacted]' } },
+    { write: (line: string) => write(format(line)) },
   );
   const logger = wrap(root, () => root);
   if (options.format === 'pretty' && !pretty) {

@@ -72,15 +72,41 @@ describe('the logger', () => {
     assert.equal(three!.requestId, undefined);
   });
 
+  it('censors credentials in fields and in free text', () => {
+    const secret = 'Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0';
+    const apiKey = `qdc_0123456789abcdef_${secret}`;
+    const { logger, lines, parsed } = captured();
+    logger.warn(`request failed with Authorization: Bearer ${apiKey}`, {
+      authorization: `Bearer ${apiKey}`,
+      apiKey,
+      key: apiKey,
+      request: { headers: { authorization: `Bearer ${apiKey}` } },
+      error: `connect to postgres://qdc:${secret}@db.internal:5432/qdc failed; key ${apiKey}`,
+    });
+    logger.child({ token: secret }).info('bound');
+    const text = lines.join('');
+    assert.ok(!text.includes(secret), text);
+    const [line, bound] = parsed();
+    assert.equal(line!.authorization, '[Redacted]');
+    assert.equal(line!.apiKey, '[Redacted]');
+    assert.equal(line!.key, '[Redacted]');
+    assert.equal(bound!.token, '[Redacted]');
+    // What is not secret stays, so the line is still useful.
+    assert.equal(line!.msg, 'request failed with Authorization: Bearer [Redacted]');
+    assert.match(line!.error as string, /postgres:\/\/qdc:\[Redacted\]@db\.internal:5432\/qdc failed/);
+    assert.match(line!.error as string, /key qdc_0123456789abcdef_\[Redacted\]$/, 'the key id stays');
+  });
+
   it('formats lines for people with QDC_LOG_FORMAT=pretty (pino-pretty is a dev dependency)', () => {
     const lines: string[] = [];
     const logger = createLogger({ format: 'pretty', write: (line) => lines.push(line) });
-    logger.child({ requestId: 'abc' }).warn('lease lost', { job: 4 });
+    logger.child({ requestId: 'abc' }).warn('lease lost', { job: 4, apiKey: 'qdc_secret' });
     const text = lines.join('');
     assert.throws(() => JSON.parse(lines[0]!));
     assert.match(text, /WARN.*: lease lost/);
     assert.match(text, /requestId: "abc"/);
     assert.match(text, /job: 4/);
+    assert.ok(!text.includes('qdc_secret'), text);
   });
 });
 
