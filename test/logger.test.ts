@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createApolloServer } from '../src/graphql/apollo.js';
 import { createLogger, type LogLevel } from '../src/logger.js';
 import { qdc } from './helpers/cli.js';
 
@@ -107,6 +108,22 @@ describe('the logger', () => {
     assert.match(text, /requestId: "abc"/);
     assert.match(text, /job: 4/);
     assert.ok(!text.includes('qdc_secret'), text);
+  });
+});
+
+describe("Apollo Server's own log", () => {
+  it('is written through the same logger, as JSON lines', async () => {
+    const { logger, parsed } = captured();
+    const apollo = createApolloServer(logger, 'graphql-js');
+    await apollo.start();
+    await apollo.stop();
+    await assert.rejects(
+      apollo.executeOperation({ query: '{ __typename }' }),
+      /after the server has stopped/,
+    );
+    const [warning] = parsed();
+    assert.equal(warning?.level, 40);
+    assert.match(String(warning?.msg), /^A GraphQL operation was received during server shutdown/);
   });
 });
 

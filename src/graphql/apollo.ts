@@ -62,6 +62,8 @@ export function createApolloServer(
   return new ApolloServer<Context>({
     ...(executor === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
     formatError: createFormatError(logger),
+    // Apollo's own warnings and errors (startup, shutdown, plugin failures) become our JSON lines.
+    logger,
     stringifyResult: stringifyAndDetach,
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimitRule(MAX_QUERY_DEPTH)],
