@@ -24,6 +24,8 @@ export interface Config {
   /** Longest accepted record (JSONL line or JSON array element) in a bulk ingest, in bytes. */
   maxRecordBytes: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** `undefined` = not set: pretty in a terminal when pino-pretty is installed, else json. */
+  logFormat: 'json' | 'pretty' | undefined;
   /** Jobs `qdc serve` runs at once in-process (0: none; leave jobs to `qdc worker`). */
   workers: number;
   /** How long a claimed job stays claimed without a heartbeat. */
@@ -77,6 +79,10 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
     'Longest JSONL line / JSON array element accepted by bulk ingest, in bytes (default 1048576 = 1 MiB).',
   ],
   ['QDC_LOG_LEVEL', 'debug | info | warn | error (default info).'],
+  [
+    'QDC_LOG_FORMAT',
+    'json | pretty: log lines on stderr as JSON, or formatted for people by pino-pretty (a dev dependency). Default: pretty when stderr is a terminal and pino-pretty is installed, else json.',
+  ],
   [
     'QDC_WORKERS',
     'Jobs "qdc serve" runs at once in its own process (default 1; 0 = none, leave them to "qdc worker").',
@@ -160,6 +166,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new ConfigError(`QDC_LOG_LEVEL must be debug, info, warn or error (got "${logLevel}")`);
   }
+  const logFormat = nonEmpty(env.QDC_LOG_FORMAT);
+  if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty') {
+    throw new ConfigError(`QDC_LOG_FORMAT must be "json" or "pretty" (got "${logFormat}")`);
+  }
   return {
     databaseUrl,
     dataDir: nonEmpty(env.QDC_DATA_DIR) ?? './.qdc/pglite',
@@ -170,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: parseIntVar('QDC_MAX_BODY_BYTES', env.QDC_MAX_BODY_BYTES, 16 * 1024 * 1024, 1024, 2 ** 31),
     maxRecordBytes: parseIntVar('QDC_MAX_RECORD_BYTES', env.QDC_MAX_RECORD_BYTES, 1024 * 1024, 64, 2 ** 30),
     logLevel: logLevel as Config['logLevel'],
+    logFormat,
     workers: parseIntVar('QDC_WORKERS', env.QDC_WORKERS, 1, 0, 64),
     jobLeaseMs: parseIntVar('QDC_JOB_LEASE_MS', env.QDC_JOB_LEASE_MS, 30_000, 300, 3_600_000),
     jobPollMs: parseIntVar('QDC_JOB_POLL_MS', env.QDC_JOB_POLL_MS, 1000, 20, 60_000),

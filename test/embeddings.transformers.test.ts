@@ -164,7 +164,7 @@ describe('falling back to the lexical embedder', () => {
     const { modelDir } = await tinyModelEmbedders();
     const registry = new EmbedderRegistry(
       testEmbeddingConfig({ embedder: 'transformers', model: 'qdc-test/absent-model', modelDir }),
-      createLogger('info', (line) => lines.push(line)),
+      createLogger({ format: 'json', write: (line) => lines.push(line) }),
     );
     const server = await startTestServer({ embedders: registry });
     try {
@@ -182,11 +182,13 @@ describe('falling back to the lexical embedder', () => {
         /could not load embedding model qdc-test\/absent-model@main:q8.*QDC_MODEL_DIR/,
       );
       assert.equal(
-        lines.filter((l) =>
-          / WARN {2}EMBEDDINGS FALLBACK: the model qdc-test\/absent-model@main:q8 could not be loaded/.test(
-            l,
-          ),
-        ).length,
+        lines
+          .map((l) => JSON.parse(l) as { level: number; msg: string })
+          .filter(
+            ({ level, msg }) =>
+              level === 40 &&
+              /^EMBEDDINGS FALLBACK: the model qdc-test\/absent-model@main:q8 could not be loaded/.test(msg),
+          ).length,
         1,
       );
       // Work still gets done, in the space the results name.

@@ -11,6 +11,7 @@ import { stringifyAndDetach } from '../src/graphql/apollo.js';
 import { createContext, type Context } from '../src/graphql/context.js';
 import { createJitExecutor } from '../src/graphql/jitExecutor.js';
 import { loadTypeDefs, resolvers } from '../src/graphql/schema.js';
+import { silentLogger } from '../src/logger.js';
 import { openTestDatabase, testBackend } from './helpers/testDatabase.js';
 import { testEmbedders } from './helpers/testEmbedders.js';
 
@@ -31,6 +32,7 @@ describe(`a request lets go of its loaders and result (${testBackend})`, () => {
       false,
       { tintMaxSamples: 100 },
       testEmbedders(),
+      { requestId: 'test', logger: silentLogger },
     );
 
   /** What Apollo's gateway path hands the executor, reduced to the fields it reads. */

@@ -8,7 +8,7 @@ import type { GraphQLExecutorKind } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Context } from './context.js';
 import { depthLimitRule } from './depthLimitRule.js';
-import { createFormatError } from './errors.js';
+import { createFormatError, errorRequestPlugin } from './errors.js';
 import { jitGateway } from './jitExecutor.js';
 import { loadTypeDefs, resolvers } from './schema.js';
 
@@ -62,11 +62,13 @@ export function createApolloServer(
   return new ApolloServer<Context>({
     ...(executor === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
     formatError: createFormatError(logger),
+    // Apollo's own warnings and errors (startup, shutdown, plugin failures) become our JSON lines.
+    logger,
     stringifyResult: stringifyAndDetach,
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimitRule(MAX_QUERY_DEPTH)],
     // The cache-control plugin wraps every field resolver; we set no cache hints, so it is pure cost.
-    plugins: [authorizationPlugin, ApolloServerPluginCacheControlDisabled()],
+    plugins: [authorizationPlugin, errorRequestPlugin, ApolloServerPluginCacheControlDisabled()],
     introspection: true,
     // `qdc serve` owns shutdown: it stops HTTP, Apollo and the database in order.
     stopOnTerminationSignals: false,

@@ -1,6 +1,7 @@
 import type { Database, Db } from '../db/connect.js';
 import type { Role } from '../auth/apiKeys.js';
 import type { EmbedderRegistry } from '../embeddings/registry.js';
+import type { Logger } from '../logger.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
 export interface ServerFacts {
@@ -28,6 +29,9 @@ export interface Context {
   limits: RequestLimits;
   /** Embedders for query texts and embedding requests. */
   embedders: EmbedderRegistry;
+  /** The HTTP request's id (its x-request-id header), which every line of `logger` carries. */
+  requestId: string;
+  logger: Logger;
 }
 
 export function createContext(
@@ -37,6 +41,7 @@ export function createContext(
   presentedKey: boolean,
   limits: RequestLimits,
   embedders: EmbedderRegistry,
+  request: Pick<Context, 'requestId' | 'logger'>,
 ): Context {
   return {
     db: database.db,
@@ -47,6 +52,8 @@ export function createContext(
     facts,
     limits,
     embedders,
+    requestId: request.requestId,
+    logger: request.logger,
   };
 }
 

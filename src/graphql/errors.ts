@@ -1,12 +1,15 @@
 /**
  * Maps errors to what clients see: domain errors keep their message and get `extensions.code`;
  * GraphQL's own validation errors pass through; everything else becomes a generic internal error,
- * so no stack trace or SQL text ever leaves the server (it goes to the log instead).
+ * so no stack trace or SQL text ever leaves the server (it goes to the log instead). An internal
+ * error names its request's id (`extensions.requestId`), which the log line carries too.
  */
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { isDomainError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Context } from './context.js';
 
 const CLIENT_CODES = new Set([
   'GRAPHQL_PARSE_FAILED',
@@ -21,6 +24,22 @@ const CLIENT_CODES = new Set([
   'NOT_FOUND',
 ]);
 
+/** The request each error arose in: Apollo hands formatError the error but not the context. */
+const errorRequests = new WeakMap<object, Pick<Context, 'requestId' | 'logger'>>();
+
+const errorListener: GraphQLRequestListener<Context> = {
+  async didEncounterErrors({ errors, contextValue }) {
+    const request = { requestId: contextValue.requestId, logger: contextValue.logger };
+    for (const error of errors) errorRequests.set(error, request);
+  },
+};
+
+/** Tags each request's errors with the request, for createFormatError; runs before it. */
+export const errorRequestPlugin: ApolloServerPlugin<Context> = {
+  requestDidStart: async () => errorListener,
+};
+
+/** `logger` logs internal errors that reach the formatter outside any tagged request. */
 export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
@@ -37,7 +56,8 @@ export function createFormatError(logger: Logger) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
-    logger.error('internal error while handling a GraphQL request', {
+    const request = typeof error === 'object' && error !== null ? errorRequests.get(error) : undefined;
+    (request?.logger ?? logger).error('internal error while handling a GraphQL request', {
       error: original instanceof Error ? (original.stack ?? original.message) : String(original),
       path: formatted.path,
     });
@@ -45,7 +65,9 @@ export function createFormatError(logger: Logger) {
       message: 'Internal server error',
       locations: formatted.locations,
       path: formatted.path,
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      extensions: request
+        ? { code: 'INTERNAL_SERVER_ERROR', requestId: request.requestId }
+        : { code: 'INTERNAL_SERVER_ERROR' },
     };
   };
 }

@@ -2,6 +2,7 @@
  * The HTTP entry point: `/graphql` (Apollo, with our own body handling so limits and malformed
  * bodies get precise JSON errors) and `/healthz`. Bulk routes join here.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap } from '@apollo/server';
@@ -12,7 +13,7 @@ import type { Database } from '../db/connect.js';
 import type { EmbedderRegistry } from '../embeddings/registry.js';
 import { isDomainError, type ErrorCode } from '../errors.js';
 import { createApolloServer } from '../graphql/apollo.js';
-import { createContext, type RequestLimits, type ServerFacts } from '../graphql/context.js';
+import { createContext, type Context, type RequestLimits, type ServerFacts } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../ingest/ingest.js';
 import { DEFAULT_MAX_SAMPLES } from '../tint/spec.js';
@@ -61,7 +62,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const facts: ServerFacts = { version: options.version, backend: database.backend, auth: options.auth };
   const limits: RequestLimits = { tintMaxSamples: options.tintMaxSamples ?? DEFAULT_MAX_SAMPLES };
 
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL) {
+  async function handleGraphQL(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    request: Pick<Context, 'requestId' | 'logger'>,
+  ) {
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -86,7 +92,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const { role, presentedKey } = await authenticate(req);
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => createContext(database, facts, role, presentedKey, limits, options.embedders),
+      context: async () =>
+        createContext(database, facts, role, presentedKey, limits, options.embedders, request),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
@@ -126,9 +133,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const bulk = { database, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
+    const started = performance.now();
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    const log = logger.child({ requestId });
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
-      if (url.pathname === '/graphql') return await handleGraphQL(req, res, url);
+      if (url.pathname === '/graphql') return await handleGraphQL(req, res, url, { requestId, logger: log });
       const ingest = INGEST_PATH.exec(url.pathname);
       if (ingest) {
         await requireRole(req, 'writer');
@@ -154,7 +165,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     } catch (error) {
       if (res.headersSent) {
         // A streamed response (export) broke midway: cut the connection so the client sees it.
-        logger.error('HTTP response failed after it started', { path: url.pathname, error: String(error) });
+        log.error('HTTP response failed after it started', { path: url.pathname, error: String(error) });
         res.destroy();
         return;
       }
@@ -167,16 +178,25 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           errors: [{ message: error.message, extensions: { ...error.details, code: error.code } }],
         });
       } else {
-        logger.error('internal error while handling an HTTP request', {
+        log.error('internal error while handling an HTTP request', {
           path: url.pathname,
           error: error instanceof Error ? (error.stack ?? error.message) : String(error),
         });
         if (!res.headersSent) {
           sendJson(res, 500, {
-            errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+            errors: [
+              { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } },
+            ],
           });
         } else res.end();
       }
+    } finally {
+      log.debug('HTTP request', {
+        method: req.method,
+        path: url.pathname,
+        status: res.statusCode,
+        ms: Math.round(performance.now() - started),
+      });
     }
   }
 
@@ -201,6 +221,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       await apollo.stop();
     },
   };
+}
+
+/** A client's own x-request-id when it is a plain token of at most 128 characters, else a new one. */
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:/+=-]{1,128}$/.test(given) ? given : randomUUID();
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {

@@ -22,6 +22,7 @@ export interface JobContext {
   stopReason(): StopReason | null;
   /** Records progress; it reaches the database with the next heartbeat (at most one per `heartbeatMs`). */
   reportProgress(done: number, total?: number): void;
+  /** Every line it writes carries the job's id and kind (`job`, `kind`). */
   logger: Logger;
 }
 
@@ -88,6 +89,7 @@ export function startWorker(database: Database, options: WorkerOptions): Running
     });
 
   async function runJob(job: JobRow): Promise<void> {
+    const log = logger.child({ job: job.id, kind: job.kind });
     const controller = new AbortController();
     let reason: StopReason | null = null;
     const abort = (why: StopReason) => {
@@ -105,7 +107,7 @@ export function startWorker(database: Database, options: WorkerOptions): Running
         if (!state.stillOwned) abort('lease-lost');
         else if (state.cancelRequested) abort('cancelled');
       } catch (error) {
-        logger.warn('job heartbeat failed', { job: job.id, error: (error as Error).message });
+        log.warn('job heartbeat failed', { error: (error as Error).message });
       } finally {
         beating = false;
       }
@@ -114,7 +116,7 @@ export function startWorker(database: Database, options: WorkerOptions): Running
     const handler = options.handlers[job.kind]!;
     const entry = { abort, done: Promise.resolve() };
     running.set(job.id, entry);
-    logger.info('job started', { job: job.id, kind: job.kind, attempt: job.attempts });
+    log.info('job started', { attempt: job.attempts });
     try {
       const result = await handler({
         database,
@@ -125,15 +127,15 @@ export function startWorker(database: Database, options: WorkerOptions): Running
           progress = { done, total: total ?? progress.total };
           options.onProgress?.(job.id, progress.done, progress.total ?? null);
         },
-        logger,
+        logger: log,
       });
       clearInterval(timer);
       const finalReason = reason as StopReason | null;
       if (finalReason === 'lease-lost') {
-        logger.warn('job lease lost; another worker owns it now', { job: job.id });
+        log.warn('job lease lost; another worker owns it now');
       } else if (finalReason === 'shutdown') {
         await releaseJob(database.db, job.id, owner, progress.done);
-        logger.info('job handed back to the queue', { job: job.id, done: progress.done });
+        log.info('job handed back to the queue', { done: progress.done });
       } else {
         const status = finalReason === 'cancelled' ? 'CANCELLED' : 'SUCCEEDED';
         const stored = await finishJob(database.db, job.id, owner, {
@@ -141,9 +143,7 @@ export function startWorker(database: Database, options: WorkerOptions): Running
           result,
           progressDone: progress.done,
         });
-        logger.info(stored ? `job ${status.toLowerCase()}` : 'job finished after its lease was lost', {
-          job: job.id,
-        });
+        log.info(stored ? `job ${status.toLowerCase()}` : 'job finished after its lease was lost');
       }
     } catch (error) {
       clearInterval(timer);
@@ -154,10 +154,7 @@ export function startWorker(database: Database, options: WorkerOptions): Running
         baseBackoffMs: backoffMs,
         retryable: !domain,
       }).catch(() => 'lost' as const);
-      logger.error(`job attempt failed (${outcome})`, {
-        job: job.id,
-        error: (error as Error).stack ?? String(error),
-      });
+      log.error(`job attempt failed (${outcome})`, { error: (error as Error).stack ?? String(error) });
     } finally {
       running.delete(job.id);
       wake?.();

@@ -3,7 +3,7 @@ import { VERSION } from '../../src/app.js';
 import type { Database } from '../../src/db/connect.js';
 import { loadConfig, type GraphQLExecutorKind } from '../../src/config.js';
 import { startHttpServer } from '../../src/http/server.js';
-import { silentLogger } from '../../src/logger.js';
+import { silentLogger, type Logger } from '../../src/logger.js';
 import { openTestDatabase } from './testDatabase.js';
 import type { EmbedderRegistry } from '../../src/embeddings/registry.js';
 import { testEmbedders } from './testEmbedders.js';
@@ -39,6 +39,8 @@ export async function startTestServer(
     embedders?: EmbedderRegistry;
     /** Default: QDC_GRAPHQL_EXECUTOR, else the server's default (jit). */
     graphqlExecutor?: GraphQLExecutorKind;
+    /** Default: silent. */
+    logger?: Logger;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await openTestDatabase());
@@ -53,7 +55,7 @@ export async function startTestServer(
     maxRecordBytes: options.maxRecordBytes ?? 1024 * 1024,
     tintMaxSamples: options.tintMaxSamples,
     embedders,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     version: VERSION,
   });
   const gql: TestServer['gql'] = async (query, variables, opts) => {

@@ -132,7 +132,10 @@ async function computeDirect(
 ): Promise<void> {
   const config = loadConfig();
   const database = await openCatalog(connectOptions(config, values));
-  const embedders = new EmbedderRegistry(config.embedding, createLogger(config.logLevel));
+  const embedders = new EmbedderRegistry(
+    config.embedding,
+    createLogger({ level: config.logLevel, format: config.logFormat }),
+  );
   try {
     const version = await resolveDirect(database.db, ref);
     const job = await enqueueComputeMetrics(database.db, version.id, keys, params, {

@@ -82,7 +82,10 @@ async function embedDirect(
 ): Promise<JobView | null> {
   const config = loadConfig();
   const database = await openCatalog(connectOptions(config, values));
-  const embedders = new EmbedderRegistry(config.embedding, createLogger(config.logLevel));
+  const embedders = new EmbedderRegistry(
+    config.embedding,
+    createLogger({ level: config.logLevel, format: config.logFormat }),
+  );
   try {
     const version = await resolveDirect(database.db, ref);
     const job = await enqueueEmbedVersion(database.db, embedders, version.id, space);

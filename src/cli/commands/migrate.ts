@@ -11,7 +11,7 @@ export const migrateCommand: Command = {
   options: { ...databaseOptions },
   async run({ values }) {
     const config = loadConfig();
-    const logger = createLogger(config.logLevel);
+    const logger = createLogger({ level: config.logLevel, format: config.logFormat });
     const database = await openCatalog(connectOptions(config, values), logger);
     logger.info(`database is up to date (${database.location})`);
     await database.close();

@@ -57,7 +57,7 @@ export const serveCommand: Command = {
     );
     if (values.memory && config.databaseUrl)
       throw new UsageError('--memory cannot be combined with DATABASE_URL');
-    const logger = createLogger(config.logLevel);
+    const logger = createLogger({ level: config.logLevel, format: config.logFormat });
     const auth = resolveAuthMode(config);
     const database = await openCatalog(connectOptions(config, values), logger);
     const embedders = new EmbedderRegistry(config.embedding, logger);

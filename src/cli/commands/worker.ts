@@ -45,7 +45,7 @@ export const workerCommand: Command = {
         `--concurrency must be an integer from 1 to 64 (got "${String(values.concurrency)}")`,
       );
     }
-    const logger = createLogger(config.logLevel);
+    const logger = createLogger({ level: config.logLevel, format: config.logFormat });
     const database = await openCatalog(connectOptions(config, values), logger);
     const embedders = new EmbedderRegistry(config.embedding, logger);
     const worker = startWorker(database, {
