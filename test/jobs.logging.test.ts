@@ -2,11 +2,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Database } from '../src/db/connect.js';
+import { z } from 'zod';
+import { defineJobKind } from '../src/jobs/kinds.js';
 import { enqueueJob } from '../src/jobs/queue.js';
 import { startWorker } from '../src/jobs/worker.js';
 import { createLogger } from '../src/logger.js';
 import { waitForJob } from './helpers/jobs.js';
 import { openTestDatabase, testBackend } from './helpers/testDatabase.js';
+
+const STEPS = defineJobKind('test.steps', z.object({}));
+const FAILS = defineJobKind('test.fails', z.object({}));
 
 describe(`job log lines (${testBackend})`, () => {
   let database: Database;
@@ -18,8 +23,8 @@ describe(`job log lines (${testBackend})`, () => {
   it('carry the job id and kind, also when jobs run side by side and one fails', async () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'debug', format: 'json', write: (line) => lines.push(line) });
-    const good = await enqueueJob(database.db, { kind: 'test.steps', payload: {} });
-    const bad = await enqueueJob(database.db, { kind: 'test.fails', payload: {}, maxAttempts: 1 });
+    const good = await enqueueJob(database.db, { kind: STEPS, payload: {} });
+    const bad = await enqueueJob(database.db, { kind: FAILS, payload: {}, maxAttempts: 1 });
     const worker = startWorker(database, {
       concurrency: 2,
       pollMs: 20,
