@@ -90,14 +90,45 @@ function loadPrettifier(colorize: boolean): ((line: string) => string) | null {
   });
 }
 
+/**
+ * Longest message or string field written, in characters. A failed query's error text carries its
+ * bound parameters, so one 5 MiB request used to become a 5 MB log line (security review F13).
+ */
+export const MAX_LOGGED_TEXT = 8192;
+
+function capText(text: string): string {
+  return text.length <= MAX_LOGGED_TEXT
+    ? text
+    : `${text.slice(0, MAX_LOGGED_TEXT)}... [${text.length - MAX_LOGGED_TEXT} more characters]`;
+}
+
+/** The fields with every string value, at the top level or one level down, capped. */
+function capFields(fields: LogFields): LogFields {
+  let capped: LogFields | undefined;
+  for (const [name, value] of Object.entries(fields)) {
+    let next = value;
+    if (typeof value === 'string') next = capText(value);
+    else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const inner = value as LogFields;
+      if (Object.values(inner).some((v) => typeof v === 'string' && v.length > MAX_LOGGED_TEXT)) {
+        next = Object.fromEntries(
+          Object.entries(inner).map(([k, v]) => [k, typeof v === 'string' ? capText(v) : v]),
+        );
+      }
+    }
+    if (next !== value) (capped ??= { ...fields })[name] = next;
+  }
+  return capped ?? fields;
+}
+
 /** The seam over a pino logger; a child's pino logger is made on its first written line. */
 function wrap(root: Pino, get: () => Pino): Logger {
   const at =
     (level: LogLevel) =>
     (message: string, fields?: LogFields): void => {
       if (!root.isLevelEnabled(level)) return;
-      if (fields) get()[level](fields, message);
-      else get()[level](message);
+      if (fields) get()[level](capFields(fields), capText(message));
+      else get()[level](capText(message));
     };
   return {
     debug: at('debug'),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createApolloServer } from '../src/graphql/apollo.js';
-import { createLogger, type LogLevel } from '../src/logger.js';
+import { createLogger, MAX_LOGGED_TEXT, type LogLevel } from '../src/logger.js';
 import { qdc } from './helpers/cli.js';
 
 /** A logger writing JSON lines into an array, and the lines parsed. */
@@ -42,6 +42,21 @@ describe('the logger', () => {
       const expected = levels.slice(rank).flatMap((at) => [`root ${at}`, `child ${at}`]);
       assert.deepEqual(written, expected, `level ${level}`);
     }
+  });
+
+  it('caps long messages and string fields, so a 5 MiB parameter is not a 5 MB line (review F13)', () => {
+    const { logger, lines, parsed } = captured();
+    const huge = `Failed query: insert ... params: ${'x'.repeat(5 * 1024 * 1024)}`;
+    logger.error(huge, { error: huge, path: ['createVersion'], query: { text: huge, variables: 3 } });
+    logger.info('short', { error: 'fine' });
+    assert.ok(lines[0]!.length < 4 * MAX_LOGGED_TEXT, `line of ${lines[0]!.length} characters`);
+    const [capped, short] = parsed();
+    const expected = `${huge.slice(0, MAX_LOGGED_TEXT)}... [${huge.length - MAX_LOGGED_TEXT} more characters]`;
+    assert.equal(capped!.msg, expected);
+    assert.equal(capped!.error, expected);
+    assert.deepEqual(capped!.query, { text: expected, variables: 3 });
+    assert.deepEqual(capped!.path, ['createVersion']);
+    assert.equal(short!.error, 'fine');
   });
 
   it('never throws on a BigInt or a cycle in a field', () => {
