@@ -1,6 +1,11 @@
-/** A version's samples in ordinal order, in bounded batches (keyset paging on the ordinal index). */
+/**
+ * A version's samples in ordinal order, in bounded batches (keyset paging on the ordinal index).
+ * Raw SQL with the schema's names rather than the builder: this reads every sample of a version,
+ * and the columns arrive ready for the metrics without the builder's row mapping.
+ */
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
+import { sampleEmbeddings, samples } from '../db/schema.js';
 import { rowsOf } from '../db/sqlHelpers.js';
 import { parseVectorLiteral } from '../db/vectorText.js';
 import type { MetricSample } from '../metrics/types.js';
@@ -24,7 +29,8 @@ export async function* streamVersionSamples(
   const vectorColumn =
     spaceId === null
       ? sql`null`
-      : sql`(select e.embedding::text from sample_embeddings e where e.space_id = ${spaceId} and e.sample_id = s.id)`;
+      : sql`(select ${sampleEmbeddings.embedding}::text from ${sampleEmbeddings}
+          where ${sampleEmbeddings.spaceId} = ${spaceId} and ${sampleEmbeddings.sampleId} = ${samples.id})`;
   for (;;) {
     const rows = rowsOf<{
       id: string | number;
@@ -36,10 +42,11 @@ export async function* streamVersionSamples(
       embedding: string | null;
     }>(
       await db.execute(sql`
-        select s.id, s.ordinal, s.content_hash, coalesce(s.prompt, '') as prompt, coalesce(s.response, '') as response, s.reference,
-          ${vectorColumn} as embedding
-        from samples s where s.version_id = ${versionId} and s.ordinal > ${after}
-        order by s.ordinal limit ${batchSize}`),
+        select ${samples.id} as id, ${samples.ordinal} as ordinal, ${samples.contentHash} as content_hash,
+          coalesce(${samples.prompt}, '') as prompt, coalesce(${samples.response}, '') as response,
+          ${samples.reference} as reference, ${vectorColumn} as embedding
+        from ${samples} where ${samples.versionId} = ${versionId} and ${samples.ordinal} > ${after}
+        order by ${samples.ordinal} limit ${batchSize}`),
     );
     if (rows.length === 0) return;
     await yieldToEventLoop();

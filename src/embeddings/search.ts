@@ -7,7 +7,17 @@
  */
 import { and, sql, sum, type SQL } from 'drizzle-orm';
 import type { Database, Executor } from '../db/connect.js';
-import { datasetVersions, type EmbeddingSpaceRow } from '../db/schema.js';
+import {
+  datasetVersions,
+  generationRuns,
+  metricDefinitions,
+  metricResults,
+  runInputs,
+  sampleEmbeddings,
+  sampleScores,
+  scorers,
+  type EmbeddingSpaceRow,
+} from '../db/schema.js';
 import { anyOf, rowsOf } from '../db/sqlHelpers.js';
 import { BadInputError } from '../errors.js';
 import { indexedVector } from './hnswIndex.js';
@@ -111,10 +121,11 @@ interface ScopeFilters {
 function scopeFilters(scope: SearchScope, excludeSampleId: number | null): ScopeFilters {
   const parts: SQL[] = [];
   if (scope.versionIds && scope.versionIds.length > 0)
-    parts.push(sql`e.version_id = any(${sql.param([...scope.versionIds])}::bigint[])`);
+    parts.push(sql`${sampleEmbeddings.versionId} = any(${sql.param([...scope.versionIds])}::bigint[])`);
   if (scope.datasetIds && scope.datasetIds.length > 0) {
     parts.push(
-      sql`e.version_id in (select id from dataset_versions where dataset_id = any(${sql.param([...scope.datasetIds])}::bigint[]))`,
+      sql`${sampleEmbeddings.versionId} in (select ${datasetVersions.id} from ${datasetVersions}
+        where ${datasetVersions.datasetId} = any(${sql.param([...scope.datasetIds])}::bigint[]))`,
     );
   }
   let lineage: SQL | null = null;
@@ -122,13 +133,14 @@ function scopeFilters(scope: SearchScope, excludeSampleId: number | null): Scope
     lineage = sql`descendants(id, depth) as (
         select ${scope.descendantsOf}::bigint, 0
         union
-        select gr.output_version_id, d.depth + 1 from descendants d
-        join run_inputs ri on ri.input_version_id = d.id join generation_runs gr on gr.id = ri.run_id
+        select ${generationRuns.outputVersionId}, d.depth + 1 from descendants d
+        join ${runInputs} on ${runInputs.inputVersionId} = d.id
+        join ${generationRuns} on ${generationRuns.id} = ${runInputs.runId}
         where d.depth < ${MAX_LINEAGE_DEPTH})`;
-    parts.push(sql`e.version_id in (select id from descendants)`);
+    parts.push(sql`${sampleEmbeddings.versionId} in (select id from descendants)`);
   }
   for (const predicate of scope.scores ?? []) parts.push(scorePredicate(predicate));
-  if (excludeSampleId !== null) parts.push(sql`e.sample_id <> ${excludeSampleId}`);
+  if (excludeSampleId !== null) parts.push(sql`${sampleEmbeddings.sampleId} <> ${excludeSampleId}`);
   const restrictive = parts.length > (excludeSampleId !== null ? 1 : 0);
   return { where: parts.length > 0 ? sql`and ${sql.join(parts, sql` and `)}` : sql``, lineage, restrictive };
 }
@@ -140,13 +152,18 @@ function scorePredicate(predicate: ScorePredicate): SQL {
   const op = sql.raw(OPERATORS[predicate.op]);
   const external = predicate.metric.startsWith('external:');
   const source = external
-    ? sql`r.scorer_id = (select id from scorers where name = ${predicate.metric.slice('external:'.length)} order by id desc limit 1)`
-    : sql`r.definition_id in (select id from metric_definitions where key = ${predicate.metric})`;
+    ? sql`${metricResults.scorerId} = (select ${scorers.id} from ${scorers}
+        where ${scorers.name} = ${predicate.metric.slice('external:'.length)} order by ${scorers.id} desc limit 1)`
+    : sql`${metricResults.definitionId} in (select ${metricDefinitions.id} from ${metricDefinitions}
+        where ${metricDefinitions.key} = ${predicate.metric})`;
   return sql`exists (
-    select 1 from sample_scores ss where ss.sample_id = e.sample_id and ss.value ${op} ${predicate.value}
-      and ss.result_id = (
-        select r.id from metric_results r where r.version_id = e.version_id and ${source} and r.status in ('COMPLETE', 'PARTIAL')
-        order by r.computed_at desc nulls last, r.id desc limit 1))`;
+    select 1 from ${sampleScores}
+    where ${sampleScores.sampleId} = ${sampleEmbeddings.sampleId} and ${sampleScores.value} ${op} ${predicate.value}
+      and ${sampleScores.resultId} = (
+        select ${metricResults.id} from ${metricResults}
+        where ${metricResults.versionId} = ${sampleEmbeddings.versionId} and ${source}
+          and ${metricResults.status} in ('COMPLETE', 'PARTIAL')
+        order by ${metricResults.computedAt} desc nulls last, ${metricResults.id} desc limit 1))`;
 }
 
 async function scopeIsSmall(database: Database, scope: SearchScope): Promise<boolean> {
@@ -180,8 +197,9 @@ async function exactScan(
   const rows = rowsOf<{ sample_id: string | number; version_id: string | number; distance: number }>(
     await database.db.execute(sql`
       with recursive ${lineage} candidates as materialized (
-        select e.sample_id, e.version_id, ${indexedVector(space.dims)} <=> ${q} as distance from sample_embeddings e
-        where e.space_id = ${space.id} ${filters.where}
+        select ${sampleEmbeddings.sampleId} as sample_id, ${sampleEmbeddings.versionId} as version_id,
+          ${indexedVector(space.dims)} <=> ${q} as distance
+        from ${sampleEmbeddings} where ${sampleEmbeddings.spaceId} = ${space.id} ${filters.where}
       )
       select sample_id, version_id, distance from candidates order by distance, sample_id limit ${k}`),
   );
@@ -203,8 +221,9 @@ async function indexScan(
     const rows = rowsOf<{ sample_id: string | number; version_id: string | number; distance: number }>(
       await tx.execute(sql`
         ${withLineage(filters.lineage)}
-        select e.sample_id, e.version_id, ${vector} <=> ${q} as distance from sample_embeddings e
-        where e.space_id = ${sql.raw(String(space.id))} ${filters.where}
+        select ${sampleEmbeddings.sampleId} as sample_id, ${sampleEmbeddings.versionId} as version_id,
+          ${vector} <=> ${q} as distance
+        from ${sampleEmbeddings} where ${sampleEmbeddings.spaceId} = ${sql.raw(String(space.id))} ${filters.where}
         order by ${vector} <=> ${q} limit ${k}`),
     );
     // Equal distances (identical texts) come back in index order: put them in id order like the exact scan.

@@ -5,8 +5,9 @@
  * iterative scan so the version filter still yields a neighbour.
  */
 import { sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Database } from '../db/connect.js';
-import type { EmbeddingSpaceRow } from '../db/schema.js';
+import { sampleEmbeddings, samples, type EmbeddingSpaceRow } from '../db/schema.js';
 import { rowsOf } from '../db/sqlHelpers.js';
 import { ensureHnswIndex, indexedVector } from '../embeddings/hnswIndex.js';
 import { embeddedCount, versionVectors } from '../embeddings/spaces.js';
@@ -55,6 +56,8 @@ function hnswNeighbourIndex(
   excludeSelf: boolean,
 ): NeighbourIndex {
   const vector = indexedVector(space.dims);
+  /** The query sample's own row, to leave it out of its neighbours. */
+  const own = alias(samples, 'own');
   const dims = sql.raw(String(space.dims));
   // The partial index is only chosen when the predicate names the space as a constant.
   const spaceId = sql.raw(String(space.id));
@@ -70,9 +73,9 @@ function hnswNeighbourIndex(
       // The query texts are cast to vectors once, in a materialised CTE (the planner would otherwise
       // inline the cast into the inner query and parse the text again for every candidate); the
       // query's own sample is joined once per query too.
-      const self = excludeSelf ? sql`and e.sample_id <> coalesce(own.id, 0)` : sql``;
+      const self = excludeSelf ? sql`and ${sampleEmbeddings.sampleId} <> coalesce(${own.id}, 0)` : sql``;
       const ownJoin = excludeSelf
-        ? sql`left join samples own on own.version_id = ${versionId} and own.ordinal = q.o`
+        ? sql`left join ${samples} as ${own} on ${own.versionId} = ${versionId} and ${own.ordinal} = q.o`
         : sql``;
       const rows = await database.db.transaction(async (tx) => {
         await setSearchSettings(tx, METRIC_EF_SEARCH);
@@ -80,8 +83,8 @@ function hnswNeighbourIndex(
           await tx.execute(sql`
             with q as materialized (select t.i, t.o, t.v::vector(${dims}) as v from jsonb_to_recordset(${payload}::jsonb) as t(i int, o int, v text))
             select q.i, (
-              select ${vector} <=> q.v from sample_embeddings e
-              where e.space_id = ${spaceId} and e.version_id = ${versionId} ${self}
+              select ${vector} <=> q.v from ${sampleEmbeddings}
+              where ${sampleEmbeddings.spaceId} = ${spaceId} and ${sampleEmbeddings.versionId} = ${versionId} ${self}
               order by ${vector} <=> q.v limit 1
             ) as distance
             from q ${ownJoin}`),
