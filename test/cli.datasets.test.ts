@@ -195,10 +195,45 @@ describe('qdc datasets and ingest --create through a server', () => {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  firstSession(
-    () => ['--server', server.url],
-    () => join(dir, 'gsm.jsonl'),
-  );
+  // The refusals and text output are the data-directory session's; here, each request kind once.
+  it('ingest --create, create, list, show and update go through the API', async () => {
+    const where = ['--server', server.url];
+    const created = await qdc([
+      'ingest',
+      join(dir, 'gsm.jsonl'),
+      '--dataset',
+      'gsm-demo',
+      '--create',
+      '--name',
+      'GSM demo',
+      '--task',
+      'math-reasoning',
+      '--tag',
+      'math',
+      '--no-progress',
+      ...where,
+    ]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stderr, /^created dataset gsm-demo$/m);
+    const code = await qdc(['datasets', 'create', 'code-demo', '--task', 'code', ...where]);
+    assert.equal(code.code, 0, code.stderr);
+    const listed = JSON.parse((await qdc(['datasets', 'list', '--json', ...where])).stdout) as Listed[];
+    assert.deepEqual(
+      listed.map((d) => [d.slug, d.task, d.latestVersion]),
+      [
+        ['code-demo', 'code', null],
+        ['gsm-demo', 'math-reasoning', { version: 1, sampleCount: 3 }],
+      ],
+    );
+    const updated = await qdc(['datasets', 'update', 'gsm-demo', '--license', 'MIT', '--json', ...where]);
+    assert.equal(updated.code, 0, updated.stderr);
+    const shown = JSON.parse(
+      (await qdc(['datasets', 'show', 'gsm-demo', '--json', ...where])).stdout,
+    ) as Listed;
+    assert.deepEqual(shown, JSON.parse(updated.stdout), 'show prints what update returned');
+    assert.equal(shown.license, 'MIT');
+    assert.deepEqual(shown.tags, ['math']);
+  });
 
   it('the server holds what the CLI registered', async () => {
     const data = await server.ok<{ dataset: { task: string; versions: { edges: unknown[] } } }>(
