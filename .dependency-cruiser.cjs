@@ -17,6 +17,20 @@ const PURE_LEAVES = ['errors', 'fmix32', 'mulberry32'];
 /** Leaves for everything but the pure layers (they read the environment or write logs). */
 const SHARED_LEAVES = [...PURE_LEAVES, 'config', 'logger', 'globalId', 'nodeFlags'];
 
+/** Every domain folder, the pure ones and db: what the entry points may import. */
+const BELOW_ENTRY_POINTS = [
+  'db',
+  'catalog',
+  'jobs',
+  'auth',
+  'embeddings',
+  'metricRuns',
+  'ingest',
+  'generation',
+  'metrics',
+  'tint',
+];
+
 const LAYERS = {
   tint: { leaves: PURE_LEAVES, may: [] },
   metrics: { leaves: PURE_LEAVES, may: ['tint'] },
@@ -28,54 +42,9 @@ const LAYERS = {
   metricRuns: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'jobs', 'embeddings', 'metrics'] },
   ingest: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'metricRuns', 'metrics'] },
   generation: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'jobs', 'tint'] },
-  graphql: {
-    leaves: SHARED_LEAVES,
-    may: [
-      'db',
-      'catalog',
-      'jobs',
-      'auth',
-      'embeddings',
-      'metricRuns',
-      'ingest',
-      'generation',
-      'metrics',
-      'tint',
-    ],
-  },
-  http: {
-    leaves: SHARED_LEAVES,
-    may: [
-      'db',
-      'catalog',
-      'jobs',
-      'auth',
-      'embeddings',
-      'metricRuns',
-      'ingest',
-      'generation',
-      'metrics',
-      'tint',
-      'graphql',
-    ],
-  },
-  cli: {
-    leaves: SHARED_LEAVES,
-    may: [
-      'app',
-      'db',
-      'catalog',
-      'jobs',
-      'auth',
-      'embeddings',
-      'metricRuns',
-      'ingest',
-      'generation',
-      'metrics',
-      'tint',
-      'http',
-    ],
-  },
+  graphql: { leaves: SHARED_LEAVES, may: BELOW_ENTRY_POINTS },
+  http: { leaves: SHARED_LEAVES, may: [...BELOW_ENTRY_POINTS, 'graphql'] },
+  cli: { leaves: SHARED_LEAVES, may: ['app', ...BELOW_ENTRY_POINTS, 'http'] },
 };
 /** src/app.ts wires job kinds to their handlers; only the CLI (and tests) open a catalog through it. */
 const APP = { may: ['db', 'catalog', 'jobs', 'auth', 'embeddings', 'metricRuns', 'ingest', 'generation'] };
