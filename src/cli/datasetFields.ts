@@ -89,6 +89,11 @@ export function datasetFieldsFrom(values: Record<string, unknown>): DatasetField
   return fields;
 }
 
+/** The command-line option that sets a DatasetFields key (`sourceUri` is --source, `tags` --tag). */
+export function optionOf(field: string): string {
+  return field === 'sourceUri' ? 'source' : field === 'tags' ? 'tag' : field;
+}
+
 /** The GraphQL input for the same fields (sourceUri under its API name). */
 export function datasetFieldsInput(fields: DatasetFields): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));

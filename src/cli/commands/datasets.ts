@@ -25,6 +25,7 @@ import {
   datasetFieldsInput,
   datasetJson,
   formatDataset,
+  optionOf,
   type DatasetJson,
 } from '../datasetFields.js';
 import {
@@ -153,10 +154,6 @@ function parseRequest(action: Action, slug: string | undefined, values: Record<s
       return { action, filter, limit };
     }
   }
-}
-
-function optionOf(field: string): string {
-  return field === 'sourceUri' ? 'source' : field === 'tags' ? 'tag' : field;
 }
 
 const PAGE = 100;

@@ -28,6 +28,7 @@ import {
   datasetFieldOptions,
   datasetFieldsFrom,
   datasetFieldsInput,
+  optionOf,
 } from '../datasetFields.js';
 import {
   API_KEY_ENV_DOC,
@@ -144,9 +145,7 @@ export const ingestCommand: Command = {
     const datasetFields = datasetFieldsFrom(values);
     const fieldOptions = Object.keys(datasetFields);
     if (!values.create && fieldOptions.length > 0) {
-      throw new UsageError(
-        `--${fieldOptions[0] === 'sourceUri' ? 'source' : fieldOptions[0] === 'tags' ? 'tag' : fieldOptions[0]} only applies with --create`,
-      );
+      throw new UsageError(`--${optionOf(fieldOptions[0]!)} only applies with --create`);
     }
     const create = values.create ? { ...datasetFields, name: datasetFields.name ?? slug } : null;
     const onError = (values['on-error'] as string | undefined) ?? 'fail';
