@@ -94,11 +94,6 @@ export function optionOf(field: string): string {
   return field === 'sourceUri' ? 'source' : field === 'tags' ? 'tag' : field;
 }
 
-/** The GraphQL input for the same fields (sourceUri under its API name). */
-export function datasetFieldsInput(fields: DatasetFields): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
-}
-
 /** Lines `key: value` for a terminal, in the order a reader scans a card. */
 export function formatDataset(
   d: DatasetJson,

@@ -22,7 +22,6 @@ import {
   DATASET_FIELDS,
   datasetFieldOptions,
   datasetFieldsFrom,
-  datasetFieldsInput,
   datasetJson,
   formatDataset,
   optionOf,
@@ -224,7 +223,7 @@ async function runRemote(remote: Remote, request: Request): Promise<Output> {
         await remoteGraphQL<{ createDataset: ListedDataset }>(
           remote,
           `mutation ($in: CreateDatasetInput!) { createDataset(input: $in) { ${LISTED_FIELDS} } }`,
-          { in: { slug: request.slug, ...datasetFieldsInput(request.fields) } },
+          { in: { slug: request.slug, ...request.fields } },
         )
       ).createDataset;
     case 'update':
@@ -232,7 +231,7 @@ async function runRemote(remote: Remote, request: Request): Promise<Output> {
         await remoteGraphQL<{ updateDataset: ListedDataset }>(
           remote,
           `mutation ($in: UpdateDatasetInput!) { updateDataset(input: $in) { ${LISTED_FIELDS} } }`,
-          { in: { slug: request.slug, ...datasetFieldsInput(request.fields) } },
+          { in: { slug: request.slug, ...request.fields } },
         )
       ).updateDataset;
     case 'show': {

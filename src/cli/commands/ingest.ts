@@ -23,13 +23,7 @@ import { ingestStream, MAX_LISTED_REJECTIONS, type OnError } from '../../ingest/
 import { UsageError, type Command } from '../command.js';
 import type { Progress } from '../progress.js';
 import { countNewlines, gunzipped, openInput } from '../inputFiles.js';
-import {
-  DATASET_FIELDS,
-  datasetFieldOptions,
-  datasetFieldsFrom,
-  datasetFieldsInput,
-  optionOf,
-} from '../datasetFields.js';
+import { datasetFieldOptions, datasetFieldsFrom, optionOf } from '../datasetFields.js';
 import {
   API_KEY_ENV_DOC,
   makeProgress,
@@ -336,13 +330,9 @@ async function ensureRemoteDataset(
     ).dataset !== null;
   if (await exists()) return;
   try {
-    await remoteGraphQL(
-      remote,
-      `mutation ($in: CreateDatasetInput!) { createDataset(input: $in) { ${DATASET_FIELDS} } }`,
-      {
-        in: { slug, ...datasetFieldsInput(fields) },
-      },
-    );
+    await remoteGraphQL(remote, `mutation ($in: CreateDatasetInput!) { createDataset(input: $in) { id } }`, {
+      in: { slug, ...fields },
+    });
     process.stderr.write(`created dataset ${slug}\n`);
   } catch (error) {
     // Someone registered it in the meantime: ingest into theirs, as if it had existed.
