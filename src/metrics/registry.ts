@@ -10,6 +10,7 @@ import { diversityGainMetric } from './diversity/diversityGain.js';
 import { meanPairwiseCosineDistanceMetric } from './diversity/meanPairwiseCosineDistance.js';
 import { vendiMetric, vendiQMetric } from './diversity/vendiScore.js';
 import { distinctN } from './diversity/distinctN.js';
+import { distinctKMetric } from './diversity/distinctK.js';
 import { homogenizationRougeLMetric } from './diversity/homogenizationRougeL.js';
 import { ngramDiversity } from './diversity/ngramDiversity.js';
 import { selfBleuMetric } from './diversity/selfBleu.js';
@@ -26,6 +27,7 @@ export const METRICS: readonly MetricDefinition[] = [
   selfRepetition,
   selfBleuMetric,
   homogenizationRougeLMetric,
+  distinctKMetric,
   meanPairwiseCosineDistanceMetric,
   vendiMetric,
   vendiQMetric,
