@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from '../../src/logger.js';
 import { openTestDatabase } from './testDatabase.js';
 import type { EmbedderRegistry } from '../../src/embeddings/registry.js';
 import { testEmbedders } from './testEmbedders.js';
+import { request } from 'node:http';
 
 export interface GraphQLResult<T = any> {
   status: number;
@@ -61,12 +62,12 @@ export async function startTestServer(
   const gql: TestServer['gql'] = async (query, variables, opts) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (opts?.key) headers.authorization = `Bearer ${opts.key}`;
-    const res = await fetch(`${running.url}/graphql`, {
-      method: 'POST',
+    const res = await postOnNewConnection(
+      `${running.url}/graphql`,
       headers,
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await res.json()) as Omit<GraphQLResult, 'status'>;
+      JSON.stringify({ query, variables }),
+    );
+    const body = JSON.parse(res.body) as Omit<GraphQLResult, 'status'>;
     return { status: res.status, ...body };
   };
   return {
@@ -84,4 +85,28 @@ export async function startTestServer(
       if (!options.database) await database.close();
     },
   };
+}
+
+/**
+ * POSTs on a connection of its own. A kept-alive connection can be closed by the server's
+ * keep-alive timer just as the next request is sent when a test has blocked the event loop (a job
+ * run in-process), which fetch reports as ECONNRESET; tests must not fail on that.
+ */
+function postOnNewConnection(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
