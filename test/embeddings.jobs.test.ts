@@ -244,9 +244,11 @@ describe('embedding jobs', () => {
       'diversity.chamfer',
       'diversity.cluster_entropy',
       'diversity.diversity_gain',
+      'diversity.novelsum',
     ];
     const params = {
       'diversity.diversity_gain': { base: toGlobalId('DatasetVersion', baseId) },
+      'diversity.novelsum': { reference: toGlobalId('DatasetVersion', baseId), subsetSize: 100 },
       'diversity.cluster_entropy': { k: 5, fitSize: 100 },
     };
     const data = await server.ok(
@@ -277,9 +279,11 @@ describe('embedding jobs', () => {
         metric,
         key === 'diversity.diversity_gain'
           ? { base: baseId }
-          : key === 'diversity.cluster_entropy'
-            ? params[key]
-            : {},
+          : key === 'diversity.novelsum'
+            ? { reference: baseId, subsetSize: 100 }
+            : key === 'diversity.cluster_entropy'
+              ? params[key]
+              : {},
       );
       const expected = await runInMemory(metric, { ...resolved, space: LEXICAL }, samples, {
         versions: new Map([[baseId, base]]),
@@ -338,6 +342,34 @@ describe('embedding jobs', () => {
       values[2]!.value <= values[10000]!.value * 1.02,
       `HNSW ${values[2]!.value} vs exact ${values[10000]!.value}`,
     );
+  });
+
+  it('answers novelsum through the HNSW index above exactLimit (APPROXIMATE, close to the exact value)', async () => {
+    const versionId = await storeVersion(server.database, 'novelsum-hnsw', randomSamples(300, 43));
+    await embedThroughApi(server, versionId);
+    const v = toGlobalId('DatasetVersion', versionId);
+    const values: Record<string, { value: number; estimator: string; details: { referenceSearch: string } }> =
+      {};
+    for (const exactLimit of [10000, 2]) {
+      const data = await server.ok(
+        `mutation ($v: ID!, $p: JSON) { computeMetrics(version: $v, metrics: ["diversity.novelsum"], params: $p) { id } }`,
+        { v, p: { reference: v, exactLimit } },
+      );
+      const job = await runJob(server.database, idNumber(data.computeMetrics.id));
+      assert.equal(job.status, 'SUCCEEDED', job.error ?? '');
+      const { version } = await server.ok(
+        `query ($v: ID!) { version(id: $v) { metrics(keys: ["diversity.novelsum"]) { value estimator params details } } }`,
+        { v },
+      );
+      values[exactLimit] = version.metrics.find(
+        (r: { params: { exactLimit: number } }) => r.params.exactLimit === exactLimit,
+      );
+    }
+    assert.equal(values[10000]!.estimator, 'EXACT');
+    assert.equal(values[2]!.estimator, 'APPROXIMATE');
+    assert.equal(values[2]!.details.referenceSearch, 'APPROXIMATE');
+    const relative = Math.abs(values[2]!.value - values[10000]!.value) / values[10000]!.value;
+    assert.ok(relative < 0.05, `HNSW ${values[2]!.value} vs exact ${values[10000]!.value}`);
   });
 
   it('includes the embedding metrics in "every metric" once the version is embedded (all but diversity_gain)', async () => {

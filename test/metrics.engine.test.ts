@@ -494,7 +494,7 @@ describe('shard merge across the registry', () => {
     reference: s.reference ?? null,
     embedding: lexicalEmbedding(`${s.prompt}\n${s.response}`),
   }));
-  // diversity_gain's base version: other texts.
+  // diversity_gain's base version and novelsum's reference pool: other texts.
   const base = randomSamples(60, 8).map((s, ordinal) => ({
     ordinal,
     contentHash: '',
@@ -511,6 +511,7 @@ describe('shard merge across the registry', () => {
       const given = {
         ...('subsetSize' in metric.params ? { subsetSize: 40 } : {}),
         ...('base' in metric.params ? { base: 1 } : {}),
+        ...('reference' in metric.params ? { reference: 1 } : {}),
       };
       const params = resolveParams(metric, given);
       const whole = await runInMemory(metric, params, samples, { batchSize: 10, versions });

@@ -1,10 +1,12 @@
 /**
  * Newer diversity metrics practitioners adopted: NoveltyBench's distinct_k, checked by hand and
- * against a python transcription of the reference partition.
+ * against a python transcription of the reference partition; NovelSum, checked by hand and against
+ * a naive transcription of the authors' numpy code.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { distinctKMetric, partitionGenerations, rouge1F } from '../src/metrics/diversity/distinctK.js';
+import { novelSumMetric, novelSumOf } from '../src/metrics/diversity/novelSum.js';
 import { resolveParams } from '../src/metrics/params.js';
 import { runInMemory } from '../src/metrics/runInMemory.js';
 import type { MetricSample } from '../src/metrics/types.js';
@@ -120,5 +122,143 @@ describe('diversity.distinct_k (NoveltyBench)', () => {
   it('refuses parameters out of range before anything runs', () => {
     assert.throws(() => resolveParams(distinctKMetric, { k: -1 }), /k.*from 0 to 1000/);
     assert.throws(() => resolveParams(distinctKMetric, { field: 'prompt' }), /must be one of/);
+  });
+});
+
+/** A unit Float32 vector from raw coordinates. */
+function unit(values: readonly number[]): Float32Array {
+  const norm = Math.hypot(...values);
+  return Float32Array.from(values, (v) => v / norm);
+}
+
+function embedded(vectors: readonly Float32Array[], offset = 0): MetricSample[] {
+  return vectors.map((embedding, i) => ({
+    ordinal: i,
+    contentHash: (offset + i).toString(16).padStart(64, '0'),
+    prompt: `p${i}`,
+    response: `r${i}`,
+    reference: null,
+    embedding,
+  }));
+}
+
+/**
+ * The authors' novelsum.py transcribed naively: faiss IndexFlatL2 (squared L2 by coordinates) over
+ * np.unique of the pool, k + 1 nearest with the first dropped, rho = 1/(mean + 1e-9)^dp; the
+ * cosine distance matrix with the diagonal excluded, each row scaled by its own rho, sorted and
+ * averaged with weights 1/r^p; the mean of the rows.
+ */
+function naiveNovelSum(
+  samples: readonly Float32Array[],
+  pool: readonly Float32Array[],
+  neighbors: number,
+  densityPower: number,
+  distancePower: number,
+): number {
+  const unique = pool.filter((v, i) => pool.findIndex((w) => w.every((x, t) => x === v[t])) === i);
+  const density = samples.map((x) => {
+    const squared = unique
+      .map((y) => y.reduce((sum, yt, t) => sum + (x[t]! - yt) ** 2, 0))
+      .sort((a, b) => a - b)
+      .slice(1, neighbors + 1);
+    const mean = squared.reduce((a, b) => a + b, 0) / neighbors;
+    return 1 / Math.pow(mean + 1e-9, densityPower);
+  });
+  const cosine = (a: Float32Array, b: Float32Array) => {
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let t = 0; t < a.length; t++) {
+      dot += a[t]! * b[t]!;
+      na += a[t]! ** 2;
+      nb += b[t]! ** 2;
+    }
+    return dot / Math.sqrt(na * nb);
+  };
+  const rows = samples.map((x, i) => {
+    const row = samples
+      .filter((_, j) => j !== i)
+      .map((y) => density[i]! * (1 - cosine(x, y)))
+      .sort((a, b) => a - b);
+    const weights = row.map((_, r) => 1 / Math.pow(r + 1, distancePower));
+    const total = weights.reduce((a, b) => a + b, 0);
+    return row.reduce((sum, value, r) => sum + weights[r]! * value, 0) / total;
+  });
+  return rows.reduce((a, b) => a + b, 0) / rows.length;
+}
+
+describe('diversity.novelsum', () => {
+  it('weights sorted distances by inverse rank and scales each row by its density (worked by hand)', () => {
+    // Three unit vectors at 0, 90 and 180 degrees: distances 1, 2 from the first, 1, 1 from the
+    // second, 1, 2 from the third. Weights 1 and 1/2 (sum 3/2). Densities 1, 2, 4.
+    const vectors = [unit([1, 0]), unit([0, 1]), unit([-1, 0])];
+    const { value, novelties } = novelSumOf(vectors, [1, 2, 4], 1);
+    const rowA = (1 * 1 + 0.5 * 2) / 1.5;
+    const rowB = (2 * 1 + 0.5 * 2 * 1) / 1.5;
+    const rowC = (4 * 1 + 0.5 * 4 * 2) / 1.5;
+    assert.ok(Math.abs(novelties[0]! - rowA) < 1e-12);
+    assert.ok(Math.abs(novelties[1]! - rowB) < 1e-12);
+    assert.ok(Math.abs(novelties[2]! - rowC) < 1e-12);
+    assert.ok(Math.abs(value - (rowA + rowB + rowC) / 3) < 1e-12);
+    // distancePower 0: the plain mean distance to the others, scaled.
+    assert.ok(Math.abs(novelSumOf(vectors, [1, 1, 1], 0).value - (1.5 + 1 + 1.5) / 3) < 1e-12);
+  });
+
+  it('equals the naive transcription of the reference on random vectors, with a pool holding duplicates', async () => {
+    const random = prng(11);
+    const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    const vector = () => unit(Array.from({ length: 12 }, gaussian));
+    const measured = Array.from({ length: 40 }, vector);
+    // The pool: the measured samples, others, and exact duplicates (np.unique drops them).
+    const pool = [...measured, ...Array.from({ length: 60 }, vector), measured[3]!, measured[3]!];
+    for (const [neighbors, densityPower, distancePower] of [
+      [10, 0.5, 1],
+      [5, 0.25, 2],
+      [3, 0, 0],
+    ] as const) {
+      const params = resolveParams(novelSumMetric, {
+        reference: 2,
+        neighbors,
+        densityPower,
+        distancePower,
+      });
+      const { outcome } = await runInMemory(novelSumMetric, params, embedded(measured), {
+        versions: new Map([[2, embedded(pool, 1000)]]),
+        shards: 3,
+        batchSize: 7,
+      });
+      const expected = naiveNovelSum(measured, pool, neighbors, densityPower, distancePower);
+      assert.ok(
+        Math.abs(outcome.value! - expected) <= 1e-6 * Math.abs(expected),
+        `${neighbors}/${densityPower}/${distancePower}: ${outcome.value} vs ${expected}`,
+      );
+      assert.equal(outcome.estimator, 'EXACT');
+      assert.equal(outcome.n, 40);
+      assert.equal(outcome.details.referenceVectors, pool.length);
+    }
+  });
+
+  it('samples a seeded subset beyond subsetSize, and says when the pool is too small', async () => {
+    const random = prng(5);
+    const vectors = Array.from({ length: 30 }, () => unit(Array.from({ length: 6 }, () => random() - 0.5)));
+    const versions = new Map([[9, embedded(vectors)]]);
+    const sampled = await runInMemory(
+      novelSumMetric,
+      resolveParams(novelSumMetric, { reference: 9, subsetSize: 10, neighbors: 3 }),
+      embedded(vectors),
+      { versions },
+    );
+    assert.equal(sampled.outcome.estimator, 'SAMPLED');
+    assert.equal(sampled.outcome.n, 10);
+    assert.equal(sampled.outcome.sampleSize, 10);
+    const tooFew = await runInMemory(
+      novelSumMetric,
+      resolveParams(novelSumMetric, { reference: 9, neighbors: 30 }),
+      embedded(vectors),
+      { versions },
+    );
+    assert.equal(tooFew.outcome.value, null);
+    assert.match(tooFew.outcome.reason!, /30 distinct vectors; neighbors = 30 needs at least 31/);
+    assert.throws(() => resolveParams(novelSumMetric, {}), /needs the parameter "reference"/);
   });
 });

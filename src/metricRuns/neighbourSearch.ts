@@ -93,5 +93,33 @@ function hnswNeighbourIndex(
       for (const row of rows) if (row.distance !== null) distances[row.i] = Number(row.distance);
       return distances;
     },
+    async kNearest(queries, k) {
+      if (queries.length === 0) return [];
+      const payload = JSON.stringify(
+        queries.map((q, i) => ({ i, o: q.ordinal, v: vectorLiteral(q.vector) })),
+      );
+      const self = excludeSelf ? sql`and ${sampleEmbeddings.sampleId} <> coalesce(${own.id}, 0)` : sql``;
+      const ownJoin = excludeSelf
+        ? sql`left join ${samples} as ${own} on ${own.versionId} = ${versionId} and ${own.ordinal} = q.o`
+        : sql``;
+      const rows = await database.db.transaction(async (tx) => {
+        await setSearchSettings(tx, Math.max(METRIC_EF_SEARCH, k));
+        return rowsOf<{ i: number; distances: number[] | null }>(
+          await tx.execute(sql`
+            with q as materialized (select t.i, t.o, t.v::vector(${dims}) as v from jsonb_to_recordset(${payload}::jsonb) as t(i int, o int, v text))
+            select q.i, (
+              select array_agg(n.d order by n.d) from (
+                select ${vector} <=> q.v as d from ${sampleEmbeddings}
+                where ${sampleEmbeddings.spaceId} = ${spaceId} and ${sampleEmbeddings.versionId} = ${versionId} ${self}
+                order by ${vector} <=> q.v limit ${k}
+              ) as n
+            ) as distances
+            from q ${ownJoin}`),
+        );
+      });
+      const out = queries.map(() => new Float64Array(0));
+      for (const row of rows) if (row.distances) out[row.i] = Float64Array.from(row.distances, Number);
+      return out;
+    },
   };
 }

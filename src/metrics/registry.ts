@@ -11,6 +11,7 @@ import { meanPairwiseCosineDistanceMetric } from './diversity/meanPairwiseCosine
 import { vendiMetric, vendiQMetric } from './diversity/vendiScore.js';
 import { distinctN } from './diversity/distinctN.js';
 import { distinctKMetric } from './diversity/distinctK.js';
+import { novelSumMetric } from './diversity/novelSum.js';
 import { homogenizationRougeLMetric } from './diversity/homogenizationRougeL.js';
 import { ngramDiversity } from './diversity/ngramDiversity.js';
 import { selfBleuMetric } from './diversity/selfBleu.js';
@@ -34,6 +35,7 @@ export const METRICS: readonly MetricDefinition[] = [
   chamferMetric,
   clusterEntropyMetric,
   diversityGainMetric,
+  novelSumMetric,
   textLength,
   reasoningSteps,
   readability,

@@ -130,6 +130,15 @@ export interface NeighbourIndex {
   size: number;
   /** Per query, the cosine distance (1 - cosine similarity) to its nearest vector; Infinity when there is none. */
   nearest(queries: readonly { ordinal: number; vector: Float32Array }[]): Promise<Float64Array>;
+  /**
+   * Per query, the cosine distances to its `k` nearest vectors in ascending order (fewer when the
+   * index holds fewer). Identical vectors count once, as in a faiss index built over `np.unique`
+   * of the vectors (exact scans; an HNSW index may return a repeated vector twice).
+   */
+  kNearest?(
+    queries: readonly { ordinal: number; vector: Float32Array }[],
+    k: number,
+  ): Promise<Float64Array[]>;
 }
 
 export type TextField = 'prompt' | 'response' | 'prompt+response';

@@ -103,3 +103,38 @@ function checkInputs(
       throw new RangeError(`${role} ${i} has length ${vectors[i]!.length}, expected ${d}`);
   }
 }
+
+/**
+ * Per query, the `k` smallest cosine distances (1 - dot) to the candidates in ascending order,
+ * skipping candidate j when candidateIds[j] === queryIds[i] (null: skip nothing). A plain scan
+ * with an insertion-sorted list of the best k: O(|queries| |candidates| (d + k)).
+ */
+export function kNearestCosineDistances(
+  queries: readonly Float32Array[],
+  queryIds: ArrayLike<number> | null,
+  candidates: readonly Float32Array[],
+  candidateIds: ArrayLike<number> | null,
+  d: number,
+  k: number,
+): Float64Array[] {
+  checkInputs(queries, queryIds, 'query', d);
+  checkInputs(candidates, candidateIds, 'candidate', d);
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
+  const excludeSelf = queryIds !== null && candidateIds !== null;
+  return queries.map((query, i) => {
+    const best = new Float64Array(Math.min(k, candidates.length)).fill(Infinity);
+    let filled = 0;
+    for (let j = 0; j < candidates.length; j++) {
+      if (excludeSelf && candidateIds[j] === queryIds[i]) continue;
+      const distance = 1 - dot(query, candidates[j]!, d);
+      if (filled === best.length && !(distance < best[filled - 1]!)) continue;
+      let p = filled < best.length ? filled++ : filled - 1;
+      while (p > 0 && best[p - 1]! > distance) {
+        best[p] = best[p - 1]!;
+        p--;
+      }
+      best[p] = distance;
+    }
+    return best.subarray(0, filled);
+  });
+}
