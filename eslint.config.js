@@ -39,9 +39,6 @@ export default tseslint.config(
     files: ['test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
-      // Tests read GraphQL and HTTP response bodies through untyped `data` (test/helpers/testServer.ts);
-      // typing them needs per-operation result types (codegen's typescript-operations), not done yet.
-      '@typescript-eslint/no-explicit-any': 'off',
     },
   },
 );

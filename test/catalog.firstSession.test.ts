@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, type TestServer } from './helpers/testServer.js';
+import { startTestServer, type Edge, type TestServer } from './helpers/testServer.js';
 import { testBackend } from './helpers/testDatabase.js';
 
 describe(`first session over HTTP (${testBackend})`, () => {
@@ -39,7 +39,11 @@ describe(`first session over HTTP (${testBackend})`, () => {
     assert.equal(seedVersion.version, 1);
     assert.equal(seedVersion.sampleCount, 2);
     assert.deepEqual(
-      seedVersion.samples.edges.map((e: any) => [e.node.ordinal, e.node.prompt, e.node.metadata]),
+      seedVersion.samples.edges.map((e: Edge<{ ordinal: number; prompt: string; metadata: unknown }>) => [
+        e.node.ordinal,
+        e.node.prompt,
+        e.node.metadata,
+      ]),
       [
         [0, 'Give three tips for staying healthy.', { id: 'seed_1' }],
         [1, 'Translate "cat" to French.', null],
@@ -140,7 +144,9 @@ describe(`first session over HTTP (${testBackend})`, () => {
       '{"messages":null,"metadata":{"a":[1,{"x":1,"y":2}],"z":1},"prompt":"a","reference":null,"response":"b"}';
     const sampleHash = createHash('sha256').update(canonical).digest('hex');
     const versionHash = createHash('sha256').update(`${sampleHash}\n${sampleHash}\n`).digest('hex');
-    const hashes = first.createVersion.version.samples.edges.map((e: any) => e.node.contentHash);
+    const hashes = first.createVersion.version.samples.edges.map(
+      (e: Edge<{ contentHash: string }>) => e.node.contentHash,
+    );
     assert.deepEqual(hashes, [sampleHash, sampleHash]);
     assert.equal(first.createVersion.version.contentHash, versionHash);
 
@@ -170,7 +176,7 @@ describe(`first session over HTTP (${testBackend})`, () => {
     assert.equal(dataset.dataset.missing, null);
     assert.equal(dataset.dataset.latestVersion.version, 6);
     assert.deepEqual(
-      dataset.dataset.versions.edges.map((e: any) => e.node.version),
+      dataset.dataset.versions.edges.map((e: Edge<{ version: number }>) => e.node.version),
       [6, 5, 4],
     );
   });
@@ -188,7 +194,7 @@ describe(`first session over HTTP (${testBackend})`, () => {
   it('answers /healthz and node(id) for every node type', async () => {
     const health = await fetch(`${server.url}/healthz`);
     assert.equal(health.status, 200);
-    assert.equal(((await health.json()) as any).status, 'ok');
+    assert.equal(((await health.json()) as { status: string }).status, 'ok');
     const ids =
       await server.ok(`{ dataset(slug: "seed-tasks") { id latestVersion { id samples(first: 1) { edges { node { id } } } } }
       algorithm(key: "self-instruct") { id components { component { id } } } }`);

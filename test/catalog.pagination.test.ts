@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createDataset, createVersion } from './helpers/fixtures.js';
 import { testBackend } from './helpers/testDatabase.js';
-import { startTestServer, type TestServer } from './helpers/testServer.js';
+import { startTestServer, type Connection, type TestServer } from './helpers/testServer.js';
+
+type DatasetPage = { datasets: Connection<{ slug: string; name: string }> };
+type VersionPages = {
+  dataset: {
+    versions: Connection<{ version: number; samples: Connection<{ ordinal: number; prompt: string }> }>;
+  };
+};
 
 const PAGE = `query($first: Int, $after: String, $orderBy: DatasetOrder, $filter: DatasetFilter) {
   datasets(first: $first, after: $after, orderBy: $orderBy, filter: $filter) {
@@ -27,8 +34,8 @@ describe(`pagination (${testBackend})`, () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let n = 0; n < 100; n += 1) {
-      const data: any = await server.ok(PAGE, { first, after, orderBy });
-      seen.push(...data.datasets.edges.map((e: any) => e.node.slug));
+      const data: DatasetPage = await server.ok(PAGE, { first, after, orderBy });
+      seen.push(...data.datasets.edges.map((e) => e.node.slug));
       await onPage?.(n);
       if (!data.datasets.pageInfo.hasNextPage) break;
       after = data.datasets.pageInfo.endCursor;
@@ -49,8 +56,8 @@ describe(`pagination (${testBackend})`, () => {
 
   it('never skips or repeats a row across pages while rows are inserted', async () => {
     for (const orderBy of ['CREATED_AT_DESC', 'CREATED_AT_ASC', 'NAME_ASC']) {
-      const before = (await server.ok(PAGE, { first: 100, orderBy })).datasets.edges.map(
-        (e: any) => e.node.slug,
+      const before = (await server.ok<DatasetPage>(PAGE, { first: 100, orderBy })).datasets.edges.map(
+        (e) => e.node.slug,
       );
       let inserted = 0;
       const paged = await pageThrough(orderBy, 4, async () => {
@@ -73,27 +80,27 @@ describe(`pagination (${testBackend})`, () => {
 
   it('orders by name with ties broken by id', async () => {
     const slugs = await pageThrough('NAME_ASC', 7);
-    const data = await server.ok(PAGE, { first: 100, orderBy: 'NAME_ASC' });
-    const names = data.datasets.edges.map((e: any) => e.node.name);
+    const data = await server.ok<DatasetPage>(PAGE, { first: 100, orderBy: 'NAME_ASC' });
+    const names = data.datasets.edges.map((e) => e.node.name);
     assert.deepEqual(
       names,
       [...names].sort((a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)),
     );
     assert.deepEqual(
       slugs,
-      data.datasets.edges.map((e: any) => e.node.slug),
+      data.datasets.edges.map((e) => e.node.slug),
     );
   });
 
   it('filters by task, tag and text (wildcards in text are literal)', async () => {
-    const math = await server.ok(PAGE, { first: 100, filter: { task: 'math' } });
+    const math = await server.ok<DatasetPage>(PAGE, { first: 100, filter: { task: 'math' } });
     assert.equal(math.datasets.totalCount, 13);
-    assert.ok(math.datasets.edges.every((e: any) => Number(e.node.slug.slice(3)) % 2 === 0));
-    const gold = await server.ok(PAGE, { first: 100, filter: { tag: 'gold', task: 'code' } });
-    assert.deepEqual(gold.datasets.edges.map((e: any) => e.node.slug).sort(), ['ds-05', 'ds-15']);
-    const text = await server.ok(PAGE, { first: 100, filter: { text: '100% OF_the' } });
+    assert.ok(math.datasets.edges.every((e) => Number(e.node.slug.slice(3)) % 2 === 0));
+    const gold = await server.ok<DatasetPage>(PAGE, { first: 100, filter: { tag: 'gold', task: 'code' } });
+    assert.deepEqual(gold.datasets.edges.map((e) => e.node.slug).sort(), ['ds-05', 'ds-15']);
+    const text = await server.ok<DatasetPage>(PAGE, { first: 100, filter: { text: '100% OF_the' } });
     assert.deepEqual(
-      text.datasets.edges.map((e: any) => e.node.slug),
+      text.datasets.edges.map((e) => e.node.slug),
       ['ds-03'],
     );
     const noMatch = await server.ok(PAGE, { first: 100, filter: { text: '100%%' } });
@@ -115,8 +122,8 @@ describe(`pagination (${testBackend})`, () => {
     const versions: number[] = [];
     let after: string | null = null;
     for (;;) {
-      const data: any = await server.ok(q, { after });
-      versions.push(...data.dataset.versions.edges.map((e: any) => e.node.version));
+      const data: VersionPages = await server.ok(q, { after });
+      versions.push(...data.dataset.versions.edges.map((e) => e.node.version));
       if (!data.dataset.versions.pageInfo.hasNextPage) break;
       after = data.dataset.versions.pageInfo.endCursor;
     }
@@ -125,9 +132,9 @@ describe(`pagination (${testBackend})`, () => {
     const ordinals: number[] = [];
     let sAfter: string | null = null;
     for (;;) {
-      const data: any = await server.ok(q, { sAfter });
-      const samples = data.dataset.versions.edges[0].node.samples;
-      ordinals.push(...samples.edges.map((e: any) => e.node.ordinal));
+      const data: VersionPages = await server.ok(q, { sAfter });
+      const samples = data.dataset.versions.edges[0]!.node.samples;
+      ordinals.push(...samples.edges.map((e) => e.node.ordinal));
       if (!samples.pageInfo.hasNextPage) break;
       sAfter = samples.pageInfo.endCursor;
     }

@@ -5,7 +5,13 @@ import { createFormatError } from '../src/graphql/errors.js';
 import { silentLogger } from '../src/logger.js';
 import { createDataset, createVersion } from './helpers/fixtures.js';
 import { testBackend } from './helpers/testDatabase.js';
-import { startTestServer, type GraphQLResult, type TestServer } from './helpers/testServer.js';
+import {
+  startTestServer,
+  type Edge,
+  type ErrorBody,
+  type GraphQLResult,
+  type TestServer,
+} from './helpers/testServer.js';
 
 function expectError(result: GraphQLResult, code: string, message?: RegExp) {
   assert.ok(result.errors?.length, `expected a ${code} error, got ${JSON.stringify(result.data)}`);
@@ -96,7 +102,7 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
     );
     const list = await counts();
     assert.deepEqual(
-      list.edges.map((e: any) => e.node.slug),
+      list.edges.map((e: Edge<{ slug: string }>) => e.node.slug),
       ['taken'],
     );
   });
@@ -138,7 +144,7 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
     assert.equal(kept.data?.updateDataset.description, 'ok \u{1F600}');
     const list = await counts();
     assert.deepEqual(
-      list.edges.map((e: any) => e.node.slug),
+      list.edges.map((e: Edge<{ slug: string }>) => e.node.slug),
       ['taken'],
     );
   });
@@ -228,7 +234,7 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
       }),
     });
     assert.equal(huge.status, 413);
-    assert.equal(((await huge.json()) as any).errors[0].extensions.code, 'PAYLOAD_TOO_LARGE');
+    assert.equal(((await huge.json()) as ErrorBody).errors[0]!.extensions.code, 'PAYLOAD_TOO_LARGE');
 
     const malformed = await fetch(`${server.url}/graphql`, {
       method: 'POST',
@@ -236,9 +242,9 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
       body: '{"query": "{ datasets { totalCount } }"',
     });
     assert.equal(malformed.status, 400);
-    const body = (await malformed.json()) as any;
-    assert.equal(body.errors[0].extensions.code, 'BAD_REQUEST');
-    assert.match(body.errors[0].message, /not valid JSON/);
+    const body = (await malformed.json()) as ErrorBody;
+    assert.equal(body.errors[0]!.extensions.code, 'BAD_REQUEST');
+    assert.match(body.errors[0]!.message, /not valid JSON/);
 
     const invalidUtf8 = await fetch(`${server.url}/graphql`, {
       method: 'POST',
@@ -250,7 +256,7 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
       ]),
     });
     assert.equal(invalidUtf8.status, 400);
-    assert.match(((await invalidUtf8.json()) as any).errors[0].message, /not valid UTF-8/);
+    assert.match(((await invalidUtf8.json()) as ErrorBody).errors[0]!.message, /not valid UTF-8/);
 
     const unknownRoute = await fetch(`${server.url}/nope`);
     assert.equal(unknownRoute.status, 404);

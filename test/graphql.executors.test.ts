@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createDataset, createVersion, recordRun } from './helpers/fixtures.js';
 import { testBackend } from './helpers/testDatabase.js';
-import { startTestServer, type TestServer } from './helpers/testServer.js';
+import { startTestServer, type ResponseJson, type TestServer } from './helpers/testServer.js';
 
 /**
  * graphql-jit (the default executor) against graphql-js, the reference implementation: the same
@@ -74,7 +74,7 @@ describe(`graphql-jit answers exactly like graphql-js (${testBackend})`, () => {
     };
     const [fromJit, fromReference] = [await call(jit), await call(reference)];
     assert.deepEqual(fromJit, fromReference, `executors differ on ${query}`);
-    return JSON.parse(fromJit.body) as { data?: any; errors?: any[] };
+    return JSON.parse(fromJit.body) as { data?: ResponseJson; errors?: ResponseJson[] };
   }
 
   const VERSION_FIELDS = `id version contentHash sampleCount byteSize createdAt

@@ -4,7 +4,15 @@ import { registerDataset } from '../src/catalog/datasets.js';
 import { recordGenerationRun } from '../src/catalog/lineage.js';
 import { createVersion } from '../src/catalog/versions.js';
 import { testBackend } from './helpers/testDatabase.js';
-import { startTestServer, type TestServer } from './helpers/testServer.js';
+import { startTestServer, type Edge, type TestServer } from './helpers/testServer.js';
+
+interface VersionNode {
+  version: number;
+  dataset: { slug: string };
+  generatedBy: { generatorModel: string; algorithm: { key: string; components: unknown[] } } | null;
+  parents: { role: string; version: { dataset: { slug: string }; version: number } }[];
+  children: { role: string; version: { version: number } }[];
+}
 
 const NESTED = `query($first: Int!) { datasets(first: $first, orderBy: CREATED_AT_ASC) { edges { node {
   slug latestVersion { version }
@@ -68,18 +76,21 @@ describe(`DataLoader batching keeps statement counts flat (${testBackend})`, () 
     const node = data.datasets.edges[7].node;
     assert.equal(node.slug, 'set-007');
     assert.equal(node.latestVersion.version, 2);
-    const [v2, v1] = node.versions.edges.map((e: any) => e.node);
+    const [v2, v1] = (node.versions.edges as Edge<VersionNode>[]).map((e) => e.node) as [
+      VersionNode,
+      VersionNode,
+    ];
     assert.equal(v2.version, 2);
     assert.equal(v2.dataset.slug, 'set-007');
-    assert.equal(v2.generatedBy.generatorModel, 'model-1');
-    assert.equal(v2.generatedBy.algorithm.key, 'evol-instruct');
-    assert.ok(v2.generatedBy.algorithm.components.length > 0);
-    assert.deepEqual(v2.parents.map((p: any) => [p.role, p.version.dataset.slug, p.version.version]).sort(), [
+    assert.equal(v2.generatedBy!.generatorModel, 'model-1');
+    assert.equal(v2.generatedBy!.algorithm.key, 'evol-instruct');
+    assert.ok(v2.generatedBy!.algorithm.components.length > 0);
+    assert.deepEqual(v2.parents.map((p) => [p.role, p.version.dataset.slug, p.version.version]).sort(), [
       ['REFERENCE', 'set-006', 1],
       ['SEED', 'set-007', 1],
     ]);
     assert.equal(v1.generatedBy, null);
-    assert.deepEqual(v1.children.map((c: any) => [c.role, c.version.version]).sort(), [
+    assert.deepEqual(v1.children.map((c) => [c.role, c.version.version]).sort(), [
       ['REFERENCE', 2],
       ['SEED', 2],
     ]);

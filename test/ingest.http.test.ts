@@ -12,7 +12,13 @@ import { createApiKey } from '../src/auth/apiKeys.js';
 import { rowsOf } from '../src/db/sqlHelpers.js';
 import { createDataset } from './helpers/fixtures.js';
 import { testBackend } from './helpers/testDatabase.js';
-import { startTestServer, type TestServer } from './helpers/testServer.js';
+import {
+  startTestServer,
+  type Edge,
+  type ErrorBody,
+  type ResponseJson,
+  type TestServer,
+} from './helpers/testServer.js';
 
 // ---------------------------------------------------------------------------------------------
 // Expected values, computed by hand
@@ -80,7 +86,7 @@ interface PostOptions {
 interface HttpAnswer {
   status: number;
   headers: Headers;
-  body: any;
+  body: ResponseJson;
 }
 
 async function post(
@@ -154,10 +160,10 @@ async function readVersion(server: TestServer, slug: string, number: number) {
 /** Compares the stored samples of a version with the expected ones, field by field and by hash. */
 async function assertVersionHolds(server: TestServer, slug: string, number: number, expected: Expected[]) {
   const version = await readVersion(server, slug, number);
-  const nodes = version.samples.edges.map((e: any) => e.node);
+  const nodes = version.samples.edges.map((e: Edge<ResponseJson>) => e.node);
   assert.equal(version.sampleCount, expected.length);
   assert.equal(nodes.length, Math.min(expected.length, 100));
-  nodes.forEach((node: any, i: number) => {
+  nodes.forEach((node: ResponseJson, i: number) => {
     const want = expected[i]!;
     assert.equal(node.ordinal, i);
     assert.deepEqual(
@@ -190,7 +196,7 @@ async function versionNumbers(server: TestServer, slug: string, key?: string): P
     { key },
   );
   return data.dataset.versions.edges
-    .map((e: any) => e.node.version as number)
+    .map((e: Edge<{ version: number }>) => e.node.version)
     .sort((a: number, b: number) => a - b);
 }
 
@@ -624,7 +630,7 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
     assert.equal(r.inputBytes, body.length);
     const notEmpty = 'a sample needs a non-empty prompt or non-empty messages';
     assert.deepEqual(
-      r.rejections.map((x: any) => ({
+      r.rejections.map((x: { line: number; reason: string }) => ({
         ...x,
         reason: x.line === 2 ? x.reason.replace(/^(malformed JSON: ).*/, '$1...') : x.reason,
       })),
@@ -1008,7 +1014,7 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
     const ghost = Buffer.from('DatasetVersion:987654').toString('base64url');
     const missing = await fetch(`${server.url}/v1/versions/${ghost}/samples.jsonl`);
     assert.equal(missing.status, 404);
-    assert.equal(((await missing.json()) as any).errors[0].extensions.code, 'NOT_FOUND');
+    assert.equal(((await missing.json()) as ErrorBody).errors[0]!.extensions.code, 'NOT_FOUND');
   });
 
   it('rolls back an upload the client abandons midway, and the server goes on serving', async () => {

@@ -17,6 +17,7 @@ import { openCatalog } from '../src/app.js';
 import type { ConnectOptions } from '../src/db/connect.js';
 import { rowsOf } from '../src/db/sqlHelpers.js';
 import { createScratchDatabase, testBackend } from './helpers/testDatabase.js';
+import type { ResponseJson } from './helpers/testServer.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 /** Bytes the client must have pushed into the upload before the kill. */
@@ -79,7 +80,7 @@ async function gql(url: string, query: string, variables: Record<string, unknown
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query, variables }),
   });
-  const body = (await res.json()) as { data?: any; errors?: unknown[] };
+  const body = (await res.json()) as { data?: ResponseJson; errors?: unknown[] };
   assert.equal(body.errors, undefined, JSON.stringify(body.errors));
   return body.data;
 }
@@ -232,7 +233,7 @@ describe(`ingest killed midway (${testBackend})`, () => {
           headers: { 'content-type': 'application/x-ndjson' },
           body: '{"prompt":"after the crash","response":"fine"}\n{"prompt":"second row"}\n',
         });
-        const answer = (await res.json()) as any;
+        const answer = (await res.json()) as ResponseJson;
         assert.equal(res.status, 201, JSON.stringify(answer));
         assert.equal(answer.created, true);
         assert.equal(answer.version.version, 1);

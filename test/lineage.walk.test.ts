@@ -17,9 +17,15 @@ describe(`lineage walk (${testBackend})`, () => {
     return {
       isPartial: data.lineage.isPartial as boolean,
       nodes: data.lineage.nodes.map(
-        (n: any) => `${name(n.version.id)}:${n.degree}:${n.direction[0]}${n.truncated ? ':cut' : ''}`,
+        (n: { version: { id: string }; degree: number; direction: string; truncated: boolean }) =>
+          `${name(n.version.id)}:${n.degree}:${n.direction[0]}${n.truncated ? ':cut' : ''}`,
       ),
-      edges: data.lineage.edges.map((e: any) => `${name(e.from.id)}-${e.role}->${name(e.to.id)}`).sort(),
+      edges: data.lineage.edges
+        .map(
+          (e: { from: { id: string }; to: { id: string }; role: string }) =>
+            `${name(e.from.id)}-${e.role}->${name(e.to.id)}`,
+        )
+        .sort(),
     };
   }
 

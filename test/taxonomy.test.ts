@@ -13,12 +13,20 @@ describe(`taxonomy (${testBackend})`, () => {
   after(() => server.stop());
 
   it('seeds every component and algorithm of the design with QDC effects and arXiv ids', async () => {
-    const data =
-      await server.ok(`{ components { key stage quality diversity complexity rationale citation builtin }
+    const data = await server.ok<{
+      components: { key: string; quality: string; diversity: string; complexity: string }[];
+      algorithms: {
+        key: string;
+        name: string;
+        arxivId: string;
+        builtin: boolean;
+        components: { position: number; config: { rougeLThreshold?: number } | null }[];
+      }[];
+    }>(`{ components { key stage quality diversity complexity rationale citation builtin }
       algorithms { key name arxivId year builtin components { position config component { key } } } }`);
     assert.equal(data.components.length, COMPONENT_SEEDS.length);
     assert.equal(data.algorithms.length, ALGORITHM_SEEDS.length);
-    const names = data.algorithms.map((a: any) => a.name).join(' | ');
+    const names = data.algorithms.map((a) => a.name).join(' | ');
     for (const expected of [
       'Self-Instruct',
       'AlpaGasus',
@@ -31,47 +39,54 @@ describe(`taxonomy (${testBackend})`, () => {
     ]) {
       assert.ok(names.includes(expected), `${expected} is seeded`);
     }
-    assert.ok(data.algorithms.every((a: any) => /^\d{4}\.\d{4,5}$/.test(a.arxivId) && a.builtin));
-    const judge = data.components.find((c: any) => c.key === 'llm-judge-filter');
+    assert.ok(data.algorithms.every((a) => /^\d{4}\.\d{4,5}$/.test(a.arxivId) && a.builtin));
+    const judge = data.components.find((c) => c.key === 'llm-judge-filter')!;
     assert.deepEqual([judge.quality, judge.diversity], ['UP', 'DOWN']);
-    const temperature = data.components.find((c: any) => c.key === 'high-temperature-sampling');
+    const temperature = data.components.find((c) => c.key === 'high-temperature-sampling')!;
     assert.deepEqual(
       [temperature.quality, temperature.diversity, temperature.complexity],
       ['DOWN', 'UP', 'NONE'],
     );
-    const selfInstruct = data.algorithms.find((a: any) => a.key === 'self-instruct');
+    const selfInstruct = data.algorithms.find((a) => a.key === 'self-instruct')!;
     assert.equal(selfInstruct.arxivId, '2212.10560');
     assert.deepEqual(
-      selfInstruct.components.map((s: any) => s.position),
-      selfInstruct.components.map((_: any, i: number) => i),
+      selfInstruct.components.map((s) => s.position),
+      selfInstruct.components.map((_, i) => i),
     );
-    assert.ok(selfInstruct.components.some((s: any) => s.config?.rougeLThreshold === 0.7));
+    assert.ok(selfInstruct.components.some((s) => s.config?.rougeLThreshold === 0.7));
   });
 
   it('filters by stage and component, and answers usedBy', async () => {
-    const filters = await server.ok(
+    const filters = await server.ok<{
+      components: { stage: string; key: string; usedBy: { key: string }[] }[];
+      algorithms: { key: string }[];
+    }>(
       `{ components(stage: FILTERING) { stage key usedBy { key } } algorithms(usesComponent: "llm-judge-filter") { key } }`,
     );
     assert.ok(filters.components.length >= 3);
-    assert.ok(filters.components.every((c: any) => c.stage === 'FILTERING'));
+    assert.ok(filters.components.every((c) => c.stage === 'FILTERING'));
     const judgeUsers = filters.components
-      .find((c: any) => c.key === 'llm-judge-filter')
-      .usedBy.map((a: any) => a.key)
+      .find((c) => c.key === 'llm-judge-filter')!
+      .usedBy.map((a) => a.key)
       .sort();
-    assert.deepEqual(filters.algorithms.map((a: any) => a.key).sort(), judgeUsers);
+    assert.deepEqual(filters.algorithms.map((a) => a.key).sort(), judgeUsers);
     assert.ok(judgeUsers.includes('alpagasus'));
   });
 
   it('upserts user components and algorithms, replacing the pipeline atomically', async () => {
     await server.ok(`mutation { upsertComponent(input: { key: "my-filter", stage: FILTERING, name: "My filter",
       quality: UP, diversity: DOWN, complexity: NONE, rationale: "keeps the best" }) { key builtin } }`);
-    const created =
-      await server.ok(`mutation { upsertAlgorithm(input: { key: "my-recipe", name: "My recipe", year: 2026,
+    const created = await server.ok<{
+      upsertAlgorithm: {
+        builtin: boolean;
+        components: { position: number; config: unknown; component: { key: string } }[];
+      };
+    }>(`mutation { upsertAlgorithm(input: { key: "my-recipe", name: "My recipe", year: 2026,
       components: [{ component: "seed-data" }, { component: "my-filter", config: { threshold: 0.5 } }] }) {
         key builtin components { position config component { key } } } }`);
     assert.equal(created.upsertAlgorithm.builtin, false);
     assert.deepEqual(
-      created.upsertAlgorithm.components.map((s: any) => [s.position, s.component.key, s.config]),
+      created.upsertAlgorithm.components.map((s) => [s.position, s.component.key, s.config]),
       [
         [0, 'seed-data', null],
         [1, 'my-filter', { threshold: 0.5 }],

@@ -9,10 +9,40 @@ import type { EmbedderRegistry } from '../../src/embeddings/registry.js';
 import { testEmbedders } from './testEmbedders.js';
 import { request } from 'node:http';
 
-export interface GraphQLResult<T = any> {
+/**
+ * A JSON response body as tests read it: untyped on purpose, each test asserting the fields it
+ * reads. The one explicit `any` of the test suite; shapes a test relies on get a type of their own
+ * (Connection, Edge, ErrorBody, or an interface in the test).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ResponseJson = any;
+
+export interface GraphQLResult<T = ResponseJson> {
   status: number;
   data?: T;
   errors?: { message: string; extensions?: { code?: string; [k: string]: unknown }; path?: unknown[] }[];
+}
+
+/** A Relay edge and connection as a test reads them back. */
+export interface Edge<N> {
+  node: N;
+  cursor: string;
+}
+
+export interface Connection<N> {
+  edges: Edge<N>[];
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
+  totalCount: number;
+}
+
+/** The JSON body of a refused HTTP request. */
+export interface ErrorBody {
+  errors: { message: string; extensions: { code: string } }[];
 }
 
 export interface TestServer {
@@ -20,13 +50,17 @@ export interface TestServer {
   database: Database;
   /** The embedders the server (and jobs run for it in tests) use. */
   embedders: EmbedderRegistry;
-  gql<T = any>(
+  gql<T = ResponseJson>(
     query: string,
     variables?: Record<string, unknown>,
     options?: { key?: string },
   ): Promise<GraphQLResult<T>>;
   /** Like gql, but fails the test on any GraphQL error and returns `data`. */
-  ok<T = any>(query: string, variables?: Record<string, unknown>, options?: { key?: string }): Promise<T>;
+  ok<T = ResponseJson>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { key?: string },
+  ): Promise<T>;
   stop(): Promise<void>;
 }
 
