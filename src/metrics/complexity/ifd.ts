@@ -76,10 +76,31 @@ interface AnswerSpan {
   start: number;
 }
 
-function answerSpan(model: CausalLanguageModel, text: string, answer: string, maxLength: number): AnswerSpan {
-  const ids = model.encode(text).slice(0, Math.max(0, maxLength));
-  const start = model.encode(text.slice(0, text.lastIndexOf(answer))).length;
+function answerSpan(
+  encode: (text: string) => number[],
+  text: string,
+  answer: string,
+  maxLength: number,
+): AnswerSpan {
+  const ids = encode(text).slice(0, Math.max(0, maxLength));
+  const start = encode(text.slice(0, text.lastIndexOf(answer))).length;
   return { ids, start };
+}
+
+/**
+ * The model's encode for one sample, remembering its texts: the reference encodes the instruction
+ * and then the same string again as the prefix of whole_text, and "### Response:" every time.
+ */
+function rememberingEncode(model: CausalLanguageModel, marker: number[]): (text: string) => number[] {
+  const seen = new Map<string, number[]>([[RESPONSE_MARKER, marker]]);
+  return (text) => {
+    let ids = seen.get(text);
+    if (!ids) {
+      ids = model.encode(text);
+      seen.set(text, ids);
+    }
+    return ids;
+  };
 }
 
 interface IfdState {
@@ -121,20 +142,22 @@ function createAccumulator(
       if (batch.length === 0) return;
       const model = await getModel();
       state.model = model;
+      const marker = model.encode(RESPONSE_MARKER);
       const planned: Planned[] = [];
       for (const sample of batch) {
+        const encode = rememberingEncode(model, marker);
         if (sample.response === '') {
           state.skipped.empty_response++;
           continue;
         }
         const texts = ifdTexts(sample.prompt, sample.response, params.template);
-        const instructLen = Math.min(model.encode(texts.instruction).length, maxLength);
+        const instructLen = Math.min(encode(texts.instruction).length, maxLength);
         if (maxLength - instructLen <= 0) {
           state.skipped.prompt_too_long++;
           continue;
         }
-        const alone = answerSpan(model, texts.direct, sample.response, maxLength - instructLen + 4);
-        const conditioned = answerSpan(model, texts.whole, sample.response, maxLength);
+        const alone = answerSpan(encode, texts.direct, sample.response, maxLength - instructLen + 4);
+        const conditioned = answerSpan(encode, texts.whole, sample.response, maxLength);
         const aloneLength = alone.ids.length - alone.start;
         if (aloneLength <= 0 || conditioned.ids.length - conditioned.start <= 0) {
           state.skipped.no_answer_tokens++;
