@@ -22,6 +22,8 @@ import { perplexityMetric } from '../src/metrics/complexity/perplexity.js';
 import { resolveParams } from '../src/metrics/params.js';
 import { runInMemory } from '../src/metrics/runInMemory.js';
 import type { MetricDefinition, MetricSample } from '../src/metrics/types.js';
+import { openCatalog } from '../src/app.js';
+import { qdc } from './helpers/cli.js';
 import { runJob } from './helpers/jobs.js';
 import { randomSamples, storeVersion, versionSamples } from './helpers/metricData.js';
 import { testEmbeddingConfig } from './helpers/testEmbedders.js';
@@ -389,6 +391,71 @@ describe('perplexity and IFD as catalog metrics', () => {
       await other.stop();
       await empty.close();
       rmSync(emptyDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('qdc compute with a causal LM', () => {
+  const list = randomSamples(12, 21).map((s) => ({ prompt: s.prompt, response: s.response }));
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'qdc-compute-lm-'));
+    const database = await openCatalog({ dataDir: join(dir, 'db') });
+    await storeVersion(database, 'lm-demo', list);
+    await database.close();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const env = (models: string) => ({
+    QDC_MODEL_DIR: models,
+    QDC_LM_MODEL: TINY_CAUSAL_LM_ID,
+    QDC_ALLOW_REMOTE_MODELS: 'false',
+    QDC_EMBEDDER: 'lexical',
+  });
+
+  it('computes IFD from QDC_MODEL_DIR and stores the model by name', async () => {
+    const run = await qdc(
+      [
+        'compute',
+        'lm-demo@1',
+        '-m',
+        'complexity.ifd',
+        '--param',
+        'template=wiz',
+        '--data-dir',
+        join(dir, 'db'),
+      ],
+      { env: env(modelDir) },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^complexity\.ifd\s+[\d.]+\s+12\s+EXACT\s+COMPLETE\s+/m);
+    const json = await qdc(['metrics', 'lm-demo@1', '--json', '--data-dir', join(dir, 'db')]);
+    const [row] = JSON.parse(json.stdout) as Array<{
+      metric: string;
+      value: number;
+      params: Record<string, unknown>;
+    }>;
+    assert.equal(row!.metric, 'complexity.ifd');
+    assert.deepEqual(row!.params, { model: MODEL_KEY, max_length: 512, template: 'wiz' });
+    const expected = await runInMemory(ifdMetric, row!.params as never, samplesOf(list), {
+      languageModel: (name) => registry.languageModel(name),
+    });
+    assertClose(row!.value, expected.outcome.value!, 'IFD through the CLI');
+  });
+
+  it('fails before queueing when QDC_MODEL_DIR lacks the model', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'qdc-no-lm-'));
+    try {
+      const run = await qdc(
+        ['compute', 'lm-demo@1', '-m', 'complexity.perplexity', '--data-dir', join(dir, 'db')],
+        {
+          env: env(empty),
+        },
+      );
+      assert.notEqual(run.code, 0);
+      assert.match(run.stderr, /could not load causal language model qdc-test\/tiny-gpt2@main:fp32/);
+      assert.doesNotMatch(run.stderr, /queued job/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
     }
   });
 });
