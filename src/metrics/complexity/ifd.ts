@@ -251,7 +251,7 @@ export const ifdMetric: MetricDefinition<IfdParams> = {
   key: 'complexity.ifd',
   axis: 'COMPLEXITY',
   version: 1,
-  direction: 'HIGHER_IS_BETTER',
+  direction: 'NEUTRAL',
   description:
     'Instruction-Following Difficulty per sample: the mean token cross-entropy of the response given the prompt (in the template) over that of the response alone, through a local causal LM, as tianyi-lab/Cherry_LLM computes it. Value: mean IFD over scored samples; details.shareAboveOne is the share above 1 (the paper drops those).',
   citation:
