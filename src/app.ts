@@ -5,14 +5,14 @@ import { connect, type ConnectOptions, type Database } from './db/connect.js';
 import { migrate } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import type { JobHandler } from './jobs/worker.js';
-import { COMPUTE_METRICS_JOB, runComputeMetricsJob } from './metricRuns/computeJob.js';
+import { COMPUTE_METRICS_JOB, computeMetricsHandler } from './metricRuns/computeJob.js';
 import { EMBED_VERSION_JOB, embedVersionHandler } from './embeddings/embedJob.js';
 import { FIND_OVERLAP_JOB, findOverlapHandler } from './embeddings/overlapJob.js';
 import type { EmbedderRegistry } from './embeddings/registry.js';
 import { syncMetricDefinitions } from './metricRuns/definitions.js';
 import { runTIntGenerationJob, TINT_GENERATE_JOB } from './generation/tintJob.js';
 
-/** What the job handlers share: the embedders loaded in this process. */
+/** What the job handlers share: the embedders (and causal language models) loaded in this process. */
 export interface JobServices {
   embedders: EmbedderRegistry;
 }
@@ -20,7 +20,7 @@ export interface JobServices {
 /** What each job kind runs; every worker (in `qdc serve` or `qdc worker`) handles all of them. */
 export function createJobHandlers(services: JobServices): Record<string, JobHandler> {
   return {
-    [COMPUTE_METRICS_JOB]: runComputeMetricsJob,
+    [COMPUTE_METRICS_JOB]: computeMetricsHandler(services.embedders),
     [TINT_GENERATE_JOB]: runTIntGenerationJob,
     [EMBED_VERSION_JOB]: embedVersionHandler(services.embedders),
     [FIND_OVERLAP_JOB]: findOverlapHandler(services.embedders),

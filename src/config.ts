@@ -54,8 +54,10 @@ export interface EmbeddingConfig {
   allowRemoteModels: boolean;
   /** onnxruntime intra-op threads per model (capped so embedding never takes every core from the API). */
   threads: number;
-  /** Texts per model call in embedding jobs. */
+  /** Texts per model call in embedding jobs (and most sequences per causal-LM call). */
   batchSize: number;
+  /** Model id of the causal LM that complexity.perplexity and complexity.ifd use when a run names none. */
+  languageModel: string;
 }
 
 export const EMBEDDING_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16', 'bnb4'] as const;
@@ -117,6 +119,10 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
   ],
   ['QDC_EMBED_THREADS', 'onnxruntime threads per model (default: half the cores, at least 1).'],
   ['QDC_EMBED_BATCH', 'Texts per model call in embedding jobs (default 32).'],
+  [
+    'QDC_LM_MODEL',
+    'Causal LM of complexity.perplexity and complexity.ifd when a run names none (default Xenova/gpt2; fp32 unless the name says model@revision:dtype).',
+  ],
 ];
 
 /** The process environment with some variables replaced (command-line flags that override them). */
@@ -218,6 +224,7 @@ function loadEmbeddingConfig(env: NodeJS.ProcessEnv): EmbeddingConfig {
       256,
     ),
     batchSize: parseIntVar('QDC_EMBED_BATCH', env.QDC_EMBED_BATCH, 32, 1, 4096),
+    languageModel: nonEmpty(env.QDC_LM_MODEL) ?? 'Xenova/gpt2',
   };
 }
 

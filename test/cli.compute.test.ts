@@ -82,7 +82,7 @@ describe('qdc compute / qdc metrics on a data directory', () => {
       join(dir, 'db'),
     ]);
     assert.notEqual(unknown.code, 0);
-    assert.match(unknown.stderr, /unknown metric "diversity\.nope"; valid keys are complexity\.length, /);
+    assert.match(unknown.stderr, /unknown metric "diversity\.nope"; valid keys are complexity\.ifd, complexity\.length, /);
     const range = await qdc([
       'compute',
       'demo',
@@ -101,7 +101,7 @@ describe('qdc compute / qdc metrics on a data directory', () => {
     const help = await qdc(['compute', '--help']);
     assert.match(
       help.stdout,
-      /Metrics: complexity\.length, .*quality\.heuristic_quality, quality\.tint_trace_validity\./,
+      /Metrics: complexity\.ifd, complexity\.length, .*quality\.heuristic_quality, quality\.tint_trace_validity\./,
     );
   });
 });

@@ -24,7 +24,13 @@ import { defaultMetrics } from '../src/metricRuns/metricRequests.js';
 import { lexicalEmbedding } from '../src/embeddings/lexicalEmbedder.js';
 import { runInMemory } from '../src/metrics/runInMemory.js';
 import type { MetricSample } from '../src/metrics/types.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbedderRegistry } from '../src/embeddings/registry.js';
 import { runJob, testWorker, waitForJob } from './helpers/jobs.js';
+import { testEmbeddingConfig } from './helpers/testEmbedders.js';
+import { TINY_CAUSAL_LM_ID, writeTinyCausalLm } from './helpers/tinyCausalLm.js';
 import { randomSamples, storeVersion, versionSamples } from './helpers/metricData.js';
 import { prng } from './helpers/prng.js';
 import { startTestServer, type TestServer } from './helpers/testServer.js';
@@ -504,6 +510,22 @@ describe('shard merge across the registry', () => {
     embedding: lexicalEmbedding(s.response),
   }));
   const versions = new Map([[1, base]]);
+  // perplexity and IFD read the texts through the generated tiny causal LM.
+  let languageModels: EmbedderRegistry;
+  let modelDir: string;
+  before(async () => {
+    modelDir = mkdtempSync(join(tmpdir(), 'qdc-engine-lm-'));
+    await writeTinyCausalLm(modelDir);
+    languageModels = new EmbedderRegistry(
+      testEmbeddingConfig({ modelDir, languageModel: TINY_CAUSAL_LM_ID }),
+      silentLogger,
+    );
+  });
+  after(async () => {
+    await languageModels.close();
+    rmSync(modelDir, { recursive: true, force: true });
+  });
+  const languageModel = (name: string) => languageModels.languageModel(name);
 
   for (const metric of METRICS) {
     const how = metric.mergeRounding ? 'equal up to rounding' : metric.exactMerge ? 'equal' : 'approximate';
@@ -514,8 +536,13 @@ describe('shard merge across the registry', () => {
         ...('reference' in metric.params ? { reference: 1 } : {}),
       };
       const params = resolveParams(metric, given);
-      const whole = await runInMemory(metric, params, samples, { batchSize: 10, versions });
-      const sharded = await runInMemory(metric, params, samples, { shards: 4, batchSize: 7, versions });
+      const whole = await runInMemory(metric, params, samples, { batchSize: 10, versions, languageModel });
+      const sharded = await runInMemory(metric, params, samples, {
+        shards: 4,
+        batchSize: 7,
+        versions,
+        languageModel,
+      });
       if (metric.input === 'embedding') assert.notEqual(whole.outcome.value, null, whole.outcome.reason);
       if (metric.mergeRounding) {
         const relative =

@@ -195,6 +195,7 @@ function embeddingConfig(): EmbeddingConfig {
     allowRemoteModels: false,
     threads,
     batchSize,
+    languageModel: 'Xenova/gpt2',
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import type { EmbeddingConfig } from '../config.js';
 import type { Logger } from '../logger.js';
+import { loadCausalLm, parseCausalLmKey, type LoadedCausalLm } from './causalLm.js';
 import type { Embedder } from './embedder.js';
 import { LEXICAL_DIMS, lexicalEmbeddings } from './lexicalEmbedder.js';
 import { LEXICAL_SPEC, parseSpaceKey, spaceKey, type EmbeddingSpaceSpec } from './spaceKey.js';
@@ -19,6 +20,7 @@ export interface DefaultSpace {
 
 export class EmbedderRegistry {
   private readonly loads = new Map<string, Promise<Embedder>>();
+  private readonly languageModelLoads = new Map<string, Promise<LoadedCausalLm>>();
   private defaultSpaceLoad: Promise<DefaultSpace> | null = null;
 
   constructor(
@@ -60,9 +62,33 @@ export class EmbedderRegistry {
     return pending;
   }
 
+  /**
+   * The causal language model a user named (null or empty: QDC_LM_MODEL), loading it on first use;
+   * BAD_USER_INPUT when the name is malformed or the model cannot be loaded.
+   */
+  languageModel(name: string | null | undefined): Promise<LoadedCausalLm> {
+    const given =
+      name === null || name === undefined || name.trim() === '' ? this.config.languageModel : name;
+    let spec;
+    try {
+      spec = parseCausalLmKey(given);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const key = `${spec.model}@${spec.revision}:${spec.dtype}`;
+    let pending = this.languageModelLoads.get(key);
+    if (!pending) {
+      pending = loadCausalLm(spec, this.config, this.config.batchSize);
+      pending.catch(() => this.languageModelLoads.delete(key));
+      this.languageModelLoads.set(key, pending);
+    }
+    return pending;
+  }
+
   async close(): Promise<void> {
-    const loaded = await Promise.allSettled(this.loads.values());
+    const loaded = await Promise.allSettled([...this.loads.values(), ...this.languageModelLoads.values()]);
     this.loads.clear();
+    this.languageModelLoads.clear();
     for (const result of loaded) if (result.status === 'fulfilled') await result.value.dispose();
   }
 

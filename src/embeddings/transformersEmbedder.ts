@@ -26,16 +26,23 @@ export class EmbeddingModelError extends DomainError {
 let loadChain: Promise<unknown> = Promise.resolve();
 
 export function loadTransformersEmbedder(spec: EmbeddingSpaceSpec, source: ModelSource): Promise<Embedder> {
-  const load = loadChain.then(() => loadNow(spec, source));
-  loadChain = load.catch(() => undefined);
-  return load;
+  return withModelSource(source, () => loadNow(spec, source));
+}
+
+/** Runs `load` with transformers.js pointed at `source`, after every load started before it. */
+export function withModelSource<T>(source: ModelSource, load: () => Promise<T>): Promise<T> {
+  const next = loadChain.then(() => {
+    env.allowLocalModels = source.modelDir !== undefined;
+    if (source.modelDir !== undefined) env.localModelPath = ensureTrailingSlash(source.modelDir);
+    env.allowRemoteModels = source.allowRemoteModels;
+    env.cacheDir = source.cacheDir;
+    return load();
+  });
+  loadChain = next.catch(() => undefined);
+  return next;
 }
 
 async function loadNow(spec: EmbeddingSpaceSpec, source: ModelSource): Promise<Embedder> {
-  env.allowLocalModels = source.modelDir !== undefined;
-  if (source.modelDir !== undefined) env.localModelPath = ensureTrailingSlash(source.modelDir);
-  env.allowRemoteModels = source.allowRemoteModels;
-  env.cacheDir = source.cacheDir;
   let extractor: FeatureExtractionPipeline;
   try {
     extractor = (await pipeline('feature-extraction', spec.model, {

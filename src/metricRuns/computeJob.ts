@@ -21,6 +21,7 @@ import type { Accumulator, MetricOutcome, Prepass, SampleValue } from '../metric
 import { findVersionsByIds } from '../catalog/versions.js';
 import { definitionRowFor } from './definitions.js';
 import { bindEmbeddingRuns, embeddedInDefaultSpace, type VersionRefResolver } from './embeddingRuns.js';
+import { bindLanguageModelRuns } from './languageModelRuns.js';
 import { resolveMetricRuns, type ResolvedMetricRun } from './metricRequests.js';
 import { databaseEnvironment } from './neighbourSearch.js';
 import { streamVersionSamples, type StoredMetricSample } from '../catalog/sampleStream.js';
@@ -83,13 +84,14 @@ export async function enqueueComputeMetrics(
       embedders !== undefined &&
       (await embeddedInDefaultSpace(db, embedders, version)),
   });
-  const { runs, space } = await bindEmbeddingRuns(
+  const { runs: embeddingBound, space } = await bindEmbeddingRuns(
     db,
     embedders,
     version,
     requested,
     options.resolveVersion ?? numericVersionRef,
   );
+  const runs = await bindLanguageModelRuns(embedders, embeddingBound);
   const passes = runs.some((run) => run.metric.prepass) ? 2 : 1;
   const payload: ComputePayload = {
     versionId,
@@ -113,9 +115,19 @@ interface ActiveRun extends ResolvedMetricRun {
   failure?: string;
 }
 
-export async function runComputeMetricsJob(context: JobContext): Promise<Record<string, unknown>> {
+/** The job's handler; `embedders` also holds the causal language models of perplexity and IFD. */
+export function computeMetricsHandler(
+  embedders?: EmbedderRegistry,
+): (context: JobContext) => Promise<Record<string, unknown>> {
+  return (context) => runComputeMetricsJob(context, embedders);
+}
+
+export async function runComputeMetricsJob(
+  context: JobContext,
+  embedders?: EmbedderRegistry,
+): Promise<Record<string, unknown>> {
   try {
-    return await computeMetrics(context);
+    return await computeMetrics(context, embedders);
   } catch (error) {
     // The attempt failed (it may be retried, which sets the rows RUNNING again): never leave a
     // result looking as if it were still being computed.
@@ -132,7 +144,10 @@ export async function runComputeMetricsJob(context: JobContext): Promise<Record<
   }
 }
 
-async function computeMetrics(context: JobContext): Promise<Record<string, unknown>> {
+async function computeMetrics(
+  context: JobContext,
+  embedders: EmbedderRegistry | undefined,
+): Promise<Record<string, unknown>> {
   const { database, job, signal } = context;
   const payload = payloadOf(COMPUTE_METRICS, job);
   const db = database.db;
@@ -142,7 +157,10 @@ async function computeMetrics(context: JobContext): Promise<Record<string, unkno
   const spaceId = payload.spaceId ?? null;
   const [space] = spaceId === null ? [null] : await findSpacesByIds(db, [spaceId]);
   if (space === undefined) throw new NotFoundError(`embedding space ${spaceId} no longer exists`);
-  const environment = databaseEnvironment(database, space, version.id, version.sampleCount);
+  const environment = {
+    ...databaseEnvironment(database, space, version.id, version.sampleCount),
+    ...(embedders ? { languageModel: (name: string) => embedders.languageModel(name) } : {}),
+  };
 
   const runs: ActiveRun[] = [];
   for (const requested of payload.metrics) {

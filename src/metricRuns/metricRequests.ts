@@ -72,9 +72,11 @@ export function resolveMetricRuns(
 /**
  * "Every metric": the text metrics, plus the embedding metrics when the version is embedded in the
  * default space, except those that need an argument no default can give (diversity_gain's base).
+ * Metrics that run a causal language model are only computed when asked for by key.
  */
 export function defaultMetrics(embeddingsAvailable: boolean): MetricDefinition[] {
   return METRICS.filter((metric) => {
+    if (metric.input === 'languageModel') return false;
     if (metric.input !== 'embedding') return true;
     return embeddingsAvailable && !Object.values(metric.params).some((spec) => spec.type === 'version');
   });

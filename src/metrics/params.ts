@@ -52,6 +52,15 @@ function checkValue(metricKey: string, name: string, spec: ParamSpec, value: unk
     }
     return value.trim();
   }
+  if (spec.type === 'languageModel') {
+    if (typeof value !== 'string') {
+      throw new BadInputError(
+        `${where} must be a causal language model name such as Xenova/gpt2@main:fp32 (got ${JSON.stringify(value)})`,
+        { metric: metricKey, param: name },
+      );
+    }
+    return value.trim();
+  }
   if (spec.type === 'version') {
     const ok =
       (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) ||

@@ -3,6 +3,8 @@ import { BadInputError } from '../errors.js';
 import { readability } from './complexity/readability.js';
 import { reasoningSteps } from './complexity/steps.js';
 import { textLength } from './complexity/length.js';
+import { ifdMetric } from './complexity/ifd.js';
+import { perplexityMetric } from './complexity/perplexity.js';
 import { chamferMetric } from './diversity/chamfer.js';
 import { clusterEntropyMetric } from './diversity/clusterEntropy.js';
 import { compressionRatio } from './diversity/compressionRatio.js';
@@ -39,6 +41,8 @@ export const METRICS: readonly MetricDefinition[] = [
   textLength,
   reasoningSteps,
   readability,
+  perplexityMetric,
+  ifdMetric,
   answerMatch,
   heuristicQuality,
   tintTraceValidity,
@@ -69,6 +73,11 @@ export function requireMetric(key: string): MetricDefinition {
 /** Whether a metric reads vectors of an embedding space rather than texts. */
 export function readsEmbeddings(metric: MetricDefinition): boolean {
   return metric.input === 'embedding';
+}
+
+/** Whether a metric reads texts through a causal language model (its `model` parameter). */
+export function readsLanguageModel(metric: MetricDefinition): boolean {
+  return metric.input === 'languageModel';
 }
 
 export function metricsOfAxis(axis?: MetricAxis | null): MetricDefinition[] {

@@ -4,6 +4,7 @@
  */
 import { exactNeighbourIndex } from './embedding/neighbourIndex.js';
 import type {
+  CausalLanguageModel,
   MetricDefinition,
   MetricEnvironment,
   MetricOutcome,
@@ -18,6 +19,8 @@ export interface InMemoryRunOptions {
   shards?: number;
   /** Other versions' samples by id (with `embedding`s), for metrics that compare against a base version. */
   versions?: ReadonlyMap<number, readonly MetricSample[]>;
+  /** The causal language model(s) of metrics that read texts through one, by full name. */
+  languageModel?: (name: string) => Promise<CausalLanguageModel>;
 }
 
 export interface InMemoryRunResult {
@@ -46,7 +49,11 @@ export async function runInMemory<P>(
     prepared = prepass.result(states.reduce((left, right) => prepass.merge(left, right)));
   }
 
-  const accumulator = metric.create(params, prepared, inMemoryEnvironment(samples, options.versions));
+  const accumulator = metric.create(
+    params,
+    prepared,
+    inMemoryEnvironment(samples, options.versions, options.languageModel),
+  );
   const sampleValues: SampleValue[] = [];
   const emit = (value: SampleValue) => sampleValues.push(value);
   const states: unknown[] = [];
@@ -65,6 +72,7 @@ export async function runInMemory<P>(
 export function inMemoryEnvironment(
   samples: readonly MetricSample[],
   versions: ReadonlyMap<number, readonly MetricSample[]> = new Map(),
+  languageModel?: (name: string) => Promise<CausalLanguageModel>,
 ): MetricEnvironment {
   const indexOf = (of: readonly MetricSample[], excludeSelf: boolean) =>
     exactNeighbourIndex(
@@ -79,6 +87,7 @@ export function inMemoryEnvironment(
       if (!other) throw new Error(`version ${versionId} is not among the in-memory versions`);
       return indexOf(other, false);
     },
+    ...(languageModel ? { languageModel } : {}),
   };
 }
 

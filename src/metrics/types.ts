@@ -80,7 +80,9 @@ export type ParamSpec =
   /** An embedding space name (`model@revision:dtype`); '' = the server's default space, replaced by its name before the run. */
   | { type: 'space'; default: ''; description: string }
   /** A version (numeric or global id), required; stored as the numeric id. */
-  | { type: 'version'; description: string };
+  | { type: 'version'; description: string }
+  /** A causal language model (`model@revision:dtype`); '' = the server's default model, replaced by its full name before the run. */
+  | { type: 'languageModel'; default: ''; description: string };
 
 export type ParamSchema = Record<string, ParamSpec>;
 export type ResolvedParams = Record<string, number | string>;
@@ -104,8 +106,11 @@ export interface MetricDefinition<P = ResolvedParams, S = unknown, R = unknown> 
    * products taken in another order), not bit for bit; the estimator stays EXACT.
    */
   mergeRounding?: boolean;
-  /** What the metric reads: the texts (default), or each sample's vector in the space named by its `space` parameter. */
-  input?: 'text' | 'embedding';
+  /**
+   * What the metric reads: the texts (default), each sample's vector in the space named by its
+   * `space` parameter, or the texts through the causal language model named by its `model` parameter.
+   */
+  input?: 'text' | 'embedding' | 'languageModel';
   prepass?(params: P): Prepass<unknown, R>;
   create(params: P, prepared: R | undefined, environment: MetricEnvironment): Accumulator<S>;
 }
@@ -121,6 +126,24 @@ export interface MetricEnvironment {
   ownNeighbours?(exactLimit: number): Promise<NeighbourIndex>;
   /** The same over another version's vectors in the run's space (nothing is excluded). */
   versionNeighbours?(versionId: number, exactLimit: number): Promise<NeighbourIndex>;
+  /** The causal language model of that full name (`model@revision:dtype`), loaded on first use. */
+  languageModel?(name: string): Promise<CausalLanguageModel>;
+}
+
+/** A causal language model as metrics see it: a tokenizer and per-token cross-entropy. */
+export interface CausalLanguageModel {
+  /** `model@revision:dtype`. */
+  key: string;
+  model: string;
+  revision: string;
+  dtype: string;
+  /** The token ids of a text, with the special tokens its tokenizer adds (e.g. a BOS), untruncated. */
+  encode(text: string): number[];
+  /**
+   * For each sequence of n ids, the n - 1 losses -ln p(ids[j + 1] | ids[0..j]) in nats (what a
+   * Hugging Face causal LM averages for `labels=input_ids`); sequences shorter than 2 get none.
+   */
+  tokenLosses(sequences: readonly (readonly number[])[]): Promise<Float64Array[]>;
 }
 
 export interface NeighbourIndex {

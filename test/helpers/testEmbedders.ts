@@ -26,6 +26,7 @@ export function testEmbeddingConfig(overrides: Partial<EmbeddingConfig> = {}): E
     allowRemoteModels: false,
     threads: 1,
     batchSize: 8,
+    languageModel: 'qdc-test/tiny-gpt2',
     ...overrides,
   };
 }

@@ -838,7 +838,7 @@ export type MetricParameter = {
   name: Scalars['String']['output'];
   /** True when the parameter must be given (it has no default). */
   required: Scalars['Boolean']['output'];
-  /** `int`, `number`, `enum`, `space` (an embedding space name, model@revision:dtype) or `version` (a version id). */
+  /** `int`, `number`, `enum`, `space` (an embedding space name, model@revision:dtype), `languageModel` (a causal language model, model@revision:dtype) or `version` (a version id). */
   type: Scalars['String']['output'];
   /** Allowed values (enum). */
   values?: Maybe<Array<Scalars['String']['output']>>;
