@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
 from qdc_catalog import Catalog  # noqa: E402
 from qdc_server import QdcServer  # noqa: E402
