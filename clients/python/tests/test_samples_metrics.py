@@ -5,12 +5,14 @@ read back from the server.
 """
 from __future__ import annotations
 
+import http.server
 import math
+import threading
 
 import pandas as pd
 import pytest
 
-from qdc_catalog import BadInputError, Job, NotFoundError
+from qdc_catalog import BadInputError, Catalog, Job, NotFoundError, TransportError
 
 RESPONSES = ["one two three\nfour", "alpha beta", "a\n\nb\nc d e", "single"]
 SAMPLES = [{"prompt": f"question {i}", "response": r} for i, r in enumerate(RESPONSES)]
@@ -104,6 +106,38 @@ def test_samples_with_score_columns(catalog, version):
     assert list(frame["complexity.steps"]) == [steps(r) for r in RESPONSES]
     rows = list(catalog.samples(version, scores="complexity.steps"))
     assert [r["scores"]["complexity.steps"] for r in rows] == [steps(r) for r in RESPONSES]
+    # gzip on the wire (the default for remote servers) decodes to the same frame.
+    gzipped = Catalog(catalog.url, api_key=catalog.api_key, compress=True)
+    pd.testing.assert_frame_equal(
+        gzipped.samples(version, scores=["complexity.length", "complexity.steps"]).to_pandas(), frame
+    )
+
+
+def test_a_stream_shorter_than_the_version_raises():
+    """A server that sends fewer lines than its x-qdc-sample-count header: TransportError, not a short frame."""
+
+    class Short(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b'{"prompt":"a","response":null,"reference":null,"messages":null,"metadata":null}\n'
+            self.send_response(200)
+            self.send_header("content-type", "application/x-ndjson")
+            self.send_header("x-qdc-sample-count", "3")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Short)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        short = Catalog(f"http://127.0.0.1:{httpd.server_port}")
+        with pytest.raises(TransportError, match="after 1 of 3 samples"):
+            short.samples("some-version-id").to_pandas()
+    finally:
+        httpd.shutdown()
 
 
 def test_score_column_without_a_result_is_bad_user_input(catalog, version):
