@@ -10,7 +10,10 @@ import { writeVersion, type WriteVersionResult } from '../catalog/versionWriter.
 import type { Database } from '../db/connect.js';
 import { BadInputError, DomainError } from '../errors.js';
 import { detectFormat, mapRecord, RecordError, type FieldMapping, type FormatName } from './formats.js';
-import { readRecords, type Container, type ReaderSummary } from './readers.js';
+import type { AsyncBuffer } from 'hyparquet';
+import { spoolParquet } from './parquetFile.js';
+import { readRecords, type Container, type ReaderItem, type ReaderSummary } from './readers.js';
+import { readParquetRecords } from './readers/parquetReader.js';
 
 export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
 /** How many rejected records a result lists (all are counted). */
@@ -27,8 +30,13 @@ export interface IngestOptions {
   mapping?: FieldMapping;
   /** 'fail' (default): any bad record refuses the whole ingest. 'skip': bad records are listed and left out. */
   onError?: OnError;
-  /** 'auto' (default) tells a JSON array from JSONL by the first non-blank byte. */
+  /**
+   * 'auto' (default) tells a JSON array from JSONL by the first non-blank byte. 'parquet' reads a
+   * Parquet file: a byte stream is spooled to a temporary file first (see IngestSource).
+   */
   container?: Container | 'auto';
+  /** The input's name in Parquet errors (default "the Parquet file"). */
+  inputName?: string;
   /** Longest accepted record (JSONL line or array element), default 1 MiB. */
   maxRecordBytes?: number;
   /** Called every 1000 records, and at the end, with the number of records read so far. */
@@ -36,8 +44,10 @@ export interface IngestOptions {
 }
 
 export interface Rejection {
-  /** 1-based line where the record starts. */
+  /** 1-based line where the record starts (for Parquet: the 1-based row). */
   line: number;
+  /** Parquet only: the 0-based row group of the row. */
+  rowGroup?: number;
   /** Byte offset of the record in the (decompressed) input. */
   offset: number;
   reason: string;
@@ -58,20 +68,69 @@ export interface IngestResult extends WriteVersionResult {
 /** Refuses a whole ingest because of one record (`--on-error fail`). */
 export class RecordRejectedError extends BadInputError {
   constructor(readonly rejection: Rejection) {
-    super(`line ${rejection.line} (byte ${rejection.offset}): ${rejection.reason}`, {
+    super(`${describeRejection(rejection)}: ${rejection.reason}`, {
       line: rejection.line,
       offset: rejection.offset,
       reason: rejection.reason,
+      ...(rejection.rowGroup === undefined ? {} : { rowGroup: rejection.rowGroup }),
     });
   }
 }
+
+/** Where a rejected record is: "line 3 (byte 120)", or for Parquet "row 3 (row group 0)". */
+export function describeRejection(r: Rejection): string {
+  return r.rowGroup === undefined
+    ? `line ${r.line} (byte ${r.offset})`
+    : `row ${r.line} (row group ${r.rowGroup})`;
+}
+
+/** A byte stream (JSONL, JSON array, or Parquet to spool), or a Parquet file opened for random access. */
+export type IngestSource = AsyncIterable<Uint8Array> | { parquet: AsyncBuffer };
 
 /** Streams `source` into a new version of the dataset `datasetSlug`. */
 export async function ingestStream(
   database: Database,
   datasetSlug: string,
-  source: AsyncIterable<Uint8Array>,
+  source: IngestSource,
   options: IngestOptions = {},
+): Promise<IngestResult> {
+  if ('parquet' in source)
+    return ingestRecords(database, datasetSlug, parquetItems(source.parquet, options), options);
+  if (options.container !== 'parquet') {
+    const reader = () =>
+      readRecords(source, {
+        container: options.container ?? 'auto',
+        maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+      });
+    return ingestRecords(database, datasetSlug, reader, options);
+  }
+  // The dataset is checked before the body is spooled.
+  await requireDatasetBySlug(database.db, datasetSlug);
+  const spooled = await spoolParquet(source);
+  try {
+    return await ingestRecords(database, datasetSlug, parquetItems(spooled.buffer, options), options);
+  } finally {
+    await spooled.close();
+  }
+}
+
+function parquetItems(
+  file: AsyncBuffer,
+  options: IngestOptions,
+): () => AsyncGenerator<ReaderItem, ReaderSummary> {
+  const requiredColumns = Object.entries(options.mapping ?? {}).flatMap(([field, path]) =>
+    path === undefined
+      ? []
+      : [{ column: path.trim().split('.')[0]!, because: `the mapping ${field}=${path}` }],
+  );
+  return () => readParquetRecords(file, { name: options.inputName ?? 'the Parquet file', requiredColumns });
+}
+
+async function ingestRecords(
+  database: Database,
+  datasetSlug: string,
+  reader: () => AsyncGenerator<ReaderItem, ReaderSummary>,
+  options: IngestOptions,
 ): Promise<IngestResult> {
   if (options.format === 'mapping' && !options.mapping) {
     throw new BadInputError(
@@ -82,7 +141,7 @@ export async function ingestStream(
     );
   }
   const dataset = await requireDatasetBySlug(database.db, datasetSlug);
-  const samples = new SampleStream(source, options);
+  const samples = new SampleStream(reader, options);
   let written: WriteVersionResult;
   try {
     written = await writeVersion(database, dataset.id, samples.batches());
@@ -96,12 +155,14 @@ export async function ingestStream(
     ) {
       const first = samples.rejections[0];
       throw new BadInputError(
-        `no valid samples: all ${samples.records} records were rejected (first: line ${first.line}: ${first.reason})`,
+        `no valid samples: all ${samples.records} records were rejected (first: ${describeRejection(first)}: ${first.reason})`,
         { rejected: samples.rejected },
       );
     }
     if (samples.records === 0 && samples.summary && error instanceof DomainError) {
-      throw new BadInputError('the input is empty: it holds no JSON records', {
+      const what =
+        samples.summary.container === 'parquet' ? 'the Parquet file has no rows' : 'it holds no JSON records';
+      throw new BadInputError(`the input is empty: ${what}`, {
         bytes: samples.summary.bytes,
       });
     }
@@ -129,7 +190,7 @@ class SampleStream {
   private readonly onError: OnError;
 
   constructor(
-    private readonly source: AsyncIterable<Uint8Array>,
+    private readonly reader: () => AsyncGenerator<ReaderItem, ReaderSummary>,
     private readonly options: IngestOptions,
   ) {
     this.onError = options.onError ?? 'fail';
@@ -138,10 +199,7 @@ class SampleStream {
   }
 
   async *batches(): AsyncGenerator<HashedSample[]> {
-    const reader = readRecords(this.source, {
-      container: this.options.container ?? 'auto',
-      maxRecordBytes: this.options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
-    });
+    const reader = this.reader();
     let batch: HashedSample[] = [];
     for (;;) {
       const next = await reader.next();
@@ -156,7 +214,7 @@ class SampleStream {
         this.reject({ line: item.line, offset: item.offset, reason: item.reason });
         continue;
       }
-      const sample = this.toSample(item.value, item.line, item.offset);
+      const sample = this.toSample(item.value, item.line, item.offset, item.rowGroup);
       if (!sample) continue;
       this.accepted += 1;
       batch.push(sample);
@@ -169,14 +227,16 @@ class SampleStream {
     this.options.onProgress?.(this.records);
   }
 
-  private toSample(value: unknown, line: number, offset: number): HashedSample | null {
+  private toSample(value: unknown, line: number, offset: number, rowGroup?: number): HashedSample | null {
+    const where = rowGroup === undefined ? `line ${line}` : `row ${line}`;
     try {
       if (this.format === null) this.format = this.detect(value);
-      return canonicalizeSample(mapRecord(this.format, value, this.options.mapping), `line ${line}`);
+      return canonicalizeSample(mapRecord(this.format, value, this.options.mapping), where);
     } catch (error) {
       if (!(error instanceof RecordError || error instanceof BadInputError)) throw error;
       // canonicalizeSample already names the line; keep only the reason.
-      this.reject({ line, offset, reason: error.message.replace(/^line \d+: /, '') });
+      const reason = error.message.replace(/^(?:line|row) \d+: /, '');
+      this.reject(rowGroup === undefined ? { line, offset, reason } : { line, offset, reason, rowGroup });
       return null;
     }
   }
