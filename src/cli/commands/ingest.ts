@@ -19,13 +19,16 @@ import {
   parseFieldMapping,
   parseFormat,
 } from '../../ingest/formats.js';
-import { ingestStream, MAX_LISTED_REJECTIONS, type OnError } from '../../ingest/ingest.js';
+import { describeRejection, ingestStream, MAX_LISTED_REJECTIONS, type OnError } from '../../ingest/ingest.js';
+import { PARQUET_CONTENT_TYPE } from '../../ingest/exportParquet.js';
+import { looksLikeParquet, openParquetFile } from '../../ingest/parquetFile.js';
 import { UsageError, type Command } from '../command.js';
 import type { Progress } from '../progress.js';
-import { countNewlines, gunzipped, openInput } from '../inputFiles.js';
+import { countNewlines, describeFsError, gunzipped, openInput } from '../inputFiles.js';
 import { datasetFieldOptions, datasetFieldsFrom, optionOf } from '../datasetFields.js';
 import {
   API_KEY_ENV_DOC,
+  CommandFailure,
   makeProgress,
   PROGRESS_ENV_DOC,
   remoteFetch,
@@ -47,7 +50,7 @@ const formatList = FORMATS.map((f) => `  ${f}\n      ${FORMAT_EXAMPLES[f]}`).joi
 
 export const ingestCommand: Command = {
   name: 'ingest',
-  summary: 'Stream a JSONL or JSON-array file (optionally .gz) into a new dataset version.',
+  summary: 'Stream a JSONL, JSON-array (optionally .gz) or Parquet file into a new dataset version.',
   usage:
     'qdc ingest <file|-> --dataset <slug> [--create [--name TEXT] [--task T] [--license ID] [--tag T]...]\n' +
     '                  [--format auto|<format>] [--map field=path,...] [--on-error fail|skip]\n' +
@@ -102,6 +105,9 @@ export const ingestCommand: Command = {
     '  <file> is JSONL (one record per line) or a JSON array of records; the container is detected',
     '  from the first non-blank byte. "-" reads stdin (uncompressed). A name ending in .gz is',
     '  gunzipped (with --server it is sent as is, with Content-Encoding: gzip).',
+    '  A Parquet file (named .parquet, or starting with the PAR1 magic) is read row group by row group;',
+    '  its columns are the record keys, so the formats and --map apply to them (nested columns such as',
+    '  messages or conversations as list<struct> included). Rejections name the row and row group.',
     '',
     'Formats (--format; one example record each):',
     formatList,
@@ -162,6 +168,8 @@ export const ingestCommand: Command = {
       }
     }
     const gzip = file !== '-' && file.toLowerCase().endsWith('.gz');
+    const parquet =
+      file !== '-' && !gzip && (file.toLowerCase().endsWith('.parquet') || (await looksLikeParquet(file)));
 
     try {
       const result = remote
@@ -169,6 +177,7 @@ export const ingestCommand: Command = {
             file,
             slug,
             gzip,
+            parquet,
             values,
             create,
             format,
@@ -176,7 +185,18 @@ export const ingestCommand: Command = {
             onError,
             maxRecordBytes,
           })
-        : await ingestDirect({ file, slug, gzip, values, create, format, mapping, onError, maxRecordBytes });
+        : await ingestDirect({
+            file,
+            slug,
+            gzip,
+            parquet,
+            values,
+            create,
+            format,
+            mapping,
+            onError,
+            maxRecordBytes,
+          });
       printSummary(result);
       process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${result.version.id}\n`);
       return 0;
@@ -190,6 +210,8 @@ interface CommonArgs {
   file: string;
   slug: string;
   gzip: boolean;
+  /** A Parquet file (by its .parquet name or its PAR1 magic bytes). */
+  parquet: boolean;
   values: Record<string, unknown>;
   /** With --create: the fields of the dataset to register if the slug is free. */
   create: (DatasetFields & { name: string }) | null;
@@ -204,17 +226,13 @@ async function ingestDirect(
   },
 ): Promise<IngestJson> {
   const config = loadConfig();
+  if (args.parquet) return ingestParquetDirect(args, config);
   const input = await openInput(args.file);
   let database: Awaited<ReturnType<typeof openCatalog>> | undefined;
   let progress: Progress | null = null;
   try {
     database = await openCatalog(connectOptions(config, args.values));
-    if (args.create && !(await findDatasetBySlug(database.db, args.slug))) {
-      await registerDataset(database.db, { slug: args.slug, ...args.create });
-      process.stderr.write(`created dataset ${args.slug}\n`);
-    }
-    // An unknown dataset is refused before any progress is drawn.
-    await requireDatasetBySlug(database.db, args.slug);
+    await ensureDirectDataset(database, args);
     // Bytes are counted as read from the file (compressed for .gz), so they match its size.
     progress = makeProgress(args.values, { label: 'ingest', unit: 'rows', totalBytes: input.size });
     let bytes = 0;
@@ -251,6 +269,62 @@ async function ingestDirect(
   }
 }
 
+/** A Parquet file is read in place (random access by row group), not streamed. */
+async function ingestParquetDirect(
+  args: CommonArgs & {
+    format: ReturnType<typeof parseFormat> | 'auto';
+    mapping: ReturnType<typeof parseFieldMapping> | undefined;
+  },
+  config: ReturnType<typeof loadConfig>,
+): Promise<IngestJson> {
+  let file: Awaited<ReturnType<typeof openParquetFile>>;
+  try {
+    file = await openParquetFile(args.file);
+  } catch (error) {
+    throw new CommandFailure(`cannot read ${args.file}: ${describeFsError(error)}`);
+  }
+  let database: Awaited<ReturnType<typeof openCatalog>> | undefined;
+  let progress: Progress | null = null;
+  try {
+    database = await openCatalog(connectOptions(config, args.values));
+    await ensureDirectDataset(database, args);
+    progress = makeProgress(args.values, { label: 'ingest', unit: 'rows' });
+    const result = await ingestStream(
+      database,
+      args.slug,
+      { parquet: file.buffer },
+      {
+        format: args.format,
+        mapping: args.mapping,
+        onError: args.onError,
+        inputName: args.file,
+        onProgress: (n) => progress?.update(n, 0),
+      },
+    );
+    progress?.update(result.records, file.buffer.byteLength);
+    progress?.finish();
+    return ingestResultJson(args.slug, result);
+  } catch (error) {
+    progress?.fail();
+    throw error;
+  } finally {
+    await file.close();
+    await database?.close();
+  }
+}
+
+async function ensureDirectDataset(
+  database: Awaited<ReturnType<typeof openCatalog>>,
+  args: Pick<CommonArgs, 'slug' | 'create'>,
+): Promise<void> {
+  if (args.create && !(await findDatasetBySlug(database.db, args.slug))) {
+    await registerDataset(database.db, { slug: args.slug, ...args.create });
+    process.stderr.write(`created dataset ${args.slug}\n`);
+  }
+  // An unknown dataset is refused before any progress is drawn.
+  await requireDatasetBySlug(database.db, args.slug);
+}
+
 async function ingestRemote(
   remote: Remote,
   args: CommonArgs & {
@@ -276,7 +350,7 @@ async function ingestRemote(
   // While uploading, JSONL lines approximate the records (the server's count replaces them at the end).
   let bytes = 0;
   let lines = 0;
-  const countLines = !args.gzip;
+  const countLines = !args.gzip && !args.parquet;
   const body = async function* (): AsyncGenerator<Uint8Array> {
     for await (const chunk of input.stream) {
       bytes += chunk.length;
@@ -293,7 +367,7 @@ async function ingestRemote(
         method: 'POST',
         headers: {
           // application/json lets the server detect the container (JSON array or JSONL), as direct mode does.
-          'content-type': 'application/json',
+          'content-type': args.parquet ? PARQUET_CONTENT_TYPE : 'application/json',
           accept: 'application/json',
           ...(args.gzip ? { 'content-encoding': 'gzip' } : {}),
         },
@@ -356,7 +430,7 @@ function printSummary(r: IngestJson): void {
       `duplicates ${count(r.duplicateSamples)} (format ${r.format}, ${r.container})`,
   ];
   const shown = r.rejections.slice(0, SHOWN_REJECTIONS);
-  for (const j of shown) lines.push(`  rejected line ${j.line} (byte ${j.offset}): ${j.reason}`);
+  for (const j of shown) lines.push(`  rejected ${describeRejection(j)}: ${j.reason}`);
   if (r.rejected > shown.length) {
     lines.push(
       `  ... and ${count(r.rejected - shown.length)} more rejected (--json lists the first ${MAX_LISTED_REJECTIONS})`,
