@@ -104,6 +104,7 @@ export async function* exportVersionParquet(
   info: ParquetExportInfo,
   onRows?: (rows: number) => void,
   scoreColumns: readonly ScoreColumn[] = [],
+  rowGroupRows = ROW_GROUP_ROWS,
 ): AsyncGenerator<Uint8Array> {
   const extraKeys = await extraMessageKeys(db, versionId);
   const writer = new ByteWriter(1 << 20);
@@ -128,7 +129,7 @@ export async function* exportVersionParquet(
   for await (const { page, scores, rows } of samplePages(db, versionId, scoreColumns, PAGE_SIZE)) {
     for (const s of page) {
       group.add(s, scores);
-      if (group.rows >= ROW_GROUP_ROWS || group.chars >= ROW_GROUP_CHARS) {
+      if (group.rows >= rowGroupRows || group.chars >= ROW_GROUP_CHARS) {
         await parquet.write({ columnData: group.columns(), rowGroupSize: group.rows });
         group.clear();
         yield take();

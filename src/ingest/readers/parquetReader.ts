@@ -230,9 +230,9 @@ function describeType(node: SchemaTree): string {
   if (node.children.length === 0) {
     if (isJsonLeaf(node)) return 'json';
     if (isStringLeaf(node)) return 'string';
-    const physical = (e.type ?? 'group').toLowerCase();
-    const annotation = e.logical_type?.type ?? e.converted_type;
-    const base = annotation ? `${physical} ${String(annotation).toLowerCase()}` : physical;
+    const annotation = String(e.logical_type?.type ?? e.converted_type ?? '');
+    const integer = annotation === '' || annotation === 'INTEGER' || /^U?INT_/.test(annotation);
+    const base = (integer ? (e.type ?? 'group') : annotation).toLowerCase();
     return e.repetition_type === 'REPEATED' ? `list<${base}>` : base;
   }
   if (isMap(node)) return 'map';
