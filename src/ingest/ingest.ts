@@ -11,7 +11,9 @@ import type { Database } from '../db/connect.js';
 import { BadInputError, DomainError } from '../errors.js';
 import { detectFormat, mapRecord, RecordError, type FieldMapping, type FormatName } from './formats.js';
 import type { AsyncBuffer } from 'hyparquet';
-import { spoolParquet } from './parquetFile.js';
+import { createReadStream } from 'node:fs';
+import { gunzipStream } from './gunzip.js';
+import { openParquetFile, spoolParquet } from './parquetFile.js';
 import { readRecords, type Container, type ReaderItem, type ReaderSummary } from './readers.js';
 import { readParquetRecords } from './readers/parquetReader.js';
 
@@ -48,6 +50,8 @@ export interface Rejection {
   line: number;
   /** Parquet only: the 0-based row group of the row. */
   rowGroup?: number;
+  /** The shard file, when the input has several (a Hugging Face split). */
+  file?: string;
   /** Byte offset of the record in the (decompressed) input. */
   offset: number;
   reason: string;
@@ -84,8 +88,20 @@ export function describeRejection(r: Rejection): string {
     : `row ${r.line} (row group ${r.rowGroup})`;
 }
 
-/** A byte stream (JSONL, JSON array, or Parquet to spool), or a Parquet file opened for random access. */
-export type IngestSource = AsyncIterable<Uint8Array> | { parquet: AsyncBuffer };
+/** One file of an input made of several (the shards of a Hugging Face split), read in order. */
+export interface Shard {
+  /** Shown in rejections and errors (e.g. "data/train-00000-of-00002.parquet"). */
+  name: string;
+  path: string;
+  kind: 'parquet' | 'json';
+}
+
+/**
+ * A byte stream (JSONL, JSON array, or Parquet to spool), a Parquet file opened for random access,
+ * or several files whose records make one version, in order.
+ */
+export type IngestSource =
+  AsyncIterable<Uint8Array> | { parquet: AsyncBuffer } | { shards: readonly Shard[] };
 
 /** Streams `source` into a new version of the dataset `datasetSlug`. */
 export async function ingestStream(
@@ -96,9 +112,14 @@ export async function ingestStream(
 ): Promise<IngestResult> {
   if ('parquet' in source)
     return ingestRecords(database, datasetSlug, parquetItems(source.parquet, options), options);
+  if ('shards' in source) {
+    const shards = source.shards;
+    return ingestRecords(database, datasetSlug, () => shardItems(shards, options), options);
+  }
+  const stream: AsyncIterable<Uint8Array> = source;
   if (options.container !== 'parquet') {
     const reader = () =>
-      readRecords(source, {
+      readRecords(stream, {
         container: options.container ?? 'auto',
         maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
       });
@@ -106,7 +127,7 @@ export async function ingestStream(
   }
   // The dataset is checked before the body is spooled.
   await requireDatasetBySlug(database.db, datasetSlug);
-  const spooled = await spoolParquet(source);
+  const spooled = await spoolParquet(stream);
   try {
     return await ingestRecords(database, datasetSlug, parquetItems(spooled.buffer, options), options);
   } finally {
@@ -114,16 +135,72 @@ export async function ingestStream(
   }
 }
 
-function parquetItems(
-  file: AsyncBuffer,
-  options: IngestOptions,
-): () => AsyncGenerator<ReaderItem, ReaderSummary> {
-  const requiredColumns = Object.entries(options.mapping ?? {}).flatMap(([field, path]) =>
+function requiredColumns(options: IngestOptions) {
+  return Object.entries(options.mapping ?? {}).flatMap(([field, path]) =>
     path === undefined
       ? []
       : [{ column: path.trim().split('.')[0]!, because: `the mapping ${field}=${path}` }],
   );
-  return () => readParquetRecords(file, { name: options.inputName ?? 'the Parquet file', requiredColumns });
+}
+
+function parquetItems(
+  file: AsyncBuffer,
+  options: IngestOptions,
+): () => AsyncGenerator<ReaderItem, ReaderSummary> {
+  return () =>
+    readParquetRecords(file, {
+      name: options.inputName ?? 'the Parquet file',
+      requiredColumns: requiredColumns(options),
+    });
+}
+
+/** The records of every shard in turn, each item naming its shard. */
+async function* shardItems(
+  shards: readonly Shard[],
+  options: IngestOptions,
+): AsyncGenerator<ReaderItem, ReaderSummary> {
+  let container: Container = 'jsonl';
+  let records = 0;
+  let rejected = 0;
+  let bytes = 0;
+  for (const shard of shards) {
+    let close: () => Promise<void>;
+    let items: AsyncGenerator<ReaderItem, ReaderSummary>;
+    if (shard.kind === 'parquet') {
+      const file = await openParquetFile(shard.path);
+      close = () => file.close();
+      items = readParquetRecords(file.buffer, {
+        name: shard.name,
+        requiredColumns: requiredColumns(options),
+      });
+    } else {
+      const stream = createReadStream(shard.path, { highWaterMark: 1 << 20 });
+      close = async () => void stream.destroy();
+      const bytesIn = shard.path.toLowerCase().endsWith('.gz')
+        ? gunzipStream(stream, (reason) => new BadInputError(`${shard.name} is not valid gzip: ${reason}`))
+        : stream;
+      items = readRecords(bytesIn, {
+        container: 'auto',
+        maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+      });
+    }
+    try {
+      for (;;) {
+        const next = await items.next();
+        if (next.done) {
+          container = next.value.container;
+          bytes += next.value.bytes;
+          break;
+        }
+        if (next.value.kind === 'record') records += 1;
+        else rejected += 1;
+        yield { ...next.value, file: shard.name };
+      }
+    } finally {
+      await close();
+    }
+  }
+  return { container, records, rejected, bytes };
 }
 
 async function ingestRecords(
@@ -179,6 +256,13 @@ async function ingestRecords(
   };
 }
 
+/** A rejection with the row group and shard of its item, when it has them. */
+function withPlace(rejection: Rejection, item: ReaderItem): Rejection {
+  if (item.rowGroup !== undefined) rejection.rowGroup = item.rowGroup;
+  if (item.file !== undefined) rejection.file = item.file;
+  return rejection;
+}
+
 /** The records of one input turned into batches of validated samples, with the bookkeeping. */
 class SampleStream {
   format: FormatName | null;
@@ -211,10 +295,10 @@ class SampleStream {
       this.records += 1;
       if (this.records % PROGRESS_EVERY === 0) this.options.onProgress?.(this.records);
       if (item.kind === 'rejected') {
-        this.reject({ line: item.line, offset: item.offset, reason: item.reason });
+        this.reject(withPlace({ line: item.line, offset: item.offset, reason: item.reason }, item));
         continue;
       }
-      const sample = this.toSample(item.value, item.line, item.offset, item.rowGroup);
+      const sample = this.toSample(item);
       if (!sample) continue;
       this.accepted += 1;
       batch.push(sample);
@@ -227,7 +311,8 @@ class SampleStream {
     this.options.onProgress?.(this.records);
   }
 
-  private toSample(value: unknown, line: number, offset: number, rowGroup?: number): HashedSample | null {
+  private toSample(item: ReaderItem & { kind: 'record' }): HashedSample | null {
+    const { value, line, offset, rowGroup } = item;
     const where = rowGroup === undefined ? `line ${line}` : `row ${line}`;
     try {
       if (this.format === null) this.format = this.detect(value);
@@ -236,7 +321,7 @@ class SampleStream {
       if (!(error instanceof RecordError || error instanceof BadInputError)) throw error;
       // canonicalizeSample already names the line; keep only the reason.
       const reason = error.message.replace(/^(?:line|row) \d+: /, '');
-      this.reject(rowGroup === undefined ? { line, offset, reason } : { line, offset, reason, rowGroup });
+      this.reject(withPlace({ line, offset, reason }, item));
       return null;
     }
   }

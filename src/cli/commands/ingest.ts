@@ -3,6 +3,7 @@
  * new dataset version, either straight into the database (default) or through a running server's
  * POST /v1/datasets/{slug}/versions route (`--server`). Prints the version's global id on stdout.
  */
+import { stat } from 'node:fs/promises';
 import { openCatalog } from '../../app.js';
 import {
   findDatasetBySlug,
@@ -22,6 +23,12 @@ import {
 import { describeRejection, ingestStream, MAX_LISTED_REJECTIONS, type OnError } from '../../ingest/ingest.js';
 import { PARQUET_CONTENT_TYPE } from '../../ingest/exportParquet.js';
 import { looksLikeParquet, openParquetFile } from '../../ingest/parquetFile.js';
+import {
+  datasetFieldsFromCard,
+  findSplitFiles,
+  readDatasetCard,
+  type SplitFiles,
+} from '../../ingest/huggingFace.js';
 import { UsageError, type Command } from '../command.js';
 import type { Progress } from '../progress.js';
 import { countNewlines, describeFsError, gunzipped, openInput } from '../inputFiles.js';
@@ -52,7 +59,7 @@ export const ingestCommand: Command = {
   name: 'ingest',
   summary: 'Stream a JSONL, JSON-array (optionally .gz) or Parquet file into a new dataset version.',
   usage:
-    'qdc ingest <file|-> --dataset <slug> [--create [--name TEXT] [--task T] [--license ID] [--tag T]...]\n' +
+    'qdc ingest <file|dir|-> --dataset <slug> [--split NAME] [--create [--name TEXT] [--task T] [--license ID] [--tag T]...]\n' +
     '                  [--format auto|<format>] [--map field=path,...] [--on-error fail|skip]\n' +
     '                  [--max-record-bytes N] [--json] [--no-progress]\n' +
     '                  [--data-dir DIR | --database-url URL | --server URL [--api-key KEY]]',
@@ -62,6 +69,12 @@ export const ingestCommand: Command = {
       short: 'd',
       description: 'Slug of the dataset that receives the version (it must exist unless --create).',
       valueName: 'slug',
+    },
+    split: {
+      type: 'string',
+      description:
+        'With a Hugging Face dataset directory: the split to ingest (default train, or the only split).',
+      valueName: 'name',
     },
     create: {
       type: 'boolean',
@@ -109,6 +122,13 @@ export const ingestCommand: Command = {
     '  its columns are the record keys, so the formats and --map apply to them (nested columns such as',
     '  messages or conversations as list<struct> included). Rejections name the row and row group.',
     '',
+    'Hugging Face datasets: <dir> is a local dataset directory or hub snapshot. The files of --split are',
+    "found from the card's configs/data_files, else by the Hub's file names (data/train-00000-of-00002.parquet,",
+    'train.jsonl, default/train/0000.parquet, ...) and ingested in path order as one version. With --create',
+    "the README.md card's YAML fills the dataset's fields (pretty_name, license, task_categories,",
+    'source_datasets, tags, language) unless an option gives them; the whole YAML is kept as its card.',
+    'With --server, a split must be a single file.',
+    '',
     'Formats (--format; one example record each):',
     formatList,
     '',
@@ -139,7 +159,7 @@ export const ingestCommand: Command = {
       throw new UsageError(
         positionals.length === 0 ? 'expected a file to ingest (or - for stdin)' : 'expected exactly one file',
       );
-    const file = positionals[0]!;
+    let file = positionals[0]!;
     const slug = values.dataset as string | undefined;
     if (!slug) throw new UsageError('--dataset <slug> is required');
     const datasetFields = datasetFieldsFrom(values);
@@ -147,7 +167,27 @@ export const ingestCommand: Command = {
     if (!values.create && fieldOptions.length > 0) {
       throw new UsageError(`--${optionOf(fieldOptions[0]!)} only applies with --create`);
     }
-    const create = values.create ? { ...datasetFields, name: datasetFields.name ?? slug } : null;
+    const splitName = values.split as string | undefined;
+    const directory = file !== '-' && (await isDirectory(file));
+    if (splitName !== undefined && !directory)
+      throw new UsageError('--split applies to a Hugging Face dataset directory');
+    let split: SplitFiles | null = null;
+    let cardFields: DatasetFields = {};
+    if (directory) {
+      try {
+        split = await findSplitFiles(file, splitName);
+        const card = values.create ? await readDatasetCard(file) : null;
+        if (card) cardFields = datasetFieldsFromCard(card);
+      } catch (error) {
+        return reportFailure('ingest', error);
+      }
+      process.stderr.write(
+        `split ${split.split}: ${split.shards.length} file(s): ${split.shards.map((s) => s.name).join(', ')}\n`,
+      );
+    }
+    const create = values.create
+      ? { ...cardFields, ...datasetFields, name: datasetFields.name ?? cardFields.name ?? slug }
+      : null;
     const onError = (values['on-error'] as string | undefined) ?? 'fail';
     if (onError !== 'fail' && onError !== 'skip')
       throw new UsageError(`--on-error must be fail or skip (got "${onError}")`);
@@ -167,7 +207,15 @@ export const ingestCommand: Command = {
         throw new UsageError(`--max-record-bytes must be a positive integer (got "${maxText}")`);
       }
     }
-    const gzip = file !== '-' && file.toLowerCase().endsWith('.gz');
+    if (split && remoteFrom(values)) {
+      if (split.shards.length !== 1)
+        throw new UsageError(
+          `split ${split.split} has ${split.shards.length} files; with --server a split must be one file (ingest directly, without --server)`,
+        );
+      file = split.shards[0]!.path;
+      split = null;
+    }
+    const gzip = file !== '-' && !split && file.toLowerCase().endsWith('.gz');
     const parquet =
       file !== '-' && !gzip && (file.toLowerCase().endsWith('.parquet') || (await looksLikeParquet(file)));
 
@@ -190,6 +238,7 @@ export const ingestCommand: Command = {
             slug,
             gzip,
             parquet,
+            split,
             values,
             create,
             format,
@@ -223,10 +272,11 @@ async function ingestDirect(
     format: ReturnType<typeof parseFormat> | 'auto';
     mapping: ReturnType<typeof parseFieldMapping> | undefined;
     maxRecordBytes: number | undefined;
+    split: SplitFiles | null;
   },
 ): Promise<IngestJson> {
   const config = loadConfig();
-  if (args.parquet) return ingestParquetDirect(args, config);
+  if (args.parquet || args.split) return ingestFileDirect(args, config);
   const input = await openInput(args.file);
   let database: Awaited<ReturnType<typeof openCatalog>> | undefined;
   let progress: Progress | null = null;
@@ -269,19 +319,26 @@ async function ingestDirect(
   }
 }
 
-/** A Parquet file is read in place (random access by row group), not streamed. */
-async function ingestParquetDirect(
+/**
+ * A Parquet file is read in place (random access by row group), not streamed; so are the shards of
+ * a Hugging Face split.
+ */
+async function ingestFileDirect(
   args: CommonArgs & {
     format: ReturnType<typeof parseFormat> | 'auto';
     mapping: ReturnType<typeof parseFieldMapping> | undefined;
+    maxRecordBytes: number | undefined;
+    split: SplitFiles | null;
   },
   config: ReturnType<typeof loadConfig>,
 ): Promise<IngestJson> {
-  let file: Awaited<ReturnType<typeof openParquetFile>>;
-  try {
-    file = await openParquetFile(args.file);
-  } catch (error) {
-    throw new CommandFailure(`cannot read ${args.file}: ${describeFsError(error)}`);
+  let file: Awaited<ReturnType<typeof openParquetFile>> | null = null;
+  if (!args.split) {
+    try {
+      file = await openParquetFile(args.file);
+    } catch (error) {
+      throw new CommandFailure(`cannot read ${args.file}: ${describeFsError(error)}`);
+    }
   }
   let database: Awaited<ReturnType<typeof openCatalog>> | undefined;
   let progress: Progress | null = null;
@@ -292,24 +349,33 @@ async function ingestParquetDirect(
     const result = await ingestStream(
       database,
       args.slug,
-      { parquet: file.buffer },
+      file ? { parquet: file.buffer } : { shards: args.split!.shards },
       {
         format: args.format,
         mapping: args.mapping,
         onError: args.onError,
         inputName: args.file,
+        maxRecordBytes: args.maxRecordBytes ?? config.maxRecordBytes,
         onProgress: (n) => progress?.update(n, 0),
       },
     );
-    progress?.update(result.records, file.buffer.byteLength);
+    progress?.update(result.records, result.inputBytes);
     progress?.finish();
     return ingestResultJson(args.slug, result);
   } catch (error) {
     progress?.fail();
     throw error;
   } finally {
-    await file.close();
+    await file?.close();
     await database?.close();
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
   }
 }
 

@@ -13,10 +13,19 @@ export interface ReaderOptions {
 /**
  * One parsed record, or one rejected record. Rejections never stop the stream unless `fatal`. For
  * Parquet, `line` is the 1-based row, `offset` its row group's byte offset and `rowGroup` its row group.
+ * `file` names the shard when one input is read from several files (a Hugging Face split).
  */
 export type ReaderItem =
-  | { kind: 'record'; line: number; offset: number; value: unknown; rowGroup?: number }
-  | { kind: 'rejected'; line: number; offset: number; reason: string; fatal: boolean; rowGroup?: number };
+  | { kind: 'record'; line: number; offset: number; value: unknown; rowGroup?: number; file?: string }
+  | {
+      kind: 'rejected';
+      line: number;
+      offset: number;
+      reason: string;
+      fatal: boolean;
+      rowGroup?: number;
+      file?: string;
+    };
 
 /** The generator's return value. `container` is 'jsonl' for an empty stream read with 'auto'. */
 export interface ReaderSummary {
