@@ -12,6 +12,7 @@ import { findDatasetsByIds } from '../../catalog/datasets.js';
 import { loadConfig } from '../../config.js';
 import { toGlobalId } from '../../globalId.js';
 import { exportVersionJsonl, parseMetricList, scoreColumnsFor } from '../../ingest/export.js';
+import { exportVersionHf } from '../../ingest/exportHuggingFace.js';
 import { exportVersionParquet } from '../../ingest/exportParquet.js';
 import { formatBytes, type Progress } from '../progress.js';
 import { UsageError, type Command } from '../command.js';
@@ -46,7 +47,7 @@ export const exportCommand: Command = {
   summary: "Write a version's samples as JSONL or Parquet (re-ingestable to the identical version).",
   usage:
     'qdc export <version-id | slug@N | slug> [-o FILE] [--format jsonl|parquet] [--gzip] [--scores METRICS]\n' +
-    '                  [--no-progress]\n' +
+    '                  [--hf DIR [--split NAME]] [--no-progress]\n' +
     '                  [--data-dir DIR | --database-url URL | --server URL [--api-key KEY]]',
   options: {
     output: {
@@ -67,6 +68,13 @@ export const exportCommand: Command = {
       short: 'z',
       description: 'Gzip the output (implied by -o FILE.gz; JSONL only).',
     },
+    hf: {
+      type: 'string',
+      description:
+        'Write a Hugging Face dataset directory (Parquet shard + README.md card with metrics and lineage) instead.',
+      valueName: 'dir',
+    },
+    split: { type: 'string', description: 'With --hf: the split name (default train).', valueName: 'name' },
     scores: {
       type: 'string',
       description:
@@ -87,6 +95,11 @@ export const exportCommand: Command = {
     '(list<struct<role, content, ...>>), metadata (JSON text) and one double column "scores.<metric>"',
     'per --scores metric, in row groups of up to 50,000 rows; "qdc ingest" of it also returns the',
     'same version (scores aside).',
+    '',
+    'With --hf DIR, DIR (new or empty) gets data/<split>-00000-of-00001.parquet and a README.md dataset',
+    "card whose YAML (and body) carry the version's content hash, its latest metric results (value,",
+    'estimator, n, params) and its lineage (inputs, algorithm, generator model, params); push it with',
+    '"huggingface-cli upload <user>/<name> DIR --repo-type dataset". Direct mode only (no --server).',
     '',
     'With --scores, each line also has "scores": {"<metric>": value or null}, taken from the newest',
     'complete or partial result of each metric that stored per-sample values (never a failed run).',
@@ -118,6 +131,19 @@ export const exportCommand: Command = {
     if (format === 'parquet' && output === undefined && process.stdout.isTTY)
       throw new UsageError('Parquet is binary: write it to a file with -o FILE.parquet (or pipe stdout)');
     const remote = remoteFrom(values);
+    const hf = values.hf as string | undefined;
+    if (values.split !== undefined && hf === undefined) throw new UsageError('--split applies to --hf');
+    if (hf !== undefined) {
+      if (output !== undefined || values.format !== undefined || values.gzip)
+        throw new UsageError('--hf writes its own files: drop -o, --format and --gzip');
+      if (remote) throw new UsageError('--hf reads the database directly: drop --server');
+      try {
+        await exportHfDirect(ref, hf, values);
+        return 0;
+      } catch (error) {
+        return reportFailure('export', error);
+      }
+    }
     try {
       const scores = parseMetricList(values.scores as string | undefined);
       const args: OutputArgs = { output, gzip, scores, values, format };
@@ -176,6 +202,37 @@ async function exportDirect(ref: string, args: OutputArgs): Promise<void> {
         }
       })(),
     );
+  } finally {
+    await database.close();
+  }
+}
+
+async function exportHfDirect(ref: string, dir: string, values: Record<string, unknown>): Promise<void> {
+  const database = await openCatalog(connectOptions(loadConfig(), values));
+  try {
+    const version = await resolveDirect(database.db, ref);
+    const scoreColumns = await scoreColumnsFor(
+      database.db,
+      version.id,
+      parseMetricList(values.scores as string | undefined),
+    );
+    const progress = makeProgress(values, { label: 'export', unit: 'rows' });
+    try {
+      const result = await exportVersionHf(database.db, version, dir, {
+        split: values.split as string | undefined,
+        scoreColumns,
+        onRows: (rows) => progress?.update(rows, 0),
+      });
+      progress?.finish(`${result.files.join(', ')} written to ${dir}`);
+    } catch (error) {
+      progress?.fail();
+      throw error;
+    }
+    process.stderr.write(
+      `exported version ${version.version} (${version.sampleCount.toLocaleString('en-US')} samples) to ${dir}\n` +
+        `  content hash  ${version.contentHash}\n`,
+    );
+    process.stdout.write(`${dir}\n`);
   } finally {
     await database.close();
   }
