@@ -232,7 +232,7 @@ async function ingestRecords(
     ) {
       const first = samples.rejections[0];
       throw new BadInputError(
-        `no valid samples: all ${samples.records} records were rejected (first: ${describeRejection(first)}: ${first.reason})`,
+        `no valid samples: all ${samples.records} records were rejected (first: ${first.rowGroup === undefined && first.file === undefined ? `line ${first.line}` : describeRejection(first)}: ${first.reason})`,
         { rejected: samples.rejected },
       );
     }
