@@ -187,13 +187,18 @@ class RowGroup {
     return out;
   }
 
+  /**
+   * Text columns are written PLAIN without statistics: LLM text rarely repeats (a dictionary is
+   * tried and dropped, at a cost) and truncated min/max of prose prune nothing. Scores keep both.
+   */
   columns() {
+    const text = { encoding: 'PLAIN' as const, statistics: false };
     return [
-      { name: 'prompt', data: this.prompt },
-      { name: 'response', data: this.response },
-      { name: 'reference', data: this.reference },
-      { name: 'messages', data: this.messages },
-      { name: 'metadata', data: this.metadata },
+      { name: 'prompt', data: this.prompt, ...text },
+      { name: 'response', data: this.response, ...text },
+      { name: 'reference', data: this.reference, ...text },
+      { name: 'messages', data: this.messages, statistics: false },
+      { name: 'metadata', data: this.metadata, ...text },
       ...this.scoreColumns.map((c, i) => ({ name: scoreColumnName(c.metric), data: this.scores[i]! })),
     ];
   }

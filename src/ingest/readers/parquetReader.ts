@@ -16,6 +16,7 @@
  */
 import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
 import type { AsyncBuffer, FileMetaData, SchemaTree } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { BadInputError } from '../../errors.js';
 import type { ReaderItem, ReaderSummary } from './types.js';
 
@@ -108,6 +109,7 @@ export async function* readParquetRecords(
       objects = await parquetReadObjects({
         file,
         metadata,
+        compressors,
         rowStart: row,
         rowEnd: row + rows,
         rowFormat: 'object',
