@@ -2,7 +2,9 @@
  * Bulk routes beside /graphql:
  *   POST /v1/datasets/{slug}/versions      stream a JSONL / JSON-array file in as a new version
  *   GET  /v1/versions/{id}/samples.jsonl   stream a version out as JSONL (gzip when asked)
- * Both stream: neither holds the body in memory, whatever its size.
+ *   GET  /v1/versions/{id}/samples.parquet stream a version out as Parquet, one row group at a time
+ * All stream: none holds the body in memory, whatever its size (a Parquet upload is spooled to a
+ * temporary file, since Parquet is read from its footer).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
@@ -10,13 +12,15 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Database } from '../db/connect.js';
 import { BadInputError } from '../errors.js';
-import { idOf } from '../globalId.js';
+import { findDatasetsByIds } from '../catalog/datasets.js';
+import { idOf, toGlobalId } from '../globalId.js';
 import {
   exportVersionJsonl,
   parseMetricList,
   requireVersionById,
   scoreColumnsFor,
 } from '../ingest/export.js';
+import { exportVersionParquet, PARQUET_CONTENT_TYPE } from '../ingest/exportParquet.js';
 import { parseFieldMapping, parseFormat } from '../ingest/formats.js';
 import { gunzipStream } from '../ingest/gunzip.js';
 import { ingestStream, type OnError } from '../ingest/ingest.js';
@@ -32,10 +36,12 @@ const INGEST_TYPES: Record<string, Container | 'auto'> = {
   'application/x-jsonlines': 'jsonl',
   'application/jsonlines': 'jsonl',
   'application/json': 'auto',
+  'application/vnd.apache.parquet': 'parquet',
+  'application/x-parquet': 'parquet',
 };
 
 export const INGEST_PATH = /^\/v1\/datasets\/([^/]+)\/versions$/;
-export const EXPORT_PATH = /^\/v1\/versions\/([^/]+)\/samples\.jsonl$/;
+export const EXPORT_PATH = /^\/v1\/versions\/([^/]+)\/samples\.(?:jsonl|parquet)$/;
 
 export interface BulkRouteOptions {
   database: Database;
@@ -58,7 +64,7 @@ export async function handleIngest(
     throw new HttpError(
       415,
       'UNSUPPORTED_MEDIA_TYPE',
-      `content type "${mediaType || '(none)'}" cannot be ingested; send the file as application/x-ndjson (JSONL) or application/json (JSON array or JSONL)`,
+      `content type "${mediaType || '(none)'}" cannot be ingested; send the file as application/x-ndjson (JSONL), application/json (JSON array or JSONL) or application/vnd.apache.parquet (Parquet)`,
     );
   }
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
@@ -82,6 +88,7 @@ export async function handleIngest(
     onError: onError as OnError,
     container,
     maxRecordBytes: recordLimit(params.get('maxRecordBytes'), options.maxRecordBytes),
+    inputName: 'the Parquet body',
   };
   const body =
     encoding === 'gzip'
@@ -113,6 +120,27 @@ export async function handleExport(
     version.id,
     parseMetricList(url.searchParams.get('scores')),
   );
+  if (url.pathname.endsWith('.parquet')) {
+    const [dataset] = await findDatasetsByIds(options.database.db, [version.datasetId]);
+    res.statusCode = 200;
+    res.setHeader('content-type', PARQUET_CONTENT_TYPE);
+    res.setHeader('content-disposition', `attachment; filename="version-${version.id}.parquet"`);
+    res.setHeader('x-qdc-content-hash', version.contentHash);
+    res.setHeader('x-qdc-sample-count', String(version.sampleCount));
+    if (req.method === 'HEAD') return void res.end();
+    const info = {
+      versionId: toGlobalId('DatasetVersion', version.id),
+      dataset: dataset?.slug ?? `dataset-${version.datasetId}`,
+      version: version.version,
+      contentHash: version.contentHash,
+    };
+    // Parquet pages are already compressed (snappy): no gzip on top.
+    await pipeline(
+      Readable.from(exportVersionParquet(options.database.db, version.id, info, undefined, scoreColumns)),
+      res,
+    );
+    return;
+  }
   const gzip = acceptsGzip(req.headers['accept-encoding']);
   res.statusCode = 200;
   res.setHeader('content-type', 'application/x-ndjson; charset=utf-8');

@@ -111,7 +111,7 @@ export async function scoreColumnsFor(
 }
 
 /** The line's `scores` object: each column's value for the sample, null where it has none. */
-function scoresOfSample(
+export function scoresOfSample(
   sampleId: number,
   columns: readonly ScoreColumn[],
   scores: Map<string, number>,
@@ -133,9 +133,43 @@ export async function* exportVersionJsonl(
   onRows?: (rows: number) => void,
   scoreColumns: readonly ScoreColumn[] = [],
 ): AsyncGenerator<string> {
+  let chunk = '';
+  for await (const { page, scores, rows } of samplePages(db, versionId, scoreColumns)) {
+    for (const s of page) {
+      chunk += `${exportLine(s, scores && scoresOfSample(s.id, scoreColumns, scores))}\n`;
+      if (chunk.length >= CHUNK_CHARS) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    onRows?.(rows);
+  }
+  if (chunk) yield chunk;
+}
+
+/** One sample as export reads it. */
+export interface ExportSample {
+  id: number;
+  ordinal: number;
+  prompt: string | null;
+  response: string | null;
+  reference: string | null;
+  messages: unknown;
+  metadata: unknown;
+}
+
+/**
+ * The version's samples in ordinal order, in keyset pages, each with the score values of its
+ * samples (null without score columns) and the rows read so far. Shared by every export format.
+ */
+export async function* samplePages(
+  db: Executor,
+  versionId: number,
+  scoreColumns: readonly ScoreColumn[] = [],
+  pageSize = PAGE_SIZE,
+): AsyncGenerator<{ page: ExportSample[]; scores: Map<string, number> | null; rows: number }> {
   let after = -1;
   let rows = 0;
-  let chunk = '';
   for (;;) {
     const page = await db
       .select({
@@ -150,7 +184,7 @@ export async function* exportVersionJsonl(
       .from(samples)
       .where(and(eq(samples.versionId, versionId), gt(samples.ordinal, after)))
       .orderBy(asc(samples.ordinal))
-      .limit(PAGE_SIZE);
+      .limit(pageSize);
     const scores = scoreColumns.length
       ? await scoresOfSamples(
           db,
@@ -158,17 +192,9 @@ export async function* exportVersionJsonl(
           page.map((s) => s.id),
         )
       : null;
-    for (const s of page) {
-      chunk += `${exportLine(s, scores && scoresOfSample(s.id, scoreColumns, scores))}\n`;
-      if (chunk.length >= CHUNK_CHARS) {
-        yield chunk;
-        chunk = '';
-      }
-    }
     rows += page.length;
-    onRows?.(rows);
-    if (page.length < PAGE_SIZE) break;
+    yield { page, scores, rows };
+    if (page.length < pageSize) break;
     after = page[page.length - 1]!.ordinal;
   }
-  if (chunk) yield chunk;
 }

@@ -10,7 +10,12 @@ import { writeVersion, type WriteVersionResult } from '../catalog/versionWriter.
 import type { Database } from '../db/connect.js';
 import { BadInputError, DomainError } from '../errors.js';
 import { detectFormat, mapRecord, RecordError, type FieldMapping, type FormatName } from './formats.js';
-import { readRecords, type Container, type ReaderSummary } from './readers.js';
+import type { AsyncBuffer } from 'hyparquet';
+import { createReadStream } from 'node:fs';
+import { gunzipStream } from './gunzip.js';
+import { openParquetFile, spoolParquet } from './parquetFile.js';
+import { readRecords, type Container, type ReaderItem, type ReaderSummary } from './readers.js';
+import { readParquetRecords } from './readers/parquetReader.js';
 
 export const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
 /** How many rejected records a result lists (all are counted). */
@@ -27,8 +32,13 @@ export interface IngestOptions {
   mapping?: FieldMapping;
   /** 'fail' (default): any bad record refuses the whole ingest. 'skip': bad records are listed and left out. */
   onError?: OnError;
-  /** 'auto' (default) tells a JSON array from JSONL by the first non-blank byte. */
+  /**
+   * 'auto' (default) tells a JSON array from JSONL by the first non-blank byte. 'parquet' reads a
+   * Parquet file: a byte stream is spooled to a temporary file first (see IngestSource).
+   */
   container?: Container | 'auto';
+  /** The input's name in Parquet errors (default "the Parquet file"). */
+  inputName?: string;
   /** Longest accepted record (JSONL line or array element), default 1 MiB. */
   maxRecordBytes?: number;
   /** Called every 1000 records, and at the end, with the number of records read so far. */
@@ -36,8 +46,12 @@ export interface IngestOptions {
 }
 
 export interface Rejection {
-  /** 1-based line where the record starts. */
+  /** 1-based line where the record starts (for Parquet: the 1-based row). */
   line: number;
+  /** Parquet only: the 0-based row group of the row. */
+  rowGroup?: number;
+  /** The shard file, when the input has several (a Hugging Face split). */
+  file?: string;
   /** Byte offset of the record in the (decompressed) input. */
   offset: number;
   reason: string;
@@ -58,20 +72,142 @@ export interface IngestResult extends WriteVersionResult {
 /** Refuses a whole ingest because of one record (`--on-error fail`). */
 export class RecordRejectedError extends BadInputError {
   constructor(readonly rejection: Rejection) {
-    super(`line ${rejection.line} (byte ${rejection.offset}): ${rejection.reason}`, {
+    super(`${describeRejection(rejection)}: ${rejection.reason}`, {
       line: rejection.line,
       offset: rejection.offset,
       reason: rejection.reason,
+      ...(rejection.rowGroup === undefined ? {} : { rowGroup: rejection.rowGroup }),
     });
   }
 }
+
+/** Where a rejected record is: "line 3 (byte 120)", or for Parquet "row 3 (row group 0)". */
+export function describeRejection(r: Rejection): string {
+  return r.rowGroup === undefined
+    ? `line ${r.line} (byte ${r.offset})`
+    : `row ${r.line} (row group ${r.rowGroup})`;
+}
+
+/** One file of an input made of several (the shards of a Hugging Face split), read in order. */
+export interface Shard {
+  /** Shown in rejections and errors (e.g. "data/train-00000-of-00002.parquet"). */
+  name: string;
+  path: string;
+  kind: 'parquet' | 'json';
+}
+
+/**
+ * A byte stream (JSONL, JSON array, or Parquet to spool), a Parquet file opened for random access,
+ * or several files whose records make one version, in order.
+ */
+export type IngestSource =
+  AsyncIterable<Uint8Array> | { parquet: AsyncBuffer } | { shards: readonly Shard[] };
 
 /** Streams `source` into a new version of the dataset `datasetSlug`. */
 export async function ingestStream(
   database: Database,
   datasetSlug: string,
-  source: AsyncIterable<Uint8Array>,
+  source: IngestSource,
   options: IngestOptions = {},
+): Promise<IngestResult> {
+  if ('parquet' in source)
+    return ingestRecords(database, datasetSlug, parquetItems(source.parquet, options), options);
+  if ('shards' in source) {
+    const shards = source.shards;
+    return ingestRecords(database, datasetSlug, () => shardItems(shards, options), options);
+  }
+  const stream: AsyncIterable<Uint8Array> = source;
+  if (options.container !== 'parquet') {
+    const reader = () =>
+      readRecords(stream, {
+        container: options.container ?? 'auto',
+        maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+      });
+    return ingestRecords(database, datasetSlug, reader, options);
+  }
+  // The dataset is checked before the body is spooled.
+  await requireDatasetBySlug(database.db, datasetSlug);
+  const spooled = await spoolParquet(stream);
+  try {
+    return await ingestRecords(database, datasetSlug, parquetItems(spooled.buffer, options), options);
+  } finally {
+    await spooled.close();
+  }
+}
+
+function requiredColumns(options: IngestOptions) {
+  return Object.entries(options.mapping ?? {}).flatMap(([field, path]) =>
+    path === undefined
+      ? []
+      : [{ column: path.trim().split('.')[0]!, because: `the mapping ${field}=${path}` }],
+  );
+}
+
+function parquetItems(
+  file: AsyncBuffer,
+  options: IngestOptions,
+): () => AsyncGenerator<ReaderItem, ReaderSummary> {
+  return () =>
+    readParquetRecords(file, {
+      name: options.inputName ?? 'the Parquet file',
+      requiredColumns: requiredColumns(options),
+    });
+}
+
+/** The records of every shard in turn, each item naming its shard. */
+async function* shardItems(
+  shards: readonly Shard[],
+  options: IngestOptions,
+): AsyncGenerator<ReaderItem, ReaderSummary> {
+  let container: Container = 'jsonl';
+  let records = 0;
+  let rejected = 0;
+  let bytes = 0;
+  for (const shard of shards) {
+    let close: () => Promise<void>;
+    let items: AsyncGenerator<ReaderItem, ReaderSummary>;
+    if (shard.kind === 'parquet') {
+      const file = await openParquetFile(shard.path);
+      close = () => file.close();
+      items = readParquetRecords(file.buffer, {
+        name: shard.name,
+        requiredColumns: requiredColumns(options),
+      });
+    } else {
+      const stream = createReadStream(shard.path, { highWaterMark: 1 << 20 });
+      close = async () => void stream.destroy();
+      const bytesIn = shard.path.toLowerCase().endsWith('.gz')
+        ? gunzipStream(stream, (reason) => new BadInputError(`${shard.name} is not valid gzip: ${reason}`))
+        : stream;
+      items = readRecords(bytesIn, {
+        container: 'auto',
+        maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+      });
+    }
+    try {
+      for (;;) {
+        const next = await items.next();
+        if (next.done) {
+          container = next.value.container;
+          bytes += next.value.bytes;
+          break;
+        }
+        if (next.value.kind === 'record') records += 1;
+        else rejected += 1;
+        yield { ...next.value, file: shard.name };
+      }
+    } finally {
+      await close();
+    }
+  }
+  return { container, records, rejected, bytes };
+}
+
+async function ingestRecords(
+  database: Database,
+  datasetSlug: string,
+  reader: () => AsyncGenerator<ReaderItem, ReaderSummary>,
+  options: IngestOptions,
 ): Promise<IngestResult> {
   if (options.format === 'mapping' && !options.mapping) {
     throw new BadInputError(
@@ -82,7 +218,7 @@ export async function ingestStream(
     );
   }
   const dataset = await requireDatasetBySlug(database.db, datasetSlug);
-  const samples = new SampleStream(source, options);
+  const samples = new SampleStream(reader, options);
   let written: WriteVersionResult;
   try {
     written = await writeVersion(database, dataset.id, samples.batches());
@@ -96,12 +232,14 @@ export async function ingestStream(
     ) {
       const first = samples.rejections[0];
       throw new BadInputError(
-        `no valid samples: all ${samples.records} records were rejected (first: line ${first.line}: ${first.reason})`,
+        `no valid samples: all ${samples.records} records were rejected (first: ${first.rowGroup === undefined && first.file === undefined ? `line ${first.line}` : describeRejection(first)}: ${first.reason})`,
         { rejected: samples.rejected },
       );
     }
     if (samples.records === 0 && samples.summary && error instanceof DomainError) {
-      throw new BadInputError('the input is empty: it holds no JSON records', {
+      const what =
+        samples.summary.container === 'parquet' ? 'the Parquet file has no rows' : 'it holds no JSON records';
+      throw new BadInputError(`the input is empty: ${what}`, {
         bytes: samples.summary.bytes,
       });
     }
@@ -118,6 +256,13 @@ export async function ingestStream(
   };
 }
 
+/** A rejection with the row group and shard of its item, when it has them. */
+function withPlace(rejection: Rejection, item: ReaderItem): Rejection {
+  if (item.rowGroup !== undefined) rejection.rowGroup = item.rowGroup;
+  if (item.file !== undefined) rejection.file = item.file;
+  return rejection;
+}
+
 /** The records of one input turned into batches of validated samples, with the bookkeeping. */
 class SampleStream {
   format: FormatName | null;
@@ -129,7 +274,7 @@ class SampleStream {
   private readonly onError: OnError;
 
   constructor(
-    private readonly source: AsyncIterable<Uint8Array>,
+    private readonly reader: () => AsyncGenerator<ReaderItem, ReaderSummary>,
     private readonly options: IngestOptions,
   ) {
     this.onError = options.onError ?? 'fail';
@@ -138,10 +283,7 @@ class SampleStream {
   }
 
   async *batches(): AsyncGenerator<HashedSample[]> {
-    const reader = readRecords(this.source, {
-      container: this.options.container ?? 'auto',
-      maxRecordBytes: this.options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
-    });
+    const reader = this.reader();
     let batch: HashedSample[] = [];
     for (;;) {
       const next = await reader.next();
@@ -153,10 +295,10 @@ class SampleStream {
       this.records += 1;
       if (this.records % PROGRESS_EVERY === 0) this.options.onProgress?.(this.records);
       if (item.kind === 'rejected') {
-        this.reject({ line: item.line, offset: item.offset, reason: item.reason });
+        this.reject(withPlace({ line: item.line, offset: item.offset, reason: item.reason }, item));
         continue;
       }
-      const sample = this.toSample(item.value, item.line, item.offset);
+      const sample = this.toSample(item);
       if (!sample) continue;
       this.accepted += 1;
       batch.push(sample);
@@ -169,14 +311,17 @@ class SampleStream {
     this.options.onProgress?.(this.records);
   }
 
-  private toSample(value: unknown, line: number, offset: number): HashedSample | null {
+  private toSample(item: ReaderItem & { kind: 'record' }): HashedSample | null {
+    const { value, line, offset, rowGroup } = item;
+    const where = rowGroup === undefined ? `line ${line}` : `row ${line}`;
     try {
       if (this.format === null) this.format = this.detect(value);
-      return canonicalizeSample(mapRecord(this.format, value, this.options.mapping), `line ${line}`);
+      return canonicalizeSample(mapRecord(this.format, value, this.options.mapping), where);
     } catch (error) {
       if (!(error instanceof RecordError || error instanceof BadInputError)) throw error;
       // canonicalizeSample already names the line; keep only the reason.
-      this.reject({ line, offset, reason: error.message.replace(/^line \d+: /, '') });
+      const reason = error.message.replace(/^(?:line|row) \d+: /, '');
+      this.reject(withPlace({ line, offset, reason }, item));
       return null;
     }
   }

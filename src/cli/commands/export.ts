@@ -12,6 +12,8 @@ import { findDatasetsByIds } from '../../catalog/datasets.js';
 import { loadConfig } from '../../config.js';
 import { toGlobalId } from '../../globalId.js';
 import { exportVersionJsonl, parseMetricList, scoreColumnsFor } from '../../ingest/export.js';
+import { exportVersionHf } from '../../ingest/exportHuggingFace.js';
+import { exportVersionParquet } from '../../ingest/exportParquet.js';
 import { formatBytes, type Progress } from '../progress.js';
 import { UsageError, type Command } from '../command.js';
 import { describeFsError } from '../inputFiles.js';
@@ -42,9 +44,10 @@ interface VersionInfo {
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: "Write a version's samples as JSONL (re-ingestable to the identical version), optionally gzipped.",
+  summary: "Write a version's samples as JSONL or Parquet (re-ingestable to the identical version).",
   usage:
-    'qdc export <version-id | slug@N | slug> [-o FILE] [--gzip] [--scores METRICS] [--no-progress]\n' +
+    'qdc export <version-id | slug@N | slug> [-o FILE] [--format jsonl|parquet] [--gzip] [--scores METRICS]\n' +
+    '                  [--hf DIR [--split NAME]] [--no-progress]\n' +
     '                  [--data-dir DIR | --database-url URL | --server URL [--api-key KEY]]',
   options: {
     output: {
@@ -53,7 +56,25 @@ export const exportCommand: Command = {
       description: 'Write to this file (default stdout); a name ending in .gz is gzipped.',
       valueName: 'file',
     },
-    gzip: { type: 'boolean', short: 'z', description: 'Gzip the output (implied by -o FILE.gz).' },
+    format: {
+      type: 'string',
+      short: 'f',
+      description:
+        'jsonl (default) or parquet (implied by -o FILE.parquet); Parquet goes to a file, not a terminal.',
+      valueName: 'format',
+    },
+    gzip: {
+      type: 'boolean',
+      short: 'z',
+      description: 'Gzip the output (implied by -o FILE.gz; JSONL only).',
+    },
+    hf: {
+      type: 'string',
+      description:
+        'Write a Hugging Face dataset directory (Parquet shard + README.md card with metrics and lineage) instead.',
+      valueName: 'dir',
+    },
+    split: { type: 'string', description: 'With --hf: the split name (default train).', valueName: 'name' },
     scores: {
       type: 'string',
       description:
@@ -69,6 +90,16 @@ export const exportCommand: Command = {
     '',
     'Each line is one sample in ordinal order: {"prompt","response","reference","messages","metadata"}',
     '(nulls kept). "qdc ingest" of the file into the same dataset returns the same version.',
+    '',
+    'With --format parquet the file has typed columns: prompt, response, reference (string), messages',
+    '(list<struct<role, content, ...>>), metadata (JSON text) and one double column "scores.<metric>"',
+    'per --scores metric, in row groups of up to 50,000 rows; "qdc ingest" of it also returns the',
+    'same version (scores aside).',
+    '',
+    'With --hf DIR, DIR (new or empty) gets data/<split>-00000-of-00001.parquet and a README.md dataset',
+    "card whose YAML (and body) carry the version's content hash, its latest metric results (value,",
+    'estimator, n, params) and its lineage (inputs, algorithm, generator model, params); push it with',
+    '"huggingface-cli upload <user>/<name> DIR --repo-type dataset". Direct mode only (no --server).',
     '',
     'With --scores, each line also has "scores": {"<metric>": value or null}, taken from the newest',
     'complete or partial result of each metric that stored per-sample values (never a failed run).',
@@ -90,11 +121,34 @@ export const exportCommand: Command = {
     const ref = positionals[0]!;
     const output = values.output as string | undefined;
     const gzip = values.gzip === true || (output !== undefined && output.toLowerCase().endsWith('.gz'));
+    const formatText = (values.format as string | undefined)?.trim().toLowerCase();
+    if (formatText !== undefined && formatText !== 'jsonl' && formatText !== 'parquet')
+      throw new UsageError(`--format must be jsonl or parquet (got "${String(values.format)}")`);
+    const format =
+      formatText ?? (output !== undefined && output.toLowerCase().endsWith('.parquet') ? 'parquet' : 'jsonl');
+    if (format === 'parquet' && gzip)
+      throw new UsageError('--gzip applies to JSONL only (Parquet pages are already compressed)');
+    if (format === 'parquet' && output === undefined && process.stdout.isTTY)
+      throw new UsageError('Parquet is binary: write it to a file with -o FILE.parquet (or pipe stdout)');
     const remote = remoteFrom(values);
+    const hf = values.hf as string | undefined;
+    if (values.split !== undefined && hf === undefined) throw new UsageError('--split applies to --hf');
+    if (hf !== undefined) {
+      if (output !== undefined || values.format !== undefined || values.gzip)
+        throw new UsageError('--hf writes its own files: drop -o, --format and --gzip');
+      if (remote) throw new UsageError('--hf reads the database directly: drop --server');
+      try {
+        await exportHfDirect(ref, hf, values);
+        return 0;
+      } catch (error) {
+        return reportFailure('export', error);
+      }
+    }
     try {
       const scores = parseMetricList(values.scores as string | undefined);
-      if (remote) await exportRemote(remote, ref, { output, gzip, scores, values });
-      else await exportDirect(ref, { output, gzip, scores, values });
+      const args: OutputArgs = { output, gzip, scores, values, format };
+      if (remote) await exportRemote(remote, ref, args);
+      else await exportDirect(ref, args);
       return 0;
     } catch (error) {
       return reportFailure('export', error);
@@ -107,6 +161,7 @@ interface OutputArgs {
   gzip: boolean;
   scores: string[];
   values: Record<string, unknown>;
+  format: 'jsonl' | 'parquet';
 }
 
 async function exportDirect(ref: string, args: OutputArgs): Promise<void> {
@@ -125,17 +180,59 @@ async function exportDirect(ref: string, args: OutputArgs): Promise<void> {
     };
     await writeExport(info, args, (state) =>
       (async function* () {
-        for await (const text of exportVersionJsonl(
-          database.db,
-          version.id,
-          (rows) => state.setRows(rows),
-          scoreColumns,
-        )) {
-          state.addBytes(Buffer.byteLength(text));
-          yield text;
+        const onRows = (rows: number) => state.setRows(rows);
+        const chunks =
+          args.format === 'parquet'
+            ? exportVersionParquet(
+                database.db,
+                version.id,
+                {
+                  versionId: info.id,
+                  dataset: info.slug,
+                  version: info.number,
+                  contentHash: info.contentHash,
+                },
+                onRows,
+                scoreColumns,
+              )
+            : exportVersionJsonl(database.db, version.id, onRows, scoreColumns);
+        for await (const chunk of chunks) {
+          state.addBytes(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
+          yield chunk;
         }
       })(),
     );
+  } finally {
+    await database.close();
+  }
+}
+
+async function exportHfDirect(ref: string, dir: string, values: Record<string, unknown>): Promise<void> {
+  const database = await openCatalog(connectOptions(loadConfig(), values));
+  try {
+    const version = await resolveDirect(database.db, ref);
+    const scoreColumns = await scoreColumnsFor(
+      database.db,
+      version.id,
+      parseMetricList(values.scores as string | undefined),
+    );
+    const progress = makeProgress(values, { label: 'export', unit: 'rows' });
+    try {
+      const result = await exportVersionHf(database.db, version, dir, {
+        split: values.split as string | undefined,
+        scoreColumns,
+        onRows: (rows) => progress?.update(rows, 0),
+      });
+      progress?.finish(`${result.files.join(', ')} written to ${dir}`);
+    } catch (error) {
+      progress?.fail();
+      throw error;
+    }
+    process.stderr.write(
+      `exported version ${version.version} (${version.sampleCount.toLocaleString('en-US')} samples) to ${dir}\n` +
+        `  content hash  ${version.contentHash}\n`,
+    );
+    process.stdout.write(`${dir}\n`);
   } finally {
     await database.close();
   }
@@ -146,7 +243,7 @@ async function exportRemote(remote: Remote, ref: string, args: OutputArgs): Prom
   const query = args.scores.length ? `?scores=${encodeURIComponent(args.scores.join(','))}` : '';
   const response = await remoteFetch(
     remote,
-    `/v1/versions/${encodeURIComponent(version.id)}/samples.jsonl${query}`,
+    `/v1/versions/${encodeURIComponent(version.id)}/samples.${args.format}${query}`,
     {
       method: 'GET',
       // fetch decompresses transparently; --gzip compresses again locally.
@@ -170,11 +267,15 @@ async function exportRemote(remote: Remote, ref: string, args: OutputArgs): Prom
       let rows = 0;
       try {
         for await (const chunk of body as AsyncIterable<Uint8Array>) {
-          for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) rows += 1;
-          state.setRows(rows);
+          if (args.format === 'jsonl') {
+            for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) rows += 1;
+            state.setRows(rows);
+          }
           state.addBytes(chunk.length);
           yield chunk;
         }
+        // A Parquet body has no line breaks to count; its rows are known once it is complete.
+        if (args.format === 'parquet') state.setRows(info.sampleCount);
       } catch (error) {
         if (error instanceof CommandFailure) throw error;
         throw new CommandFailure(

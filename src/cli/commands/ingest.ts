@@ -3,6 +3,7 @@
  * new dataset version, either straight into the database (default) or through a running server's
  * POST /v1/datasets/{slug}/versions route (`--server`). Prints the version's global id on stdout.
  */
+import { stat } from 'node:fs/promises';
 import { openCatalog } from '../../app.js';
 import {
   findDatasetBySlug,
@@ -19,13 +20,22 @@ import {
   parseFieldMapping,
   parseFormat,
 } from '../../ingest/formats.js';
-import { ingestStream, MAX_LISTED_REJECTIONS, type OnError } from '../../ingest/ingest.js';
+import { describeRejection, ingestStream, MAX_LISTED_REJECTIONS, type OnError } from '../../ingest/ingest.js';
+import { PARQUET_CONTENT_TYPE } from '../../ingest/exportParquet.js';
+import { looksLikeParquet, openParquetFile } from '../../ingest/parquetFile.js';
+import {
+  datasetFieldsFromCard,
+  findSplitFiles,
+  readDatasetCard,
+  type SplitFiles,
+} from '../../ingest/huggingFace.js';
 import { UsageError, type Command } from '../command.js';
 import type { Progress } from '../progress.js';
-import { countNewlines, gunzipped, openInput } from '../inputFiles.js';
+import { countNewlines, describeFsError, gunzipped, openInput } from '../inputFiles.js';
 import { datasetFieldOptions, datasetFieldsFrom, optionOf } from '../datasetFields.js';
 import {
   API_KEY_ENV_DOC,
+  CommandFailure,
   makeProgress,
   PROGRESS_ENV_DOC,
   remoteFetch,
@@ -47,9 +57,9 @@ const formatList = FORMATS.map((f) => `  ${f}\n      ${FORMAT_EXAMPLES[f]}`).joi
 
 export const ingestCommand: Command = {
   name: 'ingest',
-  summary: 'Stream a JSONL or JSON-array file (optionally .gz) into a new dataset version.',
+  summary: 'Stream a JSONL, JSON-array (optionally .gz) or Parquet file into a new dataset version.',
   usage:
-    'qdc ingest <file|-> --dataset <slug> [--create [--name TEXT] [--task T] [--license ID] [--tag T]...]\n' +
+    'qdc ingest <file|dir|-> --dataset <slug> [--split NAME] [--create [--name TEXT] [--task T] [--license ID] [--tag T]...]\n' +
     '                  [--format auto|<format>] [--map field=path,...] [--on-error fail|skip]\n' +
     '                  [--max-record-bytes N] [--json] [--no-progress]\n' +
     '                  [--data-dir DIR | --database-url URL | --server URL [--api-key KEY]]',
@@ -59,6 +69,12 @@ export const ingestCommand: Command = {
       short: 'd',
       description: 'Slug of the dataset that receives the version (it must exist unless --create).',
       valueName: 'slug',
+    },
+    split: {
+      type: 'string',
+      description:
+        'With a Hugging Face dataset directory: the split to ingest (default train, or the only split).',
+      valueName: 'name',
     },
     create: {
       type: 'boolean',
@@ -102,6 +118,16 @@ export const ingestCommand: Command = {
     '  <file> is JSONL (one record per line) or a JSON array of records; the container is detected',
     '  from the first non-blank byte. "-" reads stdin (uncompressed). A name ending in .gz is',
     '  gunzipped (with --server it is sent as is, with Content-Encoding: gzip).',
+    '  A Parquet file (named .parquet, or starting with the PAR1 magic) is read row group by row group;',
+    '  its columns are the record keys, so the formats and --map apply to them (nested columns such as',
+    '  messages or conversations as list<struct> included). Rejections name the row and row group.',
+    '',
+    'Hugging Face datasets: <dir> is a local dataset directory or hub snapshot. The files of --split are',
+    "found from the card's configs/data_files, else by the Hub's file names (data/train-00000-of-00002.parquet,",
+    'train.jsonl, default/train/0000.parquet, ...) and ingested in path order as one version. With --create',
+    "the README.md card's YAML fills the dataset's fields (pretty_name, license, task_categories,",
+    'source_datasets, tags, language) unless an option gives them; the whole YAML is kept as its card.',
+    'With --server, a split must be a single file.',
     '',
     'Formats (--format; one example record each):',
     formatList,
@@ -133,7 +159,7 @@ export const ingestCommand: Command = {
       throw new UsageError(
         positionals.length === 0 ? 'expected a file to ingest (or - for stdin)' : 'expected exactly one file',
       );
-    const file = positionals[0]!;
+    let file = positionals[0]!;
     const slug = values.dataset as string | undefined;
     if (!slug) throw new UsageError('--dataset <slug> is required');
     const datasetFields = datasetFieldsFrom(values);
@@ -141,7 +167,27 @@ export const ingestCommand: Command = {
     if (!values.create && fieldOptions.length > 0) {
       throw new UsageError(`--${optionOf(fieldOptions[0]!)} only applies with --create`);
     }
-    const create = values.create ? { ...datasetFields, name: datasetFields.name ?? slug } : null;
+    const splitName = values.split as string | undefined;
+    const directory = file !== '-' && (await isDirectory(file));
+    if (splitName !== undefined && !directory)
+      throw new UsageError('--split applies to a Hugging Face dataset directory');
+    let split: SplitFiles | null = null;
+    let cardFields: DatasetFields = {};
+    if (directory) {
+      try {
+        split = await findSplitFiles(file, splitName);
+        const card = values.create ? await readDatasetCard(file) : null;
+        if (card) cardFields = datasetFieldsFromCard(card);
+      } catch (error) {
+        return reportFailure('ingest', error);
+      }
+      process.stderr.write(
+        `split ${split.split}: ${split.shards.length} file(s): ${split.shards.map((s) => s.name).join(', ')}\n`,
+      );
+    }
+    const create = values.create
+      ? { ...cardFields, ...datasetFields, name: datasetFields.name ?? cardFields.name ?? slug }
+      : null;
     const onError = (values['on-error'] as string | undefined) ?? 'fail';
     if (onError !== 'fail' && onError !== 'skip')
       throw new UsageError(`--on-error must be fail or skip (got "${onError}")`);
@@ -161,7 +207,17 @@ export const ingestCommand: Command = {
         throw new UsageError(`--max-record-bytes must be a positive integer (got "${maxText}")`);
       }
     }
-    const gzip = file !== '-' && file.toLowerCase().endsWith('.gz');
+    if (split && remoteFrom(values)) {
+      if (split.shards.length !== 1)
+        throw new UsageError(
+          `split ${split.split} has ${split.shards.length} files; with --server a split must be one file (ingest directly, without --server)`,
+        );
+      file = split.shards[0]!.path;
+      split = null;
+    }
+    const gzip = file !== '-' && !split && file.toLowerCase().endsWith('.gz');
+    const parquet =
+      file !== '-' && !gzip && (file.toLowerCase().endsWith('.parquet') || (await looksLikeParquet(file)));
 
     try {
       const result = remote
@@ -169,6 +225,7 @@ export const ingestCommand: Command = {
             file,
             slug,
             gzip,
+            parquet,
             values,
             create,
             format,
@@ -176,7 +233,19 @@ export const ingestCommand: Command = {
             onError,
             maxRecordBytes,
           })
-        : await ingestDirect({ file, slug, gzip, values, create, format, mapping, onError, maxRecordBytes });
+        : await ingestDirect({
+            file,
+            slug,
+            gzip,
+            parquet,
+            split,
+            values,
+            create,
+            format,
+            mapping,
+            onError,
+            maxRecordBytes,
+          });
       printSummary(result);
       process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${result.version.id}\n`);
       return 0;
@@ -190,6 +259,8 @@ interface CommonArgs {
   file: string;
   slug: string;
   gzip: boolean;
+  /** A Parquet file (by its .parquet name or its PAR1 magic bytes). */
+  parquet: boolean;
   values: Record<string, unknown>;
   /** With --create: the fields of the dataset to register if the slug is free. */
   create: (DatasetFields & { name: string }) | null;
@@ -201,20 +272,17 @@ async function ingestDirect(
     format: ReturnType<typeof parseFormat> | 'auto';
     mapping: ReturnType<typeof parseFieldMapping> | undefined;
     maxRecordBytes: number | undefined;
+    split: SplitFiles | null;
   },
 ): Promise<IngestJson> {
   const config = loadConfig();
+  if (args.parquet || args.split) return ingestFileDirect(args, config);
   const input = await openInput(args.file);
   let database: Awaited<ReturnType<typeof openCatalog>> | undefined;
   let progress: Progress | null = null;
   try {
     database = await openCatalog(connectOptions(config, args.values));
-    if (args.create && !(await findDatasetBySlug(database.db, args.slug))) {
-      await registerDataset(database.db, { slug: args.slug, ...args.create });
-      process.stderr.write(`created dataset ${args.slug}\n`);
-    }
-    // An unknown dataset is refused before any progress is drawn.
-    await requireDatasetBySlug(database.db, args.slug);
+    await ensureDirectDataset(database, args);
     // Bytes are counted as read from the file (compressed for .gz), so they match its size.
     progress = makeProgress(args.values, { label: 'ingest', unit: 'rows', totalBytes: input.size });
     let bytes = 0;
@@ -251,6 +319,78 @@ async function ingestDirect(
   }
 }
 
+/**
+ * A Parquet file is read in place (random access by row group), not streamed; so are the shards of
+ * a Hugging Face split.
+ */
+async function ingestFileDirect(
+  args: CommonArgs & {
+    format: ReturnType<typeof parseFormat> | 'auto';
+    mapping: ReturnType<typeof parseFieldMapping> | undefined;
+    maxRecordBytes: number | undefined;
+    split: SplitFiles | null;
+  },
+  config: ReturnType<typeof loadConfig>,
+): Promise<IngestJson> {
+  let file: Awaited<ReturnType<typeof openParquetFile>> | null = null;
+  if (!args.split) {
+    try {
+      file = await openParquetFile(args.file);
+    } catch (error) {
+      throw new CommandFailure(`cannot read ${args.file}: ${describeFsError(error)}`);
+    }
+  }
+  let database: Awaited<ReturnType<typeof openCatalog>> | undefined;
+  let progress: Progress | null = null;
+  try {
+    database = await openCatalog(connectOptions(config, args.values));
+    await ensureDirectDataset(database, args);
+    progress = makeProgress(args.values, { label: 'ingest', unit: 'rows' });
+    const result = await ingestStream(
+      database,
+      args.slug,
+      file ? { parquet: file.buffer } : { shards: args.split!.shards },
+      {
+        format: args.format,
+        mapping: args.mapping,
+        onError: args.onError,
+        inputName: args.file,
+        maxRecordBytes: args.maxRecordBytes ?? config.maxRecordBytes,
+        onProgress: (n) => progress?.update(n, 0),
+      },
+    );
+    progress?.update(result.records, result.inputBytes);
+    progress?.finish();
+    return ingestResultJson(args.slug, result);
+  } catch (error) {
+    progress?.fail();
+    throw error;
+  } finally {
+    await file?.close();
+    await database?.close();
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function ensureDirectDataset(
+  database: Awaited<ReturnType<typeof openCatalog>>,
+  args: Pick<CommonArgs, 'slug' | 'create'>,
+): Promise<void> {
+  if (args.create && !(await findDatasetBySlug(database.db, args.slug))) {
+    await registerDataset(database.db, { slug: args.slug, ...args.create });
+    process.stderr.write(`created dataset ${args.slug}\n`);
+  }
+  // An unknown dataset is refused before any progress is drawn.
+  await requireDatasetBySlug(database.db, args.slug);
+}
+
 async function ingestRemote(
   remote: Remote,
   args: CommonArgs & {
@@ -276,7 +416,7 @@ async function ingestRemote(
   // While uploading, JSONL lines approximate the records (the server's count replaces them at the end).
   let bytes = 0;
   let lines = 0;
-  const countLines = !args.gzip;
+  const countLines = !args.gzip && !args.parquet;
   const body = async function* (): AsyncGenerator<Uint8Array> {
     for await (const chunk of input.stream) {
       bytes += chunk.length;
@@ -293,7 +433,7 @@ async function ingestRemote(
         method: 'POST',
         headers: {
           // application/json lets the server detect the container (JSON array or JSONL), as direct mode does.
-          'content-type': 'application/json',
+          'content-type': args.parquet ? PARQUET_CONTENT_TYPE : 'application/json',
           accept: 'application/json',
           ...(args.gzip ? { 'content-encoding': 'gzip' } : {}),
         },
@@ -356,7 +496,7 @@ function printSummary(r: IngestJson): void {
       `duplicates ${count(r.duplicateSamples)} (format ${r.format}, ${r.container})`,
   ];
   const shown = r.rejections.slice(0, SHOWN_REJECTIONS);
-  for (const j of shown) lines.push(`  rejected line ${j.line} (byte ${j.offset}): ${j.reason}`);
+  for (const j of shown) lines.push(`  rejected ${describeRejection(j)}: ${j.reason}`);
   if (r.rejected > shown.length) {
     lines.push(
       `  ... and ${count(r.rejected - shown.length)} more rejected (--json lists the first ${MAX_LISTED_REJECTIONS})`,

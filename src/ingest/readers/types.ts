@@ -1,6 +1,7 @@
 /** The public types of the streaming record readers (see ../readers.ts). */
 
-export type Container = 'jsonl' | 'json-array';
+/** 'parquet' is read from a file (random access), never by readRecords. */
+export type Container = 'jsonl' | 'json-array' | 'parquet';
 
 export interface ReaderOptions {
   /** 'auto' (default): the first non-whitespace byte decides: '[' -> json-array, anything else -> jsonl. */
@@ -9,10 +10,22 @@ export interface ReaderOptions {
   maxRecordBytes: number;
 }
 
-/** One parsed record, or one rejected record. Rejections never stop the stream unless `fatal`. */
+/**
+ * One parsed record, or one rejected record. Rejections never stop the stream unless `fatal`. For
+ * Parquet, `line` is the 1-based row, `offset` its row group's byte offset and `rowGroup` its row group.
+ * `file` names the shard when one input is read from several files (a Hugging Face split).
+ */
 export type ReaderItem =
-  | { kind: 'record'; line: number; offset: number; value: unknown }
-  | { kind: 'rejected'; line: number; offset: number; reason: string; fatal: boolean };
+  | { kind: 'record'; line: number; offset: number; value: unknown; rowGroup?: number; file?: string }
+  | {
+      kind: 'rejected';
+      line: number;
+      offset: number;
+      reason: string;
+      fatal: boolean;
+      rowGroup?: number;
+      file?: string;
+    };
 
 /** The generator's return value. `container` is 'jsonl' for an empty stream read with 'auto'. */
 export interface ReaderSummary {

@@ -1,0 +1,216 @@
+/**
+ * Export of a version as Parquet: typed columns in the catalog's own shape, written one row group
+ * at a time, so memory is bounded by one row group whatever the version's size.
+ *
+ *   prompt, response, reference   string (nullable)
+ *   messages                      list<struct<role string, content string, <extra keys> json>>
+ *   metadata                      json (JSON text, logical type JSON)
+ *   scores.<metric>               double, one column per requested score (null: no score)
+ *
+ * Extra message keys (name, tool_calls, ...) get one JSON field each in the message struct; a
+ * message without one has it null, which the Parquet reader leaves out again, so ingesting the file
+ * gives the version's content hash (scores aside: like JSONL scores they land in metadata). The
+ * footer's key-value metadata carries the version, its content hash and the score columns' metrics.
+ */
+import { sql } from 'drizzle-orm';
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import type { Executor } from '../db/connect.js';
+import { samples } from '../db/schema.js';
+import { rowsOf } from '../db/sqlHelpers.js';
+import { samplePages, type ExportSample, type ScoreColumn } from './export.js';
+
+/** Rows per row group: large enough for fast scans, small enough to keep memory low. */
+export const ROW_GROUP_ROWS = 50_000;
+/** A row group is closed early once its text reaches this many characters. */
+const ROW_GROUP_CHARS = 64 * 1024 * 1024;
+const PAGE_SIZE = 5000;
+
+type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
+
+export const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
+
+/** The score column of a metric. */
+export function scoreColumnName(metric: string): string {
+  return `scores.${metric}`;
+}
+
+export interface ParquetExportInfo {
+  versionId: string;
+  dataset: string;
+  version: number;
+  contentHash: string;
+}
+
+const text = (name: string): SchemaElement => ({
+  name,
+  type: 'BYTE_ARRAY',
+  converted_type: 'UTF8',
+  repetition_type: 'OPTIONAL',
+});
+const json = (name: string): SchemaElement => ({
+  name,
+  type: 'BYTE_ARRAY',
+  converted_type: 'JSON',
+  repetition_type: 'OPTIONAL',
+});
+
+/** The keys other than role and content that the version's messages use, sorted. */
+export async function extraMessageKeys(db: Executor, versionId: number): Promise<string[]> {
+  const result = await db.execute(sql`
+    select distinct k.key as key
+    from ${samples} s
+    cross join lateral jsonb_array_elements(
+      case when jsonb_typeof(s.messages) = 'array' then s.messages else '[]'::jsonb end) m(value)
+    cross join lateral jsonb_object_keys(
+      case when jsonb_typeof(m.value) = 'object' then m.value else '{}'::jsonb end) k(key)
+    where s.version_id = ${versionId} and s.messages is not null`);
+  return rowsOf<{ key: string }>(result)
+    .map((r) => r.key)
+    .filter((k) => k !== 'role' && k !== 'content')
+    .sort();
+}
+
+export function parquetSchemaFor(
+  extraKeys: readonly string[],
+  scoreColumns: readonly ScoreColumn[],
+): SchemaElement[] {
+  return [
+    { name: 'root', num_children: 5 + scoreColumns.length },
+    text('prompt'),
+    text('response'),
+    text('reference'),
+    { name: 'messages', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
+    { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+    { name: 'element', repetition_type: 'OPTIONAL', num_children: 2 + extraKeys.length },
+    text('role'),
+    text('content'),
+    ...extraKeys.map(json),
+    json('metadata'),
+    ...scoreColumns.map((c): SchemaElement => ({
+      name: scoreColumnName(c.metric),
+      type: 'DOUBLE',
+      repetition_type: 'OPTIONAL',
+    })),
+  ];
+}
+
+/**
+ * Yields the version's samples as Parquet bytes, one chunk per row group (then the footer);
+ * `onRows` reports progress.
+ */
+export async function* exportVersionParquet(
+  db: Executor,
+  versionId: number,
+  info: ParquetExportInfo,
+  onRows?: (rows: number) => void,
+  scoreColumns: readonly ScoreColumn[] = [],
+  rowGroupRows = ROW_GROUP_ROWS,
+): AsyncGenerator<Uint8Array> {
+  const extraKeys = await extraMessageKeys(db, versionId);
+  const writer = new ByteWriter(1 << 20);
+  const parquet = new ParquetWriter({
+    writer,
+    schema: parquetSchemaFor(extraKeys, scoreColumns),
+    codec: 'SNAPPY',
+    createdBy: 'qdc-catalog',
+    kvMetadata: [
+      { key: 'qdc.version', value: info.versionId },
+      { key: 'qdc.dataset', value: `${info.dataset}@${info.version}` },
+      { key: 'qdc.content_hash', value: info.contentHash },
+      { key: 'qdc.scores', value: JSON.stringify(scoreColumns.map((c) => c.metric)) },
+    ],
+  });
+  const take = (): Uint8Array => {
+    const bytes = new Uint8Array(writer.buffer.slice(0, writer.index));
+    writer.index = 0;
+    return bytes;
+  };
+  const group = new RowGroup(extraKeys, scoreColumns);
+  for await (const { page, scores, rows } of samplePages(db, versionId, scoreColumns, PAGE_SIZE)) {
+    for (const s of page) {
+      group.add(s, scores);
+      if (group.rows >= rowGroupRows || group.chars >= ROW_GROUP_CHARS) {
+        await parquet.write({ columnData: group.columns(), rowGroupSize: group.rows });
+        group.clear();
+        yield take();
+      }
+    }
+    onRows?.(rows);
+  }
+  if (group.rows > 0) {
+    await parquet.write({ columnData: group.columns(), rowGroupSize: group.rows });
+    group.clear();
+  }
+  await parquet.finish();
+  yield take();
+}
+
+/** The column arrays of the row group being filled. */
+class RowGroup {
+  rows = 0;
+  chars = 0;
+  private prompt: (string | null)[] = [];
+  private response: (string | null)[] = [];
+  private reference: (string | null)[] = [];
+  private messages: (Record<string, unknown>[] | null)[] = [];
+  private metadata: unknown[] = [];
+  private scores: (number | null)[][];
+
+  constructor(
+    private readonly extraKeys: readonly string[],
+    private readonly scoreColumns: readonly ScoreColumn[],
+  ) {
+    this.scores = scoreColumns.map(() => []);
+  }
+
+  add(s: ExportSample, scores: Map<string, number> | null): void {
+    this.prompt.push(s.prompt);
+    this.response.push(s.response);
+    this.reference.push(s.reference);
+    this.chars += (s.prompt?.length ?? 0) + (s.response?.length ?? 0) + (s.reference?.length ?? 0);
+    this.messages.push(Array.isArray(s.messages) ? s.messages.map((m) => this.message(m)) : null);
+    this.metadata.push(s.metadata ?? null);
+    for (let i = 0; i < this.scoreColumns.length; i++) {
+      this.scores[i]!.push(scores?.get(`${this.scoreColumns[i]!.resultId}:${s.id}`) ?? null);
+    }
+    this.rows += 1;
+  }
+
+  /** A message as a struct: role, content, and every extra key (null where this message has none). */
+  private message(m: unknown): Record<string, unknown> {
+    const source = (m ?? {}) as Record<string, unknown>;
+    const out: Record<string, unknown> = { role: source.role ?? null, content: source.content ?? null };
+    this.chars += (typeof source.content === 'string' ? source.content.length : 0) + 16;
+    for (const key of this.extraKeys) {
+      out[key] = Object.hasOwn(source, key) ? source[key] : null;
+    }
+    return out;
+  }
+
+  /**
+   * Text columns are written PLAIN without statistics: LLM text rarely repeats (a dictionary is
+   * tried and dropped, at a cost) and truncated min/max of prose prune nothing. Scores keep both.
+   */
+  columns() {
+    const text = { encoding: 'PLAIN' as const, statistics: false };
+    return [
+      { name: 'prompt', data: this.prompt, ...text },
+      { name: 'response', data: this.response, ...text },
+      { name: 'reference', data: this.reference, ...text },
+      { name: 'messages', data: this.messages, statistics: false },
+      { name: 'metadata', data: this.metadata, ...text },
+      ...this.scoreColumns.map((c, i) => ({ name: scoreColumnName(c.metric), data: this.scores[i]! })),
+    ];
+  }
+
+  clear(): void {
+    this.rows = 0;
+    this.chars = 0;
+    this.prompt = [];
+    this.response = [];
+    this.reference = [];
+    this.messages = [];
+    this.metadata = [];
+    this.scores = this.scoreColumns.map(() => []);
+  }
+}
