@@ -229,7 +229,7 @@ describe('Hugging Face dataset directories', () => {
     ]);
     assert.deepEqual(card.dataset_info.splits, [{ name: 'train', num_examples: 5 }]);
     assert.equal(card.qdc.content_hash, hash);
-    const rm = card.qdc.metrics.find((m: any) => m.metric === 'external:rm');
+    const rm = card.qdc.metrics.find((m: { metric: string }) => m.metric === 'external:rm');
     assert.ok(rm, JSON.stringify(card.qdc.metrics));
     assert.equal(rm.value, (0.5 + 1 + 0 + 0.25 + 0.75) / 5);
     assert.equal(rm.n, 5);

@@ -18,7 +18,7 @@ import { rowsOf } from '../src/db/sqlHelpers.js';
 import { fromGlobalId } from '../src/globalId.js';
 import { exportVersionParquet } from '../src/ingest/exportParquet.js';
 import { createDataset } from './helpers/fixtures.js';
-import { startTestServer, type TestServer } from './helpers/testServer.js';
+import { startTestServer, type Edge, type ResponseJson, type TestServer } from './helpers/testServer.js';
 
 /** Keys sorted at every depth, no whitespace. */
 function canonical(value: unknown): string {
@@ -53,7 +53,7 @@ const versionHash = (samples: Expected[]) => sha256(samples.map((s) => `${sha256
 
 interface Answer {
   status: number;
-  body: any;
+  body: ResponseJson;
 }
 
 async function postParquet(
@@ -140,7 +140,7 @@ describe('Parquet in and out', () => {
       `query { dataset(slug: "chat") { version(number: 1) { samples(first: 5) { edges { node { messages { role content } } } } } } }`,
     );
     assert.deepEqual(
-      data.dataset.version.samples.edges.map((e: any) => e.node.messages),
+      data.dataset.version.samples.edges.map((e: Edge<{ messages: unknown }>) => e.node.messages),
       [
         [
           { role: 'system', content: 'Be brief.' },
