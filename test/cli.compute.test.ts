@@ -82,7 +82,10 @@ describe('qdc compute / qdc metrics on a data directory', () => {
       join(dir, 'db'),
     ]);
     assert.notEqual(unknown.code, 0);
-    assert.match(unknown.stderr, /unknown metric "diversity\.nope"; valid keys are complexity\.ifd, complexity\.length, /);
+    assert.match(
+      unknown.stderr,
+      /unknown metric "diversity\.nope"; valid keys are complexity\.ifd, complexity\.length, /,
+    );
     const range = await qdc([
       'compute',
       'demo',
