@@ -14,7 +14,7 @@ export const MAX_LENGTH_PARAM: ParamSpec = {
   min: 2,
   max: 32768,
   description:
-    'Most tokens per sequence (the reference scripts use 512); longer token sequences are cut at the end, as a Hugging Face tokenizer with truncation=True and max_length does.',
+    "Most tokens per sequence (the reference scripts use 512); a longer text's ids (special tokens included) are cut at the end, which is what a Hugging Face tokenizer's truncation=True gives for tokenizers that add only a leading BOS (GPT-2, Llama); one that appends an EOS would keep it there.",
 };
 
 /** The model of the run, loaded once per accumulator. */
