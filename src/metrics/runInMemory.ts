@@ -36,8 +36,8 @@ export async function runInMemory<P>(
   const shards = splitIntoShards(samples, options.shards ?? 1);
 
   let prepared: unknown;
-  if (metric.prepass) {
-    const prepass = metric.prepass(params);
+  const prepass = metric.prepass?.(params);
+  if (prepass) {
     const states = shards.map((shard) => {
       const state = prepass.init();
       for (const batch of batches(shard, batchSize)) prepass.update(state, batch);
