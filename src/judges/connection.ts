@@ -18,7 +18,7 @@ import type {
   RewardAnswer,
 } from '../metrics/types.js';
 import { EndpointClient, type EndpointLimits } from './endpointClient.js';
-import { cachedResponses, cacheKey, storeResponse, type CacheIdentity } from './responseCache.js';
+import { CacheWriter, cachedResponses, cacheKey, type CacheIdentity } from './responseCache.js';
 import { readJudgeSecret } from './secrets.js';
 import { judgeTemplateByRef } from './templates.js';
 import type { JudgeResponseRow } from '../db/schema.js';
@@ -155,6 +155,7 @@ export async function openJudgeConnection(
     params.template === undefined ? null : await judgeTemplateByRef(db, String(params.template));
   const client = new EndpointClient(endpoint, await apiKeyOf(db, params), limitsOf(params), signal);
   let cacheHits = 0;
+  const writer = new CacheWriter(db);
 
   /** Answers every item, from the cache or by one call per distinct key. */
   async function answer<A>(
@@ -175,10 +176,11 @@ export async function openJudgeConnection(
     const settled = await Promise.allSettled(
       [...missing].map(async ([key, index]) => {
         const fetched = await fetchOne(index);
-        await storeResponse(db, { key, ...fetched.row });
+        writer.add({ key, ...fetched.row });
         answers.set(key, fetched.answer);
       }),
     );
+    await writer.drain();
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
     return keys.map((key) => answers.get(key)!);
