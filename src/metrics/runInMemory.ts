@@ -18,6 +18,8 @@ export interface InMemoryRunOptions {
   shards?: number;
   /** Other versions' samples by id (with `embedding`s), for metrics that compare against a base version. */
   versions?: ReadonlyMap<number, readonly MetricSample[]>;
+  /** The judge connection judge metrics talk to (src/judges opens real ones). */
+  judge?: MetricEnvironment['judge'];
 }
 
 export interface InMemoryRunResult {
@@ -46,7 +48,9 @@ export async function runInMemory<P>(
     prepared = prepass.result(states.reduce((left, right) => prepass.merge(left, right)));
   }
 
-  const accumulator = metric.create(params, prepared, inMemoryEnvironment(samples, options.versions));
+  const environment = inMemoryEnvironment(samples, options.versions);
+  if (options.judge) environment.judge = options.judge;
+  const accumulator = metric.create(params, prepared, environment);
   const sampleValues: SampleValue[] = [];
   const emit = (value: SampleValue) => sampleValues.push(value);
   const states: unknown[] = [];
