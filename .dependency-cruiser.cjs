@@ -25,6 +25,7 @@ const BELOW_ENTRY_POINTS = [
   'auth',
   'embeddings',
   'metricRuns',
+  'judges',
   'ingest',
   'generation',
   'metrics',
@@ -39,7 +40,8 @@ const LAYERS = {
   jobs: { leaves: SHARED_LEAVES, may: ['db'] },
   auth: { leaves: SHARED_LEAVES, may: ['db'] },
   embeddings: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'jobs', 'metrics'] },
-  metricRuns: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'jobs', 'embeddings', 'metrics'] },
+  judges: { leaves: SHARED_LEAVES, may: ['db', 'metrics'] },
+  metricRuns: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'jobs', 'embeddings', 'judges', 'metrics'] },
   ingest: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'metricRuns', 'metrics'] },
   generation: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'jobs', 'tint'] },
   graphql: { leaves: SHARED_LEAVES, may: BELOW_ENTRY_POINTS },
@@ -47,7 +49,9 @@ const LAYERS = {
   cli: { leaves: SHARED_LEAVES, may: ['app', ...BELOW_ENTRY_POINTS, 'http'] },
 };
 /** src/app.ts wires job kinds to their handlers; only the CLI (and tests) open a catalog through it. */
-const APP = { may: ['db', 'catalog', 'jobs', 'auth', 'embeddings', 'metricRuns', 'ingest', 'generation'] };
+const APP = {
+  may: ['db', 'catalog', 'jobs', 'auth', 'embeddings', 'metricRuns', 'judges', 'ingest', 'generation'],
+};
 
 checkLayerMap();
 

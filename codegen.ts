@@ -44,6 +44,8 @@ const PARENTS = [
   'VersionOverlap',
   'SampleOverlap',
   'SampleOverlapEdge',
+  'JudgeTemplate',
+  'JudgeAgreement',
 ];
 
 const config: CodegenConfig = {

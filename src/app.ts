@@ -10,6 +10,7 @@ import { EMBED_VERSION_JOB, embedVersionHandler } from './embeddings/embedJob.js
 import { FIND_OVERLAP_JOB, findOverlapHandler } from './embeddings/overlapJob.js';
 import type { EmbedderRegistry } from './embeddings/registry.js';
 import { syncMetricDefinitions } from './metricRuns/definitions.js';
+import { seedJudgeTemplates } from './judges/templates.js';
 import { runTIntGenerationJob, TINT_GENERATE_JOB } from './generation/tintJob.js';
 
 /** What the job handlers share: the embedders (and causal language models) loaded in this process. */
@@ -36,6 +37,7 @@ export async function openCatalog(options: ConnectOptions, logger?: Logger): Pro
     await migrate(database);
     const seeded = await seedTaxonomy(database.db);
     await syncMetricDefinitions(database.db);
+    await seedJudgeTemplates(database.db);
     if (seeded.components + seeded.algorithms > 0) {
       logger?.info('seeded the generation taxonomy', seeded);
     }

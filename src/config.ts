@@ -266,3 +266,13 @@ function parseIntVar(
   }
   return n;
 }
+
+/**
+ * The value of an environment variable a judge run names for its API key (`apiKeyEnv`), or
+ * undefined when it is unset or empty. Judges read keys only through here, so the value never
+ * passes through a payload, a result or a log line.
+ */
+export function namedSecret(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}

@@ -20,6 +20,7 @@ import {
 } from '../src/metricRuns/computeJob.js';
 import { resolveParams } from '../src/metrics/params.js';
 import { METRICS, requireMetric } from '../src/metrics/registry.js';
+import { inMemoryJudge } from './helpers/inMemoryJudge.js';
 import { defaultMetrics } from '../src/metricRuns/metricRequests.js';
 import { lexicalEmbedding } from '../src/embeddings/lexicalEmbedder.js';
 import { runInMemory } from '../src/metrics/runInMemory.js';
@@ -483,7 +484,13 @@ describe('metric engine', () => {
     const quality = await server.ok(`{ metricDefinitions(axis: QUALITY) { key axis } }`);
     assert.deepEqual(
       quality.metricDefinitions.map((d: { key: string }) => d.key),
-      ['quality.answer_match', 'quality.heuristic_quality', 'quality.tint_trace_validity'],
+      [
+        'quality.answer_match',
+        'quality.heuristic_quality',
+        'quality.llm_judge',
+        'quality.reward',
+        'quality.tint_trace_validity',
+      ],
     );
   });
 });
@@ -534,14 +541,22 @@ describe('shard merge across the registry', () => {
         ...('subsetSize' in metric.params ? { subsetSize: 40 } : {}),
         ...('base' in metric.params ? { base: 1 } : {}),
         ...('reference' in metric.params ? { reference: 1 } : {}),
+        ...(metric.input === 'judge' ? { endpoint: 'http://in-memory/v1', model: 'm' } : {}),
       };
+      const judge = metric.input === 'judge' ? inMemoryJudge : undefined;
       const params = resolveParams(metric, given);
-      const whole = await runInMemory(metric, params, samples, { batchSize: 10, versions, languageModel });
+      const whole = await runInMemory(metric, params, samples, {
+        batchSize: 10,
+        versions,
+        languageModel,
+        judge,
+      });
       const sharded = await runInMemory(metric, params, samples, {
         shards: 4,
         batchSize: 7,
         versions,
         languageModel,
+        judge,
       });
       if (metric.input === 'embedding') assert.notEqual(whole.outcome.value, null, whole.outcome.reason);
       if (metric.mergeRounding) {

@@ -51,8 +51,8 @@ async function runMetric(key: string) {
   };
 
   let prepared: unknown;
-  if (metric.prepass) {
-    const prepass = metric.prepass(params);
+  const prepass = metric.prepass?.(params);
+  if (prepass) {
     const state = timed(() => prepass.init());
     for await (const batch of sampleBatches(file!, n)) timed(() => prepass.update(state, batch));
     prepared = timed(() => prepass.result(state));

@@ -310,6 +310,8 @@ export interface StoredParamSpec {
   min?: number;
   max?: number;
   values?: readonly string[];
+  /** Left out of the params hash (see src/metrics/types.ts ParamSpec). */
+  operational?: boolean;
 }
 
 export const metricDefinitions = pgTable(
@@ -547,3 +549,75 @@ export const sampleOverlaps = pgTable(
     index('sample_overlaps_matched_idx').on(t.matchedSampleId),
   ],
 );
+
+// ---------------------------------------------------------------------------------------------
+// LLM judges and reward models (src/judges): versioned prompt templates, stored API keys and the
+// response cache that makes a re-run or a resumed job repeat no call.
+
+export const judgeTemplateKind = pgEnum('judge_template_kind', ['SCORE', 'PAIRWISE']);
+
+/**
+ * A judge prompt template; every change is a new row with the next version of its name, so a
+ * result naming `name@version` always points at the exact text it was computed with.
+ */
+export const judgeTemplates = pgTable(
+  'judge_templates',
+  {
+    id: serial('id').primaryKey(),
+    name: text('name').notNull(),
+    version: integer('version').notNull(),
+    kind: judgeTemplateKind('kind').notNull(),
+    description: text('description').notNull().default(''),
+    citation: text('citation').notNull().default(''),
+    /** System message ('' = none). */
+    system: text('system').notNull().default(''),
+    /** User message with {prompt}, {response} and (pairwise) {base_response} placeholders. */
+    user: text('user').notNull(),
+    /** Where the score stands in the answer: a text with exactly one {score}. */
+    scoreFormat: text('score_format').notNull(),
+    /** Label -> value (pairwise verdicts such as A, B, C); null: {score} is a number. */
+    labels: jsonb('labels').$type<Record<string, number>>(),
+    minScore: doublePrecision('min_score').notNull(),
+    maxScore: doublePrecision('max_score').notNull(),
+    /** sha256 of the canonical template content (kind, messages, format, labels, range). */
+    hash: text('hash').notNull(),
+    builtIn: boolean('built_in').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('judge_templates_name_version_idx').on(t.name, t.version)],
+);
+export type JudgeTemplateRow = typeof judgeTemplates.$inferSelect;
+
+/** API keys for judge endpoints, by name; the value is read only by the connector, never returned. */
+export const judgeSecrets = pgTable('judge_secrets', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/**
+ * One answer of a judge or reward endpoint, keyed by sha256 of (endpoint, model, template hash or
+ * reward route, sample content hash, generation parameters).
+ */
+export const judgeResponses = pgTable(
+  'judge_responses',
+  {
+    key: text('key').primaryKey(),
+    endpoint: text('endpoint').notNull(),
+    model: text('model').notNull(),
+    /** The template's hash (chat) or `reward:<route>`. */
+    templateHash: text('template_hash').notNull(),
+    contentHash: text('content_hash').notNull(),
+    /** The answer's text (chat) or null (reward). */
+    text: text('text'),
+    /** The scalar a reward endpoint answered (null for chat). */
+    reward: doublePrecision('reward'),
+    finishReason: text('finish_reason'),
+    promptTokens: integer('prompt_tokens').notNull().default(0),
+    completionTokens: integer('completion_tokens').notNull().default(0),
+    createdAt: createdAt(),
+  },
+  (t) => [index('judge_responses_model_idx').on(t.model, t.templateHash)],
+);
+export type JudgeResponseRow = typeof judgeResponses.$inferSelect;

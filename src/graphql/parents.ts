@@ -13,6 +13,7 @@ import type {
   EmbeddingSpaceRow,
   GenerationRunRow,
   JobRow,
+  JudgeTemplateRow,
   MetricDefinitionRow,
   OverlapRunRow,
   RunInputRow,
@@ -21,6 +22,7 @@ import type {
   VersionRow,
 } from '../db/schema.js';
 import type { OverlapPair } from '../embeddings/overlaps.js';
+import type { ResultAgreement } from '../judges/agreement.js';
 import type { DatasetHit } from '../embeddings/sampleSearch.js';
 import type { SearchHit } from '../embeddings/search.js';
 import type { VersionCoverage } from '../embeddings/spaces.js';
@@ -52,6 +54,8 @@ export type MetricDeltaParent = MetricDelta;
 export type EmbeddingSpaceParent = EmbeddingSpaceRow;
 export type VersionOverlapParent = OverlapRunRow;
 export type SampleOverlapParent = OverlapPair;
+export type JudgeTemplateParent = JudgeTemplateRow;
+export type JudgeAgreementParent = ResultAgreement;
 
 /** Each Node type's parent, for `Query.node` and `Node.__resolveType`. */
 interface NodeParents {

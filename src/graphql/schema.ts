@@ -8,6 +8,7 @@ import { catalogResolvers } from './resolvers/catalog.js';
 import { lineageResolvers } from './resolvers/lineage.js';
 import { taxonomyResolvers } from './resolvers/taxonomy.js';
 import { jobResolvers } from './resolvers/jobs.js';
+import { judgeResolvers } from './resolvers/judges.js';
 import { metricResolvers } from './resolvers/metrics.js';
 import { searchResolvers } from './resolvers/search.js';
 import { tintResolvers } from './resolvers/tint.js';
@@ -50,4 +51,5 @@ export const resolvers: Resolvers = mergeResolvers(
   metricResolvers,
   tintResolvers,
   searchResolvers,
+  judgeResolvers,
 );

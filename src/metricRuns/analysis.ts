@@ -10,7 +10,7 @@ import { datasets, datasetVersions } from '../db/schema.js';
 import { anyOf } from '../db/sqlHelpers.js';
 import { BadInputError } from '../errors.js';
 import { neighboursOfVersions, type InputRole } from '../catalog/lineage.js';
-import { paramsHash, resolveParams } from '../metrics/params.js';
+import { metricParamsHash, paramsHash, resolveParams } from '../metrics/params.js';
 import { requireMetric } from '../metrics/registry.js';
 import type { MetricDirection } from '../metrics/types.js';
 import { incomparability, latestResultsOfVersions, type MetricResultView } from './results.js';
@@ -27,7 +27,8 @@ function checkMetricKey(key: string): void {
 /** The params hash a metric's results must carry to match `params` (defaults filled in). */
 function wantedHash(key: string, params: unknown): string {
   if (key.startsWith(EXTERNAL_PREFIX)) return paramsHash({});
-  return paramsHash(resolveParams(requireMetric(key), params));
+  const metric = requireMetric(key);
+  return metricParamsHash(metric, resolveParams(metric, params));
 }
 
 export interface ComparisonCell {

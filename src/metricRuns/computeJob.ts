@@ -16,8 +16,17 @@ import { defineJobKind, payloadOf } from '../jobs/kinds.js';
 import { enqueueJob } from '../jobs/queue.js';
 import type { JobContext } from '../jobs/worker.js';
 import { readsEmbeddings, requireMetric } from '../metrics/registry.js';
-import { resolveParams, paramsHash } from '../metrics/params.js';
-import type { Accumulator, MetricOutcome, Prepass, SampleValue } from '../metrics/types.js';
+import { metricParamsHash, resolveParams } from '../metrics/params.js';
+import type {
+  Accumulator,
+  MetricEnvironment,
+  MetricOutcome,
+  Prepass,
+  SampleValue,
+} from '../metrics/types.js';
+import { JUDGE_BATCH_SIZE } from '../metrics/judge/judgeParams.js';
+import { bindJudgeRuns } from '../judges/bindJudgeRuns.js';
+import { openJudgeConnection } from '../judges/connection.js';
 import { findVersionsByIds } from '../catalog/versions.js';
 import { definitionRowFor } from './definitions.js';
 import { bindEmbeddingRuns, embeddedInDefaultSpace, type VersionRefResolver } from './embeddingRuns.js';
@@ -91,8 +100,8 @@ export async function enqueueComputeMetrics(
     requested,
     options.resolveVersion ?? numericVersionRef,
   );
-  const runs = await bindLanguageModelRuns(embedders, embeddingBound);
-  const passes = runs.some((run) => run.metric.prepass) ? 2 : 1;
+  const runs = await bindJudgeRuns(db, await bindLanguageModelRuns(embedders, embeddingBound));
+  const passes = runs.some((run) => run.metric.prepass?.(run.params)) ? 2 : 1;
   const payload: ComputePayload = {
     versionId,
     metrics: runs.map((r) => ({ key: r.metric.key, params: r.params })),
@@ -157,9 +166,10 @@ async function computeMetrics(
   const spaceId = payload.spaceId ?? null;
   const [space] = spaceId === null ? [null] : await findSpacesByIds(db, [spaceId]);
   if (space === undefined) throw new NotFoundError(`embedding space ${spaceId} no longer exists`);
-  const environment = {
+  const environment: MetricEnvironment = {
     ...databaseEnvironment(database, space, version.id, version.sampleCount),
     ...(embedders ? { languageModel: (name: string) => embedders.languageModel(name) } : {}),
+    judge: (params) => openJudgeConnection(db, params, signal),
   };
 
   const runs: ActiveRun[] = [];
@@ -167,7 +177,7 @@ async function computeMetrics(
     const metric = requireMetric(requested.key);
     const params = resolveParams(metric, requested.params);
     const definition = await definitionRowFor(db, metric);
-    const hash = paramsHash(params);
+    const hash = metricParamsHash(metric, params);
     const resultId = await openResultRow(
       db,
       version.id,
@@ -189,6 +199,8 @@ async function computeMetrics(
   }
 
   const passes = runs.some((run) => run.prepass) ? 2 : 1;
+  // Judge runs wait on an endpoint per sample: smaller batches keep progress and cancel prompt.
+  const batchSize = runs.some((run) => run.metric.input === 'judge') ? JUDGE_BATCH_SIZE : METRIC_BATCH_SIZE;
   const total = version.sampleCount * passes;
   let done = 0;
   context.reportProgress(0, total);
@@ -196,7 +208,7 @@ async function computeMetrics(
   let stoppedInPrepass = false;
   if (passes === 2) {
     for (const run of runs) if (run.prepass) run.prepassState = run.prepass.init();
-    for await (const batch of streamVersionSamples(db, version.id, METRIC_BATCH_SIZE, spaceId)) {
+    for await (const batch of streamVersionSamples(db, version.id, batchSize, spaceId)) {
       for (const run of runs) {
         if (!run.prepass || run.failure) continue;
         try {
@@ -229,19 +241,26 @@ async function computeMetrics(
   }
 
   let processed = 0;
+  let stoppedMidBatch = false;
   if (!stoppedInPrepass) {
-    for await (const batch of streamVersionSamples(db, version.id, METRIC_BATCH_SIZE, spaceId)) {
+    for await (const batch of streamVersionSamples(db, version.id, batchSize, spaceId)) {
       for (const run of runs) {
         if (run.failure) continue;
         const values: SampleValue[] = [];
         try {
           await run.accumulator.update(run.state, batch, (value) => values.push(value));
         } catch (error) {
+          // A judge stops issuing requests when the job is stopped: that is a stop, not a failure.
+          if (signal.aborted) {
+            stoppedMidBatch = true;
+            break;
+          }
           run.failure = `failed on the batch starting at ordinal ${batch[0]!.ordinal}: ${(error as Error).message}`;
           continue;
         }
         if (values.length > 0) await writeSampleScores(db, run.resultId, batch, values);
       }
+      if (stoppedMidBatch) break;
       processed += batch.length;
       done += batch.length;
       context.reportProgress(done, total);

@@ -11,7 +11,7 @@ import { findVersionsByIds } from '../catalog/versions.js';
 import type { EmbedderRegistry } from '../embeddings/registry.js';
 import { parseSpaceKey, spaceKey } from '../embeddings/spaceKey.js';
 import { coverageOfVersions, embeddedCount, findSpaceByKey } from '../embeddings/spaces.js';
-import { paramsHash } from '../metrics/params.js';
+import { metricParamsHash } from '../metrics/params.js';
 import { readsEmbeddings } from '../metrics/registry.js';
 import type { ResolvedMetricRun } from './metricRequests.js';
 
@@ -80,7 +80,7 @@ export async function bindEmbeddingRuns(
       await requireFullyEmbedded(db, space, other);
       params[name] = id;
     }
-    bound.push({ metric: run.metric, params, paramsHash: paramsHash(params) });
+    bound.push({ metric: run.metric, params, paramsHash: metricParamsHash(run.metric, params) });
   }
   return { runs: bound, space };
 }

@@ -1,6 +1,6 @@
 /** Turning "compute these metrics with these params" into validated, resolved metric runs. */
 import { BadInputError } from '../errors.js';
-import { resolveParams, paramsHash } from '../metrics/params.js';
+import { metricParamsHash, resolveParams } from '../metrics/params.js';
 import { METRICS, requireMetric } from '../metrics/registry.js';
 import type { MetricDefinition, ResolvedParams } from '../metrics/types.js';
 
@@ -65,18 +65,19 @@ export function resolveMetricRuns(
       Object.entries(shared).filter(([name]) => Object.hasOwn(metric.params, name)),
     );
     const resolved = resolveParams(metric, { ...mine, ...(own as Record<string, unknown> | undefined) });
-    return { metric, params: resolved, paramsHash: paramsHash(resolved) };
+    return { metric, params: resolved, paramsHash: metricParamsHash(metric, resolved) };
   });
 }
 
 /**
- * "Every metric": the text metrics, plus the embedding metrics when the version is embedded in the
+ * "Every metric": the text metrics (not the judge metrics, which need an endpoint), plus the embedding metrics when the version is embedded in the
  * default space, except those that need an argument no default can give (diversity_gain's base).
  * Metrics that run a causal language model are only computed when asked for by key.
  */
 export function defaultMetrics(embeddingsAvailable: boolean): MetricDefinition[] {
   return METRICS.filter((metric) => {
     if (metric.input === 'languageModel') return false;
+    if (metric.input === 'judge') return false;
     if (metric.input !== 'embedding') return true;
     return embeddingsAvailable && !Object.values(metric.params).some((spec) => spec.type === 'version');
   });

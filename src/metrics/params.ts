@@ -28,12 +28,12 @@ export function resolveParams<P = ResolvedParams>(metric: MetricDefinition<P>, g
   for (const [name, spec] of Object.entries(metric.params)) {
     if (Object.hasOwn(raw, name) && raw[name] !== null)
       resolved[name] = checkValue(metric.key, name, spec, raw[name]);
-    else if (spec.type === 'version') {
+    else if (spec.type === 'version' || (spec.type === 'string' && spec.default === undefined)) {
       throw new BadInputError(`${metric.key} needs the parameter "${name}": ${spec.description}`, {
         metric: metric.key,
         param: name,
       });
-    } else resolved[name] = spec.default;
+    } else resolved[name] = spec.default!;
   }
   return resolved as P;
 }
@@ -60,6 +60,19 @@ function checkValue(metricKey: string, name: string, spec: ParamSpec, value: unk
       );
     }
     return value.trim();
+  }
+  if (spec.type === 'string') {
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      throw new BadInputError(`${where} must be a string (got ${JSON.stringify(value)})`, {
+        metric: metricKey,
+        param: name,
+      });
+    }
+    const text = String(value).trim();
+    if (text.length > 2000) {
+      throw new BadInputError(`${where} is longer than 2000 characters`, { metric: metricKey, param: name });
+    }
+    return text;
   }
   if (spec.type === 'version') {
     const ok =
@@ -109,6 +122,17 @@ export function canonicalParamsJson(params: ResolvedParams): string {
   return JSON.stringify(
     Object.fromEntries(Object.entries(params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   );
+}
+
+/**
+ * The hash of the parameters that say what a metric measures: operational ones (concurrency,
+ * retries, where the API key is read from) are left out, so runs differing only in them compare.
+ */
+export function metricParamsHash(metric: Pick<MetricDefinition, 'params'>, params: ResolvedParams): string {
+  const identity = Object.fromEntries(
+    Object.entries(params).filter(([name]) => !metric.params[name]?.operational),
+  );
+  return paramsHash(identity);
 }
 
 export function paramsHash(params: ResolvedParams): string {

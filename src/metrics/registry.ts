@@ -21,6 +21,8 @@ import { selfRepetition } from './diversity/selfRepetition.js';
 import { answerMatch } from './quality/answerMatch.js';
 import { heuristicQuality } from './quality/heuristicQuality.js';
 import { tintTraceValidity } from './quality/tintTraceValidity.js';
+import { complexityLlmJudge, qualityLlmJudge } from './judge/llmJudge.js';
+import { qualityReward } from './judge/reward.js';
 import type { MetricAxis, MetricDefinition } from './types.js';
 
 export const METRICS: readonly MetricDefinition[] = [
@@ -46,6 +48,9 @@ export const METRICS: readonly MetricDefinition[] = [
   answerMatch,
   heuristicQuality,
   tintTraceValidity,
+  qualityLlmJudge,
+  complexityLlmJudge,
+  qualityReward,
 ];
 
 const BY_KEY = new Map(METRICS.map((metric) => [metric.key, metric]));

@@ -21,6 +21,8 @@ export interface InMemoryRunOptions {
   versions?: ReadonlyMap<number, readonly MetricSample[]>;
   /** The causal language model(s) of metrics that read texts through one, by full name. */
   languageModel?: (name: string) => Promise<CausalLanguageModel>;
+  /** The judge connection judge metrics talk to (src/judges opens real ones). */
+  judge?: MetricEnvironment['judge'];
 }
 
 export interface InMemoryRunResult {
@@ -39,8 +41,8 @@ export async function runInMemory<P>(
   const shards = splitIntoShards(samples, options.shards ?? 1);
 
   let prepared: unknown;
-  if (metric.prepass) {
-    const prepass = metric.prepass(params);
+  const prepass = metric.prepass?.(params);
+  if (prepass) {
     const states = shards.map((shard) => {
       const state = prepass.init();
       for (const batch of batches(shard, batchSize)) prepass.update(state, batch);
@@ -49,11 +51,9 @@ export async function runInMemory<P>(
     prepared = prepass.result(states.reduce((left, right) => prepass.merge(left, right)));
   }
 
-  const accumulator = metric.create(
-    params,
-    prepared,
-    inMemoryEnvironment(samples, options.versions, options.languageModel),
-  );
+  const environment = inMemoryEnvironment(samples, options.versions, options.languageModel);
+  if (options.judge) environment.judge = options.judge;
+  const accumulator = metric.create(params, prepared, environment);
   const sampleValues: SampleValue[] = [];
   const emit = (value: SampleValue) => sampleValues.push(value);
   const states: unknown[] = [];

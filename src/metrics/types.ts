@@ -73,7 +73,7 @@ export interface Prepass<S, R> {
   result(state: S): R;
 }
 
-export type ParamSpec =
+export type ParamSpec = (
   | { type: 'int'; default: number; min: number; max: number; description: string }
   | { type: 'number'; default: number; min: number; max: number; description: string }
   | { type: 'enum'; default: string; values: readonly string[]; description: string }
@@ -82,7 +82,17 @@ export type ParamSpec =
   /** A version (numeric or global id), required; stored as the numeric id. */
   | { type: 'version'; description: string }
   /** A causal language model (`model@revision:dtype`); '' = the server's default model, replaced by its full name before the run. */
-  | { type: 'languageModel'; default: ''; description: string };
+  | { type: 'languageModel'; default: ''; description: string }
+  /** Free text (an endpoint URL, a model id, a template name); required when it has no default. */
+  | { type: 'string'; default?: string; description: string }
+) & {
+  /**
+   * How a run is carried out, not what it measures (concurrency, retries, which variable holds the
+   * API key): recorded with the result but left out of the parameters hash, so runs that differ
+   * only in these compare as equal.
+   */
+  operational?: boolean;
+};
 
 export type ParamSchema = Record<string, ParamSpec>;
 export type ResolvedParams = Record<string, number | string>;
@@ -108,10 +118,12 @@ export interface MetricDefinition<P = ResolvedParams, S = unknown, R = unknown> 
   mergeRounding?: boolean;
   /**
    * What the metric reads: the texts (default), each sample's vector in the space named by its
-   * `space` parameter, or the texts through the causal language model named by its `model` parameter.
+   * `space` parameter, the texts through the causal language model named by its `model` parameter,
+   * or the answers of a judge or reward endpoint (`MetricEnvironment.judge`).
    */
-  input?: 'text' | 'embedding' | 'languageModel';
-  prepass?(params: P): Prepass<unknown, R>;
+  input?: 'text' | 'embedding' | 'languageModel' | 'judge';
+  /** A pass the metric needs before its main one; undefined when these params need none. */
+  prepass?(params: P): Prepass<unknown, R> | undefined;
   create(params: P, prepared: R | undefined, environment: MetricEnvironment): Accumulator<S>;
 }
 
@@ -128,6 +140,8 @@ export interface MetricEnvironment {
   versionNeighbours?(versionId: number, exactLimit: number): Promise<NeighbourIndex>;
   /** The causal language model of that full name (`model@revision:dtype`), loaded on first use. */
   languageModel?(name: string): Promise<CausalLanguageModel>;
+  /** The connection to the judge or reward endpoint a judge metric's params name (src/judges). */
+  judge?(params: ResolvedParams): Promise<JudgeConnection>;
 }
 
 /** A causal language model as metrics see it: a tokenizer and per-token cross-entropy. */
@@ -144,6 +158,52 @@ export interface CausalLanguageModel {
    * Hugging Face causal LM averages for `labels=input_ids`); sequences shorter than 2 get none.
    */
   tokenLosses(sequences: readonly (readonly number[])[]): Promise<Float64Array[]>;
+}
+
+/** A chat message sent to a judge. */
+export interface JudgeMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** One answer of a judge: from the endpoint or, for a request made before, from the response cache. */
+export interface JudgeAnswer {
+  text: string;
+  finishReason: string | null;
+  promptTokens: number;
+  completionTokens: number;
+  cached: boolean;
+}
+
+/** One scalar of a reward endpoint. */
+export interface RewardAnswer {
+  value: number;
+  promptTokens: number;
+  cached: boolean;
+}
+
+/** What a connection did so far: requests sent (retries included), retries, answers from the cache. */
+export interface JudgeCallStats {
+  calls: number;
+  retries: number;
+  cacheHits: number;
+}
+
+/**
+ * A judge endpoint bound to one run's params: the template (for chat judges), and calls that go
+ * through the response cache, the concurrency and rate limits and the retries. A call that still
+ * fails after its retries rejects, which fails the run.
+ */
+export interface JudgeConnection {
+  endpoint: string;
+  model: string;
+  /** The run's template, resolved from params.template (null for reward metrics). */
+  template: import('./judge/judgeTemplate.js').JudgeTemplateSpec | null;
+  chat(items: readonly { contentHash: string; messages: JudgeMessage[] }[]): Promise<JudgeAnswer[]>;
+  reward(
+    items: readonly { contentHash: string; prompt: string; response: string }[],
+  ): Promise<RewardAnswer[]>;
+  stats(): JudgeCallStats;
 }
 
 export interface NeighbourIndex {

@@ -147,6 +147,7 @@ function parametersOf(params: Record<string, StoredParamSpec>) {
     ...spec,
     default: spec.default ?? null,
     required: !('default' in spec),
+    operational: spec.operational ?? false,
     min: spec.min ?? null,
     max: spec.max ?? null,
     values: spec.values ? [...spec.values] : null,
