@@ -104,7 +104,7 @@ describe('qdc compute / qdc metrics on a data directory', () => {
     const help = await qdc(['compute', '--help']);
     assert.match(
       help.stdout,
-      /Metrics: complexity\.ifd, complexity\.length, .*quality\.heuristic_quality, quality\.tint_trace_validity\./,
+      /Metrics: complexity\.ifd, complexity\.length, .*quality\.heuristic_quality, .*quality\.tint_trace_validity\./,
     );
   });
 });
