@@ -99,7 +99,7 @@ export async function enqueueComputeMetrics(
     requested,
     options.resolveVersion ?? numericVersionRef,
   );
-  const runs = await bindJudgeRuns(db, embeddingBound);
+  const runs = await bindJudgeRuns(db, embeddingBound, options.resolveVersion ?? numericVersionRef);
   const passes = runs.some((run) => run.metric.prepass?.(run.params)) ? 2 : 1;
   const payload: ComputePayload = {
     versionId,
