@@ -359,6 +359,65 @@ describe(`LLM judges over a chat-completions endpoint (${testBackend})`, () => {
     assert.equal(server.callsTo('chat/completions').length - before, 7, 'the repeat came from the cache');
   });
 
+  it("compares each response with the base version's answer to the same prompt (pairwise)", async () => {
+    const pairwise = await startJudgeServer({
+      reply(call) {
+        const user = call.body.messages[1].content as string;
+        const a =
+          /\[The Start of Assistant A's Answer\]\n([\s\S]*?)\n\[The End of Assistant A's Answer\]/.exec(
+            user,
+          )![1]!;
+        const b =
+          /\[The Start of Assistant B's Answer\]\n([\s\S]*?)\n\[The End of Assistant B's Answer\]/.exec(
+            user,
+          )![1]!;
+        return chatAnswer(
+          a === b ? 'Equal. [[C]]' : a.includes('good') ? 'A is better. [[A]]' : 'B is better. [[B]]',
+        );
+      },
+    });
+    try {
+      const baseVersion = await storeVersion(database, 'pair-base', [
+        { prompt: 'p1', response: 'meh' },
+        { prompt: 'p2', response: 'fine' },
+        { prompt: 'p3', response: 'same' },
+        { prompt: 'p2', response: 'a later duplicate prompt is ignored' },
+      ]);
+      const judged = await storeVersion(database, 'pair-new', [
+        { prompt: 'p1', response: 'a good answer' }, // A wins: 1
+        { prompt: 'p2', response: 'bad' }, // B wins: 0
+        { prompt: 'p3', response: 'same' }, // tie: 0.5
+        { prompt: 'p4', response: 'good but the base has no p4' }, // not judged
+      ]);
+      const { result } = await compute(database, judged, 'quality.llm_preference', {
+        ...base(),
+        endpoint: pairwise.url,
+        base: baseVersion,
+      });
+      assert.equal(result.status, 'COMPLETE', result.statusReason ?? '');
+      assert.equal(result.value, (1 + 0 + 0.5) / 3);
+      assert.equal(result.n, 3);
+      assert.equal(result.params.template, 'mt-bench-pairwise@1');
+      assert.equal(result.params.base, baseVersion);
+      assert.equal((result.details as any).noBase, 1);
+      const calls = pairwise.callsTo('chat/completions');
+      assert.equal(calls.length, 3);
+      const p2 = calls.find((c) => c.body.messages[1].content.includes('[User Question]\np2\n'))!;
+      assert.match(p2.body.messages[1].content, /Assistant B's Answer\]\nfine\n/);
+      assert.match(p2.body.messages[0].content, /^Please act as an impartial judge/);
+      assert.deepEqual(
+        (await scoresOf(database, result.id)).map((s) => [s.ordinal, s.value]),
+        [
+          [0, 1],
+          [1, 0],
+          [2, 0.5],
+        ],
+      );
+    } finally {
+      await pairwise.close();
+    }
+  });
+
   it('resumes a stopped job without asking again for answers it already has', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));

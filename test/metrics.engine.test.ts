@@ -488,6 +488,7 @@ describe('metric engine', () => {
         'quality.answer_match',
         'quality.heuristic_quality',
         'quality.llm_judge',
+        'quality.llm_preference',
         'quality.reward',
         'quality.tint_trace_validity',
       ],

@@ -5,7 +5,9 @@
  * template must exist and fit the metric. The `template` parameter is bound to `name@version`.
  */
 import type { Executor } from '../db/connect.js';
-import { BadInputError } from '../errors.js';
+import { eq } from 'drizzle-orm';
+import { datasetVersions } from '../db/schema.js';
+import { BadInputError, NotFoundError } from '../errors.js';
 import { metricParamsHash } from '../metrics/params.js';
 import type { MetricDefinition, ResolvedParams } from '../metrics/types.js';
 import { apiKeyOf, limitsOf } from './connection.js';
@@ -21,7 +23,14 @@ interface Run {
 /** How long the enqueue-time probe waits for GET <endpoint>/models. */
 export const PROBE_TIMEOUT_MS = 10_000;
 
-export async function bindJudgeRuns<R extends Run>(db: Executor, runs: readonly R[]): Promise<R[]> {
+/** Turns a user's reference to a version into its numeric id (GraphQL also takes global ids). */
+export type VersionResolver = (reference: string | number) => Promise<number>;
+
+export async function bindJudgeRuns<R extends Run>(
+  db: Executor,
+  runs: readonly R[],
+  resolveVersion: VersionResolver,
+): Promise<R[]> {
   const probed = new Map<string, Promise<string[] | null>>();
   const bound: R[] = [];
   for (const run of runs) {
@@ -47,11 +56,23 @@ export async function bindJudgeRuns<R extends Run>(db: Executor, runs: readonly 
     params.endpoint = endpoint.replace(/\/+$/, '');
     if (String(params.model) === '')
       throw new BadInputError(`${key} parameter "model" must not be empty`, { metric: key, param: 'model' });
+    const pairwise = Object.hasOwn(run.metric.params, 'base');
+    if (pairwise) {
+      const id = await resolveVersion(params.base!);
+      const [base] = await db
+        .select({ id: datasetVersions.id, status: datasetVersions.status })
+        .from(datasetVersions)
+        .where(eq(datasetVersions.id, id));
+      if (!base || base.status !== 'READY')
+        throw new NotFoundError(`${key} parameter "base": no version with id ${id}`, { id });
+      params.base = id;
+    }
     if (Object.hasOwn(run.metric.params, 'template')) {
       const template = await resolveJudgeTemplate(db, String(params.template));
-      if (template.kind !== 'SCORE') {
+      const wanted = pairwise ? 'PAIRWISE' : 'SCORE';
+      if (template.kind !== wanted) {
         throw new BadInputError(
-          `${key} scores samples one at a time; template ${template.name} is ${template.kind}`,
+          `${key} needs a ${wanted} template; template ${template.name} is ${template.kind}`,
           { metric: key, param: 'template' },
         );
       }

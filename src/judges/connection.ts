@@ -21,7 +21,8 @@ import { EndpointClient, type EndpointLimits } from './endpointClient.js';
 import { CacheWriter, cachedResponses, cacheKey, type CacheIdentity } from './responseCache.js';
 import { readJudgeSecret } from './secrets.js';
 import { judgeTemplateByRef } from './templates.js';
-import type { JudgeResponseRow } from '../db/schema.js';
+import { samples, type JudgeResponseRow } from '../db/schema.js';
+import { asc, eq } from 'drizzle-orm';
 
 export function limitsOf(params: ResolvedParams): EndpointLimits {
   return {
@@ -154,6 +155,7 @@ export async function openJudgeConnection(
   const template: JudgeTemplateSpec | null =
     params.template === undefined ? null : await judgeTemplateByRef(db, String(params.template));
   const client = new EndpointClient(endpoint, await apiKeyOf(db, params), limitsOf(params), signal);
+  const baseResponses = params.base === undefined ? null : await responsesByPrompt(db, Number(params.base));
   let cacheHits = 0;
   const writer = new CacheWriter(db);
 
@@ -192,6 +194,7 @@ export async function openJudgeConnection(
     model,
     template,
     stats: (): JudgeCallStats => ({ calls: client.calls, retries: client.retries, cacheHits }),
+    baseResponse: (prompt) => baseResponses?.get(prompt),
     async chat(items: readonly { contentHash: string; messages: JudgeMessage[] }[]) {
       if (!template) throw new Error('a chat judge needs a template');
       const generation = {
@@ -270,4 +273,17 @@ export async function openJudgeConnection(
       );
     },
   };
+}
+
+/** A version's response to each prompt: its first sample (by ordinal) with that prompt. */
+async function responsesByPrompt(db: Executor, versionId: number): Promise<Map<string, string>> {
+  const rows = await db
+    .select({ prompt: samples.prompt, response: samples.response })
+    .from(samples)
+    .where(eq(samples.versionId, versionId))
+    .orderBy(asc(samples.ordinal));
+  const byPrompt = new Map<string, string>();
+  for (const row of rows)
+    if (!byPrompt.has(row.prompt ?? '')) byPrompt.set(row.prompt ?? '', row.response ?? '');
+  return byPrompt;
 }

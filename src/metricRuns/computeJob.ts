@@ -100,7 +100,11 @@ export async function enqueueComputeMetrics(
     requested,
     options.resolveVersion ?? numericVersionRef,
   );
-  const runs = await bindJudgeRuns(db, await bindLanguageModelRuns(embedders, embeddingBound));
+  const runs = await bindJudgeRuns(
+    db,
+    await bindLanguageModelRuns(embedders, embeddingBound),
+    options.resolveVersion ?? numericVersionRef,
+  );
   const passes = runs.some((run) => run.metric.prepass?.(run.params)) ? 2 : 1;
   const payload: ComputePayload = {
     versionId,

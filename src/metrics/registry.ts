@@ -21,7 +21,7 @@ import { selfRepetition } from './diversity/selfRepetition.js';
 import { answerMatch } from './quality/answerMatch.js';
 import { heuristicQuality } from './quality/heuristicQuality.js';
 import { tintTraceValidity } from './quality/tintTraceValidity.js';
-import { complexityLlmJudge, qualityLlmJudge } from './judge/llmJudge.js';
+import { complexityLlmJudge, qualityLlmJudge, qualityLlmPreference } from './judge/llmJudge.js';
 import { qualityReward } from './judge/reward.js';
 import type { MetricAxis, MetricDefinition } from './types.js';
 
@@ -50,6 +50,7 @@ export const METRICS: readonly MetricDefinition[] = [
   tintTraceValidity,
   qualityLlmJudge,
   complexityLlmJudge,
+  qualityLlmPreference,
   qualityReward,
 ];
 

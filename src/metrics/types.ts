@@ -203,6 +203,8 @@ export interface JudgeConnection {
   reward(
     items: readonly { contentHash: string; prompt: string; response: string }[],
   ): Promise<RewardAnswer[]>;
+  /** For pairwise judges: the base version's response to the same prompt (its first sample with it). */
+  baseResponse(prompt: string): string | undefined;
   stats(): JudgeCallStats;
 }
 

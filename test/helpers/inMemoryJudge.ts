@@ -19,7 +19,12 @@ export async function inMemoryJudge(params: ResolvedParams): Promise<JudgeConnec
     async chat(items) {
       calls += items.length;
       return items.map(({ contentHash }) => ({
-        text: digit(contentHash) === 7 ? 'I cannot say.' : `${digit(contentHash)}\nbecause`,
+        text:
+          digit(contentHash) === 7
+            ? 'I cannot say.'
+            : builtIn?.kind === 'PAIRWISE'
+              ? `Verdict: [[${'ABC'[digit(contentHash) % 3]}]]`
+              : `${digit(contentHash)}\nbecause`,
         finishReason: 'stop',
         promptTokens: 5,
         completionTokens: 2,
@@ -34,6 +39,7 @@ export async function inMemoryJudge(params: ResolvedParams): Promise<JudgeConnec
         cached: false,
       }));
     },
+    baseResponse: (prompt) => (prompt.length % 5 === 0 ? undefined : `base answer to ${prompt}`),
     stats: () => ({ calls, retries: 0, cacheHits: 0 }),
   };
 }

@@ -68,7 +68,7 @@ export const computeCommand: Command = {
     'Embedding metrics (vendi, chamfer, ...) take space=MODEL@REVISION:DTYPE (default: the default space) and need the',
     'version embedded first ("qdc embed"); diversity.diversity_gain needs base=<version>, e.g. --param diversity.diversity_gain:base=gsm8k@1,',
     'and diversity.novelsum needs reference=<version> (the pool its density is estimated in).',
-    'Judge metrics (quality.llm_judge, complexity.llm_judge, quality.reward) need endpoint=<OpenAI-compatible base URL> and',
+    'Judge metrics (quality.llm_judge, complexity.llm_judge, quality.llm_preference, quality.reward) need endpoint=<OpenAI-compatible base URL> and',
     'model=<id>, e.g. --param endpoint=http://127.0.0.1:8000/v1 --param model=Qwen/Qwen2.5-7B-Instruct; optional template=<name[@version]>,',
     'apiKeyEnv=<variable holding the key>, concurrency, requestsPerMinute, temperature, seed, maxTokens, subsetSize.',
     '',

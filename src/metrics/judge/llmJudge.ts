@@ -4,6 +4,7 @@
  * the answer is the sample's value and the version's value is their mean. Answers with no score
  * (unparseable, out of range, refusals) get no value and are counted apart in `details`.
  */
+import { createHash } from 'node:crypto';
 import { ExactSum } from '../exactSum.js';
 import { createSubsetState, finalSubset, offerToSubset, type SubsetState } from '../seededSubset.js';
 import type {
@@ -20,7 +21,11 @@ import type {
   ResolvedParams,
   SampleValueSink,
 } from '../types.js';
-import { ALPAGASUS_TEMPLATE, DEITA_COMPLEXITY_TEMPLATE } from './builtinTemplates.js';
+import {
+  ALPAGASUS_TEMPLATE,
+  DEITA_COMPLEXITY_TEMPLATE,
+  MT_BENCH_PAIRWISE_TEMPLATE,
+} from './builtinTemplates.js';
 import { chatJudgeParams, JUDGEMENT_CHARS } from './judgeParams.js';
 import { scoreParser, templateMessages, type JudgeTemplateSpec } from './judgeTemplate.js';
 
@@ -62,6 +67,8 @@ export interface JudgeTally {
   max: number;
   /** Samples sent to the judge (answers received). */
   judged: number;
+  /** Pairwise: samples whose prompt the base version does not have (not judged). */
+  noBase: number;
   unparseable: number;
   outOfRange: number;
   refusals: number;
@@ -88,6 +95,7 @@ export function createTally(): JudgeTally {
     min: Infinity,
     max: -Infinity,
     judged: 0,
+    noBase: 0,
     unparseable: 0,
     outOfRange: 0,
     refusals: 0,
@@ -134,6 +142,7 @@ export function mergeTallies(left: JudgeTally, right: JudgeTally): JudgeTally {
   left.max = Math.max(left.max, right.max);
   for (const field of [
     'judged',
+    'noBase',
     'unparseable',
     'outOfRange',
     'refusals',
@@ -226,6 +235,7 @@ function chatJudgeAccumulator(
   params: ResolvedParams,
   subset: JudgeSubset | undefined,
   environment: MetricEnvironment,
+  kind: 'SCORE' | 'PAIRWISE' = 'SCORE',
 ): Accumulator<JudgeTally> {
   let connection: JudgeConnection | null = null;
   let parse: ReturnType<typeof scoreParser> | null = null;
@@ -236,8 +246,7 @@ function chatJudgeAccumulator(
     connection = await environment.judge(params);
     template = connection.template;
     if (!template) throw new Error(`the connection for ${String(params.template)} has no template`);
-    if (template.kind !== 'SCORE')
-      throw new Error(`template ${template.name} is ${template.kind}, not SCORE`);
+    if (template.kind !== kind) throw new Error(`template ${template.name} is ${template.kind}, not ${kind}`);
     parse = scoreParser(template);
     return connection;
   };
@@ -247,13 +256,29 @@ function chatJudgeAccumulator(
       const samples = judgedSamples(batch, subset);
       if (samples.length === 0) return;
       const judge = await open();
+      const requests: Array<{ sample: MetricSample; contentHash: string; base?: string }> = [];
+      for (const sample of samples) {
+        if (kind === 'SCORE') {
+          requests.push({ sample, contentHash: sample.contentHash });
+          continue;
+        }
+        const base = judge.baseResponse(sample.prompt);
+        if (base === undefined) tally.noBase += 1;
+        // The answer depends on the base response too: it is part of the cache key.
+        else requests.push({ sample, base, contentHash: sha256(`${sample.contentHash}\u0000${base}`) });
+      }
+      if (requests.length === 0) return;
       const answers = await judge.chat(
-        samples.map((sample) => ({
-          contentHash: sample.contentHash,
-          messages: templateMessages(template!, { prompt: sample.prompt, response: sample.response }),
+        requests.map(({ sample, contentHash, base }) => ({
+          contentHash,
+          messages: templateMessages(template!, {
+            prompt: sample.prompt,
+            response: sample.response,
+            ...(base === undefined ? {} : { base_response: base }),
+          }),
         })),
       );
-      samples.forEach((sample, i) => tallyAnswer(tally, sample.ordinal, answers[i]!, parse!, emit));
+      requests.forEach(({ sample }, i) => tallyAnswer(tally, sample.ordinal, answers[i]!, parse!, emit));
     },
     merge: mergeTallies,
     finalize(tally) {
@@ -264,9 +289,14 @@ function chatJudgeAccumulator(
         temperature: params.temperature,
         seed: params.seed,
         maxTokens: params.maxTokens,
+        ...(kind === 'PAIRWISE' ? { base: params.base, noBase: tally.noBase } : {}),
       });
     },
   };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function tallyAnswer(
@@ -334,3 +364,31 @@ export const complexityLlmJudge = chatJudgeMetric(
   DEITA_COMPLEXITY_TEMPLATE,
   'An LLM judge scores each instruction through a judge template (default: the Deita 1-6 complexity prompt).',
 );
+
+export const qualityLlmPreference: MetricDefinition = {
+  key: 'quality.llm_preference',
+  axis: 'QUALITY',
+  version: 1,
+  direction: 'HIGHER_IS_BETTER',
+  description:
+    "A pairwise LLM judge compares each sample's response (assistant A) with the response of the `base` version " +
+    "to the same prompt (assistant B; its first sample with that prompt) through a PAIRWISE template (default MT-Bench's " +
+    'pair-v2). The value is the mean preference: 1 = the sample wins, 0.5 = tie, 0 = the base wins (the win rate, ' +
+    'ties counting half). Samples whose prompt the base lacks are not judged (details.noBase); answers without a ' +
+    'verdict are counted as for quality.llm_judge.',
+  citation:
+    'Zheng et al. 2023, Judging LLM-as-a-Judge with MT-Bench and Chatbot Arena, arXiv 2306.05685 (pair-v2 prompt)',
+  params: {
+    ...chatJudgeParams(MT_BENCH_PAIRWISE_TEMPLATE),
+    base: {
+      type: 'version',
+      description: 'The reference version whose responses the samples are compared with.',
+    },
+  },
+  sampleValue: 'the verdict: 1 (the sample wins), 0.5 (tie), 0 (the base wins)',
+  exactMerge: true,
+  input: 'judge',
+  prepass: subsetPrepass,
+  create: (params, prepared, environment) =>
+    chatJudgeAccumulator(params, prepared as JudgeSubset | undefined, environment, 'PAIRWISE'),
+};
