@@ -399,7 +399,7 @@ describe(`LLM judges over a chat-completions endpoint (${testBackend})`, () => {
       assert.equal(result.n, 3);
       assert.equal(result.params.template, 'mt-bench-pairwise@1');
       assert.equal(result.params.base, baseVersion);
-      assert.equal((result.details as any).noBase, 1);
+      assert.equal((result.details as ResponseJson).noBase, 1);
       const calls = pairwise.callsTo('chat/completions');
       assert.equal(calls.length, 3);
       const p2 = calls.find((c) => c.body.messages[1].content.includes('[User Question]\np2\n'))!;
