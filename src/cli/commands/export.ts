@@ -15,6 +15,7 @@ import { exportVersionJsonl, parseMetricList, scoreColumnsFor } from '../../inge
 import { formatBytes, type Progress } from '../progress.js';
 import { UsageError, type Command } from '../command.js';
 import { describeFsError } from '../inputFiles.js';
+import { croissantExportOptions, exportCroissant } from '../croissantExport.js';
 import { resolveDirect, resolveRemote } from '../versionRef.js';
 import {
   API_KEY_ENV_DOC,
@@ -60,6 +61,7 @@ export const exportCommand: Command = {
         'Add per-sample scores of these metrics (comma-separated keys, e.g. quality.length_ok,external:rm) as a "scores" object on each line.',
       valueName: 'metrics',
     },
+    ...croissantExportOptions,
     ...remoteOptions,
     ...fileDatabaseOptions,
   },
@@ -92,6 +94,10 @@ export const exportCommand: Command = {
     const gzip = values.gzip === true || (output !== undefined && output.toLowerCase().endsWith('.gz'));
     const remote = remoteFrom(values);
     try {
+      if (values.croissant) {
+        await exportCroissant(ref, remote, values);
+        return 0;
+      }
       const scores = parseMetricList(values.scores as string | undefined);
       if (remote) await exportRemote(remote, ref, { output, gzip, scores, values });
       else await exportDirect(ref, { output, gzip, scores, values });

@@ -1,0 +1,57 @@
+/**
+ * Interchange routes:
+ *   GET  /v1/versions/{id}/croissant.json  the version as a Croissant 1.1 JSON-LD description
+ *   GET  /v1/versions/{id}/openlineage     its generating run as an OpenLineage RunEvent
+ *   POST /v1/lineage                       records OpenLineage RunEvents as generation runs
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Role } from '../auth/apiKeys.js';
+import type { Database } from '../db/connect.js';
+import { idOf } from '../globalId.js';
+import { buildCroissant } from '../interop/croissant.js';
+import { HttpError } from './readBody.js';
+
+const CROISSANT_PATH = /^\/v1\/versions\/([^/]+)\/croissant\.json$/;
+
+export interface InteropRouteOptions {
+  database: Database;
+  maxBodyBytes: number;
+  requireRole(req: IncomingMessage, role: Role): Promise<void>;
+}
+
+/** The origin links in documents point at: the Host the client used (the server's own address otherwise). */
+export function requestOrigin(req: IncomingMessage): string {
+  const host = req.headers.host;
+  return host && /^[\w.:[\]-]+$/.test(host) ? `http://${host}` : 'http://localhost';
+}
+
+/** Handles the request if it is an interop route; false when it is not one. */
+export async function handleInteropRoute(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  options: InteropRouteOptions,
+): Promise<boolean> {
+  const croissant = CROISSANT_PATH.exec(url.pathname);
+  if (croissant) {
+    await options.requireRole(req, 'reader');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      throw new HttpError(405, 'BAD_REQUEST', 'use GET to read a Croissant description');
+    const versionId = idOf('DatasetVersion', decodeURIComponent(croissant[1]!), 'id');
+    const doc = await buildCroissant(options.database.db, versionId, { baseUrl: requestOrigin(req) });
+    sendJson(res, 200, doc, 'application/ld+json; charset=utf-8');
+    return true;
+  }
+  return false;
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  type = 'application/json; charset=utf-8',
+) {
+  res.statusCode = status;
+  res.setHeader('content-type', type);
+  res.end(`${JSON.stringify(body, null, 2)}\n`);
+}
