@@ -157,7 +157,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         return await handleScores(req, res, scores[1]!, url, bulk);
       }
       if (
-        await handleInteropRoute(req, res, url, { ...bulk, maxBodyBytes: options.maxBodyBytes, requireRole })
+        await handleInteropRoute(req, res, url, {
+          ...bulk,
+          maxBodyBytes: options.maxBodyBytes,
+          version: options.version,
+          requireRole,
+        })
       )
         return;
       if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
