@@ -18,7 +18,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormatsModule from 'ajv-formats';
 import { and, eq } from 'drizzle-orm';
 import { findDatasetBySlug } from '../catalog/datasets.js';
-import { recordGenerationRun, type InputRole } from '../catalog/lineage.js';
+import { findRunsBy, recordGenerationRun, type InputRole } from '../catalog/lineage.js';
 import { findVersionByNumber } from '../catalog/versions.js';
 import type { Db, Executor } from '../db/connect.js';
 import { datasetVersions, type VersionRow } from '../db/schema.js';
@@ -483,6 +483,21 @@ async function acceptRunEvent(db: Db, event: RunEvent, path: string): Promise<Ev
   ]
     .filter(Boolean)
     .join('\n');
+  // The usual refusal (a retried event: the output already has its run) is caught before anything
+  // is written, so an event with several outputs is not recorded for some of them only.
+  const existing = await findRunsBy(
+    db,
+    'outputVersionId',
+    resolvedOutputs.map((o) => o.version.id),
+  );
+  if (existing.length > 0) {
+    const taken = resolvedOutputs.find((o) => o.version.id === existing[0]!.outputVersionId)!;
+    return {
+      ...outcome,
+      status: 'refused',
+      reason: `${taken.ref}: version ${taken.ref} already has a generation run; a version is produced by one run`,
+    };
+  }
   for (const output of resolvedOutputs) {
     try {
       const run = await recordGenerationRun(db, {
