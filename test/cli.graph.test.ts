@@ -5,6 +5,7 @@
  * out by hand from the samples below; the two modes must print the same JSON (ids and times aside).
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +119,33 @@ function session(where: () => string[], dir: () => string, outputs: Outputs) {
     const badRole = await qdc(['runs', 'record', 'gen@1', '--input', 'parent:seed-tasks@1', ...where()]);
     assert.equal(badRole.code, 2);
     assert.match(badRole.stderr, /unknown role "parent"/);
+  });
+
+  it('export --croissant: the JSONL export it points to has its sha256; the run is its provenance', async () => {
+    const remote = where()[0] === '--server';
+    const args = [
+      'export',
+      'gen@1',
+      '--croissant',
+      ...(remote ? [] : ['--base-url', 'http://catalog.test/']),
+    ];
+    const doc = JSON.parse((await run(args)).stdout);
+    const jsonl = (await run(['export', 'gen@1', '--no-progress'])).stdout;
+    const file = doc.distribution[0];
+    assert.equal(file.sha256, createHash('sha256').update(jsonl, 'utf8').digest('hex'));
+    assert.equal(file.contentSize, `${Buffer.byteLength(jsonl)} B`);
+    assert.match(
+      file.contentUrl,
+      remote
+        ? /^http:\/\/127\.0\.0\.1:\d+\/v1\/versions\/[^/]+\/samples\.jsonl$/
+        : /^http:\/\/catalog\.test\/v1\/versions\/[^/]+\/samples\.jsonl$/,
+    );
+    assert.deepEqual(
+      doc['prov:wasDerivedFrom'].map((d: any) => [d.name, d['qdc:role']]),
+      [['seed-tasks@1', 'SEED']],
+    );
+    assert.equal(doc['prov:wasGeneratedBy']['qdc:algorithm'], 'self-instruct');
+    assert.equal(doc['prov:wasGeneratedBy']['qdc:generatorModel'], 'gpt-4-0613');
   });
 
   it('lineage: draws the tree both ways and bounds it by depth', async () => {
@@ -323,6 +351,25 @@ function writeFiles(dir: string) {
     ]),
   );
 }
+
+describe('qdc graph commands: --help', () => {
+  it('every new command explains itself', async () => {
+    for (const [command, usage] of [
+      ['runs', /^Usage: qdc runs record <output-version>/m],
+      ['lineage', /^Usage: qdc lineage <version> \[--direction up\|down\|both\]/m],
+      ['compare', /^Usage: qdc compare <version> \[<version>\.\.\.\] \[-m METRIC,\.\.\.\]/m],
+      ['search', /^Usage: qdc search "<text>" \[-k N\] \[--scope KIND:VALUE\]/m],
+      ['overlap', /^Usage: qdc overlap <version> \[--against VERSION\]/m],
+      ['scores', /^Usage: qdc scores push <version> <file\.jsonl/m],
+    ] as const) {
+      const help = await qdc([command, '--help']);
+      assert.equal(help.code, 0, help.stderr);
+      assert.match(help.stdout, usage);
+      assert.match(help.stdout, /--json/);
+      assert.match(help.stdout, /--server <url>/);
+    }
+  });
+});
 
 const direct: Outputs = {};
 const served: Outputs = {};
