@@ -30,6 +30,7 @@ const BELOW_ENTRY_POINTS = [
   'generation',
   'metrics',
   'tint',
+  'interop',
 ];
 
 const LAYERS = {
@@ -44,9 +45,11 @@ const LAYERS = {
   metricRuns: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'jobs', 'embeddings', 'judges', 'metrics'] },
   ingest: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'metricRuns', 'metrics'] },
   generation: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'jobs', 'tint'] },
+  interop: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'ingest', 'metricRuns', 'metrics'] },
   graphql: { leaves: SHARED_LEAVES, may: BELOW_ENTRY_POINTS },
   http: { leaves: SHARED_LEAVES, may: [...BELOW_ENTRY_POINTS, 'graphql'] },
-  cli: { leaves: SHARED_LEAVES, may: ['app', ...BELOW_ENTRY_POINTS, 'http'] },
+  // graphql: the graph commands (qdc runs, lineage, ...) run the server's operations in-process.
+  cli: { leaves: SHARED_LEAVES, may: ['app', ...BELOW_ENTRY_POINTS, 'http', 'graphql'] },
 };
 /** src/app.ts wires job kinds to their handlers; only the CLI (and tests) open a catalog through it. */
 const APP = {

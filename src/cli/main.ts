@@ -13,6 +13,12 @@ import { datasetsCommand } from './commands/datasets.js';
 import { embedCommand } from './commands/embed.js';
 import { metricsCommand } from './commands/metrics.js';
 import { tintCommand } from './commands/tint.js';
+import { runsCommand } from './commands/runs.js';
+import { lineageCommand } from './commands/lineage.js';
+import { compareCommand } from './commands/compare.js';
+import { searchCommand } from './commands/search.js';
+import { overlapCommand } from './commands/overlap.js';
+import { scoresCommand } from './commands/scores.js';
 
 const COMMANDS: Command[] = [
   serveCommand,
@@ -26,6 +32,12 @@ const COMMANDS: Command[] = [
   embedCommand,
   metricsCommand,
   tintCommand,
+  runsCommand,
+  lineageCommand,
+  compareCommand,
+  searchCommand,
+  overlapCommand,
+  scoresCommand,
 ];
 
 function mainHelp(): string {

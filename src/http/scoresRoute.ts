@@ -10,7 +10,11 @@ import { BadInputError } from '../errors.js';
 import { idOf, toGlobalId } from '../globalId.js';
 import { gunzipStream } from '../ingest/gunzip.js';
 import { readRecords } from '../ingest/readers.js';
-import { recordExternalScores, type ExternalScore } from '../metricRuns/externalScores.js';
+import {
+  recordExternalScores,
+  type ExternalScore,
+  type RecordScoresResult,
+} from '../metricRuns/externalScores.js';
 import { HttpError } from './readBody.js';
 
 export const SCORES_PATH = /^\/v1\/versions\/([^/]+)\/scores$/;
@@ -52,25 +56,29 @@ export async function handleScores(
     { name: scorer, model: url.searchParams.get('model'), version: url.searchParams.get('scorerVersion') },
     scoreBatches(body, options.maxRecordBytes),
   );
-  const r = outcome.result;
   res.statusCode = 200;
   res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.end(
-    JSON.stringify({
-      recorded: outcome.recorded,
-      result: {
-        id: toGlobalId('MetricResult', r.id),
-        metric: r.metric,
-        status: r.status,
-        value: r.value,
-        n: r.n,
-        details: r.details,
-      },
-    }),
-  );
+  res.end(JSON.stringify(scoresResponse(outcome)));
 }
 
-async function* scoreBatches(
+/** The route's JSON answer; `qdc scores push` prints the same in direct mode. */
+export function scoresResponse(outcome: RecordScoresResult) {
+  const r = outcome.result;
+  return {
+    recorded: outcome.recorded,
+    result: {
+      id: toGlobalId('MetricResult', r.id),
+      metric: r.metric,
+      status: r.status,
+      value: r.value,
+      n: r.n,
+      details: r.details,
+    },
+  };
+}
+
+/** JSONL score records in batches, each checked with its line number (shared with `qdc scores push`). */
+export async function* scoreBatches(
   body: AsyncIterable<Uint8Array>,
   maxRecordBytes: number,
 ): AsyncGenerator<ExternalScore[]> {

@@ -19,6 +19,7 @@ import { DEFAULT_MAX_RECORD_BYTES } from '../ingest/ingest.js';
 import { DEFAULT_MAX_SAMPLES } from '../tint/spec.js';
 import { EXPORT_PATH, handleExport, handleIngest, INGEST_PATH } from './bulkRoutes.js';
 import { handleScores, SCORES_PATH } from './scoresRoute.js';
+import { handleInteropRoute } from './interopRoutes.js';
 import { HttpError, readTextBody } from './readBody.js';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -155,6 +156,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         await requireRole(req, 'writer');
         return await handleScores(req, res, scores[1]!, url, bulk);
       }
+      if (
+        await handleInteropRoute(req, res, url, {
+          ...bulk,
+          maxBodyBytes: options.maxBodyBytes,
+          version: options.version,
+          requireRole,
+        })
+      )
+        return;
       if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
         await database.db.execute(sql`select 1`);
         return sendJson(res, 200, { status: 'ok', backend: database.backend, version: options.version });

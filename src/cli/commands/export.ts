@@ -17,6 +17,7 @@ import { exportVersionParquet } from '../../ingest/exportParquet.js';
 import { formatBytes, type Progress } from '../progress.js';
 import { UsageError, type Command } from '../command.js';
 import { describeFsError } from '../inputFiles.js';
+import { croissantExportOptions, exportCroissant } from '../croissantExport.js';
 import { resolveDirect, resolveRemote } from '../versionRef.js';
 import {
   API_KEY_ENV_DOC,
@@ -81,6 +82,7 @@ export const exportCommand: Command = {
         'Add per-sample scores of these metrics (comma-separated keys, e.g. quality.length_ok,external:rm) as a "scores" object on each line.',
       valueName: 'metrics',
     },
+    ...croissantExportOptions,
     ...remoteOptions,
     ...fileDatabaseOptions,
   },
@@ -145,6 +147,10 @@ export const exportCommand: Command = {
       }
     }
     try {
+      if (values.croissant) {
+        await exportCroissant(ref, remote, values);
+        return 0;
+      }
       const scores = parseMetricList(values.scores as string | undefined);
       const args: OutputArgs = { output, gzip, scores, values, format };
       if (remote) await exportRemote(remote, ref, args);
