@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { qdc } from './helpers/cli.js';
 import { testWorker } from './helpers/jobs.js';
 import { createScratchDatabase, testBackend, type ScratchDatabase } from './helpers/testDatabase.js';
-import { startTestServer, type TestServer } from './helpers/testServer.js';
+import { startTestServer, type TestServer, type ResponseJson } from './helpers/testServer.js';
 import type { RunningWorker } from '../src/jobs/worker.js';
 
 const SEED = [
@@ -55,7 +55,7 @@ function session(where: () => string[], dir: () => string, outputs: Outputs) {
     assert.equal(result.code, 0, `qdc ${args.join(' ')}: ${result.stderr}`);
     return result;
   };
-  const json = async <T = any>(name: string, args: string[]): Promise<T> => {
+  const json = async <T = ResponseJson>(name: string, args: string[]): Promise<T> => {
     const parsed = JSON.parse((await run([...args, '--json'])).stdout) as T;
     outputs[name] = parsed;
     return parsed;
@@ -91,7 +91,7 @@ function session(where: () => string[], dir: () => string, outputs: Outputs) {
     ]);
     assert.equal(recorded.output.ref, 'gen@1');
     assert.deepEqual(
-      recorded.inputs.map((i: any) => [i.role, i.version.ref, i.version.sampleCount]),
+      recorded.inputs.map((i: ResponseJson) => [i.role, i.version.ref, i.version.sampleCount]),
       [['SEED', 'seed-tasks@1', 3]],
     );
     assert.equal(recorded.algorithm.key, 'self-instruct');
@@ -141,7 +141,7 @@ function session(where: () => string[], dir: () => string, outputs: Outputs) {
         : /^http:\/\/catalog\.test\/v1\/versions\/[^/]+\/samples\.jsonl$/,
     );
     assert.deepEqual(
-      doc['prov:wasDerivedFrom'].map((d: any) => [d.name, d['qdc:role']]),
+      doc['prov:wasDerivedFrom'].map((d: ResponseJson) => [d.name, d['qdc:role']]),
       [['seed-tasks@1', 'SEED']],
     );
     assert.equal(doc['prov:wasGeneratedBy']['qdc:algorithm'], 'self-instruct');
@@ -184,14 +184,14 @@ function session(where: () => string[], dir: () => string, outputs: Outputs) {
     const walk = await json('lineage', ['lineage', 'seed-tasks@1', '--direction', 'down']);
     assert.equal(walk.root.ref, 'seed-tasks@1');
     assert.deepEqual(
-      walk.nodes.map((n: any) => [n.version.ref, n.degree, n.direction]),
+      walk.nodes.map((n: ResponseJson) => [n.version.ref, n.degree, n.direction]),
       [
         ['gen@1', 1, 'DOWNSTREAM'],
         ['gen-filtered@1', 2, 'DOWNSTREAM'],
       ],
     );
     assert.deepEqual(
-      walk.edges.map((e: any) => [e.from.ref, e.role, e.to.ref]),
+      walk.edges.map((e: ResponseJson) => [e.from.ref, e.role, e.to.ref]),
       [
         ['seed-tasks@1', 'SEED', 'gen@1'],
         ['gen@1', 'FILTERED_FROM', 'gen-filtered@1'],
@@ -248,9 +248,9 @@ function session(where: () => string[], dir: () => string, outputs: Outputs) {
       'complexity.length,external:judge',
     ]);
     assert.deepEqual(table.metrics, ['complexity.length', 'external:judge']);
-    const cells = table.rows.map((r: any) => [
+    const cells = table.rows.map((r: ResponseJson) => [
       r.version.ref,
-      ...r.cells.map((c: any) => [c.value, c.n, c.comparable]),
+      ...r.cells.map((c: ResponseJson) => [c.value, c.n, c.comparable]),
     ]);
     assert.equal(cells[0][0], 'seed-tasks@1');
     assert.ok(Math.abs(cells[0][1][0] - SEED_RESPONSE_LENGTH) < 1e-9);
@@ -296,7 +296,7 @@ function session(where: () => string[], dir: () => string, outputs: Outputs) {
     );
     assert.ok(Math.abs(overlap.contaminationRate - 1 / 3) < 1e-12);
     assert.deepEqual(
-      overlap.pairs.map((p: any) => [p.kind, p.sample.ordinal, p.matched.ordinal, p.similarity]),
+      overlap.pairs.map((p: ResponseJson) => [p.kind, p.sample.ordinal, p.matched.ordinal, p.similarity]),
       [['EXACT', 2, 1, 1]],
     );
   });
@@ -309,7 +309,7 @@ function session(where: () => string[], dir: () => string, outputs: Outputs) {
     assert.equal(everywhere.space.key, 'qdc/lexical-hash@v1:fp32');
     const top = everywhere.hits.slice(0, 3);
     assert.deepEqual(
-      top.map((h: any) => `${h.version.ref}#${h.sample.ordinal}`).sort(),
+      top.map((h: ResponseJson) => `${h.version.ref}#${h.sample.ordinal}`).sort(),
       ['gen-filtered@1#1', 'gen@1#2', 'seed-tasks@1#1'],
       'the three copies of the sample come first',
     );
@@ -318,14 +318,17 @@ function session(where: () => string[], dir: () => string, outputs: Outputs) {
 
     const inSeed = await json('searchScoped', ['search', text, '--scope', 'dataset:seed-tasks', '-k', '10']);
     assert.deepEqual(
-      inSeed.hits.map((h: any) => `${h.version.ref}#${h.sample.ordinal}`),
-      ['seed-tasks@1#1', ...inSeed.hits.slice(1).map((h: any) => `seed-tasks@1#${h.sample.ordinal}`)],
+      inSeed.hits.map((h: ResponseJson) => `${h.version.ref}#${h.sample.ordinal}`),
+      [
+        'seed-tasks@1#1',
+        ...inSeed.hits.slice(1).map((h: ResponseJson) => `seed-tasks@1#${h.sample.ordinal}`),
+      ],
     );
     assert.equal(inSeed.hits.length, 3);
 
     const scored = await json('searchScores', ['search', text, '--scope', 'score:external:judge>=0.4']);
     assert.deepEqual(
-      scored.hits.map((h: any) => `${h.version.ref}#${h.sample.ordinal}`).sort(),
+      scored.hits.map((h: ResponseJson) => `${h.version.ref}#${h.sample.ordinal}`).sort(),
       ['gen@1#1', 'gen@1#2'],
       'only gen@1 has judge scores; ordinal 0 scored 0.2',
     );
@@ -423,7 +426,7 @@ describe('qdc graph commands through a server', () => {
   });
 
   it('the server holds the run the CLI recorded', async () => {
-    const data = await server.ok<any>(
+    const data = await server.ok<ResponseJson>(
       'query { dataset(slug: "gen") { latestVersion { generatedBy { generatorModel params inputs { role } } } } }',
     );
     assert.deepEqual(data.dataset.latestVersion.generatedBy, {

@@ -16,7 +16,7 @@ import {
   JUDGE_MEAN,
   type Fixture,
 } from './helpers/interopFixture.js';
-import { startTestServer, type TestServer } from './helpers/testServer.js';
+import { startTestServer, type TestServer, type ResponseJson } from './helpers/testServer.js';
 
 const CR = 'http://mlcommons.org/croissant/';
 const PROV = 'http://www.w3.org/ns/prov#';
@@ -24,7 +24,7 @@ const PROV = 'http://www.w3.org/ns/prov#';
 describe('Croissant 1.1 export', () => {
   let server: TestServer;
   let fx: Fixture;
-  let doc: any;
+  let doc: ResponseJson;
   before(async () => {
     server = await startTestServer();
     fx = await buildFixture(server);
@@ -72,7 +72,7 @@ describe('Croissant 1.1 export', () => {
     assert.equal(file.contentSize, `${body.length} B`);
     const columns = Object.keys(JSON.parse(body.toString('utf8').split('\n')[0]!));
     assert.deepEqual(
-      doc.recordSet[0].field.map((f: any) => f.source.extract.column),
+      doc.recordSet[0].field.map((f: ResponseJson) => f.source.extract.column),
       columns,
       'one field per column of the export',
     );
@@ -80,9 +80,9 @@ describe('Croissant 1.1 export', () => {
 
   it('carries the QDC results as descriptive statistics', () => {
     const stats = doc.recordSet[0].annotation;
-    const byName = new Map(stats.map((a: any) => [a.name, a]));
-    assert.equal((byName.get('count') as any).value, 3);
-    const length = byName.get('complexity.length') as any;
+    const byName = new Map(stats.map((a: ResponseJson) => [a.name, a]));
+    assert.equal((byName.get('count') as ResponseJson).value, 3);
+    const length = byName.get('complexity.length') as ResponseJson;
     assert.ok(
       Math.abs(length.value - GENERATED_RESPONSE_LENGTH) < 1e-12,
       `complexity.length ${length.value}`,
@@ -91,7 +91,7 @@ describe('Croissant 1.1 export', () => {
     assert.equal(length['qdc:estimator'], 'EXACT');
     assert.equal(length['qdc:axis'], 'COMPLEXITY');
     assert.equal(length['qdc:params']['@value'].field, 'response');
-    const judge = byName.get('external:judge') as any;
+    const judge = byName.get('external:judge') as ResponseJson;
     assert.ok(Math.abs(judge.value - JUDGE_MEAN) < 1e-12);
     assert.equal(judge['qdc:n'], 3);
   });
@@ -114,7 +114,7 @@ describe('Croissant 1.1 export', () => {
     assert.equal(activity['prov:startedAtTime'], '2026-01-02T03:04:05.000Z');
     assert.deepEqual(activity['prov:used'], [{ '@id': input['@id'] }]);
 
-    const seed = (await (await fetch(input['@id'])).json()) as any;
+    const seed = (await (await fetch(input['@id'])).json()) as ResponseJson;
     assert.equal(seed.name, 'seed-tasks@1');
     assert.equal(seed['prov:wasDerivedFrom'], undefined, 'the seed has no recorded run');
     assert.deepEqual(croissantProblems(seed, CROISSANT_CONTEXT), []);
@@ -132,9 +132,9 @@ describe('Croissant 1.1 export', () => {
   it('answers an unknown or malformed version id with a JSON error', async () => {
     const missing = await fetch(`${server.url}/v1/versions/RGF0YXNldFZlcnNpb246OTk5/croissant.json`);
     assert.equal(missing.status, 404);
-    assert.equal(((await missing.json()) as any).errors[0].extensions.code, 'NOT_FOUND');
+    assert.equal(((await missing.json()) as ResponseJson).errors[0].extensions.code, 'NOT_FOUND');
     const bad = await fetch(`${server.url}/v1/versions/nope/croissant.json`);
     assert.equal(bad.status, 400);
-    assert.equal(((await bad.json()) as any).errors[0].extensions.code, 'BAD_USER_INPUT');
+    assert.equal(((await bad.json()) as ResponseJson).errors[0].extensions.code, 'BAD_USER_INPUT');
   });
 });

@@ -17,7 +17,7 @@ import {
   JUDGE_MEAN,
   type Fixture,
 } from './helpers/interopFixture.js';
-import { startTestServer, type TestServer } from './helpers/testServer.js';
+import { startTestServer, type TestServer, type ResponseJson } from './helpers/testServer.js';
 
 const VENDOR = new URL('../src/interop/vendor/openlineage/', import.meta.url);
 const schema = (file: string) => JSON.parse(readFileSync(new URL(file, VENDOR), 'utf8'));
@@ -39,7 +39,7 @@ function schemaValidator() {
 describe('OpenLineage', () => {
   let server: TestServer;
   let fx: Fixture;
-  let event: any;
+  let event: ResponseJson;
   const ajv = schemaValidator();
   const post = async (body: unknown) => {
     const res = await fetch(`${server.url}/v1/lineage`, {
@@ -47,7 +47,7 @@ describe('OpenLineage', () => {
       headers: { 'content-type': 'application/json' },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as any };
+    return { status: res.status, body: (await res.json()) as ResponseJson };
   };
   const generatedBy = async (slug: string) =>
     (
@@ -105,7 +105,7 @@ describe('OpenLineage', () => {
     const generation = event.run.facets.qdc_generation;
     const [schemaUrl, pointer] = generation._schemaURL.split('#');
     assert.equal(schemaUrl, `${server.url}/v1/openlineage/QdcGenerationRunFacet.json`);
-    const own = (await (await fetch(schemaUrl)).json()) as any;
+    const own = (await (await fetch(schemaUrl)).json()) as ResponseJson;
     ajv.addSchema(own);
     const facetValidate = ajv.getSchema(`${own.$id}#${pointer}`)!;
     assert.ok(facetValidate(generation), JSON.stringify(facetValidate.errors));
@@ -113,9 +113,12 @@ describe('OpenLineage', () => {
 
     const facets = [
       generation,
-      ...event.inputs.flatMap((d: any) => [...Object.values(d.facets), ...Object.values(d.inputFacets)]),
-      ...event.outputs.flatMap((d: any) => Object.values(d.facets)),
-    ] as any[];
+      ...event.inputs.flatMap((d: ResponseJson) => [
+        ...Object.values(d.facets),
+        ...Object.values(d.inputFacets),
+      ]),
+      ...event.outputs.flatMap((d: ResponseJson) => Object.values(d.facets)),
+    ] as ResponseJson[];
     assert.equal(facets.length, 6);
     for (const f of facets) {
       assert.match(f._producer, /^urn:qdc-catalog:/);
@@ -134,11 +137,13 @@ describe('OpenLineage', () => {
     });
     assert.equal(generation.generatorModel, 'gpt-4-0613');
     assert.deepEqual(generation.params, { temperature: 0.7, top_p: 0.9 });
-    const again = (await (await fetch(`${server.url}/v1/versions/${fx.genId}/openlineage`)).json()) as any;
+    const again = (await (
+      await fetch(`${server.url}/v1/versions/${fx.genId}/openlineage`)
+    ).json()) as ResponseJson;
     assert.equal(again.run.runId, event.run.runId, 'the same run has the same runId');
 
     assert.deepEqual(
-      event.inputs.map((d: any) => [
+      event.inputs.map((d: ResponseJson) => [
         d.namespace,
         d.name,
         d.facets.version.datasetVersion,
@@ -171,10 +176,10 @@ describe('OpenLineage', () => {
     const { status, body } = await post(sent);
     assert.equal(status, 200, JSON.stringify(body));
     assert.deepEqual(
-      body.events.map((e: any) => [
+      body.events.map((e: ResponseJson) => [
         e.path,
         e.status,
-        e.recorded.map((r: any) => [r.output, r.outputId, r.inputs]),
+        e.recorded.map((r: ResponseJson) => [r.output, r.outputId, r.inputs]),
       ]),
       [['$', 'recorded', [['gen-copy@1', copy.id, [{ ref: 'seed-tasks@1', role: 'SEED' }]]]]],
     );
@@ -220,7 +225,7 @@ describe('OpenLineage', () => {
     const [outcome] = body.events;
     assert.equal(outcome.status, 'unresolved');
     assert.deepEqual(
-      outcome.unknownDatasets.map((u: any) => [u.path, u.name, u.reason]),
+      outcome.unknownDatasets.map((u: ResponseJson) => [u.path, u.name, u.reason]),
       [
         ['$.inputs[0]', 'public.raw_prompts', 'the name is not a dataset slug (or slug@N) of this catalog'],
         [
@@ -278,7 +283,7 @@ describe('OpenLineage', () => {
       assert.equal(error.extensions.code, 'BAD_USER_INPUT');
       assert.equal(error.extensions.path, path);
       assert.ok(
-        error.extensions.problems.some((p: any) => p.path === path && message.test(p.message)),
+        error.extensions.problems.some((p: ResponseJson) => p.path === path && message.test(p.message)),
         JSON.stringify(error),
       );
       assert.match(error.message, /nothing was recorded/);

@@ -6,6 +6,7 @@
  * processing keeps all of it. Returns the problems, in words.
  */
 import jsonld from 'jsonld';
+import type { ResponseJson } from './testServer.js';
 
 const KEYWORDS = new Set(['@context', '@type', '@id', '@value', '@language', '@list', '@set']);
 
@@ -21,7 +22,7 @@ const SCHEMA_ORG_PROPERTIES = new Set(
   ).split(' '),
 );
 
-export function croissantProblems(doc: any, context: Record<string, unknown>): string[] {
+export function croissantProblems(doc: ResponseJson, context: Record<string, unknown>): string[] {
   const problems: string[] = [];
   const ctx = doc['@context'];
   if (!ctx || typeof ctx !== 'object') return ['@context is missing or not an object'];
@@ -102,7 +103,7 @@ export function croissantProblems(doc: any, context: Record<string, unknown>): s
   const walk = (value: unknown, path: string) => {
     if (Array.isArray(value)) return value.forEach((v, i) => walk(v, `${path}[${i}]`));
     if (!value || typeof value !== 'object') return;
-    if ((value as any)['@type'] === '@json') return; // a JSON literal: its keys are data
+    if ((value as ResponseJson)['@type'] === '@json') return; // a JSON literal: its keys are data
     for (const [key, v] of Object.entries(value)) {
       if (key === '@context') continue;
       const prefix = key.split(':')[0]!;
@@ -121,11 +122,11 @@ export function croissantProblems(doc: any, context: Record<string, unknown>): s
 }
 
 /** JSON-LD expansion with no network: the context must be inline. */
-export async function expandOffline(doc: object): Promise<any[]> {
-  return (jsonld.expand as any)(doc, {
+export async function expandOffline(doc: object): Promise<ResponseJson[]> {
+  return (jsonld.expand as ResponseJson)(doc, {
     documentLoader: async (url: string) => {
       throw new Error(`no remote documents in tests (asked for ${url})`);
     },
     base: 'http://catalog.test/v1/versions/x/croissant.json',
-  } as any) as Promise<any[]>;
+  } as ResponseJson) as Promise<ResponseJson[]>;
 }
