@@ -44,6 +44,12 @@ const PARENTS = [
   'VersionOverlap',
   'SampleOverlap',
   'SampleOverlapEdge',
+  'SampleRowConnection',
+  'SampleRowEdge',
+  'SampleRow',
+  'ScoreHistogram',
+  'GenerationRunConnection',
+  'GenerationRunEdge',
 ];
 
 const config: CodegenConfig = {

@@ -11,6 +11,7 @@ import { jobResolvers } from './resolvers/jobs.js';
 import { metricResolvers } from './resolvers/metrics.js';
 import { searchResolvers } from './resolvers/search.js';
 import { tintResolvers } from './resolvers/tint.js';
+import { explorerResolvers } from './resolvers/explorer.js';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schema', import.meta.url));
 
@@ -50,4 +51,5 @@ export const resolvers: Resolvers = mergeResolvers(
   metricResolvers,
   tintResolvers,
   searchResolvers,
+  explorerResolvers,
 );
