@@ -127,6 +127,13 @@ export function Query<T>({
   notFound?: (data: T) => string | null;
   children: (data: T) => ReactNode;
 }) {
+  // An unknown id (NOT_FOUND) or one this API never handed out (BAD_USER_INPUT "not a valid id").
+  if (
+    state.error instanceof GraphQLRequestError &&
+    (state.error.code === 'NOT_FOUND' || / is not a valid id/.test(state.error.message))
+  ) {
+    return <NotFound what={state.error.message} />;
+  }
   if (state.error) return <ErrorView error={state.error} retry={state.reload} />;
   if (!state.data) return <Loading />;
   const missing = notFound?.(state.data);
@@ -169,6 +176,16 @@ export function formatDate(iso: string | null | undefined): string {
   return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '–';
 }
 
+/** JSON on one line; long values fold into a details element. */
 export function JsonText({ value }: { value: unknown }) {
-  return <code className="json">{JSON.stringify(value)}</code>;
+  const text = JSON.stringify(value);
+  if (text.length <= 90) return <code className="json">{text}</code>;
+  return (
+    <details className="json-fold">
+      <summary>
+        <code className="json">{text.slice(0, 60)}…</code>
+      </summary>
+      <pre className="json">{JSON.stringify(value, null, 2)}</pre>
+    </details>
+  );
 }

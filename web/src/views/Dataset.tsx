@@ -16,7 +16,7 @@ const DATASET = `query DatasetPage($slug: String!, $number: Int!, $latest: Boole
 }
 fragment VersionFields on DatasetVersion {
   id version sampleCount contentHash byteSize createdAt
-  embeddings { embedded samples space { name } }
+  embeddings { embedded samples space { key } }
   generatedBy { algorithm { key name } generatorModel params }
   parents { role version { id version dataset { slug name } } }
   children { role version { id version dataset { slug name } } }
@@ -28,7 +28,7 @@ const METRICS = `query VersionMetrics($id: ID!) {
     metrics(includeRunning: true) {
       id metric value n samplesDone estimator seed sampleSize params status statusReason computedAt
       definition { axis direction }
-      space { name }
+      space { key }
     }
     metricDeltas {
       metric role delta relativeDelta comparable note
@@ -51,7 +51,7 @@ interface VersionFields {
   contentHash: string;
   byteSize: number;
   createdAt: string;
-  embeddings: { embedded: number; samples: number; space: { name: string } }[];
+  embeddings: { embedded: number; samples: number; space: { key: string } }[];
   generatedBy: {
     algorithm: { key: string; name: string } | null;
     generatorModel: string | null;
@@ -97,7 +97,7 @@ export interface MetricRow {
   statusReason: string | null;
   computedAt: string | null;
   definition: { axis: 'QUALITY' | 'DIVERSITY' | 'COMPLEXITY'; direction: string } | null;
-  space: { name: string } | null;
+  space: { key: string } | null;
 }
 
 interface DeltaRow {
@@ -230,8 +230,8 @@ function VersionSection({ slug, version }: { slug: string; version: VersionField
         <dd>
           {version.embeddings.length
             ? version.embeddings.map((e) => (
-                <div key={e.space.name}>
-                  {formatNumber(e.embedded)} / {formatNumber(e.samples)} in <code>{e.space.name}</code>
+                <div key={e.space.key}>
+                  {formatNumber(e.embedded)} / {formatNumber(e.samples)} in <code>{e.space.key}</code>
                 </div>
               ))
             : 'no vectors'}

@@ -31,7 +31,7 @@ const DATASETS = `query Datasets($first: Int, $after: String, $filter: DatasetFi
 
 const SEARCH = `query SearchDatasets($query: String!) {
   searchDatasets(query: $query, k: 20) {
-    space { name }
+    space { key }
     hits { similarity dataset { ${DATASET_FIELDS} } }
   }
 }`;
@@ -45,7 +45,7 @@ interface DatasetsData {
 }
 
 interface SearchData {
-  searchDatasets: { space: { name: string }; hits: { similarity: number; dataset: DatasetRow }[] };
+  searchDatasets: { space: { key: string }; hits: { similarity: number; dataset: DatasetRow }[] };
 }
 
 export default function Home() {
@@ -109,7 +109,7 @@ export default function Home() {
               <>
                 <p className="count" data-testid="dataset-count">
                   {data.searchDatasets.hits.length} nearest datasets to “{text}” in space{' '}
-                  <code>{data.searchDatasets.space.name}</code>
+                  <code>{data.searchDatasets.space.key}</code>
                 </p>
                 <DatasetTable
                   rows={data.searchDatasets.hits.map((hit) => hit.dataset)}

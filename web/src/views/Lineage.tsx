@@ -58,7 +58,7 @@ export function edgeLabel(edge: LineageData['lineage']['edges'][number]): string
   if (edge.run.generatorModel) parts.push(edge.run.generatorModel);
   const params = JSON.stringify(edge.run.params);
   if (params && params !== '{}') parts.push(params.length > 60 ? `${params.slice(0, 57)}…` : params);
-  return parts.join(' · ');
+  return parts.join('\n');
 }
 
 function valueOf(version: LineageVersion): number | null {
@@ -167,7 +167,6 @@ function Graph({ data, metric }: { data: LineageData; metric: string }) {
     const cy: Core = cytoscape({
       container: container.current,
       elements,
-      wheelSensitivity: 0.3,
       style: [
         {
           selector: 'node',
@@ -212,11 +211,12 @@ function Graph({ data, metric }: { data: LineageData; metric: string }) {
             'text-background-color': '#fff',
             'text-background-opacity': 0.85,
             'text-background-padding': '2px',
-            'text-rotation': 'autorotate',
+            'text-wrap': 'wrap',
+            'text-max-width': '150px',
           },
         },
       ],
-      layout: { name: 'dagre', rankDir: 'LR', nodeSep: 30, rankSep: 170 } as cytoscape.LayoutOptions,
+      layout: { name: 'dagre', rankDir: 'LR', nodeSep: 30, rankSep: 200 } as cytoscape.LayoutOptions,
     });
     cy.on('tap', 'node', (event) => {
       const node = all.find((n) => n.version.id === event.target.id());
@@ -289,7 +289,7 @@ function Graph({ data, metric }: { data: LineageData; metric: string }) {
                 <tr key={i}>
                   <td>{name(edge.from.id)}</td>
                   <td>{name(edge.to.id)}</td>
-                  <td className="edge-label">{edgeLabel(edge)}</td>
+                  <td className="edge-label">{edgeLabel(edge).replace(/\n/g, ' · ')}</td>
                 </tr>
               );
             })}

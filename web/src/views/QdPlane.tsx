@@ -196,7 +196,7 @@ function Plane({
       y: { label: `${y} (${data.yDirection === 'LOWER_IS_BETTER' ? '↓ better' : '↑ better'})` },
       color: { domain: ['frontier', 'dominated'], range: ['#d62728', '#6b8fb5'], legend: true },
       marks: [
-        Plot.line(frontier, { x: 'x', y: 'y', stroke: '#d62728', strokeDasharray: '4 3', curve: 'step' }),
+        Plot.line(frontier, { x: 'x', y: 'y', stroke: '#d62728', strokeDasharray: '4 3' }),
         Plot.arrow(links, {
           x1: (l) => l.from.x,
           y1: (l) => l.from.y,

@@ -8,7 +8,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { gql } from '../api';
 import { paths, replaceQuery, useLocation } from '../router';
-import { ErrorView, formatNumber, Link, Loading, NotFound, Query, useQuery } from '../ui';
+import { ErrorView, formatNumber, Link, Loading, Query, useQuery } from '../ui';
 
 interface SampleView {
   id: string;
@@ -38,7 +38,7 @@ const VERSION = `query SampleBrowserVersion($id: ID!) {
   version(id: $id) {
     id version sampleCount dataset { slug name }
     metrics { metric status definition { sampleValue } }
-    embeddings { embedded space { name } }
+    embeddings { embedded space { key } }
   }
 }`;
 
@@ -57,14 +57,14 @@ const HISTOGRAM = `query ScoreHistogram($id: ID!, $metric: String!, $ranges: [Sc
 
 const SEARCH = `query SearchSamples($query: String!, $scope: SampleSearchScope) {
   searchSamples(query: $query, k: 20, scope: $scope) {
-    exact space { name }
+    exact space { key }
     hits { similarity sample { ${SAMPLE_FIELDS} } }
   }
 }`;
 
 const SIMILAR = `query SimilarSamples($sample: ID!, $scope: SampleSearchScope) {
   similarSamples(sample: $sample, k: 10, scope: $scope) {
-    exact space { name }
+    exact space { key }
     hits { similarity sample { ${SAMPLE_FIELDS} } }
   }
 }`;
@@ -78,7 +78,7 @@ interface VersionData {
     sampleCount: number;
     dataset: { slug: string; name: string };
     metrics: { metric: string; status: string; definition: { sampleValue: string | null } | null }[];
-    embeddings: { embedded: number; space: { name: string } }[];
+    embeddings: { embedded: number; space: { key: string } }[];
   } | null;
 }
 
@@ -100,9 +100,6 @@ function formatRanges(ranges: Range[]): string {
 
 export default function SamplesPage({ versionId }: { versionId: string }) {
   const state = useQuery<VersionData>(VERSION, { id: versionId });
-  if (state.error && 'code' in state.error && state.error.code === 'BAD_USER_INPUT') {
-    return <NotFound what={`“${versionId}” is not a version id.`} />;
-  }
   return (
     <Query state={state} notFound={(data) => (data.version ? null : `No version has the id “${versionId}”.`)}>
       {(data) => <Browser version={data.version!} />}
@@ -478,7 +475,7 @@ function Field({ name, text }: { name: string; text: string }) {
 
 interface SearchData {
   exact: boolean;
-  space: { name: string };
+  space: { key: string };
   hits: { similarity: number; sample: SampleView }[];
 }
 
@@ -540,7 +537,7 @@ function Hits({ data, testId }: { data: SearchData; testId: string }) {
   return (
     <div className="hits" data-testid={testId}>
       <p className="sub">
-        {data.hits.length} hits in <code>{data.space.name}</code> ({data.exact ? 'exact scan' : 'HNSW index'})
+        {data.hits.length} hits in <code>{data.space.key}</code> ({data.exact ? 'exact scan' : 'HNSW index'})
       </p>
       {data.hits.map((hit) => (
         <SampleCard key={hit.sample.id} sample={hit.sample} similarity={hit.similarity} />
