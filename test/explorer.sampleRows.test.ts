@@ -65,8 +65,8 @@ describe('explorer reads: sampleRows, scoreHistogram, Algorithm.runs', () => {
     const rows: Row[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 1000; page++) {
-      const data = await server.ok(ROWS, { id: versionId, first, after: cursor, ...variables });
-      const connection = data.version.sampleRows;
+      const data: any = await server.ok(ROWS, { id: versionId, first, after: cursor, ...variables });
+      const connection: any = data.version.sampleRows;
       for (const edge of connection.edges) {
         assert.equal(edge.node.sample.ordinal, edge.node.ordinal);
         rows.push({ ordinal: edge.node.ordinal, scores: edge.node.scores });
