@@ -68,10 +68,10 @@ describe('web explorer routes', () => {
 
     const missing = await fetch(`${server.url}/assets/nope.js`);
     assert.equal(missing.status, 404);
-    assert.equal((await missing.json()).errors[0].extensions.code, 'NOT_FOUND');
+    assert.equal(((await missing.json()) as any).errors[0].extensions.code, 'NOT_FOUND');
     const api = await fetch(`${server.url}/v1/nowhere`, { headers: { accept: HTML } });
     assert.equal(api.status, 404);
-    assert.equal((await api.json()).errors[0].extensions.code, 'NOT_FOUND');
+    assert.equal(((await api.json()) as any).errors[0].extensions.code, 'NOT_FOUND');
     const traversal = await fetch(`${server.url}/assets/..%2f..%2fpackage.json`);
     assert.equal(traversal.status, 404);
   });

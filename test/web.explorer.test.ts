@@ -342,7 +342,13 @@ describe('web explorer in headless Chromium', () => {
   it('serves the bundled GraphiQL at /graphql to a browser', async () => {
     const page = await open('/graphql');
     await page.waitForSelector('.graphiql-container');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await page.waitForSelector('.graphiql-execute-button');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await page.click('.graphiql-execute-button');
+    await page.waitForFunction(() =>
+      document.querySelector('.graphiql-response')?.textContent?.includes('totalCount'),
+    );
+    assert.match(await page.$eval('.graphiql-response', (e) => e.textContent ?? ''), /"backend"/);
     await screenshot(page, 'graphiql');
   });
 

@@ -7,6 +7,16 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { apiKey } from './api';
 
+const DEFAULT_QUERY = `# The qdc-catalog GraphQL API. Docs: the book icon on the left.
+{
+  serverInfo { version backend auth }
+  datasets(first: 5) {
+    totalCount
+    edges { node { slug name latestVersion { version sampleCount } } }
+  }
+}
+`;
+
 const key = apiKey();
 const fetcher = createGraphiQLFetcher({
   url: '/graphql',
@@ -15,11 +25,6 @@ const fetcher = createGraphiQLFetcher({
 
 createRoot(document.getElementById('graphiql')!).render(
   <StrictMode>
-    <GraphiQL
-      fetcher={fetcher}
-      defaultQuery={
-        '{\n  serverInfo { version backend auth }\n  datasets(first: 5) { totalCount edges { node { slug name latestVersion { version sampleCount } } } }\n}\n'
-      }
-    />
+    <GraphiQL fetcher={fetcher} defaultQuery={DEFAULT_QUERY} />
   </StrictMode>,
 );
