@@ -204,9 +204,11 @@ describe('web explorer in headless Chromium', () => {
     page.on('response', async (response) => {
       if (!response.url().endsWith('/graphql') || response.request().method() !== 'POST') return;
       const body = response.request().postData() ?? '';
-      if (!body.includes('SampleRows')) return;
+      // The first page comes with the version (firstRows), the others from SampleRows.
+      if (!body.includes('SampleRows') && !body.includes('SampleBrowserVersion')) return;
       const json = await response.json();
-      for (const edge of json.data.version.sampleRows.edges) ordinals.push(edge.node.ordinal);
+      const page = json.data.version.sampleRows ?? json.data.version.firstRows;
+      for (const edge of page?.edges ?? []) ordinals.push(edge.node.ordinal);
     });
     await page.goto(`${server.url}/versions/${catalog.tint.id}/samples`, { waitUntil: 'networkidle0' });
     await page.waitForSelector('[data-testid="sample-scroller"] [data-ordinal]');

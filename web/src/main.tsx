@@ -7,11 +7,26 @@ import { Link, Loading, NotFound } from './ui';
 import Home from './views/Home';
 import './style.css';
 
-const DatasetPage = lazy(() => import('./views/Dataset'));
-const LineagePage = lazy(() => import('./views/Lineage'));
-const QdPlanePage = lazy(() => import('./views/QdPlane'));
-const SamplesPage = lazy(() => import('./views/Samples'));
-const TaxonomyPage = lazy(() => import('./views/Taxonomy'));
+const views = {
+  dataset: () => import('./views/Dataset'),
+  lineage: () => import('./views/Lineage'),
+  qd: () => import('./views/QdPlane'),
+  samples: () => import('./views/Samples'),
+  taxonomy: () => import('./views/Taxonomy'),
+};
+const DatasetPage = lazy(views.dataset);
+const LineagePage = lazy(views.lineage);
+const QdPlanePage = lazy(views.qd);
+const SamplesPage = lazy(views.samples);
+const TaxonomyPage = lazy(views.taxonomy);
+
+// Fetch the opening view's code while the session is checked, not after.
+const opening = location.pathname;
+if (/^\/datasets\//.test(opening)) void views.dataset();
+else if (/\/lineage\/?$/.test(opening)) void views.lineage();
+else if (/\/samples\/?$/.test(opening)) void views.samples();
+else if (opening === '/qd') void views.qd();
+else if (opening.startsWith('/taxonomy')) void views.taxonomy();
 
 function route(path: string): ReactNode {
   let m: RegExpExecArray | null;

@@ -34,9 +34,13 @@ interface Range {
 
 const SAMPLE_FIELDS = 'id ordinal prompt response reference messages { role content } metadata';
 
-const VERSION = `query SampleBrowserVersion($id: ID!) {
+const VERSION = `query SampleBrowserVersion($id: ID!, $withRows: Boolean!, $first: Int) {
   version(id: $id) {
     id version sampleCount dataset { slug name }
+    firstRows: sampleRows(first: $first) @include(if: $withRows) {
+      pageInfo { hasNextPage endCursor }
+      edges { node { ordinal scores sample { ${SAMPLE_FIELDS} } } }
+    }
     metrics { metric status definition { sampleValue } }
     embeddings { embedded space { key } }
   }
@@ -79,6 +83,7 @@ interface VersionData {
     dataset: { slug: string; name: string };
     metrics: { metric: string; status: string; definition: { sampleValue: string | null } | null }[];
     embeddings: { embedded: number; space: { key: string } }[];
+    firstRows?: RowsData['version']['sampleRows'];
   } | null;
 }
 
@@ -99,7 +104,12 @@ function formatRanges(ranges: Range[]): string {
 }
 
 export default function SamplesPage({ versionId }: { versionId: string }) {
-  const state = useQuery<VersionData>(VERSION, { id: versionId });
+  const { query } = useLocation();
+  // In plain ordinal order (no score columns, sort or filter) the first page comes with the
+  // version, in one request.
+  const plain = !query.get('columns') && !query.get('sort') && !query.get('ranges');
+  const [withRows] = useState(plain);
+  const state = useQuery<VersionData>(VERSION, { id: versionId, withRows, first: PAGE_SIZE });
   return (
     <Query state={state} notFound={(data) => (data.version ? null : `No version has the id “${versionId}”.`)}>
       {(data) => <Browser version={data.version!} />}
@@ -193,9 +203,17 @@ function Browser({ version }: { version: NonNullable<VersionData['version']> }) 
           ))}
         </div>
       )}
+      <ExportSelection
+        versionId={version.id}
+        name={`${version.dataset.slug}-v${version.version}`}
+        columns={columns}
+        orderBy={sort ? { metric: sort, descending } : null}
+        ranges={ranges}
+      />
       <SemanticSearch version={version} ranges={ranges} />
       <SampleList
         key={`${columns.join(',')}|${sort}|${descending}|${formatRanges(ranges)}`}
+        initial={!columns.length && !sort && !ranges.length ? version.firstRows : undefined}
         versionId={version.id}
         columns={columns}
         orderBy={sort ? { metric: sort, descending } : null}
@@ -305,6 +323,89 @@ function Facet({
   );
 }
 
+/** Most rows one export writes; larger selections are cut there (say so). */
+export const EXPORT_LIMIT = 100_000;
+
+/** "Export this selection": every row the filters keep, in the shown order, as JSONL. */
+function ExportSelection({
+  versionId,
+  name,
+  columns,
+  orderBy,
+  ranges,
+}: {
+  versionId: string;
+  name: string;
+  columns: string[];
+  orderBy: { metric: string; descending: boolean } | null;
+  ranges: Range[];
+}) {
+  const [state, setState] = useState<{ rows?: number; done?: boolean; cut?: boolean; error?: Error }>({});
+  const run = async () => {
+    const lines: string[] = [];
+    let after: string | null = null;
+    setState({ rows: 0 });
+    try {
+      for (;;) {
+        const data: RowsData = await gql<RowsData>(ROWS, {
+          id: versionId,
+          first: PAGE_SIZE,
+          after,
+          columns,
+          orderBy,
+          ranges,
+        });
+        const page = data.version.sampleRows;
+        for (const { node } of page.edges) {
+          const { id: _id, ...sample } = node.sample;
+          lines.push(
+            JSON.stringify({
+              ...sample,
+              scores: Object.fromEntries(columns.map((c, i) => [c, node.scores[i] ?? null])),
+            }),
+          );
+        }
+        setState({ rows: lines.length });
+        if (!page.pageInfo.hasNextPage || lines.length >= EXPORT_LIMIT) {
+          const cut = page.pageInfo.hasNextPage;
+          const url = URL.createObjectURL(
+            new Blob([lines.join('\n') + '\n'], { type: 'application/x-ndjson' }),
+          );
+          const link = document.createElement('a');
+          link.href = url;
+          link.download = `${name}${ranges.length ? '-filtered' : ''}.jsonl`;
+          link.click();
+          setTimeout(() => URL.revokeObjectURL(url), 10_000);
+          setState({ rows: lines.length, done: true, cut });
+          return;
+        }
+        after = page.pageInfo.endCursor;
+      }
+    } catch (error) {
+      setState({ error: error as Error });
+    }
+  };
+  return (
+    <div className="export">
+      <button
+        type="button"
+        data-action="export"
+        onClick={() => void run()}
+        disabled={state.rows !== undefined && !state.done && !state.error}
+      >
+        Export this selection (JSONL)
+      </button>{' '}
+      {state.rows !== undefined && (
+        <span className="sub" data-testid="export-status">
+          {formatNumber(state.rows)} rows{state.done ? ' written' : '…'}
+          {state.cut ? ` (cut at ${formatNumber(EXPORT_LIMIT)})` : ''}
+        </span>
+      )}
+      {state.error && <ErrorView error={state.error} />}
+    </div>
+  );
+}
+
 interface RowsData {
   version: {
     sampleRows: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: Row }[] };
@@ -316,15 +417,17 @@ function SampleList({
   columns,
   orderBy,
   ranges,
+  initial,
 }: {
+  initial?: RowsData['version']['sampleRows'];
   versionId: string;
   columns: string[];
   orderBy: { metric: string; descending: boolean } | null;
   ranges: Range[];
 }) {
-  const [rows, setRows] = useState<Row[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [done, setDone] = useState(false);
+  const [rows, setRows] = useState<Row[]>(() => initial?.edges.map((e) => e.node) ?? []);
+  const [cursor, setCursor] = useState<string | null>(initial?.pageInfo.endCursor ?? null);
+  const [done, setDone] = useState(initial ? !initial.pageInfo.hasNextPage : false);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<Error | null>(null);
   const [similarTo, setSimilarTo] = useState<SampleView | null>(null);
@@ -355,7 +458,7 @@ function SampleList({
     }
   }, [cursor, done, versionId]);
   useEffect(() => {
-    void loadMore();
+    if (!initial) void loadMore();
   }, []);
   const scroller = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({
