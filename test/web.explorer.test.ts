@@ -127,6 +127,26 @@ describe('web explorer in headless Chromium', () => {
       version.metricDeltas.map((d: any) => d.metric).sort(),
     );
     await screenshot(page, 'version');
+
+    // The raw version's duplicates, side by side, with the overlap run's figures.
+    await page.goto(`${server.url}/datasets/${catalog.raw.slug}`, { waitUntil: 'networkidle0' });
+    await page.waitForSelector('[data-testid="overlaps"] table.pairs tbody tr');
+    const { version: raw } = await server.ok(
+      `query ($id: ID!) { version(id: $id) { overlaps { matchedSamples pairs(first: 10) { edges { node { sample { ordinal } matched { ordinal } } } } } } }`,
+      { id: catalog.raw.id },
+    );
+    assert.ok(raw.overlaps.matchedSamples > 0);
+    assert.match(
+      await page.$eval('[data-testid="overlaps"] p', (e) => e.textContent ?? ''),
+      new RegExp(`^${raw.overlaps.matchedSamples} of 600 samples`),
+    );
+    assert.deepEqual(
+      await texts(page, '[data-testid="overlaps"] tbody td .ordinal'),
+      raw.overlaps.pairs.edges.flatMap((e: any) => [
+        `#${e.node.sample.ordinal}`,
+        `#${e.node.matched.ordinal}`,
+      ]),
+    );
   });
 
   it('draws the lineage graph with the expected nodes and edge labels, and shows a partial walk', async () => {

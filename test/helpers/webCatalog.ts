@@ -181,5 +181,16 @@ export async function buildWebCatalog(server: TestServer): Promise<WebCatalog> {
     }),
   );
   await finished(server, jobs);
+  // Near-duplicates within the raw version: its samples repeat topics and verbs (the lexical
+  // embedder puts the closest pairs at cosine ~0.7).
+  await finished(server, [
+    await queue(
+      server,
+      `mutation ($version: ID!) { findOverlap(version: $version, threshold: 0.65) { id } }`,
+      {
+        version: raw.id,
+      },
+    ),
+  ]);
   return { tint: tint!, tintTest: tintTest!, seed, raw, filtered, dedup };
 }

@@ -25,6 +25,11 @@ fragment VersionFields on DatasetVersion {
 const METRICS = `query VersionMetrics($id: ID!) {
   version(id: $id) {
     id
+    overlaps {
+      threshold sampleCount matchedSamples contaminationRate exactPairs nearPairs status statusReason
+      space { key }
+      pairs(first: 10) { edges { node { kind similarity sample { ordinal prompt response } matched { ordinal prompt response } } } }
+    }
     metrics(includeRunning: true) {
       id metric value n samplesDone estimator seed sampleSize params status statusReason computedAt
       definition { axis direction }
@@ -205,7 +210,9 @@ export default function DatasetPage({ slug, version }: { slug: string; version: 
 }
 
 function VersionSection({ slug, version }: { slug: string; version: VersionFields }) {
-  const metrics = useQuery<{ version: { metrics: MetricRow[]; metricDeltas: DeltaRow[] } | null }>(METRICS, {
+  const metrics = useQuery<{
+    version: { metrics: MetricRow[]; metricDeltas: DeltaRow[]; overlaps: OverlapData | null } | null;
+  }>(METRICS, {
     id: version.id,
   });
   return (
@@ -267,6 +274,7 @@ function VersionSection({ slug, version }: { slug: string; version: VersionField
           <>
             <MetricsTable rows={data.version?.metrics ?? []} />
             <DeltasTable rows={data.version?.metricDeltas ?? []} />
+            {data.version?.overlaps && <Overlaps overlap={data.version.overlaps} />}
           </>
         )}
       </Query>
@@ -482,6 +490,65 @@ function Actions({ versionId, onDone }: { versionId: string; onDone: () => void 
           <FollowJob id={job.id} onDone={onDone} />
         </div>
       ))}
+    </section>
+  );
+}
+
+interface PairSample {
+  ordinal: number;
+  prompt: string | null;
+  response: string | null;
+}
+
+interface OverlapData {
+  threshold: number;
+  sampleCount: number | null;
+  matchedSamples: number | null;
+  contaminationRate: number | null;
+  exactPairs: number | null;
+  nearPairs: number | null;
+  status: string;
+  statusReason: string | null;
+  space: { key: string };
+  pairs: { edges: { node: { kind: string; similarity: number; sample: PairSample; matched: PairSample } }[] };
+}
+
+/** Near-duplicates found in the version (its newest overlap run against itself), pairs side by side. */
+function Overlaps({ overlap }: { overlap: OverlapData }) {
+  return (
+    <section data-testid="overlaps">
+      <h3>Duplicates within the version</h3>
+      <p className="sub">
+        {formatNumber(overlap.matchedSamples)} of {formatNumber(overlap.sampleCount)} samples in a pair (
+        {formatNumber((overlap.contaminationRate ?? 0) * 100, 2)}%): {formatNumber(overlap.exactPairs)} exact,{' '}
+        {formatNumber(overlap.nearPairs)} near pairs at cosine ≥ {overlap.threshold} in{' '}
+        <code>{overlap.space.key}</code> <span className={`status ${overlap.status}`}>{overlap.status}</span>
+      </p>
+      <table className="grid pairs">
+        <thead>
+          <tr>
+            <th>Kind</th>
+            <th>Similarity</th>
+            <th>Sample</th>
+            <th>Matched</th>
+          </tr>
+        </thead>
+        <tbody>
+          {overlap.pairs.edges.map(({ node }) => (
+            <tr key={`${node.sample.ordinal}:${node.matched.ordinal}`}>
+              <td>{node.kind.toLowerCase()}</td>
+              <td className="num">{formatNumber(node.similarity, 3)}</td>
+              {[node.sample, node.matched].map((sample) => (
+                <td key={sample.ordinal}>
+                  <span className="ordinal">#{sample.ordinal}</span>
+                  <pre>{sample.prompt}</pre>
+                  {sample.response && <pre>{sample.response}</pre>}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </section>
   );
 }
