@@ -70,9 +70,8 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
         file = { body, gzipped: compressible ? gzipSync(body, { level: 9 }) : null, type };
       }
     }
-    // Built files never change while the server runs (a rebuild restarts it), except when the
-    // app has not been built yet: do not remember that.
-    if (file) cache.set(relative, file);
+    // Hashed assets never change; pages are read again each time, so a rebuild shows at once.
+    if (file && relative.startsWith('assets/')) cache.set(relative, file);
     return file;
   }
 
