@@ -46,6 +46,12 @@ const PARENTS = [
   'SampleOverlapEdge',
   'JudgeTemplate',
   'JudgeAgreement',
+  'SampleRowConnection',
+  'SampleRowEdge',
+  'SampleRow',
+  'ScoreHistogram',
+  'GenerationRunConnection',
+  'GenerationRunEdge',
 ];
 
 const config: CodegenConfig = {

@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.qdc/', 'scratch/', 'migrations/', 'src/graphql/generated/'] },
+  {
+    ignores: [
+      'node_modules/',
+      '.qdc/',
+      'scratch/',
+      'migrations/',
+      'src/graphql/generated/',
+      'web/dist/',
+      'test/artifacts/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -33,6 +43,29 @@ export default tseslint.config(
         'error',
         { object: 'process', property: 'env', message: 'Read the environment in src/config.ts only.' },
       ],
+    },
+  },
+  {
+    // The web explorer runs in the browser.
+    files: ['web/src/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        history: 'readonly',
+        sessionStorage: 'readonly',
+        fetch: 'readonly',
+        Response: 'readonly',
+        URLSearchParams: 'readonly',
+        HTMLElement: 'readonly',
+        HTMLInputElement: 'readonly',
+        HTMLDivElement: 'readonly',
+        HTMLAnchorElement: 'readonly',
+        Element: 'readonly',
+        Blob: 'readonly',
+        performance: 'readonly',
+      },
     },
   },
   {

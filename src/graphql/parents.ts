@@ -29,6 +29,7 @@ import type { VersionCoverage } from '../embeddings/spaces.js';
 import type { NodeType } from '../globalId.js';
 import type { ComparisonCell, MetricDelta } from '../metricRuns/analysis.js';
 import type { MetricResultView, SampleScoreView } from '../metricRuns/results.js';
+import type { SampleTableRow, ScoreHistogram } from '../metricRuns/sampleTable.js';
 import type { Estimator, MetricDefinition } from '../metrics/types.js';
 import type { Connection, EdgeSource, PageInfoSource } from './connection.js';
 
@@ -83,6 +84,12 @@ export type SampleEdgeParent = EdgeSource<SampleRow>;
 export type JobEdgeParent = EdgeSource<JobRow>;
 export type SampleScoreEdgeParent = EdgeSource<SampleScoreView>;
 export type SampleOverlapEdgeParent = EdgeSource<OverlapPair>;
+export type SampleRowConnectionParent = Connection<SampleTableRow> & { columns: MetricResultView[] };
+export type SampleRowEdgeParent = EdgeSource<SampleTableRow>;
+export type SampleRowParent = SampleTableRow;
+export type ScoreHistogramParent = ScoreHistogram;
+export type GenerationRunConnectionParent = Connection<GenerationRunRow>;
+export type GenerationRunEdgeParent = EdgeSource<GenerationRunRow>;
 
 export interface VersionComparisonRowParent {
   versionId: number;

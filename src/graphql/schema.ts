@@ -12,6 +12,7 @@ import { judgeResolvers } from './resolvers/judges.js';
 import { metricResolvers } from './resolvers/metrics.js';
 import { searchResolvers } from './resolvers/search.js';
 import { tintResolvers } from './resolvers/tint.js';
+import { explorerResolvers } from './resolvers/explorer.js';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schema', import.meta.url));
 
@@ -52,4 +53,5 @@ export const resolvers: Resolvers = mergeResolvers(
   tintResolvers,
   searchResolvers,
   judgeResolvers,
+  explorerResolvers,
 );

@@ -21,6 +21,7 @@ import { EXPORT_PATH, handleExport, handleIngest, INGEST_PATH } from './bulkRout
 import { handleScores, SCORES_PATH } from './scoresRoute.js';
 import { handleInteropRoute } from './interopRoutes.js';
 import { HttpError, readTextBody } from './readBody.js';
+import { createWebRoutes } from './webRoutes.js';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   BAD_USER_INPUT: 400,
@@ -131,6 +132,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       throw new HttpError(403, 'FORBIDDEN', `this route needs the ${needed} role; the key has ${role}`);
   }
 
+  const web = createWebRoutes();
+
   const bulk = { database, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
@@ -140,6 +143,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const log = logger.child({ requestId });
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      if (await web.handle(req, res, url)) return;
       if (url.pathname === '/graphql') return await handleGraphQL(req, res, url, { requestId, logger: log });
       const ingest = INGEST_PATH.exec(url.pathname);
       if (ingest) {
