@@ -11,6 +11,7 @@ import { idOf, toGlobalId } from '../globalId.js';
 import { gunzipStream } from '../ingest/gunzip.js';
 import { readRecords } from '../ingest/readers.js';
 import { recordExternalScores, type ExternalScore } from '../metricRuns/externalScores.js';
+import { drainOnError, requestChunks } from './bulkRoutes.js';
 import { HttpError } from './readBody.js';
 
 export const SCORES_PATH = /^\/v1\/versions\/([^/]+)\/scores$/;
@@ -42,15 +43,17 @@ export async function handleScores(
   const body =
     encoding === 'gzip'
       ? gunzipStream(
-          req,
+          requestChunks(req),
           (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`),
         )
-      : (req as AsyncIterable<Uint8Array>);
-  const outcome = await recordExternalScores(
-    options.database,
-    versionId,
-    { name: scorer, model: url.searchParams.get('model'), version: url.searchParams.get('scorerVersion') },
-    scoreBatches(body, options.maxRecordBytes),
+      : requestChunks(req);
+  const outcome = await drainOnError(req, () =>
+    recordExternalScores(
+      options.database,
+      versionId,
+      { name: scorer, model: url.searchParams.get('model'), version: url.searchParams.get('scorerVersion') },
+      scoreBatches(body, options.maxRecordBytes),
+    ),
   );
   const r = outcome.result;
   res.statusCode = 200;

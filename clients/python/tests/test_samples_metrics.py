@@ -239,3 +239,11 @@ def test_pareto_frontier_matches_a_naive_one(catalog, slug):
         catalog.pareto("complexity.length", "complexity.steps", scope={"datasets": [slug]})
     with pytest.raises(ValueError):
         catalog.pareto("complexity.length", "complexity.steps", scope={"dataset": [slug]})
+
+
+def test_a_large_score_push_refused_early_still_gets_its_error(catalog, version):
+    scores = {0: 1.0, 99: 2.0, **{i: 0.5 for i in range(100, 400_000)}}  # about 10 MB of JSONL
+    with pytest.raises(BadInputError) as info:
+        catalog.push_scores(version, "big", scores)
+    assert info.value.status == 400 and "nothing was stored" in info.value.message
+    assert catalog.metrics(version, keys=["external:big"]).empty
