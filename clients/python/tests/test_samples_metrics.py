@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.server
 import math
+import re
 import threading
 
 import pandas as pd
@@ -247,3 +248,15 @@ def test_a_large_score_push_refused_early_still_gets_its_error(catalog, version)
         catalog.push_scores(version, "big", scores)
     assert info.value.status == 400 and "nothing was stored" in info.value.message
     assert catalog.metrics(version, keys=["external:big"]).empty
+
+
+def test_compute_draws_a_tqdm_bar_when_tqdm_is_installed(catalog, version, capsys):
+    pytest.importorskip("tqdm")
+    job = catalog.compute(version, ["complexity.length"], wait=False)
+    done = catalog.wait(job)
+    err = capsys.readouterr().err
+    total = done.progress["total"]
+    assert done.progress["done"] == total and total >= 4
+    assert re.search(rf"metrics\.compute: 100%\|[^|]*\| {total}/{total} ", err), err
+    catalog.compute(version, ["complexity.length"], progress=False)
+    assert capsys.readouterr().err == ""
