@@ -93,11 +93,11 @@ export async function handleIngest(
   const body =
     encoding === 'gzip'
       ? gunzipStream(
-          req,
+          requestChunks(req),
           (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`),
         )
-      : (req as AsyncIterable<Uint8Array>);
-  const result = await ingestStream(options.database, slug, body, ingestOptions);
+      : requestChunks(req);
+  const result = await drainOnError(req, () => ingestStream(options.database, slug, body, ingestOptions));
   sendJson(res, result.created ? 201 : 200, ingestResultJson(slug, result));
 }
 
@@ -153,6 +153,40 @@ export async function handleExport(
   const lines = Readable.from(exportVersionJsonl(options.database.db, version.id, undefined, scoreColumns));
   if (gzip) await pipeline(lines, createGzip({ level: 6 }), res);
   else await pipeline(lines, res);
+}
+
+/**
+ * The request body as chunks for a reader that may stop early (at a refused record): stopping
+ * leaves the request open instead of destroying its socket (see drainOnError).
+ */
+export function requestChunks(req: IncomingMessage): AsyncIterable<Uint8Array> {
+  const iterator = req.iterator({ destroyOnReturn: false }) as AsyncIterator<Uint8Array>;
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
+/**
+ * Runs `read`; when it fails before the whole body is in, the rest of the body is read and
+ * dropped while the error goes out at once. Answering and then closing the socket with unread
+ * data would reset the connection: a client that sends its whole body before reading (Python
+ * requests, say) would see ECONNRESET instead of the error and its line number, while clients
+ * that read as they send (curl, fetch) still get the answer early and may stop sending.
+ */
+export async function drainOnError<T>(req: IncomingMessage, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!req.complete && !req.destroyed) {
+      // read() rather than resume(): the reader's iterator may still hold a 'readable' listener,
+      // which keeps resume() from starting the flow.
+      const drop = () => {
+        while (req.read() !== null);
+      };
+      req.on('readable', drop);
+      req.once('end', () => req.off('readable', drop));
+      drop();
+    }
+    throw error;
+  }
 }
 
 /** True when Accept-Encoding lists gzip (or `*`) with a q-value above 0 (RFC 9110 12.5.3). */

@@ -15,6 +15,7 @@ import {
   type ExternalScore,
   type RecordScoresResult,
 } from '../metricRuns/externalScores.js';
+import { drainOnError, requestChunks } from './bulkRoutes.js';
 import { HttpError } from './readBody.js';
 
 export const SCORES_PATH = /^\/v1\/versions\/([^/]+)\/scores$/;
@@ -46,15 +47,17 @@ export async function handleScores(
   const body =
     encoding === 'gzip'
       ? gunzipStream(
-          req,
+          requestChunks(req),
           (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`),
         )
-      : (req as AsyncIterable<Uint8Array>);
-  const outcome = await recordExternalScores(
-    options.database,
-    versionId,
-    { name: scorer, model: url.searchParams.get('model'), version: url.searchParams.get('scorerVersion') },
-    scoreBatches(body, options.maxRecordBytes),
+      : requestChunks(req);
+  const outcome = await drainOnError(req, () =>
+    recordExternalScores(
+      options.database,
+      versionId,
+      { name: scorer, model: url.searchParams.get('model'), version: url.searchParams.get('scorerVersion') },
+      scoreBatches(body, options.maxRecordBytes),
+    ),
   );
   res.statusCode = 200;
   res.setHeader('content-type', 'application/json; charset=utf-8');

@@ -601,6 +601,13 @@ class Catalog:
             raise NotFoundError(f'no job with id "{job_id}"', code="NOT_FOUND")
         return Job.from_graphql(data["job"])
 
+    def cancel(self, job: Union[Job, str]) -> Job:
+        """Asks a job to stop (``cancelJob``): a queued job is cancelled at once, a running one at
+        its next batch (its results stay PARTIAL). Returns the job; NotFoundError if unknown."""
+        job_id = job.id if isinstance(job, Job) else job
+        data = self.graphql(f"mutation($id: ID!) {{ cancelJob(id: $id) {{ {_JOB_FIELDS} }} }}", {"id": job_id})
+        return Job.from_graphql(data["cancelJob"])
+
     def wait(
         self,
         job: Union[Job, str],
@@ -1010,9 +1017,15 @@ def _progress_bar(progress: ProgressArg, label: str):
     if progress is not True:
         return None
     try:
+        # tqdm.auto draws a widget in Jupyter, but warns and falls back without ipywidgets.
+        import ipywidgets  # noqa: F401, PLC0415
+
         from tqdm.auto import tqdm  # noqa: PLC0415
     except ImportError:
-        return None
+        try:
+            from tqdm import tqdm  # noqa: PLC0415
+        except ImportError:
+            return None
     return tqdm(total=None, desc=label, unit="it")
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -218,3 +219,26 @@ def test_wrong_content_type_is_a_typed_http_error(catalog, slug):
     with pytest.raises(UnsupportedMediaTypeError) as info:
         catalog._request("POST", f"/v1/datasets/{slug}/versions", headers={"content-type": "text/csv"}, data=b"a,b\n")
     assert info.value.status == 415 and info.value.code == "UNSUPPORTED_MEDIA_TYPE"
+
+
+@pytest.mark.parametrize("kind", ["file", "gzip", "records"])
+def test_a_large_upload_refused_early_still_gets_its_error(catalog, slug, tmp_path, kind):
+    """requests sends the whole body before reading: the server must answer, not reset, after line 2."""
+    catalog.create_dataset(slug)
+    good = json.dumps({"prompt": "p " * 40, "response": "r " * 40}) + "\n"
+    text = '{"prompt": "ok"}\n{"prompt": \n' + good * 60_000  # about 10 MB
+    if kind == "file":
+        (tmp_path / "big.jsonl").write_text(text)
+        source = tmp_path / "big.jsonl"
+    elif kind == "gzip":
+        # Random text, so the compressed body is still megabytes.
+        noise = "".join(json.dumps({"prompt": os.urandom(48).hex()}) + "\n" for _ in range(60_000))
+        (tmp_path / "big.jsonl.gz").write_bytes(gzip.compress(('{"prompt": "ok"}\n{"prompt": \n' + noise).encode(), 1))
+        source = tmp_path / "big.jsonl.gz"
+    else:
+        source = [{"prompt": "ok"}, {"prompt": ""}] + [{"prompt": "p " * 40, "response": "r " * 40}] * 60_000
+    with pytest.raises(BadInputError) as info:
+        catalog.ingest(source, dataset=slug)
+    assert info.value.status == 400 and "line 2" in info.value.message
+    assert info.value.extensions.get("line") == 2
+    assert len(catalog.versions(slug)) == 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.server
 import math
+import re
 import threading
 
 import pandas as pd
@@ -239,3 +240,23 @@ def test_pareto_frontier_matches_a_naive_one(catalog, slug):
         catalog.pareto("complexity.length", "complexity.steps", scope={"datasets": [slug]})
     with pytest.raises(ValueError):
         catalog.pareto("complexity.length", "complexity.steps", scope={"dataset": [slug]})
+
+
+def test_a_large_score_push_refused_early_still_gets_its_error(catalog, version):
+    scores = {0: 1.0, 99: 2.0, **{i: 0.5 for i in range(100, 400_000)}}  # about 10 MB of JSONL
+    with pytest.raises(BadInputError) as info:
+        catalog.push_scores(version, "big", scores)
+    assert info.value.status == 400 and "nothing was stored" in info.value.message
+    assert catalog.metrics(version, keys=["external:big"]).empty
+
+
+def test_compute_draws_a_tqdm_bar_when_tqdm_is_installed(catalog, version, capsys):
+    pytest.importorskip("tqdm")
+    job = catalog.compute(version, ["complexity.length"], wait=False)
+    done = catalog.wait(job)
+    err = capsys.readouterr().err
+    total = done.progress["total"]
+    assert done.progress["done"] == total and total >= 4
+    assert re.search(rf"metrics\.compute: 100%\|[^|]*\| {total}/{total} ", err), err
+    catalog.compute(version, ["complexity.length"], progress=False)
+    assert capsys.readouterr().err == ""
