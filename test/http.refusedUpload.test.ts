@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { createDataset, createVersion } from './helpers/fixtures.js';
-import { startTestServer, type TestServer } from './helpers/testServer.js';
+import { startTestServer, type TestServer, type ResponseJson } from './helpers/testServer.js';
 
 /**
  * POSTs `body` the way Python's requests does: the whole body first (Content-Length, 64 KiB
@@ -21,7 +21,7 @@ function post(
   path: string,
   body: Buffer,
   headers: Record<string, string>,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: ResponseJson }> {
   const url = new URL(server.url + path);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname);

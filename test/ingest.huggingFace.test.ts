@@ -266,4 +266,31 @@ describe('Hugging Face dataset directories', () => {
     assert.equal(result.created, false, 'the same content is the same version');
     assert.equal(result.version.contentHash, hash);
   });
+
+  it('qdc ingest reads a single Parquet file in place and qdc export --format parquet writes one', async () => {
+    const single = path('hub', 'data', 'train-00000-of-00002.parquet');
+    const run = await qdc(['ingest', single, '--dataset', 'single', '--create', '--json', ...db]);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout);
+    assert.equal(result.container, 'parquet');
+    assert.equal(result.version.contentHash, qaHash(train.slice(0, 3)));
+    const out = path('single.parquet');
+    const exported = await qdc([
+      'export',
+      'single@1',
+      '--format',
+      'parquet',
+      '-o',
+      out,
+      '--no-progress',
+      ...db,
+    ]);
+    assert.equal(exported.code, 0, exported.stderr);
+    const rows = (await duck.runAndReadAll(`SELECT prompt, reference FROM '${out}'`)).getRowObjectsJson();
+    assert.deepEqual(rows, [
+      { prompt: 'What is 0+0?', reference: '0' },
+      { prompt: 'What is 1+1?', reference: '2' },
+      { prompt: 'What is 2+2?', reference: '4' },
+    ]);
+  });
 });

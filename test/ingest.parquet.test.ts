@@ -17,6 +17,7 @@ import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { rowsOf } from '../src/db/sqlHelpers.js';
 import { fromGlobalId } from '../src/globalId.js';
 import { exportVersionParquet } from '../src/ingest/exportParquet.js';
+import { qdc } from './helpers/cli.js';
 import { createDataset } from './helpers/fixtures.js';
 import { startTestServer, type Edge, type ResponseJson, type TestServer } from './helpers/testServer.js';
 
@@ -94,7 +95,7 @@ describe('Parquet in and out', () => {
   before(async () => {
     server = await startTestServer();
     duck = await (await DuckDBInstance.create(':memory:')).connect();
-    for (const slug of ['plain', 'chat', 'mapped', 'bad', 'trip-a', 'trip-b', 'trip-c'])
+    for (const slug of ['plain', 'chat', 'mapped', 'bad', 'trip-a', 'trip-b', 'trip-c', 'remote'])
       await createDataset(server, slug);
   });
   after(async () => {
@@ -132,7 +133,7 @@ describe('Parquet in and out', () => {
     await duck.run(`COPY (SELECT 'Be brief.' AS system,
         [{'from': 'human', 'value': 'Capital of France?'}, {'from': 'gpt', 'value': 'Paris.'}] AS conversations
       UNION ALL SELECT '', [{'from': 'human', 'value': '2+2?'}, {'from': 'gpt', 'value': '4'}])
-      TO '${file('chat.parquet')}' (FORMAT parquet)`);
+      TO '${file('chat.parquet')}' (FORMAT parquet, COMPRESSION zstd)`);
     const chat = await postParquet(server, 'chat', readFileSync(file('chat.parquet')));
     assert.equal(chat.status, 201, JSON.stringify(chat.body));
     assert.equal(chat.body.format, 'sharegpt');
@@ -332,5 +333,30 @@ describe('Parquet in and out', () => {
     const path = writeTemp('trip-out.parquet', Buffer.from(await exported.arrayBuffer()));
     const names = await query(`SELECT messages[1].name AS name FROM '${path}' LIMIT 2`);
     assert.deepEqual(names, [{ name: '"ann"' }, { name: null }]);
+  });
+
+  it('qdc ingest and qdc export --format parquet go through a server', async () => {
+    const hash = (await server.ok(`query { dataset(slug: "plain") { version(number: 1) { contentHash } } }`))
+      .dataset.version.contentHash;
+    const ingest = await qdc([
+      'ingest',
+      file('plain.parquet'),
+      '--dataset',
+      'remote',
+      '--json',
+      '--server',
+      server.url,
+    ]);
+    assert.equal(ingest.code, 0, ingest.stderr);
+    const result = JSON.parse(ingest.stdout);
+    assert.equal(result.container, 'parquet');
+    assert.equal(result.version.contentHash, hash);
+    const out = file('remote.parquet');
+    const exported = await qdc(['export', 'remote@1', '-o', out, '--server', server.url, '--no-progress']);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.deepEqual(
+      await query(`SELECT count(*)::INT AS n, count(DISTINCT prompt)::INT AS prompts FROM '${out}'`),
+      [{ n: 5000, prompts: 5000 }],
+    );
   });
 });

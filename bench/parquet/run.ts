@@ -81,17 +81,18 @@ try {
     `bench/parquet: ${fmt(ROWS)} rows, ${mb(statSync(corpus).size)} of JSONL, backend ${args.pglite ? 'PGlite' : 'PostgreSQL'}`,
   );
 
-  const a = child(['ingest', corpus, 'bench-jsonl', target]);
-  const b = child(['export', 'bench-jsonl@1', 'jsonl', jsonlOut, target]);
-  const c = child(['export', 'bench-jsonl@1', 'parquet', parquetOut, target]);
-  const d = child(['ingest', parquetOut, 'bench-parquet', target]);
   const line = (name: string, r: ChildResult, extra = '') =>
     console.log(
       `  ${name.padEnd(16)} ${fmt(r.ms).padStart(8)} ms  ${fmt((r.rows * 1000) / r.ms).padStart(9)} rows/s  peak RSS ${fmt(r.maxRssMB).padStart(5)} MB${extra}`,
     );
+  // Each step is printed as it ends, so a long run shows its figures as it goes.
+  const a = child(['ingest', corpus, 'bench-jsonl', target]);
   line('JSONL ingest', a);
+  const b = child(['export', 'bench-jsonl@1', 'jsonl', jsonlOut, target]);
   line('JSONL export', b, `  ${mb(b.bytes!)}`);
+  const c = child(['export', 'bench-jsonl@1', 'parquet', parquetOut, target]);
   line('Parquet export', c, `  ${mb(c.bytes!)}`);
+  const d = child(['ingest', parquetOut, 'bench-parquet', target]);
   line('Parquet ingest', d);
   const ratio = (x: ChildResult, y: ChildResult) => (x.rows / x.ms / (y.rows / y.ms)).toFixed(2);
   console.log(`  Parquet export / JSONL export rows/s: ${ratio(c, b)}x (goal >= 1.0)`);
