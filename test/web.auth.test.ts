@@ -14,6 +14,7 @@ import {
   openPage,
   screenshot,
   type RecordedPage,
+  WITHOUT_CHROMIUM,
 } from './helpers/browser.js';
 import { startTestServer, type TestServer, type ResponseJson } from './helpers/testServer.js';
 
@@ -21,7 +22,7 @@ import { startTestServer, type TestServer, type ResponseJson } from './helpers/t
 declare const document: ResponseJson;
 declare const sessionStorage: ResponseJson;
 
-describe('web explorer with API keys', () => {
+describe('web explorer with API keys', { skip: WITHOUT_CHROMIUM }, () => {
   let server: TestServer;
   let browser: Browser;
   let reader: string;

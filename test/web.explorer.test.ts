@@ -16,6 +16,7 @@ import {
   screenshot,
   texts,
   type RecordedPage,
+  WITHOUT_CHROMIUM,
 } from './helpers/browser.js';
 import { testWorker } from './helpers/jobs.js';
 import { startTestServer, type TestServer, type ResponseJson } from './helpers/testServer.js';
@@ -24,7 +25,7 @@ import { buildWebCatalog, TINT_SAMPLES, type WebCatalog } from './helpers/webCat
 /** Browser globals of the callbacks that run inside the page (page.evaluate, waitForFunction). */
 declare const document: ResponseJson;
 
-describe('web explorer in headless Chromium', () => {
+describe('web explorer in headless Chromium', { skip: WITHOUT_CHROMIUM }, () => {
   let server: TestServer;
   let worker: RunningWorker;
   let catalog: WebCatalog;

@@ -16,6 +16,10 @@ declare const sessionStorage: ResponseJson;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const ARTIFACTS = join(ROOT, 'test/artifacts');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** A skip reason where no Chromium is installed (npm test on a bare machine); .ci/run installs it. */
+export const WITHOUT_CHROMIUM = existsSync(CHROMIUM)
+  ? false
+  : `needs Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
 
 function newestMtime(dir: string): number {
   let newest = 0;
