@@ -23,6 +23,10 @@ export interface Config {
   maxBodyBytes: number;
   /** Longest accepted record (JSONL line or JSON array element) in a bulk ingest, in bytes. */
   maxRecordBytes: number;
+  /** HTTP server timeouts (see HttpTimeouts). */
+  http: HttpTimeouts;
+  /** Per-connection timeouts on PostgreSQL (ignored on PGlite); 0 turns one off. */
+  postgres: PostgresTimeouts;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** `undefined` = not set: pretty in a terminal when pino-pretty is installed, else json. */
   logFormat: 'json' | 'pretty' | undefined;
@@ -35,6 +39,24 @@ export interface Config {
   /** Most samples (and test samples) one TInt generation may ask for. */
   tintMaxSamples: number;
   embedding: EmbeddingConfig;
+}
+
+/** How long the HTTP server waits for a client; a client slower than this is cut off. */
+export interface HttpTimeouts {
+  /** Longest time to receive a request's headers (node's headersTimeout). */
+  headersMs: number;
+  /** Longest time to receive a whole /graphql request, body included (bulk routes: see bodyIdleMs). */
+  requestMs: number;
+  /** Longest wait for the next bytes of any request body, bulk uploads included. */
+  bodyIdleMs: number;
+}
+
+/** PostgreSQL session settings every pooled connection starts with. */
+export interface PostgresTimeouts {
+  /** statement_timeout: longest single statement (COPY of an upload and index builds are exempt). */
+  statementMs: number;
+  /** idle_in_transaction_session_timeout: longest pause inside an open transaction. */
+  idleInTransactionMs: number;
 }
 
 /** How samples and queries are embedded (see src/embeddings/). */
@@ -78,6 +100,26 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
     'QDC_MAX_RECORD_BYTES',
     'Longest JSONL line / JSON array element accepted by bulk ingest, in bytes (default 1048576 = 1 MiB).',
   ],
+  [
+    'QDC_HEADERS_TIMEOUT_MS',
+    'Longest time to receive the headers of an HTTP request (default 20000); a slower client gets 408.',
+  ],
+  [
+    'QDC_REQUEST_TIMEOUT_MS',
+    'Longest time to receive a whole /graphql request, body included (default 60000); else 408 REQUEST_TIMEOUT.',
+  ],
+  [
+    'QDC_BODY_IDLE_TIMEOUT_MS',
+    'Longest wait for the next bytes of a request body, bulk uploads included (default 30000); a stalled upload is aborted (408) and rolled back.',
+  ],
+  [
+    'QDC_PG_STATEMENT_TIMEOUT_MS',
+    'PostgreSQL statement_timeout of every connection (default 300000; 0 = none). Upload COPYs and index builds are exempt.',
+  ],
+  [
+    'QDC_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+    'PostgreSQL idle_in_transaction_session_timeout of every connection (default 60000; 0 = none).',
+  ],
   ['QDC_LOG_LEVEL', 'debug | info | warn | error (default info).'],
   [
     'QDC_LOG_FORMAT',
@@ -118,6 +160,13 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
   ['QDC_EMBED_THREADS', 'onnxruntime threads per model (default: half the cores, at least 1).'],
   ['QDC_EMBED_BATCH', 'Texts per model call in embedding jobs (default 32).'],
 ];
+
+/** The defaults of loadConfig's HTTP timeouts, for servers started without a Config (tests). */
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
+  headersMs: 20_000,
+  requestMs: 60_000,
+  bodyIdleMs: 30_000,
+};
 
 /** The process environment with some variables replaced (command-line flags that override them). */
 export function environmentWith(overrides: Record<string, string>): NodeJS.ProcessEnv {
@@ -179,6 +228,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphqlExecutor,
     maxBodyBytes: parseIntVar('QDC_MAX_BODY_BYTES', env.QDC_MAX_BODY_BYTES, 16 * 1024 * 1024, 1024, 2 ** 31),
     maxRecordBytes: parseIntVar('QDC_MAX_RECORD_BYTES', env.QDC_MAX_RECORD_BYTES, 1024 * 1024, 64, 2 ** 30),
+    http: {
+      headersMs: parseIntVar(
+        'QDC_HEADERS_TIMEOUT_MS',
+        env.QDC_HEADERS_TIMEOUT_MS,
+        DEFAULT_HTTP_TIMEOUTS.headersMs,
+        100,
+        3_600_000,
+      ),
+      requestMs: parseIntVar(
+        'QDC_REQUEST_TIMEOUT_MS',
+        env.QDC_REQUEST_TIMEOUT_MS,
+        DEFAULT_HTTP_TIMEOUTS.requestMs,
+        100,
+        86_400_000,
+      ),
+      bodyIdleMs: parseIntVar(
+        'QDC_BODY_IDLE_TIMEOUT_MS',
+        env.QDC_BODY_IDLE_TIMEOUT_MS,
+        DEFAULT_HTTP_TIMEOUTS.bodyIdleMs,
+        100,
+        3_600_000,
+      ),
+    },
+    postgres: {
+      statementMs: parseIntVar(
+        'QDC_PG_STATEMENT_TIMEOUT_MS',
+        env.QDC_PG_STATEMENT_TIMEOUT_MS,
+        300_000,
+        0,
+        2 ** 31 - 1,
+      ),
+      idleInTransactionMs: parseIntVar(
+        'QDC_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+        env.QDC_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        60_000,
+        0,
+        2 ** 31 - 1,
+      ),
+    },
     logLevel: logLevel as Config['logLevel'],
     logFormat,
     workers: parseIntVar('QDC_WORKERS', env.QDC_WORKERS, 1, 0, 64),

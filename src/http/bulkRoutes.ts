@@ -22,7 +22,7 @@ import { gunzipStream } from '../ingest/gunzip.js';
 import { ingestStream, type OnError } from '../ingest/ingest.js';
 import { ingestResultJson } from '../ingest/ingestResultJson.js';
 import type { Container } from '../ingest/readers.js';
-import { HttpError } from './readBody.js';
+import { HttpError, startedBody } from './readBody.js';
 
 /** Content types the ingest route accepts, and the container each implies. */
 const INGEST_TYPES: Record<string, Container | 'auto'> = {
@@ -40,6 +40,8 @@ export const EXPORT_PATH = /^\/v1\/versions\/([^/]+)\/samples\.jsonl$/;
 export interface BulkRouteOptions {
   database: Database;
   maxRecordBytes: number;
+  /** Longest wait for the next bytes of an upload (QDC_BODY_IDLE_TIMEOUT_MS). */
+  bodyIdleMs: number;
 }
 
 export async function handleIngest(
@@ -83,13 +85,15 @@ export async function handleIngest(
     container,
     maxRecordBytes: recordLimit(params.get('maxRecordBytes'), options.maxRecordBytes),
   };
+  // Nothing touches the database until the upload has begun; a stall then aborts it (408).
+  const raw = await startedBody(req, { idleMs: options.bodyIdleMs });
   const body =
     encoding === 'gzip'
       ? gunzipStream(
-          req,
+          raw,
           (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`),
         )
-      : (req as AsyncIterable<Uint8Array>);
+      : raw;
   const result = await ingestStream(options.database, slug, body, ingestOptions);
   sendJson(res, result.created ? 201 : 200, ingestResultJson(slug, result));
 }

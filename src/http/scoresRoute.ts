@@ -11,10 +11,12 @@ import { idOf, toGlobalId } from '../globalId.js';
 import { gunzipStream } from '../ingest/gunzip.js';
 import { readRecords } from '../ingest/readers.js';
 import { recordExternalScores, type ExternalScore } from '../metricRuns/externalScores.js';
-import { HttpError } from './readBody.js';
+import { HttpError, startedBody } from './readBody.js';
+import { ChunkSpool } from '../catalog/chunkSpool.js';
 
 export const SCORES_PATH = /^\/v1\/versions\/([^/]+)\/scores$/;
 const BATCH = 5000;
+const SPOOL_MEMORY_BYTES = 8 << 20;
 const SCORE_KEYS = new Set(['ordinal', 'sample', 'value']);
 
 export async function handleScores(
@@ -22,7 +24,7 @@ export async function handleScores(
   res: ServerResponse,
   rawId: string,
   url: URL,
-  options: { database: Database; maxRecordBytes: number },
+  options: { database: Database; maxRecordBytes: number; bodyIdleMs: number },
 ) {
   if (req.method !== 'POST') throw new HttpError(405, 'BAD_REQUEST', 'use POST to push scores');
   const versionId = idOf('DatasetVersion', decodeURIComponent(rawId), 'id');
@@ -39,19 +41,35 @@ export async function handleScores(
       `content encoding "${encoding}" is not supported; use gzip or none`,
     );
   }
-  const body =
-    encoding === 'gzip'
-      ? gunzipStream(
-          req,
-          (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`),
-        )
-      : (req as AsyncIterable<Uint8Array>);
-  const outcome = await recordExternalScores(
-    options.database,
-    versionId,
-    { name: scorer, model: url.searchParams.get('model'), version: url.searchParams.get('scorerVersion') },
-    scoreBatches(body, options.maxRecordBytes),
-  );
+  // The scores' transaction opens only once the upload has begun; a stall then aborts it (408).
+  let raw = await startedBody(req, { idleMs: options.bodyIdleMs });
+  // PGlite has one connection: the upload is taken in whole before the transaction holds it.
+  const spool = options.database.backend === 'pglite' ? new ChunkSpool(SPOOL_MEMORY_BYTES) : null;
+  try {
+    if (spool) {
+      for await (const chunk of raw) await spool.add(chunk);
+      raw = spool.chunks();
+    }
+    const body =
+      encoding === 'gzip'
+        ? gunzipStream(
+            raw,
+            (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`),
+          )
+        : raw;
+    const outcome = await recordExternalScores(
+      options.database,
+      versionId,
+      { name: scorer, model: url.searchParams.get('model'), version: url.searchParams.get('scorerVersion') },
+      scoreBatches(body, options.maxRecordBytes),
+    );
+    sendResult(res, outcome);
+  } finally {
+    await spool?.dispose();
+  }
+}
+
+function sendResult(res: ServerResponse, outcome: Awaited<ReturnType<typeof recordExternalScores>>) {
   const r = outcome.result;
   res.statusCode = 200;
   res.setHeader('content-type', 'application/json; charset=utf-8');

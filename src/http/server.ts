@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { HeaderMap } from '@apollo/server';
 import { sql } from 'drizzle-orm';
 import { roleAllows, verifyApiKey, type Role } from '../auth/apiKeys.js';
-import type { GraphQLExecutorKind } from '../config.js';
+import { DEFAULT_HTTP_TIMEOUTS, type GraphQLExecutorKind, type HttpTimeouts } from '../config.js';
 import type { Database } from '../db/connect.js';
 import type { EmbedderRegistry } from '../embeddings/registry.js';
 import { isDomainError, type ErrorCode } from '../errors.js';
@@ -29,6 +29,12 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  REQUEST_TIMEOUT: 408,
+  NOT_ACCEPTABLE: 406,
+  METHOD_NOT_ALLOWED: 405,
+  QUERY_TOO_COMPLEX: 400,
+  FORBIDDEN_HOST: 421,
+  CSRF_REJECTED: 403,
 };
 
 export interface HttpServerOptions {
@@ -43,6 +49,8 @@ export interface HttpServerOptions {
   maxRecordBytes?: number;
   /** Most samples one TInt generation may ask for (default 10M). */
   tintMaxSamples?: number;
+  /** Default: DEFAULT_HTTP_TIMEOUTS (QDC_HEADERS_TIMEOUT_MS, QDC_REQUEST_TIMEOUT_MS, QDC_BODY_IDLE_TIMEOUT_MS). */
+  timeouts?: HttpTimeouts;
   /** Embedders for queries and embedding requests (shared with the in-process worker). */
   embedders: EmbedderRegistry;
   logger: Logger;
@@ -61,6 +69,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   await apollo.start();
   const facts: ServerFacts = { version: options.version, backend: database.backend, auth: options.auth };
   const limits: RequestLimits = { tintMaxSamples: options.tintMaxSamples ?? DEFAULT_MAX_SAMPLES };
+  const timeouts = options.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
 
   async function handleGraphQL(
     req: IncomingMessage,
@@ -72,9 +81,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
+    // The key is checked before a byte of the body is read: without one, a request costs nothing.
+    const { role, presentedKey } = await authenticate(req);
+    if (options.auth === 'required' && !role) throw unauthenticated(presentedKey);
     let body: unknown;
     if (req.method === 'POST') {
-      const text = await readTextBody(req, options.maxBodyBytes);
+      const text = await readTextBody(req, options.maxBodyBytes, {
+        idleMs: timeouts.bodyIdleMs,
+        totalMs: timeouts.requestMs,
+      });
       if ((headers.get('content-type') ?? '').includes('json')) {
         try {
           body = JSON.parse(text);
@@ -89,7 +104,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         body = text;
       }
     }
-    const { role, presentedKey } = await authenticate(req);
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () =>
@@ -117,20 +131,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   async function requireRole(req: IncomingMessage, needed: Role): Promise<void> {
     if (options.auth === 'off') return;
     const { role, presentedKey } = await authenticate(req);
-    if (!role) {
-      throw new HttpError(
-        401,
-        'UNAUTHENTICATED',
-        presentedKey
-          ? 'the API key is invalid or revoked'
-          : 'this server requires an API key: send the header "Authorization: Bearer <key>"',
-      );
-    }
+    if (!role) throw unauthenticated(presentedKey);
     if (!roleAllows(role, needed))
       throw new HttpError(403, 'FORBIDDEN', `this route needs the ${needed} role; the key has ${role}`);
   }
 
-  const bulk = { database, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
+  const bulk = {
+    database,
+    maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+    bodyIdleMs: timeouts.bodyIdleMs,
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const started = performance.now();
@@ -163,6 +173,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         errors: [{ message: `no route ${req.method} ${url.pathname}`, extensions: { code: 'NOT_FOUND' } }],
       });
     } catch (error) {
+      // A caller without a valid key, or one that stalled, is not read any further: the connection
+      // closes after the answer. Other early answers (a bad line early in an upload) let node read
+      // and discard the rest, so that a client still sending gets to read the answer.
+      const cutOff =
+        error instanceof HttpError && (error.code === 'UNAUTHENTICATED' || error.code === 'REQUEST_TIMEOUT');
+      if (cutOff && !req.complete && !res.headersSent) res.setHeader('connection', 'close');
       if (res.headersSent) {
         // A streamed response (export) broke midway: cut the connection so the client sees it.
         log.error('HTTP response failed after it started', { path: url.pathname, error: String(error) });
@@ -171,7 +187,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       }
       if (error instanceof HttpError) {
         sendJson(res, error.status, {
-          errors: [{ message: error.message, extensions: { code: error.code } }],
+          errors: [{ message: error.message, extensions: { ...error.details, code: error.code } }],
         });
       } else if (isDomainError(error)) {
         sendJson(res, HTTP_STATUS[error.code], {
@@ -200,10 +216,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
   }
 
-  const server = createServer((req, res) => void handle(req, res));
-  server.keepAliveTimeout = 5000;
-  // Bulk uploads of many GB take longer than Node's default 5-minute request timeout.
-  server.requestTimeout = 0;
+  const server = createServer(
+    {
+      // A client must send its headers within headersMs (else node answers 408 and closes).
+      headersTimeout: timeouts.headersMs,
+      // Node's requestTimeout would cut multi-GB uploads too: bodies are timed by timedBody instead
+      // (QDC_REQUEST_TIMEOUT_MS for /graphql, QDC_BODY_IDLE_TIMEOUT_MS for every body).
+      requestTimeout: 0,
+      // How often node looks for connections over headersTimeout (its default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
+      keepAliveTimeout: 5000,
+    },
+    (req, res) => void handle(req, res),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -221,6 +246,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       await apollo.stop();
     },
   };
+}
+
+function unauthenticated(presentedKey: boolean): HttpError {
+  return new HttpError(
+    401,
+    'UNAUTHENTICATED',
+    presentedKey
+      ? 'the API key is invalid or revoked'
+      : 'this server requires an API key: send the header "Authorization: Bearer <key>"',
+  );
 }
 
 /** A client's own x-request-id when it is a plain token of at most 128 characters, else a new one. */

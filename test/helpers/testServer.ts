@@ -1,7 +1,7 @@
 /** Starts the real HTTP server on a free loopback port over a fresh test database. */
 import { VERSION } from '../../src/app.js';
 import type { Database } from '../../src/db/connect.js';
-import { loadConfig, type GraphQLExecutorKind } from '../../src/config.js';
+import { loadConfig, type GraphQLExecutorKind, type HttpTimeouts } from '../../src/config.js';
 import { startHttpServer } from '../../src/http/server.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { openTestDatabase } from './testDatabase.js';
@@ -41,6 +41,8 @@ export async function startTestServer(
     graphqlExecutor?: GraphQLExecutorKind;
     /** Default: silent. */
     logger?: Logger;
+    /** Default: the server's (DEFAULT_HTTP_TIMEOUTS). */
+    timeouts?: HttpTimeouts;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await openTestDatabase());
@@ -55,6 +57,7 @@ export async function startTestServer(
     maxRecordBytes: options.maxRecordBytes ?? 1024 * 1024,
     tintMaxSamples: options.tintMaxSamples,
     embedders,
+    timeouts: options.timeouts,
     logger: options.logger ?? silentLogger,
     version: VERSION,
   });

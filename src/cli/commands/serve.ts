@@ -73,6 +73,7 @@ export const serveCommand: Command = {
       graphqlExecutor: config.graphqlExecutor,
       maxRecordBytes: config.maxRecordBytes,
       tintMaxSamples: config.tintMaxSamples,
+      timeouts: config.http,
       logger,
       version: VERSION,
     });
