@@ -23,6 +23,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Longest accepted record (JSONL line or JSON array element) in a bulk ingest, in bytes. */
   maxRecordBytes: number;
+  /** What one GraphQL request may cost (see GraphQLLimits). */
+  graphqlLimits: GraphQLLimits;
   /** HTTP server timeouts (see HttpTimeouts). */
   http: HttpTimeouts;
   /** Per-connection timeouts on PostgreSQL (ignored on PGlite); 0 turns one off. */
@@ -39,6 +41,24 @@ export interface Config {
   /** Most samples (and test samples) one TInt generation may ask for. */
   tintMaxSamples: number;
   embedding: EmbeddingConfig;
+}
+
+/** Bounds on one GraphQL request, all checked before any resolver runs. */
+export interface GraphQLLimits {
+  /** Most lexical tokens in a query document, counted before it is parsed. */
+  maxTokens: number;
+  /** Most aliases in an operation (fragments expanded). */
+  maxAliases: number;
+  /** Most fields in an operation once its fragments are expanded. */
+  maxFields: number;
+  /** Highest cost: each field 1, times the page size (first, k) of every list around it. */
+  maxCost: number;
+  /** Most JSON values (objects, arrays, scalars) in a request's variables. */
+  maxVariableValues: number;
+  /** Deepest nesting of objects and arrays in a request's variables. */
+  maxVariableDepth: number;
+  /** Total size of the compiled operations graphql-jit keeps, in fields (a compiled operation's size follows its expanded field count). */
+  jitCacheFields: number;
 }
 
 /** How long the HTTP server waits for a client; a client slower than this is cut off. */
@@ -120,6 +140,22 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
     'QDC_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS',
     'PostgreSQL idle_in_transaction_session_timeout of every connection (default 60000; 0 = none).',
   ],
+  [
+    'QDC_GRAPHQL_MAX_TOKENS',
+    'Most lexical tokens in a GraphQL document, counted before parsing (default 20000); more: QUERY_TOO_COMPLEX.',
+  ],
+  ['QDC_GRAPHQL_MAX_ALIASES', 'Most aliases in one operation, fragments expanded (default 200).'],
+  ['QDC_GRAPHQL_MAX_FIELDS', 'Most fields in one operation once fragments are expanded (default 2000).'],
+  [
+    'QDC_GRAPHQL_MAX_COST',
+    'Highest operation cost: each field 1, times the page size (first, k; 10 for a list without one) of every list around it (default 200000).',
+  ],
+  ['QDC_GRAPHQL_MAX_VARIABLE_VALUES', 'Most JSON values in the variables of one request (default 200000).'],
+  ['QDC_GRAPHQL_MAX_VARIABLE_DEPTH', 'Deepest object/array nesting in the variables (default 64).'],
+  [
+    'QDC_GRAPHQL_JIT_CACHE_FIELDS',
+    'Size of the graphql-jit compile cache, as the total expanded field count of the operations it keeps (default 100000).',
+  ],
   ['QDC_LOG_LEVEL', 'debug | info | warn | error (default info).'],
   [
     'QDC_LOG_FORMAT',
@@ -160,6 +196,17 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
   ['QDC_EMBED_THREADS', 'onnxruntime threads per model (default: half the cores, at least 1).'],
   ['QDC_EMBED_BATCH', 'Texts per model call in embedding jobs (default 32).'],
 ];
+
+/** The defaults of loadConfig's GraphQL limits, for servers started without a Config (tests). */
+export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
+  maxTokens: 20_000,
+  maxAliases: 200,
+  maxFields: 2000,
+  maxCost: 200_000,
+  maxVariableValues: 200_000,
+  maxVariableDepth: 64,
+  jitCacheFields: 100_000,
+};
 
 /** The defaults of loadConfig's HTTP timeouts, for servers started without a Config (tests). */
 export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
@@ -228,6 +275,57 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphqlExecutor,
     maxBodyBytes: parseIntVar('QDC_MAX_BODY_BYTES', env.QDC_MAX_BODY_BYTES, 16 * 1024 * 1024, 1024, 2 ** 31),
     maxRecordBytes: parseIntVar('QDC_MAX_RECORD_BYTES', env.QDC_MAX_RECORD_BYTES, 1024 * 1024, 64, 2 ** 30),
+    graphqlLimits: {
+      maxTokens: parseIntVar(
+        'QDC_GRAPHQL_MAX_TOKENS',
+        env.QDC_GRAPHQL_MAX_TOKENS,
+        DEFAULT_GRAPHQL_LIMITS.maxTokens,
+        100,
+        10_000_000,
+      ),
+      maxAliases: parseIntVar(
+        'QDC_GRAPHQL_MAX_ALIASES',
+        env.QDC_GRAPHQL_MAX_ALIASES,
+        DEFAULT_GRAPHQL_LIMITS.maxAliases,
+        0,
+        1_000_000,
+      ),
+      maxFields: parseIntVar(
+        'QDC_GRAPHQL_MAX_FIELDS',
+        env.QDC_GRAPHQL_MAX_FIELDS,
+        DEFAULT_GRAPHQL_LIMITS.maxFields,
+        10,
+        10_000_000,
+      ),
+      maxCost: parseIntVar(
+        'QDC_GRAPHQL_MAX_COST',
+        env.QDC_GRAPHQL_MAX_COST,
+        DEFAULT_GRAPHQL_LIMITS.maxCost,
+        10,
+        2 ** 40,
+      ),
+      maxVariableValues: parseIntVar(
+        'QDC_GRAPHQL_MAX_VARIABLE_VALUES',
+        env.QDC_GRAPHQL_MAX_VARIABLE_VALUES,
+        DEFAULT_GRAPHQL_LIMITS.maxVariableValues,
+        10,
+        100_000_000,
+      ),
+      maxVariableDepth: parseIntVar(
+        'QDC_GRAPHQL_MAX_VARIABLE_DEPTH',
+        env.QDC_GRAPHQL_MAX_VARIABLE_DEPTH,
+        DEFAULT_GRAPHQL_LIMITS.maxVariableDepth,
+        2,
+        10_000,
+      ),
+      jitCacheFields: parseIntVar(
+        'QDC_GRAPHQL_JIT_CACHE_FIELDS',
+        env.QDC_GRAPHQL_JIT_CACHE_FIELDS,
+        DEFAULT_GRAPHQL_LIMITS.jitCacheFields,
+        0,
+        100_000_000,
+      ),
+    },
     http: {
       headersMs: parseIntVar(
         'QDC_HEADERS_TIMEOUT_MS',

@@ -4,9 +4,10 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLError, type FormattedExecutionResult } from 'graphql';
 import { roleAllows } from '../auth/apiKeys.js';
-import type { GraphQLExecutorKind } from '../config.js';
+import { DEFAULT_GRAPHQL_LIMITS, type GraphQLExecutorKind, type GraphQLLimits } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Context } from './context.js';
+import { costLimitPlugin } from './costLimits.js';
 import { depthLimitRule } from './depthLimitRule.js';
 import { createFormatError, errorRequestPlugin } from './errors.js';
 import { jitGateway } from './jitExecutor.js';
@@ -57,10 +58,13 @@ export function stringifyAndDetach(result: FormattedExecutionResult): string {
 export function createApolloServer(
   logger: Logger,
   executor: GraphQLExecutorKind = 'jit',
+  limits: GraphQLLimits = DEFAULT_GRAPHQL_LIMITS,
 ): ApolloServer<Context> {
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
   return new ApolloServer<Context>({
-    ...(executor === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
+    ...(executor === 'jit' ? { gateway: jitGateway(schema, limits.jitCacheFields) } : { schema }),
+    // The HTTP layer counts tokens first (QUERY_TOO_COMPLEX); this bounds any other caller's parse.
+    parseOptions: { maxTokens: limits.maxTokens },
     formatError: createFormatError(logger),
     // Apollo's own warnings and errors (startup, shutdown, plugin failures) become our JSON lines.
     logger,
@@ -68,7 +72,12 @@ export function createApolloServer(
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimitRule(MAX_QUERY_DEPTH)],
     // The cache-control plugin wraps every field resolver; we set no cache hints, so it is pure cost.
-    plugins: [authorizationPlugin, errorRequestPlugin, ApolloServerPluginCacheControlDisabled()],
+    plugins: [
+      costLimitPlugin(limits),
+      authorizationPlugin,
+      errorRequestPlugin,
+      ApolloServerPluginCacheControlDisabled(),
+    ],
     introspection: true,
     // `qdc serve` owns shutdown: it stops HTTP, Apollo and the database in order.
     stopOnTerminationSignals: false,

@@ -8,7 +8,13 @@ import type { AddressInfo } from 'node:net';
 import { HeaderMap } from '@apollo/server';
 import { sql } from 'drizzle-orm';
 import { roleAllows, verifyApiKey, type Role } from '../auth/apiKeys.js';
-import { DEFAULT_HTTP_TIMEOUTS, type GraphQLExecutorKind, type HttpTimeouts } from '../config.js';
+import {
+  DEFAULT_GRAPHQL_LIMITS,
+  DEFAULT_HTTP_TIMEOUTS,
+  type GraphQLExecutorKind,
+  type GraphQLLimits,
+  type HttpTimeouts,
+} from '../config.js';
 import type { Database } from '../db/connect.js';
 import type { EmbedderRegistry } from '../embeddings/registry.js';
 import { isDomainError, type ErrorCode } from '../errors.js';
@@ -19,6 +25,7 @@ import { DEFAULT_MAX_RECORD_BYTES } from '../ingest/ingest.js';
 import { DEFAULT_MAX_SAMPLES } from '../tint/spec.js';
 import { EXPORT_PATH, handleExport, handleIngest, INGEST_PATH } from './bulkRoutes.js';
 import { handleScores, SCORES_PATH } from './scoresRoute.js';
+import { checkRequestLimits } from './graphqlLimits.js';
 import { HttpError, readTextBody } from './readBody.js';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -49,6 +56,8 @@ export interface HttpServerOptions {
   maxRecordBytes?: number;
   /** Most samples one TInt generation may ask for (default 10M). */
   tintMaxSamples?: number;
+  /** Default: DEFAULT_GRAPHQL_LIMITS (the QDC_GRAPHQL_MAX_* variables). */
+  graphqlLimits?: GraphQLLimits;
   /** Default: DEFAULT_HTTP_TIMEOUTS (QDC_HEADERS_TIMEOUT_MS, QDC_REQUEST_TIMEOUT_MS, QDC_BODY_IDLE_TIMEOUT_MS). */
   timeouts?: HttpTimeouts;
   /** Embedders for queries and embedding requests (shared with the in-process worker). */
@@ -65,7 +74,8 @@ export interface RunningServer {
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const { database, logger } = options;
-  const apollo = createApolloServer(logger, options.graphqlExecutor);
+  const graphqlLimits = options.graphqlLimits ?? DEFAULT_GRAPHQL_LIMITS;
+  const apollo = createApolloServer(logger, options.graphqlExecutor, graphqlLimits);
   await apollo.start();
   const facts: ServerFacts = { version: options.version, backend: database.backend, auth: options.auth };
   const limits: RequestLimits = { tintMaxSamples: options.tintMaxSamples ?? DEFAULT_MAX_SAMPLES };
@@ -103,6 +113,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       } else {
         body = text;
       }
+      if (Array.isArray(body)) {
+        // Batching is off, so one request is one operation and every bound above holds per request.
+        throw new HttpError(
+          400,
+          'BAD_REQUEST',
+          `a batch of ${body.length} operations was sent; this server takes one operation per request`,
+          { operations: body.length, limit: 1 },
+        );
+      }
+      checkRequestLimits(body, graphqlLimits);
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },

@@ -1,7 +1,12 @@
 /** Starts the real HTTP server on a free loopback port over a fresh test database. */
 import { VERSION } from '../../src/app.js';
 import type { Database } from '../../src/db/connect.js';
-import { loadConfig, type GraphQLExecutorKind, type HttpTimeouts } from '../../src/config.js';
+import {
+  loadConfig,
+  type GraphQLExecutorKind,
+  type GraphQLLimits,
+  type HttpTimeouts,
+} from '../../src/config.js';
 import { startHttpServer } from '../../src/http/server.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { openTestDatabase } from './testDatabase.js';
@@ -43,6 +48,8 @@ export async function startTestServer(
     logger?: Logger;
     /** Default: the server's (DEFAULT_HTTP_TIMEOUTS). */
     timeouts?: HttpTimeouts;
+    /** Default: the server's (DEFAULT_GRAPHQL_LIMITS). */
+    graphqlLimits?: GraphQLLimits;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await openTestDatabase());
@@ -58,6 +65,7 @@ export async function startTestServer(
     tintMaxSamples: options.tintMaxSamples,
     embedders,
     timeouts: options.timeouts,
+    graphqlLimits: options.graphqlLimits,
     logger: options.logger ?? silentLogger,
     version: VERSION,
   });

@@ -74,6 +74,7 @@ export const serveCommand: Command = {
       maxRecordBytes: config.maxRecordBytes,
       tintMaxSamples: config.tintMaxSamples,
       timeouts: config.http,
+      graphqlLimits: config.graphqlLimits,
       logger,
       version: VERSION,
     });
