@@ -26,10 +26,11 @@ import { startTestServer, type TestServer } from './helpers/testServer.js';
 const NESTED = `{ datasets(first: 3) { edges { node { slug versions(first: 2) { edges { node { version } } } } } } }`;
 const NESTED_COST = 31;
 
-async function post(server: TestServer, body: unknown) {
+/** As application/graphql-response+json, whose request errors are 4xx (application/json: 200). */
+async function post(server: TestServer, body: unknown, accept = 'application/graphql-response+json') {
   const res = await fetch(`${server.url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', accept },
     body: JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as any };
@@ -106,6 +107,10 @@ describe(`cost limits over HTTP (${testBackend})`, () => {
     assert.equal(error.extensions.cost, NESTED_COST);
     assert.equal(error.extensions.limit, NESTED_COST - 1);
     assert.match(error.message, /costs 31 .* limit is 30 \(QDC_GRAPHQL_MAX_COST\)/);
+    // The same refusal as application/json is a 200, as GraphQL over HTTP asks for request errors.
+    const legacy = await noStatements(() => post(tight, { query: NESTED }, 'application/json'));
+    assert.equal(legacy.status, 200);
+    assert.deepEqual(legacy.body, refused.body);
     const ok = await post(server, { query: NESTED });
     assert.equal(ok.status, 200);
     assert.equal(ok.body.data.datasets.edges[0].node.slug, 'costed');
@@ -157,6 +162,9 @@ describe(`cost limits over HTTP (${testBackend})`, () => {
     assert.equal(refused.body.errors[0].extensions.code, 'QUERY_TOO_COMPLEX');
     assert.equal(refused.body.errors[0].extensions.limit, 500);
     assert.match(refused.body.errors[0].message, /more than 500 tokens .* not parsed/);
+    const legacy = await post(few, { query: `{ ${'__typename '.repeat(600)} }` }, 'application/json');
+    assert.equal(legacy.status, 200);
+    assert.equal(legacy.body.errors[0].extensions.code, 'QUERY_TOO_COMPLEX');
     // 498 __typename + 2 braces = 500 tokens: parsed and answered.
     const ok = await post(few, { query: `{ ${'__typename '.repeat(498)} }` });
     assert.equal(ok.status, 200, JSON.stringify(ok.body));

@@ -1,6 +1,9 @@
 /** The Apollo server: schema, error formatting, depth limit and role checks per operation. */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLError, type FormattedExecutionResult } from 'graphql';
 import { roleAllows } from '../auth/apiKeys.js';
@@ -77,7 +80,13 @@ export function createApolloServer(
       authorizationPlugin,
       errorRequestPlugin,
       ApolloServerPluginCacheControlDisabled(),
+      // No landing page fetched from Apollo's CDN: a GET without a query gets a JSON 400.
+      ApolloServerPluginLandingPageDisabled(),
     ],
+    // GraphQL over HTTP: GET runs queries (never mutations: Apollo answers those 405) and POST must
+    // be JSON (server.ts answers anything else 415), so nothing a page can send cross-site without
+    // a preflight changes data. Apollo's own check would also refuse a plain GET query.
+    csrfPrevention: false,
     introspection: true,
     // `qdc serve` owns shutdown: it stops HTTP, Apollo and the database in order.
     stopOnTerminationSignals: false,

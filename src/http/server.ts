@@ -26,6 +26,13 @@ import { DEFAULT_MAX_SAMPLES } from '../tint/spec.js';
 import { EXPORT_PATH, handleExport, handleIngest, INGEST_PATH } from './bulkRoutes.js';
 import { handleScores, SCORES_PATH } from './scoresRoute.js';
 import { checkRequestLimits } from './graphqlLimits.js';
+import {
+  APPLICATION_JSON,
+  chooseMediaType,
+  getRequestOperation,
+  GRAPHQL_RESPONSE_JSON,
+  legacyJsonStatus,
+} from './graphqlOverHttp.js';
 import { HttpError, readTextBody } from './readBody.js';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -91,16 +98,37 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
+    if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, POST');
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `use GET (queries) or POST for ${url.pathname}`);
+    }
+    const mediaType = chooseMediaType(req.headers.accept);
+    if (!mediaType) {
+      throw new HttpError(
+        406,
+        'NOT_ACCEPTABLE',
+        `the Accept header takes neither ${APPLICATION_JSON} nor ${GRAPHQL_RESPONSE_JSON}`,
+      );
+    }
     // The key is checked before a byte of the body is read: without one, a request costs nothing.
     const { role, presentedKey } = await authenticate(req);
     if (options.auth === 'required' && !role) throw unauthenticated(presentedKey);
     let body: unknown;
-    if (req.method === 'POST') {
-      const text = await readTextBody(req, options.maxBodyBytes, {
-        idleMs: timeouts.bodyIdleMs,
-        totalMs: timeouts.requestMs,
-      });
-      if ((headers.get('content-type') ?? '').includes('json')) {
+    try {
+      if (req.method === 'POST') {
+        const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        // JSON only: a form or text/plain POST, which a web page can send without a preflight, never runs.
+        if (contentType !== APPLICATION_JSON && !contentType.endsWith('+json')) {
+          throw new HttpError(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            `POST a GraphQL request as ${APPLICATION_JSON} (got "${contentType || '(none)'}")`,
+          );
+        }
+        const text = await readTextBody(req, options.maxBodyBytes, {
+          idleMs: timeouts.bodyIdleMs,
+          totalMs: timeouts.requestMs,
+        });
         try {
           body = JSON.parse(text);
         } catch (error) {
@@ -110,19 +138,30 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
             `request body is not valid JSON: ${(error as Error).message}`,
           );
         }
-      } else {
-        body = text;
-      }
-      if (Array.isArray(body)) {
-        // Batching is off, so one request is one operation and every bound above holds per request.
-        throw new HttpError(
-          400,
-          'BAD_REQUEST',
-          `a batch of ${body.length} operations was sent; this server takes one operation per request`,
-          { operations: body.length, limit: 1 },
+        if (Array.isArray(body)) {
+          // Batching is off, so one request is one operation and every bound above holds per request.
+          throw new HttpError(
+            400,
+            'BAD_REQUEST',
+            `a batch of ${body.length} operations was sent; this server takes one operation per request`,
+            { operations: body.length, limit: 1 },
+          );
+        }
+        checkRequestLimits(body, graphqlLimits);
+      } else checkRequestLimits(getRequestOperation(url), graphqlLimits);
+    } catch (error) {
+      // A cost limit is a GraphQL request error: 200 for application/json, as Apollo's are below.
+      if (error instanceof HttpError && error.code === 'QUERY_TOO_COMPLEX') {
+        res.statusCode = mediaType === APPLICATION_JSON ? 200 : error.status;
+        res.setHeader('content-type', `${mediaType}; charset=utf-8`);
+        res.end(
+          JSON.stringify({
+            errors: [{ message: error.message, extensions: { ...error.details, code: error.code } }],
+          }),
         );
+        return;
       }
-      checkRequestLimits(body, graphqlLimits);
+      throw error;
     }
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
@@ -132,6 +171,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
+      const json = (response.headers.get('content-type') ?? '').startsWith(APPLICATION_JSON);
+      if (json) res.statusCode = legacyJsonStatus(res.statusCode, response.body.string);
       res.end(response.body.string);
       return;
     }
