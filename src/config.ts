@@ -17,6 +17,8 @@ export interface Config {
   port: number;
   /** `undefined` = not set: the server derives it (see resolveAuthMode). */
   auth: AuthMode | undefined;
+  /** Host header names (without port) the server answers; '*' = any (see allowedHostsFor). */
+  allowedHosts: string[] | '*';
   /** How GraphQL operations are executed: compiled by graphql-jit, or interpreted by graphql-js. */
   graphqlExecutor: GraphQLExecutorKind;
   /** Largest accepted HTTP request body for /graphql, in bytes. */
@@ -110,6 +112,10 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
   ['QDC_DATA_DIR', 'PGlite data directory (default ./.qdc/pglite).'],
   ['QDC_HOST', 'Address to bind (default 127.0.0.1).'],
   ['QDC_PORT', 'Port to listen on (default 4000).'],
+  [
+    'QDC_ALLOWED_HOSTS',
+    'Comma-separated Host header names the server answers (against DNS rebinding), or * for any. Default: localhost, 127.0.0.1, [::1] and QDC_HOST; any when QDC_HOST is 0.0.0.0 or ::.',
+  ],
   ['QDC_AUTH', 'required | off. Default: required with DATABASE_URL or a non-loopback QDC_HOST, else off.'],
   [
     'QDC_GRAPHQL_EXECUTOR',
@@ -266,10 +272,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty') {
     throw new ConfigError(`QDC_LOG_FORMAT must be "json" or "pretty" (got "${logFormat}")`);
   }
+  const host = nonEmpty(env.QDC_HOST) ?? '127.0.0.1';
   return {
     databaseUrl,
     dataDir: nonEmpty(env.QDC_DATA_DIR) ?? './.qdc/pglite',
-    host: nonEmpty(env.QDC_HOST) ?? '127.0.0.1',
+    host,
+    allowedHosts: allowedHostsFor(host, nonEmpty(env.QDC_ALLOWED_HOSTS)),
     port: parseIntVar('QDC_PORT', env.QDC_PORT, 4000, 0, 65535),
     auth,
     graphqlExecutor,
@@ -417,6 +425,24 @@ export function resolveAuthMode(config: Pick<Config, 'auth' | 'databaseUrl' | 'h
   if (!isLoopback(config.host))
     return { mode: 'required', reason: `binding non-loopback address ${config.host}` };
   return { mode: 'off', reason: 'embedded database on a loopback address' };
+}
+
+/**
+ * The Host names a server bound to `host` answers: the loopback names and `host` itself, or the
+ * explicit comma-separated list (`*`: any). A server bound to every interface cannot know the
+ * names it is reached by, so it answers any (auth is required there by default).
+ */
+export function allowedHostsFor(host: string, explicit?: string): string[] | '*' {
+  if (explicit !== undefined) {
+    const names = explicit
+      .split(',')
+      .map((name) => name.trim().toLowerCase())
+      .filter(Boolean);
+    return names.includes('*') ? '*' : names;
+  }
+  if (host === '0.0.0.0' || host === '::') return '*';
+  const bound = isIP(host) === 6 ? `[${host}]` : host.toLowerCase();
+  return [...new Set(['localhost', '127.0.0.1', '[::1]', bound])];
 }
 
 export function isLoopback(host: string): boolean {

@@ -9,6 +9,7 @@ import { HeaderMap } from '@apollo/server';
 import { sql } from 'drizzle-orm';
 import { roleAllows, verifyApiKey, type Role } from '../auth/apiKeys.js';
 import {
+  allowedHostsFor,
   DEFAULT_GRAPHQL_LIMITS,
   DEFAULT_HTTP_TIMEOUTS,
   type GraphQLExecutorKind,
@@ -47,14 +48,16 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_ACCEPTABLE: 406,
   METHOD_NOT_ALLOWED: 405,
   QUERY_TOO_COMPLEX: 400,
-  FORBIDDEN_HOST: 421,
-  CSRF_REJECTED: 403,
+  FORBIDDEN_HOST: 403,
+  CSRF_REJECTED: 415,
 };
 
 export interface HttpServerOptions {
   database: Database;
   auth: 'required' | 'off';
   host: string;
+  /** Host header names answered; default: the loopback names and `host` (allowedHostsFor). */
+  allowedHosts?: string[] | '*';
   port: number;
   maxBodyBytes: number;
   /** Default `jit` (graphql-jit); `graphql-js` interprets operations instead. */
@@ -87,6 +90,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const facts: ServerFacts = { version: options.version, backend: database.backend, auth: options.auth };
   const limits: RequestLimits = { tintMaxSamples: options.tintMaxSamples ?? DEFAULT_MAX_SAMPLES };
   const timeouts = options.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
+  const allowedHosts = options.allowedHosts ?? allowedHostsFor(options.host);
 
   async function handleGraphQL(
     req: IncomingMessage,
@@ -210,6 +214,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const log = logger.child({ requestId });
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      checkHost(req.headers.host, allowedHosts);
+      // The ingest route takes only its own non-simple content types (415 for any other).
+      if (url.pathname.startsWith('/v1/') && !INGEST_PATH.test(url.pathname)) checkNotSimpleWrite(req);
       if (url.pathname === '/graphql') return await handleGraphQL(req, res, url, { requestId, logger: log });
       const ingest = INGEST_PATH.exec(url.pathname);
       if (ingest) {
@@ -307,6 +314,46 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       await apollo.stop();
     },
   };
+}
+
+/**
+ * DNS rebinding: a page on evil.example whose name is made to resolve to 127.0.0.1 reaches this
+ * server from the browser as same-origin, but its requests still carry `Host: evil.example`.
+ */
+function checkHost(header: string | undefined, allowed: string[] | '*'): void {
+  if (allowed === '*' || header === undefined) return;
+  const name = header.trim().toLowerCase().replace(/:\d+$/, '');
+  if (!allowed.includes(name)) {
+    throw new HttpError(
+      403,
+      'FORBIDDEN_HOST',
+      `this server does not answer for the host "${name}" (allowed: ${allowed.join(', ')}; see QDC_ALLOWED_HOSTS)`,
+      { host: name },
+    );
+  }
+}
+
+/** What a web page may send cross-site without a CORS preflight (the "simple" content types). */
+const SIMPLE_CONTENT_TYPES = new Set([
+  '',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data',
+]);
+
+/**
+ * CSRF on the /v1 routes: a write must carry a content type a page cannot send cross-site without
+ * a preflight (application/x-ndjson, application/json, ...), or the custom header X-QDC-Client.
+ */
+function checkNotSimpleWrite(req: IncomingMessage): void {
+  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!SIMPLE_CONTENT_TYPES.has(mediaType) || req.headers['x-qdc-client'] !== undefined) return;
+  throw new HttpError(
+    415,
+    'CSRF_REJECTED',
+    `a ${req.method} with content type "${mediaType || '(none)'}" could come from any web page; send the body as application/x-ndjson or application/json (or add the header X-QDC-Client)`,
+  );
 }
 
 function unauthenticated(presentedKey: boolean): HttpError {

@@ -48,6 +48,8 @@ export async function startTestServer(
     logger?: Logger;
     /** Default: the server's (DEFAULT_HTTP_TIMEOUTS). */
     timeouts?: HttpTimeouts;
+    /** Default: the loopback names (allowedHostsFor). */
+    allowedHosts?: string[] | '*';
     /** Default: the server's (DEFAULT_GRAPHQL_LIMITS). */
     graphqlLimits?: GraphQLLimits;
   } = {},
@@ -66,6 +68,7 @@ export async function startTestServer(
     embedders,
     timeouts: options.timeouts,
     graphqlLimits: options.graphqlLimits,
+    allowedHosts: options.allowedHosts,
     logger: options.logger ?? silentLogger,
     version: VERSION,
   });

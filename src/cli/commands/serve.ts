@@ -68,6 +68,7 @@ export const serveCommand: Command = {
       embedders,
       auth: auth.mode,
       host: config.host,
+      allowedHosts: config.allowedHosts,
       port: config.port,
       maxBodyBytes: config.maxBodyBytes,
       graphqlExecutor: config.graphqlExecutor,
