@@ -27,6 +27,8 @@ export interface Config {
   maxRecordBytes: number;
   /** What one GraphQL request may cost (see GraphQLLimits). */
   graphqlLimits: GraphQLLimits;
+  /** Caps on gzip request bodies (QDC_MAX_GUNZIP_BYTES, QDC_MAX_GUNZIP_RATIO). */
+  gunzip: { maxBytes: number; maxRatio: number };
   /** HTTP server timeouts (see HttpTimeouts). */
   http: HttpTimeouts;
   /** Per-connection timeouts on PostgreSQL (ignored on PGlite); 0 turns one off. */
@@ -162,6 +164,14 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
     'QDC_GRAPHQL_JIT_CACHE_FIELDS',
     'Size of the graphql-jit compile cache, as the total expanded field count of the operations it keeps (default 100000).',
   ],
+  [
+    'QDC_MAX_GUNZIP_BYTES',
+    'Most bytes a gzip request body (bulk ingest, score files) may decompress to (default 34359738368 = 32 GiB); more: 413.',
+  ],
+  [
+    'QDC_MAX_GUNZIP_RATIO',
+    'Most decompressed bytes per compressed byte of a gzip request body, judged past the first 16 MiB (default 200); more: 413.',
+  ],
   ['QDC_LOG_LEVEL', 'debug | info | warn | error (default info).'],
   [
     'QDC_LOG_FORMAT',
@@ -213,6 +223,9 @@ export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
   maxVariableDepth: 64,
   jitCacheFields: 100_000,
 };
+
+/** The defaults of loadConfig's gzip caps. */
+export const DEFAULT_GUNZIP_CAPS = { maxBytes: 32 * 2 ** 30, maxRatio: 200 };
 
 /** The defaults of loadConfig's HTTP timeouts, for servers started without a Config (tests). */
 export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
@@ -332,6 +345,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         DEFAULT_GRAPHQL_LIMITS.jitCacheFields,
         0,
         100_000_000,
+      ),
+    },
+    gunzip: {
+      maxBytes: parseIntVar(
+        'QDC_MAX_GUNZIP_BYTES',
+        env.QDC_MAX_GUNZIP_BYTES,
+        DEFAULT_GUNZIP_CAPS.maxBytes,
+        1024,
+        2 ** 50,
+      ),
+      maxRatio: parseIntVar(
+        'QDC_MAX_GUNZIP_RATIO',
+        env.QDC_MAX_GUNZIP_RATIO,
+        DEFAULT_GUNZIP_CAPS.maxRatio,
+        2,
+        1_000_000,
       ),
     },
     http: {

@@ -42,6 +42,38 @@ export interface BulkRouteOptions {
   maxRecordBytes: number;
   /** Longest wait for the next bytes of an upload (QDC_BODY_IDLE_TIMEOUT_MS). */
   bodyIdleMs: number;
+  /** Caps on a gzip body (QDC_MAX_GUNZIP_BYTES, QDC_MAX_GUNZIP_RATIO). */
+  gunzip: { maxBytes: number; maxRatio: number };
+}
+
+/** Past this many decompressed bytes, a gzip body's ratio is judged. */
+const RATIO_AFTER_BYTES = 16 << 20;
+
+/** The body as sent, or gunzipped within the caps: 400 for corrupt gzip, 413 for a bomb. */
+export function decodedBody(
+  raw: AsyncIterable<Uint8Array>,
+  encoding: string,
+  caps: BulkRouteOptions['gunzip'],
+): AsyncIterable<Uint8Array> {
+  if (encoding !== 'gzip') return raw;
+  return gunzipStream(
+    raw,
+    (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`),
+    {
+      caps: { ...caps, ratioAfterBytes: RATIO_AFTER_BYTES },
+      tooLarge: (over) =>
+        new HttpError(
+          413,
+          'PAYLOAD_TOO_LARGE',
+          `${over.reason} (QDC_MAX_GUNZIP_BYTES, QDC_MAX_GUNZIP_RATIO); nothing was stored`,
+          {
+            limit: over.limit,
+            decompressedBytes: over.decompressedBytes,
+            compressedBytes: over.compressedBytes,
+          },
+        ),
+    },
+  );
 }
 
 export async function handleIngest(
@@ -87,13 +119,7 @@ export async function handleIngest(
   };
   // Nothing touches the database until the upload has begun; a stall then aborts it (408).
   const raw = await startedBody(req, { idleMs: options.bodyIdleMs });
-  const body =
-    encoding === 'gzip'
-      ? gunzipStream(
-          raw,
-          (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`),
-        )
-      : raw;
+  const body = decodedBody(raw, encoding, options.gunzip);
   const result = await ingestStream(options.database, slug, body, ingestOptions);
   sendJson(res, result.created ? 201 : 200, ingestResultJson(slug, result));
 }
@@ -145,7 +171,7 @@ export function acceptsGzip(header: string | undefined): boolean {
   return star;
 }
 
-function decodePathPart(part: string, what: string): string {
+export function decodePathPart(part: string, what: string): string {
   try {
     return decodeURIComponent(part);
   } catch {

@@ -8,9 +8,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Database } from '../db/connect.js';
 import { BadInputError } from '../errors.js';
 import { idOf, toGlobalId } from '../globalId.js';
-import { gunzipStream } from '../ingest/gunzip.js';
 import { readRecords } from '../ingest/readers.js';
 import { recordExternalScores, type ExternalScore } from '../metricRuns/externalScores.js';
+import { decodedBody, decodePathPart, type BulkRouteOptions } from './bulkRoutes.js';
 import { HttpError, startedBody } from './readBody.js';
 import { ChunkSpool } from '../catalog/chunkSpool.js';
 
@@ -24,10 +24,10 @@ export async function handleScores(
   res: ServerResponse,
   rawId: string,
   url: URL,
-  options: { database: Database; maxRecordBytes: number; bodyIdleMs: number },
+  options: BulkRouteOptions,
 ) {
   if (req.method !== 'POST') throw new HttpError(405, 'BAD_REQUEST', 'use POST to push scores');
-  const versionId = idOf('DatasetVersion', decodeURIComponent(rawId), 'id');
+  const versionId = idOf('DatasetVersion', decodePathPart(rawId, 'version id'), 'id');
   const scorer = url.searchParams.get('scorer');
   if (!scorer)
     throw new BadInputError("the query parameter scorer (the scorer's name) is required", {
@@ -50,13 +50,7 @@ export async function handleScores(
       for await (const chunk of raw) await spool.add(chunk);
       raw = spool.chunks();
     }
-    const body =
-      encoding === 'gzip'
-        ? gunzipStream(
-            raw,
-            (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`),
-          )
-        : raw;
+    const body = decodedBody(raw, encoding, options.gunzip);
     const outcome = await recordExternalScores(
       options.database,
       versionId,

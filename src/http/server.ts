@@ -11,6 +11,7 @@ import { roleAllows, verifyApiKey, type Role } from '../auth/apiKeys.js';
 import {
   allowedHostsFor,
   DEFAULT_GRAPHQL_LIMITS,
+  DEFAULT_GUNZIP_CAPS,
   DEFAULT_HTTP_TIMEOUTS,
   type GraphQLExecutorKind,
   type GraphQLLimits,
@@ -66,6 +67,8 @@ export interface HttpServerOptions {
   maxRecordBytes?: number;
   /** Most samples one TInt generation may ask for (default 10M). */
   tintMaxSamples?: number;
+  /** Caps on gzip request bodies; default DEFAULT_GUNZIP_CAPS (32 GiB, ratio 200). */
+  gunzip?: { maxBytes: number; maxRatio: number };
   /** Default: DEFAULT_GRAPHQL_LIMITS (the QDC_GRAPHQL_MAX_* variables). */
   graphqlLimits?: GraphQLLimits;
   /** Default: DEFAULT_HTTP_TIMEOUTS (QDC_HEADERS_TIMEOUT_MS, QDC_REQUEST_TIMEOUT_MS, QDC_BODY_IDLE_TIMEOUT_MS). */
@@ -205,6 +208,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     database,
     maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
     bodyIdleMs: timeouts.bodyIdleMs,
+    gunzip: options.gunzip ?? DEFAULT_GUNZIP_CAPS,
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse) {

@@ -48,6 +48,8 @@ export async function startTestServer(
     logger?: Logger;
     /** Default: the server's (DEFAULT_HTTP_TIMEOUTS). */
     timeouts?: HttpTimeouts;
+    /** Default: DEFAULT_GUNZIP_CAPS. */
+    gunzip?: { maxBytes: number; maxRatio: number };
     /** Default: the loopback names (allowedHostsFor). */
     allowedHosts?: string[] | '*';
     /** Default: the server's (DEFAULT_GRAPHQL_LIMITS). */
@@ -69,6 +71,7 @@ export async function startTestServer(
     timeouts: options.timeouts,
     graphqlLimits: options.graphqlLimits,
     allowedHosts: options.allowedHosts,
+    gunzip: options.gunzip,
     logger: options.logger ?? silentLogger,
     version: VERSION,
   });
