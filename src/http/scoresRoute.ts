@@ -5,7 +5,6 @@
  * nothing: one bad line (with its line number in the error) stores none.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Database } from '../db/connect.js';
 import { BadInputError } from '../errors.js';
 import { idOf, toGlobalId } from '../globalId.js';
 import { readRecords } from '../ingest/readers.js';
