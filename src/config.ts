@@ -25,6 +25,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Longest accepted record (JSONL line or JSON array element) in a bulk ingest, in bytes. */
   maxRecordBytes: number;
+  /** Whether GraphQL introspection (`__schema`, `__type`) is answered. */
+  introspection: boolean;
   /** What one GraphQL request may cost (see GraphQLLimits). */
   graphqlLimits: GraphQLLimits;
   /** Caps on gzip request bodies (QDC_MAX_GUNZIP_BYTES, QDC_MAX_GUNZIP_RATIO). */
@@ -147,6 +149,10 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
   [
     'QDC_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS',
     'PostgreSQL idle_in_transaction_session_timeout of every connection (default 60000; 0 = none).',
+  ],
+  [
+    'QDC_GRAPHQL_INTROSPECTION',
+    'true | false: answer introspection queries (default true; the SDL is public in schema/ anyway).',
   ],
   [
     'QDC_GRAPHQL_MAX_TOKENS',
@@ -286,6 +292,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`QDC_LOG_FORMAT must be "json" or "pretty" (got "${logFormat}")`);
   }
   const host = nonEmpty(env.QDC_HOST) ?? '127.0.0.1';
+  const introspection = nonEmpty(env.QDC_GRAPHQL_INTROSPECTION) ?? 'true';
+  if (introspection !== 'true' && introspection !== 'false') {
+    throw new ConfigError(`QDC_GRAPHQL_INTROSPECTION must be "true" or "false" (got "${introspection}")`);
+  }
   return {
     databaseUrl,
     dataDir: nonEmpty(env.QDC_DATA_DIR) ?? './.qdc/pglite',
@@ -296,6 +306,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphqlExecutor,
     maxBodyBytes: parseIntVar('QDC_MAX_BODY_BYTES', env.QDC_MAX_BODY_BYTES, 16 * 1024 * 1024, 1024, 2 ** 31),
     maxRecordBytes: parseIntVar('QDC_MAX_RECORD_BYTES', env.QDC_MAX_RECORD_BYTES, 1024 * 1024, 64, 2 ** 30),
+    introspection: introspection === 'true',
     graphqlLimits: {
       maxTokens: parseIntVar(
         'QDC_GRAPHQL_MAX_TOKENS',

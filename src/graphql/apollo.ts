@@ -62,6 +62,7 @@ export function createApolloServer(
   logger: Logger,
   executor: GraphQLExecutorKind = 'jit',
   limits: GraphQLLimits = DEFAULT_GRAPHQL_LIMITS,
+  introspection = true,
 ): ApolloServer<Context> {
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
   return new ApolloServer<Context>({
@@ -87,7 +88,8 @@ export function createApolloServer(
     // be JSON (server.ts answers anything else 415), so nothing a page can send cross-site without
     // a preflight changes data. Apollo's own check would also refuse a plain GET query.
     csrfPrevention: false,
-    introspection: true,
+    // QDC_GRAPHQL_INTROSPECTION; off, `__schema` and `__type` fail validation.
+    introspection,
     // `qdc serve` owns shutdown: it stops HTTP, Apollo and the database in order.
     stopOnTerminationSignals: false,
   });

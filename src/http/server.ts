@@ -67,6 +67,8 @@ export interface HttpServerOptions {
   maxRecordBytes?: number;
   /** Most samples one TInt generation may ask for (default 10M). */
   tintMaxSamples?: number;
+  /** Whether introspection is answered (QDC_GRAPHQL_INTROSPECTION; default true). */
+  introspection?: boolean;
   /** Caps on gzip request bodies; default DEFAULT_GUNZIP_CAPS (32 GiB, ratio 200). */
   gunzip?: { maxBytes: number; maxRatio: number };
   /** Default: DEFAULT_GRAPHQL_LIMITS (the QDC_GRAPHQL_MAX_* variables). */
@@ -88,7 +90,12 @@ export interface RunningServer {
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const { database, logger } = options;
   const graphqlLimits = options.graphqlLimits ?? DEFAULT_GRAPHQL_LIMITS;
-  const apollo = createApolloServer(logger, options.graphqlExecutor, graphqlLimits);
+  const apollo = createApolloServer(
+    logger,
+    options.graphqlExecutor,
+    graphqlLimits,
+    options.introspection ?? true,
+  );
   await apollo.start();
   const facts: ServerFacts = { version: options.version, backend: database.backend, auth: options.auth };
   const limits: RequestLimits = { tintMaxSamples: options.tintMaxSamples ?? DEFAULT_MAX_SAMPLES };
@@ -239,6 +246,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       }
       if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
         await database.db.execute(sql`select 1`);
+        // With auth required, only a valid key learns the version and backend (security review F16).
+        if (options.auth === 'required' && !(await authenticate(req)).role) {
+          return sendJson(res, 200, { status: 'ok' });
+        }
         return sendJson(res, 200, { status: 'ok', backend: database.backend, version: options.version });
       }
       sendJson(res, 404, {

@@ -48,6 +48,8 @@ export async function startTestServer(
     logger?: Logger;
     /** Default: the server's (DEFAULT_HTTP_TIMEOUTS). */
     timeouts?: HttpTimeouts;
+    /** Default: true. */
+    introspection?: boolean;
     /** Default: DEFAULT_GUNZIP_CAPS. */
     gunzip?: { maxBytes: number; maxRatio: number };
     /** Default: the loopback names (allowedHostsFor). */
@@ -72,6 +74,7 @@ export async function startTestServer(
     graphqlLimits: options.graphqlLimits,
     allowedHosts: options.allowedHosts,
     gunzip: options.gunzip,
+    introspection: options.introspection,
     logger: options.logger ?? silentLogger,
     version: VERSION,
   });

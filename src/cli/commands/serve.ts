@@ -77,6 +77,7 @@ export const serveCommand: Command = {
       timeouts: config.http,
       graphqlLimits: config.graphqlLimits,
       gunzip: config.gunzip,
+      introspection: config.introspection,
       logger,
       version: VERSION,
     });
