@@ -17,12 +17,24 @@ export interface Config {
   port: number;
   /** `undefined` = not set: the server derives it (see resolveAuthMode). */
   auth: AuthMode | undefined;
+  /** Host header names (without port) the server answers; '*' = any (see allowedHostsFor). */
+  allowedHosts: string[] | '*';
   /** How GraphQL operations are executed: compiled by graphql-jit, or interpreted by graphql-js. */
   graphqlExecutor: GraphQLExecutorKind;
   /** Largest accepted HTTP request body for /graphql, in bytes. */
   maxBodyBytes: number;
   /** Longest accepted record (JSONL line or JSON array element) in a bulk ingest, in bytes. */
   maxRecordBytes: number;
+  /** Whether GraphQL introspection (`__schema`, `__type`) is answered. */
+  introspection: boolean;
+  /** What one GraphQL request may cost (see GraphQLLimits). */
+  graphqlLimits: GraphQLLimits;
+  /** Caps on gzip request bodies (QDC_MAX_GUNZIP_BYTES, QDC_MAX_GUNZIP_RATIO). */
+  gunzip: { maxBytes: number; maxRatio: number };
+  /** HTTP server timeouts (see HttpTimeouts). */
+  http: HttpTimeouts;
+  /** Per-connection timeouts on PostgreSQL (ignored on PGlite); 0 turns one off. */
+  postgres: PostgresTimeouts;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** `undefined` = not set: pretty in a terminal when pino-pretty is installed, else json. */
   logFormat: 'json' | 'pretty' | undefined;
@@ -35,6 +47,42 @@ export interface Config {
   /** Most samples (and test samples) one TInt generation may ask for. */
   tintMaxSamples: number;
   embedding: EmbeddingConfig;
+}
+
+/** Bounds on one GraphQL request, all checked before any resolver runs. */
+export interface GraphQLLimits {
+  /** Most lexical tokens in a query document, counted before it is parsed. */
+  maxTokens: number;
+  /** Most aliases in an operation (fragments expanded). */
+  maxAliases: number;
+  /** Most fields in an operation once its fragments are expanded. */
+  maxFields: number;
+  /** Highest cost: each field 1, times the page size (first, k) of every list around it. */
+  maxCost: number;
+  /** Most JSON values (objects, arrays, scalars) in a request's variables. */
+  maxVariableValues: number;
+  /** Deepest nesting of objects and arrays in a request's variables. */
+  maxVariableDepth: number;
+  /** Total size of the compiled operations graphql-jit keeps, in fields (a compiled operation's size follows its expanded field count). */
+  jitCacheFields: number;
+}
+
+/** How long the HTTP server waits for a client; a client slower than this is cut off. */
+export interface HttpTimeouts {
+  /** Longest time to receive a request's headers (node's headersTimeout). */
+  headersMs: number;
+  /** Longest time to receive a whole /graphql request, body included (bulk routes: see bodyIdleMs). */
+  requestMs: number;
+  /** Longest wait for the next bytes of any request body, bulk uploads included. */
+  bodyIdleMs: number;
+}
+
+/** PostgreSQL session settings every pooled connection starts with. */
+export interface PostgresTimeouts {
+  /** statement_timeout: longest single statement (COPY of an upload and index builds are exempt). */
+  statementMs: number;
+  /** idle_in_transaction_session_timeout: longest pause inside an open transaction. */
+  idleInTransactionMs: number;
 }
 
 /** How samples and queries are embedded (see src/embeddings/). */
@@ -70,6 +118,10 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
   ['QDC_DATA_DIR', 'PGlite data directory (default ./.qdc/pglite).'],
   ['QDC_HOST', 'Address to bind (default 127.0.0.1).'],
   ['QDC_PORT', 'Port to listen on (default 4000).'],
+  [
+    'QDC_ALLOWED_HOSTS',
+    'Comma-separated Host header names the server answers (against DNS rebinding), or * for any. Default: localhost, 127.0.0.1, [::1] and QDC_HOST; any when QDC_HOST is 0.0.0.0 or ::.',
+  ],
   ['QDC_AUTH', 'required | off. Default: required with DATABASE_URL or a non-loopback QDC_HOST, else off.'],
   [
     'QDC_GRAPHQL_EXECUTOR',
@@ -79,6 +131,54 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
   [
     'QDC_MAX_RECORD_BYTES',
     'Longest JSONL line / JSON array element accepted by bulk ingest, in bytes (default 1048576 = 1 MiB).',
+  ],
+  [
+    'QDC_HEADERS_TIMEOUT_MS',
+    'Longest time to receive the headers of an HTTP request (default 20000); a slower client gets 408.',
+  ],
+  [
+    'QDC_REQUEST_TIMEOUT_MS',
+    'Longest time to receive a whole /graphql request, body included (default 60000); else 408 REQUEST_TIMEOUT.',
+  ],
+  [
+    'QDC_BODY_IDLE_TIMEOUT_MS',
+    'Longest wait for the next bytes of a request body, bulk uploads included (default 30000); a stalled upload is aborted (408) and rolled back.',
+  ],
+  [
+    'QDC_PG_STATEMENT_TIMEOUT_MS',
+    'PostgreSQL statement_timeout of every connection (default 300000; 0 = none). Upload COPYs and index builds are exempt.',
+  ],
+  [
+    'QDC_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+    'PostgreSQL idle_in_transaction_session_timeout of every connection (default 60000; 0 = none).',
+  ],
+  [
+    'QDC_GRAPHQL_INTROSPECTION',
+    'true | false: answer introspection queries (default true; the SDL is public in schema/ anyway).',
+  ],
+  [
+    'QDC_GRAPHQL_MAX_TOKENS',
+    'Most lexical tokens in a GraphQL document, counted before parsing (default 20000); more: QUERY_TOO_COMPLEX.',
+  ],
+  ['QDC_GRAPHQL_MAX_ALIASES', 'Most aliases in one operation, fragments expanded (default 200).'],
+  ['QDC_GRAPHQL_MAX_FIELDS', 'Most fields in one operation once fragments are expanded (default 2000).'],
+  [
+    'QDC_GRAPHQL_MAX_COST',
+    'Highest operation cost: each field 1, times the page size (first, k; 10 for a list without one) of every list around it (default 200000).',
+  ],
+  ['QDC_GRAPHQL_MAX_VARIABLE_VALUES', 'Most JSON values in the variables of one request (default 200000).'],
+  ['QDC_GRAPHQL_MAX_VARIABLE_DEPTH', 'Deepest object/array nesting in the variables (default 64).'],
+  [
+    'QDC_GRAPHQL_JIT_CACHE_FIELDS',
+    'Size of the graphql-jit compile cache, as the total expanded field count of the operations it keeps (default 100000).',
+  ],
+  [
+    'QDC_MAX_GUNZIP_BYTES',
+    'Most bytes a gzip request body (bulk ingest, score files) may decompress to (default 34359738368 = 32 GiB); more: 413.',
+  ],
+  [
+    'QDC_MAX_GUNZIP_RATIO',
+    'Most decompressed bytes per compressed byte of a gzip request body, judged past the first 16 MiB (default 200); more: 413.',
   ],
   ['QDC_LOG_LEVEL', 'debug | info | warn | error (default info).'],
   [
@@ -124,6 +224,27 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
     'Causal LM of complexity.perplexity and complexity.ifd when a run names none (default Xenova/gpt2; fp32 unless the name says model@revision:dtype).',
   ],
 ];
+
+/** The defaults of loadConfig's GraphQL limits, for servers started without a Config (tests). */
+export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
+  maxTokens: 20_000,
+  maxAliases: 200,
+  maxFields: 2000,
+  maxCost: 200_000,
+  maxVariableValues: 200_000,
+  maxVariableDepth: 64,
+  jitCacheFields: 100_000,
+};
+
+/** The defaults of loadConfig's gzip caps. */
+export const DEFAULT_GUNZIP_CAPS = { maxBytes: 32 * 2 ** 30, maxRatio: 200 };
+
+/** The defaults of loadConfig's HTTP timeouts, for servers started without a Config (tests). */
+export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
+  headersMs: 20_000,
+  requestMs: 60_000,
+  bodyIdleMs: 30_000,
+};
 
 /** The process environment with some variables replaced (command-line flags that override them). */
 export function environmentWith(overrides: Record<string, string>): NodeJS.ProcessEnv {
@@ -176,15 +297,128 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (logFormat !== undefined && logFormat !== 'json' && logFormat !== 'pretty') {
     throw new ConfigError(`QDC_LOG_FORMAT must be "json" or "pretty" (got "${logFormat}")`);
   }
+  const host = nonEmpty(env.QDC_HOST) ?? '127.0.0.1';
+  const introspection = nonEmpty(env.QDC_GRAPHQL_INTROSPECTION) ?? 'true';
+  if (introspection !== 'true' && introspection !== 'false') {
+    throw new ConfigError(`QDC_GRAPHQL_INTROSPECTION must be "true" or "false" (got "${introspection}")`);
+  }
   return {
     databaseUrl,
     dataDir: nonEmpty(env.QDC_DATA_DIR) ?? './.qdc/pglite',
-    host: nonEmpty(env.QDC_HOST) ?? '127.0.0.1',
+    host,
+    allowedHosts: allowedHostsFor(host, nonEmpty(env.QDC_ALLOWED_HOSTS)),
     port: parseIntVar('QDC_PORT', env.QDC_PORT, 4000, 0, 65535),
     auth,
     graphqlExecutor,
     maxBodyBytes: parseIntVar('QDC_MAX_BODY_BYTES', env.QDC_MAX_BODY_BYTES, 16 * 1024 * 1024, 1024, 2 ** 31),
     maxRecordBytes: parseIntVar('QDC_MAX_RECORD_BYTES', env.QDC_MAX_RECORD_BYTES, 1024 * 1024, 64, 2 ** 30),
+    introspection: introspection === 'true',
+    graphqlLimits: {
+      maxTokens: parseIntVar(
+        'QDC_GRAPHQL_MAX_TOKENS',
+        env.QDC_GRAPHQL_MAX_TOKENS,
+        DEFAULT_GRAPHQL_LIMITS.maxTokens,
+        100,
+        10_000_000,
+      ),
+      maxAliases: parseIntVar(
+        'QDC_GRAPHQL_MAX_ALIASES',
+        env.QDC_GRAPHQL_MAX_ALIASES,
+        DEFAULT_GRAPHQL_LIMITS.maxAliases,
+        0,
+        1_000_000,
+      ),
+      maxFields: parseIntVar(
+        'QDC_GRAPHQL_MAX_FIELDS',
+        env.QDC_GRAPHQL_MAX_FIELDS,
+        DEFAULT_GRAPHQL_LIMITS.maxFields,
+        10,
+        10_000_000,
+      ),
+      maxCost: parseIntVar(
+        'QDC_GRAPHQL_MAX_COST',
+        env.QDC_GRAPHQL_MAX_COST,
+        DEFAULT_GRAPHQL_LIMITS.maxCost,
+        10,
+        2 ** 40,
+      ),
+      maxVariableValues: parseIntVar(
+        'QDC_GRAPHQL_MAX_VARIABLE_VALUES',
+        env.QDC_GRAPHQL_MAX_VARIABLE_VALUES,
+        DEFAULT_GRAPHQL_LIMITS.maxVariableValues,
+        10,
+        100_000_000,
+      ),
+      maxVariableDepth: parseIntVar(
+        'QDC_GRAPHQL_MAX_VARIABLE_DEPTH',
+        env.QDC_GRAPHQL_MAX_VARIABLE_DEPTH,
+        DEFAULT_GRAPHQL_LIMITS.maxVariableDepth,
+        2,
+        10_000,
+      ),
+      jitCacheFields: parseIntVar(
+        'QDC_GRAPHQL_JIT_CACHE_FIELDS',
+        env.QDC_GRAPHQL_JIT_CACHE_FIELDS,
+        DEFAULT_GRAPHQL_LIMITS.jitCacheFields,
+        0,
+        100_000_000,
+      ),
+    },
+    gunzip: {
+      maxBytes: parseIntVar(
+        'QDC_MAX_GUNZIP_BYTES',
+        env.QDC_MAX_GUNZIP_BYTES,
+        DEFAULT_GUNZIP_CAPS.maxBytes,
+        1024,
+        2 ** 50,
+      ),
+      maxRatio: parseIntVar(
+        'QDC_MAX_GUNZIP_RATIO',
+        env.QDC_MAX_GUNZIP_RATIO,
+        DEFAULT_GUNZIP_CAPS.maxRatio,
+        2,
+        1_000_000,
+      ),
+    },
+    http: {
+      headersMs: parseIntVar(
+        'QDC_HEADERS_TIMEOUT_MS',
+        env.QDC_HEADERS_TIMEOUT_MS,
+        DEFAULT_HTTP_TIMEOUTS.headersMs,
+        100,
+        3_600_000,
+      ),
+      requestMs: parseIntVar(
+        'QDC_REQUEST_TIMEOUT_MS',
+        env.QDC_REQUEST_TIMEOUT_MS,
+        DEFAULT_HTTP_TIMEOUTS.requestMs,
+        100,
+        86_400_000,
+      ),
+      bodyIdleMs: parseIntVar(
+        'QDC_BODY_IDLE_TIMEOUT_MS',
+        env.QDC_BODY_IDLE_TIMEOUT_MS,
+        DEFAULT_HTTP_TIMEOUTS.bodyIdleMs,
+        100,
+        3_600_000,
+      ),
+    },
+    postgres: {
+      statementMs: parseIntVar(
+        'QDC_PG_STATEMENT_TIMEOUT_MS',
+        env.QDC_PG_STATEMENT_TIMEOUT_MS,
+        300_000,
+        0,
+        2 ** 31 - 1,
+      ),
+      idleInTransactionMs: parseIntVar(
+        'QDC_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+        env.QDC_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        60_000,
+        0,
+        2 ** 31 - 1,
+      ),
+    },
     logLevel: logLevel as Config['logLevel'],
     logFormat,
     workers: parseIntVar('QDC_WORKERS', env.QDC_WORKERS, 1, 0, 64),
@@ -238,6 +472,24 @@ export function resolveAuthMode(config: Pick<Config, 'auth' | 'databaseUrl' | 'h
   if (!isLoopback(config.host))
     return { mode: 'required', reason: `binding non-loopback address ${config.host}` };
   return { mode: 'off', reason: 'embedded database on a loopback address' };
+}
+
+/**
+ * The Host names a server bound to `host` answers: the loopback names and `host` itself, or the
+ * explicit comma-separated list (`*`: any). A server bound to every interface cannot know the
+ * names it is reached by, so it answers any (auth is required there by default).
+ */
+export function allowedHostsFor(host: string, explicit?: string): string[] | '*' {
+  if (explicit !== undefined) {
+    const names = explicit
+      .split(',')
+      .map((name) => name.trim().toLowerCase())
+      .filter(Boolean);
+    return names.includes('*') ? '*' : names;
+  }
+  if (host === '0.0.0.0' || host === '::') return '*';
+  const bound = isIP(host) === 6 ? `[${host}]` : host.toLowerCase();
+  return [...new Set(['localhost', '127.0.0.1', '[::1]', bound])];
 }
 
 export function isLoopback(host: string): boolean {

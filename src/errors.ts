@@ -9,7 +9,13 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE';
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'REQUEST_TIMEOUT'
+  | 'NOT_ACCEPTABLE'
+  | 'METHOD_NOT_ALLOWED'
+  | 'QUERY_TOO_COMPLEX'
+  | 'FORBIDDEN_HOST'
+  | 'CSRF_REJECTED';
 
 export class DomainError extends Error {
   constructor(

@@ -22,6 +22,8 @@ import type { ResponseJson } from './helpers/testServer.js';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 /** Bytes the client must have pushed into the upload before the kill. */
 const KILL_AFTER_BYTES = 24 * 1024 * 1024;
+/** On PGlite the upload is finite (the server copies it once it has arrived), and this long. */
+const PGLITE_UPLOAD_BYTES = 64 * 1024 * 1024;
 
 interface Child {
   url: string;
@@ -133,7 +135,9 @@ describe(`ingest killed midway (${testBackend})`, () => {
         let stop = false;
         const pad = 'z'.repeat(940);
         async function* endless(): AsyncGenerator<Uint8Array> {
-          for (let row = 0; !stop;) {
+          // PGlite spools an upload and writes it only once it has all arrived: there the upload
+          // ends (at PGLITE_UPLOAD_BYTES) and the kill comes while its rows are being copied.
+          for (let row = 0; !stop && (scratch !== null || sent < PGLITE_UPLOAD_BYTES);) {
             let text = '';
             for (let k = 0; k < 64; k++, row++)
               text += `{"prompt":"endless row ${row}","response":"${pad}"}\n`;

@@ -154,21 +154,27 @@ describe('external scores and result queries', () => {
 
   it('takes large score files over HTTP, all or nothing, with line numbers', async () => {
     const url = `${server.url}/v1/versions/${gid(v2)}/scores?scorer=ifd&model=qwen`;
+    const ndjson = { 'content-type': 'application/x-ndjson' };
     const bad = await fetch(url, {
       method: 'POST',
+      headers: ndjson,
       body: '{"ordinal":0,"value":0.5}\n{"ordinal":1,"value":"high"}\n',
     });
     assert.equal(bad.status, 400);
     const badBody = (await bad.json()) as { errors: { message: string; extensions: { code: string } }[] };
     assert.equal(badBody.errors[0]!.extensions.code, 'BAD_USER_INPUT');
     assert.match(badBody.errors[0]!.message, /^line 2: value must be a finite number/);
-    const broken = await fetch(url, { method: 'POST', body: '{"ordinal":0,"value":0.5}\n{"ordinal":1,\n' });
+    const broken = await fetch(url, {
+      method: 'POST',
+      headers: ndjson,
+      body: '{"ordinal":0,"value":0.5}\n{"ordinal":1,\n',
+    });
     assert.equal(broken.status, 400);
     assert.match(
       ((await broken.json()) as { errors: { message: string }[] }).errors[0]!.message,
       /^line 2: /,
     );
-    const stray = await fetch(url, { method: 'POST', body: '{"ordinal":0,"score":0.5}\n' });
+    const stray = await fetch(url, { method: 'POST', headers: ndjson, body: '{"ordinal":0,"score":0.5}\n' });
     assert.match(
       ((await stray.json()) as { errors: { message: string }[] }).errors[0]!.message,
       /line 1: unknown field "score"/,
@@ -177,6 +183,7 @@ describe('external scores and result queries', () => {
 
     const good = await fetch(url, {
       method: 'POST',
+      headers: ndjson,
       body: '{"ordinal":0,"value":0.5}\n{"ordinal":1,"value":1.5}\n',
     });
     assert.equal(good.status, 200);
@@ -188,7 +195,11 @@ describe('external scores and result queries', () => {
       [body.recorded, body.result.metric, body.result.value, body.result.status],
       [2, 'external:ifd', 1, 'COMPLETE'],
     );
-    const noScorer = await fetch(`${server.url}/v1/versions/${gid(v2)}/scores`, { method: 'POST', body: '' });
+    const noScorer = await fetch(`${server.url}/v1/versions/${gid(v2)}/scores`, {
+      method: 'POST',
+      headers: ndjson,
+      body: '',
+    });
     assert.equal(noScorer.status, 400);
   });
 

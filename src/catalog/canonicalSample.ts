@@ -6,6 +6,24 @@ import type { ChatMessage } from '../db/schema.js';
 import { BadInputError } from '../errors.js';
 import { sampleCanonicalJsonParts, sha256Hex } from './contentHash.js';
 
+/** Deepest nesting of objects and arrays a sample's metadata (or a chat message) may have. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether `value` nests objects and arrays deeper than `limit`, found without recursion: the
+ * canonical JSON writer recurses, so a record of a million `[` must be refused before it.
+ */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 export interface CanonicalSample {
   prompt: string | null;
   response: string | null;
@@ -59,6 +77,16 @@ export function canonicalizeSample(input: SampleInput, where: string): HashedSam
   const metadata = input.metadata ?? null;
   if (metadata !== null && (typeof metadata !== 'object' || Array.isArray(metadata))) {
     throw new BadInputError(`${where}: metadata must be a JSON object`);
+  }
+  if (metadata !== null && nestsDeeperThan(metadata, MAX_JSON_DEPTH)) {
+    throw new BadInputError(
+      `${where}: metadata nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep`,
+    );
+  }
+  if (messages && nestsDeeperThan(messages, MAX_JSON_DEPTH)) {
+    throw new BadInputError(
+      `${where}: messages nest objects and arrays more than ${MAX_JSON_DEPTH} levels deep`,
+    );
   }
   const reference = emptyToNull(input.reference);
   const { json, messagesJson, metadataJson } = sampleCanonicalJsonParts(

@@ -11,11 +11,17 @@
  *      (identical content: roll everything back and return the existing version), the next
  *      version number taken and the row switched to READY.
  * A failure, a cancelled request or a killed process rolls back: no version, no orphan rows.
+ *
+ * On PGlite, whose one connection every other request waits for, step 2's COPY text is first
+ * prepared in a spool (memory, then a temporary file) while the samples arrive, and the
+ * transaction only opens once they all have: a slow upload or generator never holds the database.
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database, RawTransaction } from '../db/connect.js';
 import { datasetVersions, type VersionRow } from '../db/schema.js';
+import { rowsOf } from '../db/sqlHelpers.js';
 import { BadInputError } from '../errors.js';
+import { ChunkSpool } from './chunkSpool.js';
 import { DuplicateSet } from './duplicateSet.js';
 import type { HashedSample } from './canonicalSample.js';
 import { VersionHasher } from './contentHash.js';
@@ -30,6 +36,8 @@ const BLOB_CHUNK_BYTES = 1 << 20;
  * COPY every so many rows keeps that queue (server memory) bounded at any file size.
  */
 const ROWS_PER_COPY_STATEMENT = 250_000;
+/** COPY text a PGlite write keeps in memory before spooling the rest to a temporary file. */
+const SPOOL_MEMORY_BYTES = 8 << 20;
 /** How many duplicate pairs a result lists (all are counted). */
 export const MAX_LISTED_DUPLICATES = 100;
 
@@ -88,15 +96,17 @@ export async function writeVersion(
   const tally = new VersionTally();
   let versionId: number;
   try {
-    versionId = await database.rawTransaction(async (tx) => {
-      const id = await insertPlaceholder(tx, datasetId);
-      const iterator = toAsyncIterator(batches);
-      if (tx.copyFromStdin) await copyThroughStdin(tx, id, iterator, tally);
-      else await copyThroughBlobs(tx, id, iterator, tally);
-      if (tally.count === 0) throw new BadInputError('no samples to ingest: the input holds no valid sample');
-      await publish(tx, datasetId, id, tally);
-      return id;
-    });
+    versionId = await (database.backend === 'pglite'
+      ? writeThroughSpool(database, datasetId, batches, tally)
+      : database.rawTransaction(async (tx) => {
+          const id = await insertPlaceholder(tx, datasetId);
+          const iterator = toAsyncIterator(batches);
+          await copyThroughStdin(tx, id, iterator, tally);
+          if (tally.count === 0)
+            throw new BadInputError('no samples to ingest: the input holds no valid sample');
+          await publish(tx, datasetId, id, tally);
+          return id;
+        }));
   } catch (error) {
     if (!(error instanceof IdenticalVersionExists)) throw error;
     const version = await readVersion(database, error.versionId);
@@ -111,12 +121,56 @@ export async function writeVersion(
   return { version, created: true, duplicateSamples: tally.duplicateSamples, duplicates: tally.duplicates };
 }
 
+/** PGlite: the whole version's COPY text is spooled first, then written in one short transaction. */
+async function writeThroughSpool(
+  database: Database,
+  datasetId: number,
+  batches: AsyncIterable<readonly HashedSample[]> | Iterable<readonly HashedSample[]>,
+  tally: VersionTally,
+): Promise<number> {
+  // A sequence value is taken outside any transaction: the rows can name their version before it exists.
+  const [reserved] = rowsOf<{ n: string | number }>(
+    await database.db.execute(sql`select nextval(pg_get_serial_sequence('dataset_versions', 'id')) as n`),
+  );
+  const versionId = Number(reserved!.n);
+  const spool = new ChunkSpool(SPOOL_MEMORY_BYTES);
+  try {
+    const chunker = new CopyChunker(versionId, BLOB_CHUNK_BYTES);
+    for await (const batch of batches) {
+      for (const sample of batch) {
+        const full = chunker.add(tally.add(sample), sample);
+        if (full) await spool.add(full);
+      }
+    }
+    const rest = chunker.take();
+    if (rest) await spool.add(rest);
+    if (tally.count === 0) throw new BadInputError('no samples to ingest: the input holds no valid sample');
+    const copy = `copy samples ${SAMPLE_COPY_COLUMNS} from '/dev/blob'`;
+    return await database.rawTransaction(async (tx) => {
+      await insertPlaceholder(tx, datasetId, versionId);
+      for await (const chunk of spool.chunks()) await tx.copyFromBlob!(copy, chunk);
+      await publish(tx, datasetId, versionId, tally);
+      return versionId;
+    });
+  } finally {
+    await spool.dispose();
+  }
+}
+
 async function readVersion(database: Database, id: number): Promise<VersionRow> {
   const [row] = await database.db.select().from(datasetVersions).where(eq(datasetVersions.id, id));
   return row!;
 }
 
-async function insertPlaceholder(tx: RawTransaction, datasetId: number): Promise<number> {
+async function insertPlaceholder(tx: RawTransaction, datasetId: number, reserved?: number): Promise<number> {
+  if (reserved !== undefined) {
+    await tx.query(
+      `insert into dataset_versions (id, dataset_id, version, content_hash, sample_count, byte_size, status)
+       values ($2, $1, $3, $4, 0, 0, 'STAGING')`,
+      [datasetId, reserved, -reserved, `staging:${reserved}`],
+    );
+    return reserved;
+  }
   const [row] = await tx.query<{ id: string }>(
     `insert into dataset_versions (id, dataset_id, version, content_hash, sample_count, byte_size, status)
      select n, $1, -n, 'staging:' || n, 0, 0, 'STAGING'
@@ -187,24 +241,6 @@ async function copyThroughStdin(
     await tx.copyFromStdin!(sql, segment());
     if (exhausted) return;
   }
-}
-
-async function copyThroughBlobs(
-  tx: RawTransaction,
-  versionId: number,
-  iterator: AsyncIterator<readonly HashedSample[]>,
-  tally: VersionTally,
-): Promise<void> {
-  const sql = `copy samples ${SAMPLE_COPY_COLUMNS} from '/dev/blob'`;
-  const chunker = new CopyChunker(versionId, BLOB_CHUNK_BYTES);
-  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-    for (const sample of next.value) {
-      const full = chunker.add(tally.add(sample), sample);
-      if (full) await tx.copyFromBlob!(sql, full);
-    }
-  }
-  const rest = chunker.take();
-  if (rest) await tx.copyFromBlob!(sql, rest);
 }
 
 function toAsyncIterator<T>(source: AsyncIterable<T> | Iterable<T>): AsyncIterator<T> {

@@ -63,6 +63,12 @@ export interface ConnectOptions {
   /** PGlite directory, or `memory://` for an in-memory database. */
   dataDir?: string;
   poolSize?: number;
+  /**
+   * PostgreSQL only: statement_timeout and idle_in_transaction_session_timeout of every pooled
+   * connection, in ms (0 = none). Unset: PostgreSQL's own setting (usually none).
+   */
+  statementTimeoutMs?: number;
+  idleInTransactionTimeoutMs?: number;
 }
 
 export async function connect(options: ConnectOptions): Promise<Database> {
@@ -75,9 +81,21 @@ export async function connect(options: ConnectOptions): Promise<Database> {
   };
 
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // Sent in each connection's startup packet, so they are also the values `set ... to default` restores.
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      ...(options.statementTimeoutMs !== undefined ? { statement_timeout: options.statementTimeoutMs } : {}),
+      ...(options.idleInTransactionTimeoutMs !== undefined
+        ? { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs }
+        : {}),
+    });
     // An idle client that loses its connection must not crash the process.
     pool.on('error', () => undefined);
+    // Nor may a checked-out one: the server ends a session left idle in a transaction past
+    // idle_in_transaction_session_timeout, and pg emits that as an 'error' event on the client when
+    // no query is running. The transaction's next statement then fails, and it rolls back.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     await pool.query('select 1');
     const db = drizzlePg(pool, { schema, logger }) as unknown as Db;
     return {
@@ -127,9 +145,13 @@ async function pgRawTransaction<T>(
     },
     async copyFromStdin(text, chunks) {
       count(text);
+      // A COPY fed from an upload lasts as long as the upload: the HTTP layer's body timeouts bound
+      // it, not statement_timeout (restored for the rest of the transaction afterwards).
+      await client.query('set local statement_timeout = 0');
       // Up to 8 chunks queued ahead of the socket smooth out the stalls on either side (measured:
       // ~15% faster than 1) while memory stays bounded.
       await pipeline(Readable.from(chunks, { highWaterMark: 8 }), client.query(copyFrom(text)));
+      await client.query('set local statement_timeout to default');
     },
   };
   let broken: Error | undefined;

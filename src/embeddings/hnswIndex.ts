@@ -48,6 +48,9 @@ export async function ensureHnswIndex(database: Database, space: EmbeddingSpaceR
   // PGlite runs in a WASM heap with a few GB at most; PostgreSQL may take more.
   const capBytes = database.backend === 'pglite' ? 512 * MB : 2048 * MB;
   return database.db.transaction(async (tx) => {
+    // A build (or the wait for another one) takes as long as the vectors need: a job, exempt from
+    // the server's statement_timeout (QDC_PG_STATEMENT_TIMEOUT_MS).
+    await tx.execute(sql`set local statement_timeout = 0`);
     await tx.execute(sql`select pg_advisory_xact_lock(${HNSW_LOCK_CLASS}, ${space.id})`);
     const [exists] = rowsOf<{ n: number }>(
       await tx.execute(

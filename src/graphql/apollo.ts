@@ -1,12 +1,16 @@
 /** The Apollo server: schema, error formatting, depth limit and role checks per operation. */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLError, type FormattedExecutionResult } from 'graphql';
 import { roleAllows } from '../auth/apiKeys.js';
-import type { GraphQLExecutorKind } from '../config.js';
+import { DEFAULT_GRAPHQL_LIMITS, type GraphQLExecutorKind, type GraphQLLimits } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Context } from './context.js';
+import { costLimitPlugin } from './costLimits.js';
 import { depthLimitRule } from './depthLimitRule.js';
 import { createFormatError, errorRequestPlugin } from './errors.js';
 import { jitGateway } from './jitExecutor.js';
@@ -57,10 +61,14 @@ export function stringifyAndDetach(result: FormattedExecutionResult): string {
 export function createApolloServer(
   logger: Logger,
   executor: GraphQLExecutorKind = 'jit',
+  limits: GraphQLLimits = DEFAULT_GRAPHQL_LIMITS,
+  introspection = true,
 ): ApolloServer<Context> {
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
   return new ApolloServer<Context>({
-    ...(executor === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
+    ...(executor === 'jit' ? { gateway: jitGateway(schema, limits.jitCacheFields) } : { schema }),
+    // The HTTP layer counts tokens first (QUERY_TOO_COMPLEX); this bounds any other caller's parse.
+    parseOptions: { maxTokens: limits.maxTokens },
     formatError: createFormatError(logger),
     // Apollo's own warnings and errors (startup, shutdown, plugin failures) become our JSON lines.
     logger,
@@ -68,8 +76,20 @@ export function createApolloServer(
     includeStacktraceInErrorResponses: false,
     validationRules: [depthLimitRule(MAX_QUERY_DEPTH)],
     // The cache-control plugin wraps every field resolver; we set no cache hints, so it is pure cost.
-    plugins: [authorizationPlugin, errorRequestPlugin, ApolloServerPluginCacheControlDisabled()],
-    introspection: true,
+    plugins: [
+      costLimitPlugin(limits),
+      authorizationPlugin,
+      errorRequestPlugin,
+      ApolloServerPluginCacheControlDisabled(),
+      // No landing page fetched from Apollo's CDN: a GET without a query gets a JSON 400.
+      ApolloServerPluginLandingPageDisabled(),
+    ],
+    // GraphQL over HTTP: GET runs queries (never mutations: Apollo answers those 405) and POST must
+    // be JSON (server.ts answers anything else 415), so nothing a page can send cross-site without
+    // a preflight changes data. Apollo's own check would also refuse a plain GET query.
+    csrfPrevention: false,
+    // QDC_GRAPHQL_INTROSPECTION; off, `__schema` and `__type` fail validation.
+    introspection,
     // `qdc serve` owns shutdown: it stops HTTP, Apollo and the database in order.
     stopOnTerminationSignals: false,
   });

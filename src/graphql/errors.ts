@@ -22,6 +22,7 @@ const CLIENT_CODES = new Set([
   'UNAUTHENTICATED',
   'FORBIDDEN',
   'NOT_FOUND',
+  'QUERY_TOO_COMPLEX',
 ]);
 
 /** The request each error arose in: Apollo hands formatError the error but not the context. */

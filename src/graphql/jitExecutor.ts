@@ -22,13 +22,36 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { releaseLoaders, type Context } from './context.js';
+import { countSelections } from './costLimits.js';
 import { executionSchema } from './executionSchema.js';
 
-/** Compiled operations kept per server; clients send a small set of distinct operations. */
-const DEFAULT_CACHE_SIZE = 1000;
+/**
+ * How many fields, summed over the operations it keeps, the compile cache may hold. A compiled
+ * operation's code (and the heap it keeps) grows with its field count once fragments are expanded,
+ * so the cache is bounded by that total rather than by an entry count alone (security review F4:
+ * 1000 entries of large distinct operations kept 26-76 MB each).
+ */
+export const DEFAULT_CACHE_FIELDS = 100_000;
+/** At most this many entries, however small. */
+const MAX_CACHE_ENTRIES = 1000;
 
-export function createJitExecutor(schema: GraphQLSchema, cacheSize = DEFAULT_CACHE_SIZE): GatewayExecutor {
-  const compiled = new Map<string, CompiledQuery>();
+interface CacheEntry {
+  query: CompiledQuery;
+  fields: number;
+}
+
+/** What the compile cache holds right now (a live view, for tests and diagnostics). */
+export interface JitCacheState {
+  entries: number;
+  fields: number;
+}
+
+export function createJitExecutor(
+  schema: GraphQLSchema,
+  cacheFields = DEFAULT_CACHE_FIELDS,
+  state: JitCacheState = { entries: 0, fields: 0 },
+): GatewayExecutor {
+  const compiled = new Map<string, CacheEntry>();
   const executable = executionSchema(schema);
   const compile = (document: DocumentNode, operationName: string | undefined) =>
     introspects(document)
@@ -37,6 +60,7 @@ export function createJitExecutor(schema: GraphQLSchema, cacheSize = DEFAULT_CAC
 
   function compiledFor(
     key: string,
+    fields: () => number,
     compile: () => CompiledQuery | ExecutionResult,
   ): CompiledQuery | ExecutionResult {
     const hit = compiled.get(key);
@@ -44,12 +68,21 @@ export function createJitExecutor(schema: GraphQLSchema, cacheSize = DEFAULT_CAC
       // Map keeps insertion order: re-inserting marks the entry as most recently used.
       compiled.delete(key);
       compiled.set(key, hit);
-      return hit;
+      return hit.query;
     }
     const result = compile();
     if (!isCompiledQuery(result)) return result;
-    compiled.set(key, result);
-    if (compiled.size > cacheSize) compiled.delete(compiled.keys().next().value!);
+    const size = fields();
+    // An operation larger than the whole cache runs once and is not kept.
+    if (size > cacheFields) return result;
+    compiled.set(key, { query: result, fields: size });
+    state.fields += size;
+    while (state.fields > cacheFields || compiled.size > MAX_CACHE_ENTRIES) {
+      const [oldestKey, oldest] = compiled.entries().next().value!;
+      compiled.delete(oldestKey);
+      state.fields -= oldest.fields;
+    }
+    state.entries = compiled.size;
     return result;
   }
 
@@ -64,7 +97,11 @@ export function createJitExecutor(schema: GraphQLSchema, cacheSize = DEFAULT_CAC
       });
       if (coerced.errors) return { errors: coerced.errors };
       const key = `${queryHash}\u0000${operationName ?? ''}`;
-      const query = compiledFor(key, () => compile(document, operationName ?? undefined));
+      const query = compiledFor(
+        key,
+        () => countSelections(document, operation).fields,
+        () => compile(document, operationName ?? undefined),
+      );
       const result = isCompiledQuery(query) ? await query.query(undefined, context, variables) : query;
       return result.errors ? { ...result, errors: result.errors.map(upstreamError) } : result;
     } finally {
@@ -120,10 +157,10 @@ function upstreamError(error: GraphQLError): GraphQLError {
 }
 
 /** A gateway in name only: it hands Apollo one fixed schema and the JIT executor. */
-export function jitGateway(schema: GraphQLSchema): GatewayInterface {
+export function jitGateway(schema: GraphQLSchema, cacheFields = DEFAULT_CACHE_FIELDS): GatewayInterface {
   return {
     async load() {
-      return { executor: createJitExecutor(schema) };
+      return { executor: createJitExecutor(schema, cacheFields) };
     },
     onSchemaLoadOrUpdate(callback) {
       callback({ apiSchema: schema, coreSupergraphSdl: '' });

@@ -26,7 +26,7 @@ import { gunzipStream } from '../ingest/gunzip.js';
 import { ingestStream, type OnError } from '../ingest/ingest.js';
 import { ingestResultJson } from '../ingest/ingestResultJson.js';
 import type { Container } from '../ingest/readers.js';
-import { HttpError } from './readBody.js';
+import { HttpError, startedBody } from './readBody.js';
 
 /** Content types the ingest route accepts, and the container each implies. */
 const INGEST_TYPES: Record<string, Container | 'auto'> = {
@@ -46,6 +46,40 @@ export const EXPORT_PATH = /^\/v1\/versions\/([^/]+)\/samples\.(?:jsonl|parquet)
 export interface BulkRouteOptions {
   database: Database;
   maxRecordBytes: number;
+  /** Longest wait for the next bytes of an upload (QDC_BODY_IDLE_TIMEOUT_MS). */
+  bodyIdleMs: number;
+  /** Caps on a gzip body (QDC_MAX_GUNZIP_BYTES, QDC_MAX_GUNZIP_RATIO). */
+  gunzip: { maxBytes: number; maxRatio: number };
+}
+
+/** Past this many decompressed bytes, a gzip body's ratio is judged. */
+const RATIO_AFTER_BYTES = 16 << 20;
+
+/** The body as sent, or gunzipped within the caps: 400 for corrupt gzip, 413 for a bomb. */
+export function decodedBody(
+  raw: AsyncIterable<Uint8Array>,
+  encoding: string,
+  caps: BulkRouteOptions['gunzip'],
+): AsyncIterable<Uint8Array> {
+  if (encoding !== 'gzip') return raw;
+  return gunzipStream(
+    raw,
+    (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`),
+    {
+      caps: { ...caps, ratioAfterBytes: RATIO_AFTER_BYTES },
+      tooLarge: (over) =>
+        new HttpError(
+          413,
+          'PAYLOAD_TOO_LARGE',
+          `${over.reason} (QDC_MAX_GUNZIP_BYTES, QDC_MAX_GUNZIP_RATIO); nothing was stored`,
+          {
+            limit: over.limit,
+            decompressedBytes: over.decompressedBytes,
+            compressedBytes: over.compressedBytes,
+          },
+        ),
+    },
+  );
 }
 
 export async function handleIngest(
@@ -90,13 +124,9 @@ export async function handleIngest(
     maxRecordBytes: recordLimit(params.get('maxRecordBytes'), options.maxRecordBytes),
     inputName: 'the Parquet body',
   };
-  const body =
-    encoding === 'gzip'
-      ? gunzipStream(
-          requestChunks(req),
-          (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`),
-        )
-      : requestChunks(req);
+  // Nothing touches the database until the upload has begun; a stall then aborts it (408).
+  const raw = await startedBody(req, { idleMs: options.bodyIdleMs });
+  const body = decodedBody(raw, encoding, options.gunzip);
   const result = await drainOnError(req, () => ingestStream(options.database, slug, body, ingestOptions));
   sendJson(res, result.created ? 201 : 200, ingestResultJson(slug, result));
 }
@@ -203,7 +233,7 @@ export function acceptsGzip(header: string | undefined): boolean {
   return star;
 }
 
-function decodePathPart(part: string, what: string): string {
+export function decodePathPart(part: string, what: string): string {
   try {
     return decodeURIComponent(part);
   } catch {

@@ -15,6 +15,7 @@ import {
   QDC_FACET_SCHEMA,
   QDC_FACET_SCHEMA_PATH,
 } from '../interop/openlineage.js';
+import { decodePathPart } from './bulkRoutes.js';
 import { HttpError, readTextBody } from './readBody.js';
 
 const CROISSANT_PATH = /^\/v1\/versions\/([^/]+)\/croissant\.json$/;
@@ -23,6 +24,8 @@ const OPENLINEAGE_PATH = /^\/v1\/versions\/([^/]+)\/openlineage$/;
 export interface InteropRouteOptions {
   database: Database;
   maxBodyBytes: number;
+  /** Longest pause in a request body before it is refused (408). */
+  bodyIdleMs: number;
   /** qdc-catalog's version (OpenLineage `producer`). */
   version: string;
   requireRole(req: IncomingMessage, role: Role): Promise<void>;
@@ -46,7 +49,7 @@ export async function handleInteropRoute(
     await options.requireRole(req, 'reader');
     if (req.method !== 'GET' && req.method !== 'HEAD')
       throw new HttpError(405, 'BAD_REQUEST', 'use GET to read a Croissant description');
-    const versionId = idOf('DatasetVersion', decodeURIComponent(croissant[1]!), 'id');
+    const versionId = idOf('DatasetVersion', decodePathPart(croissant[1]!, 'version id'), 'id');
     const doc = await buildCroissant(options.database.db, versionId, { baseUrl: requestOrigin(req) });
     sendJson(res, 200, doc, 'application/ld+json; charset=utf-8');
     return true;
@@ -56,7 +59,7 @@ export async function handleInteropRoute(
     await options.requireRole(req, 'reader');
     if (req.method !== 'GET' && req.method !== 'HEAD')
       throw new HttpError(405, 'BAD_REQUEST', 'use GET to read the OpenLineage RunEvent');
-    const versionId = idOf('DatasetVersion', decodeURIComponent(openlineage[1]!), 'id');
+    const versionId = idOf('DatasetVersion', decodePathPart(openlineage[1]!, 'version id'), 'id');
     const event = await buildRunEvent(options.database.db, versionId, {
       origin: requestOrigin(req),
       catalogVersion: options.version,
@@ -68,7 +71,7 @@ export async function handleInteropRoute(
     if (req.method !== 'POST')
       throw new HttpError(405, 'BAD_REQUEST', 'use POST to send OpenLineage RunEvents');
     await options.requireRole(req, 'writer');
-    const text = await readTextBody(req, options.maxBodyBytes);
+    const text = await readTextBody(req, options.maxBodyBytes, { idleMs: options.bodyIdleMs });
     let body: unknown;
     try {
       body = JSON.parse(text);

@@ -5,21 +5,21 @@
  * nothing: one bad line (with its line number in the error) stores none.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Database } from '../db/connect.js';
 import { BadInputError } from '../errors.js';
 import { idOf, toGlobalId } from '../globalId.js';
-import { gunzipStream } from '../ingest/gunzip.js';
 import { readRecords } from '../ingest/readers.js';
 import {
   recordExternalScores,
   type ExternalScore,
   type RecordScoresResult,
 } from '../metricRuns/externalScores.js';
-import { drainOnError, requestChunks } from './bulkRoutes.js';
-import { HttpError } from './readBody.js';
+import { decodedBody, decodePathPart, drainOnError, type BulkRouteOptions } from './bulkRoutes.js';
+import { HttpError, startedBody } from './readBody.js';
+import { ChunkSpool } from '../catalog/chunkSpool.js';
 
 export const SCORES_PATH = /^\/v1\/versions\/([^/]+)\/scores$/;
 const BATCH = 5000;
+const SPOOL_MEMORY_BYTES = 8 << 20;
 const SCORE_KEYS = new Set(['ordinal', 'sample', 'value']);
 
 export async function handleScores(
@@ -27,10 +27,10 @@ export async function handleScores(
   res: ServerResponse,
   rawId: string,
   url: URL,
-  options: { database: Database; maxRecordBytes: number },
+  options: BulkRouteOptions,
 ) {
   if (req.method !== 'POST') throw new HttpError(405, 'BAD_REQUEST', 'use POST to push scores');
-  const versionId = idOf('DatasetVersion', decodeURIComponent(rawId), 'id');
+  const versionId = idOf('DatasetVersion', decodePathPart(rawId, 'version id'), 'id');
   const scorer = url.searchParams.get('scorer');
   if (!scorer)
     throw new BadInputError("the query parameter scorer (the scorer's name) is required", {
@@ -44,21 +44,37 @@ export async function handleScores(
       `content encoding "${encoding}" is not supported; use gzip or none`,
     );
   }
-  const body =
-    encoding === 'gzip'
-      ? gunzipStream(
-          requestChunks(req),
-          (reason) => new HttpError(400, 'BAD_REQUEST', `request body is not valid gzip: ${reason}`),
-        )
-      : requestChunks(req);
-  const outcome = await drainOnError(req, () =>
-    recordExternalScores(
-      options.database,
-      versionId,
-      { name: scorer, model: url.searchParams.get('model'), version: url.searchParams.get('scorerVersion') },
-      scoreBatches(body, options.maxRecordBytes),
-    ),
-  );
+  // The scores' transaction opens only once the upload has begun; a stall then aborts it (408).
+  let raw = await startedBody(req, { idleMs: options.bodyIdleMs });
+  // PGlite has one connection: the upload is taken in whole before the transaction holds it.
+  const spool = options.database.backend === 'pglite' ? new ChunkSpool(SPOOL_MEMORY_BYTES) : null;
+  try {
+    // A refused push still reads the rest of the body, so clients that send it all before
+    // reading get the error rather than a reset connection.
+    const outcome = await drainOnError(req, async () => {
+      if (spool) {
+        for await (const chunk of raw) await spool.add(chunk);
+        raw = spool.chunks();
+      }
+      const body = decodedBody(raw, encoding, options.gunzip);
+      return recordExternalScores(
+        options.database,
+        versionId,
+        {
+          name: scorer,
+          model: url.searchParams.get('model'),
+          version: url.searchParams.get('scorerVersion'),
+        },
+        scoreBatches(body, options.maxRecordBytes),
+      );
+    });
+    sendResult(res, outcome);
+  } finally {
+    await spool?.dispose();
+  }
+}
+
+function sendResult(res: ServerResponse, outcome: RecordScoresResult) {
   res.statusCode = 200;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.end(JSON.stringify(scoresResponse(outcome)));

@@ -8,7 +8,15 @@ import type { AddressInfo } from 'node:net';
 import { HeaderMap } from '@apollo/server';
 import { sql } from 'drizzle-orm';
 import { roleAllows, verifyApiKey, type Role } from '../auth/apiKeys.js';
-import type { GraphQLExecutorKind } from '../config.js';
+import {
+  allowedHostsFor,
+  DEFAULT_GRAPHQL_LIMITS,
+  DEFAULT_GUNZIP_CAPS,
+  DEFAULT_HTTP_TIMEOUTS,
+  type GraphQLExecutorKind,
+  type GraphQLLimits,
+  type HttpTimeouts,
+} from '../config.js';
 import type { Database } from '../db/connect.js';
 import type { EmbedderRegistry } from '../embeddings/registry.js';
 import { isDomainError, type ErrorCode } from '../errors.js';
@@ -20,6 +28,14 @@ import { DEFAULT_MAX_SAMPLES } from '../tint/spec.js';
 import { EXPORT_PATH, handleExport, handleIngest, INGEST_PATH } from './bulkRoutes.js';
 import { handleScores, SCORES_PATH } from './scoresRoute.js';
 import { handleInteropRoute } from './interopRoutes.js';
+import { checkRequestLimits } from './graphqlLimits.js';
+import {
+  APPLICATION_JSON,
+  chooseMediaType,
+  getRequestOperation,
+  GRAPHQL_RESPONSE_JSON,
+  legacyJsonStatus,
+} from './graphqlOverHttp.js';
 import { HttpError, readTextBody } from './readBody.js';
 import { createWebRoutes } from './webRoutes.js';
 
@@ -31,12 +47,20 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  REQUEST_TIMEOUT: 408,
+  NOT_ACCEPTABLE: 406,
+  METHOD_NOT_ALLOWED: 405,
+  QUERY_TOO_COMPLEX: 400,
+  FORBIDDEN_HOST: 403,
+  CSRF_REJECTED: 415,
 };
 
 export interface HttpServerOptions {
   database: Database;
   auth: 'required' | 'off';
   host: string;
+  /** Host header names answered; default: the loopback names and `host` (allowedHostsFor). */
+  allowedHosts?: string[] | '*';
   port: number;
   maxBodyBytes: number;
   /** Default `jit` (graphql-jit); `graphql-js` interprets operations instead. */
@@ -45,6 +69,14 @@ export interface HttpServerOptions {
   maxRecordBytes?: number;
   /** Most samples one TInt generation may ask for (default 10M). */
   tintMaxSamples?: number;
+  /** Whether introspection is answered (QDC_GRAPHQL_INTROSPECTION; default true). */
+  introspection?: boolean;
+  /** Caps on gzip request bodies; default DEFAULT_GUNZIP_CAPS (32 GiB, ratio 200). */
+  gunzip?: { maxBytes: number; maxRatio: number };
+  /** Default: DEFAULT_GRAPHQL_LIMITS (the QDC_GRAPHQL_MAX_* variables). */
+  graphqlLimits?: GraphQLLimits;
+  /** Default: DEFAULT_HTTP_TIMEOUTS (QDC_HEADERS_TIMEOUT_MS, QDC_REQUEST_TIMEOUT_MS, QDC_BODY_IDLE_TIMEOUT_MS). */
+  timeouts?: HttpTimeouts;
   /** Embedders for queries and embedding requests (shared with the in-process worker). */
   embedders: EmbedderRegistry;
   logger: Logger;
@@ -59,10 +91,18 @@ export interface RunningServer {
 
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningServer> {
   const { database, logger } = options;
-  const apollo = createApolloServer(logger, options.graphqlExecutor);
+  const graphqlLimits = options.graphqlLimits ?? DEFAULT_GRAPHQL_LIMITS;
+  const apollo = createApolloServer(
+    logger,
+    options.graphqlExecutor,
+    graphqlLimits,
+    options.introspection ?? true,
+  );
   await apollo.start();
   const facts: ServerFacts = { version: options.version, backend: database.backend, auth: options.auth };
   const limits: RequestLimits = { tintMaxSamples: options.tintMaxSamples ?? DEFAULT_MAX_SAMPLES };
+  const timeouts = options.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
+  const allowedHosts = options.allowedHosts ?? allowedHostsFor(options.host);
 
   async function handleGraphQL(
     req: IncomingMessage,
@@ -74,10 +114,37 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
+    if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, POST');
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `use GET (queries) or POST for ${url.pathname}`);
+    }
+    const mediaType = chooseMediaType(req.headers.accept);
+    if (!mediaType) {
+      throw new HttpError(
+        406,
+        'NOT_ACCEPTABLE',
+        `the Accept header takes neither ${APPLICATION_JSON} nor ${GRAPHQL_RESPONSE_JSON}`,
+      );
+    }
+    // The key is checked before a byte of the body is read: without one, a request costs nothing.
+    const { role, presentedKey } = await authenticate(req);
+    if (options.auth === 'required' && !role) throw unauthenticated(presentedKey);
     let body: unknown;
-    if (req.method === 'POST') {
-      const text = await readTextBody(req, options.maxBodyBytes);
-      if ((headers.get('content-type') ?? '').includes('json')) {
+    try {
+      if (req.method === 'POST') {
+        const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+        // JSON only: a form or text/plain POST, which a web page can send without a preflight, never runs.
+        if (contentType !== APPLICATION_JSON && !contentType.endsWith('+json')) {
+          throw new HttpError(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            `POST a GraphQL request as ${APPLICATION_JSON} (got "${contentType || '(none)'}")`,
+          );
+        }
+        const text = await readTextBody(req, options.maxBodyBytes, {
+          idleMs: timeouts.bodyIdleMs,
+          totalMs: timeouts.requestMs,
+        });
         try {
           body = JSON.parse(text);
         } catch (error) {
@@ -87,11 +154,31 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
             `request body is not valid JSON: ${(error as Error).message}`,
           );
         }
-      } else {
-        body = text;
+        if (Array.isArray(body)) {
+          // Batching is off, so one request is one operation and every bound above holds per request.
+          throw new HttpError(
+            400,
+            'BAD_REQUEST',
+            `a batch of ${body.length} operations was sent; this server takes one operation per request`,
+            { operations: body.length, limit: 1 },
+          );
+        }
+        checkRequestLimits(body, graphqlLimits);
+      } else checkRequestLimits(getRequestOperation(url), graphqlLimits);
+    } catch (error) {
+      // A cost limit is a GraphQL request error: 200 for application/json, as Apollo's are below.
+      if (error instanceof HttpError && error.code === 'QUERY_TOO_COMPLEX') {
+        res.statusCode = mediaType === APPLICATION_JSON ? 200 : error.status;
+        res.setHeader('content-type', `${mediaType}; charset=utf-8`);
+        res.end(
+          JSON.stringify({
+            errors: [{ message: error.message, extensions: { ...error.details, code: error.code } }],
+          }),
+        );
+        return;
       }
+      throw error;
     }
-    const { role, presentedKey } = await authenticate(req);
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () =>
@@ -100,6 +187,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
+      const json = (response.headers.get('content-type') ?? '').startsWith(APPLICATION_JSON);
+      if (json) res.statusCode = legacyJsonStatus(res.statusCode, response.body.string);
       res.end(response.body.string);
       return;
     }
@@ -119,22 +208,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   async function requireRole(req: IncomingMessage, needed: Role): Promise<void> {
     if (options.auth === 'off') return;
     const { role, presentedKey } = await authenticate(req);
-    if (!role) {
-      throw new HttpError(
-        401,
-        'UNAUTHENTICATED',
-        presentedKey
-          ? 'the API key is invalid or revoked'
-          : 'this server requires an API key: send the header "Authorization: Bearer <key>"',
-      );
-    }
+    if (!role) throw unauthenticated(presentedKey);
     if (!roleAllows(role, needed))
       throw new HttpError(403, 'FORBIDDEN', `this route needs the ${needed} role; the key has ${role}`);
   }
 
   const web = createWebRoutes();
 
-  const bulk = { database, maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES };
+  const bulk = {
+    database,
+    maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
+    bodyIdleMs: timeouts.bodyIdleMs,
+    gunzip: options.gunzip ?? DEFAULT_GUNZIP_CAPS,
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const started = performance.now();
@@ -143,6 +229,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const log = logger.child({ requestId });
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
+      checkHost(req.headers.host, allowedHosts);
+      // The ingest route takes only its own non-simple content types (415 for any other).
+      if (url.pathname.startsWith('/v1/') && !INGEST_PATH.test(url.pathname)) checkNotSimpleWrite(req);
       if (await web.handle(req, res, url)) return;
       if (url.pathname === '/graphql') return await handleGraphQL(req, res, url, { requestId, logger: log });
       const ingest = INGEST_PATH.exec(url.pathname);
@@ -171,12 +260,22 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         return;
       if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
         await database.db.execute(sql`select 1`);
+        // With auth required, only a valid key learns the version and backend (security review F16).
+        if (options.auth === 'required' && !(await authenticate(req)).role) {
+          return sendJson(res, 200, { status: 'ok' });
+        }
         return sendJson(res, 200, { status: 'ok', backend: database.backend, version: options.version });
       }
       sendJson(res, 404, {
         errors: [{ message: `no route ${req.method} ${url.pathname}`, extensions: { code: 'NOT_FOUND' } }],
       });
     } catch (error) {
+      // A caller without a valid key, or one that stalled, is not read any further: the connection
+      // closes after the answer. Other early answers (a bad line early in an upload) let node read
+      // and discard the rest, so that a client still sending gets to read the answer.
+      const cutOff =
+        error instanceof HttpError && (error.code === 'UNAUTHENTICATED' || error.code === 'REQUEST_TIMEOUT');
+      if (cutOff && !req.complete && !res.headersSent) res.setHeader('connection', 'close');
       if (res.headersSent) {
         // A streamed response (export) broke midway: cut the connection so the client sees it.
         log.error('HTTP response failed after it started', { path: url.pathname, error: String(error) });
@@ -185,7 +284,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       }
       if (error instanceof HttpError) {
         sendJson(res, error.status, {
-          errors: [{ message: error.message, extensions: { code: error.code } }],
+          errors: [{ message: error.message, extensions: { ...error.details, code: error.code } }],
         });
       } else if (isDomainError(error)) {
         sendJson(res, HTTP_STATUS[error.code], {
@@ -214,10 +313,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     }
   }
 
-  const server = createServer((req, res) => void handle(req, res));
-  server.keepAliveTimeout = 5000;
-  // Bulk uploads of many GB take longer than Node's default 5-minute request timeout.
-  server.requestTimeout = 0;
+  const server = createServer(
+    {
+      // A client must send its headers within headersMs (else node answers 408 and closes).
+      headersTimeout: timeouts.headersMs,
+      // Node's requestTimeout would cut multi-GB uploads too: bodies are timed by timedBody instead
+      // (QDC_REQUEST_TIMEOUT_MS for /graphql, QDC_BODY_IDLE_TIMEOUT_MS for every body).
+      requestTimeout: 0,
+      // How often node looks for connections over headersTimeout (its default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
+      keepAliveTimeout: 5000,
+    },
+    (req, res) => void handle(req, res),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -235,6 +343,56 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       await apollo.stop();
     },
   };
+}
+
+/**
+ * DNS rebinding: a page on evil.example whose name is made to resolve to 127.0.0.1 reaches this
+ * server from the browser as same-origin, but its requests still carry `Host: evil.example`.
+ */
+function checkHost(header: string | undefined, allowed: string[] | '*'): void {
+  if (allowed === '*' || header === undefined) return;
+  const name = header.trim().toLowerCase().replace(/:\d+$/, '');
+  if (!allowed.includes(name)) {
+    throw new HttpError(
+      403,
+      'FORBIDDEN_HOST',
+      `this server does not answer for the host "${name}" (allowed: ${allowed.join(', ')}; see QDC_ALLOWED_HOSTS)`,
+      { host: name },
+    );
+  }
+}
+
+/** What a web page may send cross-site without a CORS preflight (the "simple" content types). */
+const SIMPLE_CONTENT_TYPES = new Set([
+  '',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data',
+]);
+
+/**
+ * CSRF on the /v1 routes: a write must carry a content type a page cannot send cross-site without
+ * a preflight (application/x-ndjson, application/json, ...), or the custom header X-QDC-Client.
+ */
+function checkNotSimpleWrite(req: IncomingMessage): void {
+  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!SIMPLE_CONTENT_TYPES.has(mediaType) || req.headers['x-qdc-client'] !== undefined) return;
+  throw new HttpError(
+    415,
+    'CSRF_REJECTED',
+    `a ${req.method} with content type "${mediaType || '(none)'}" could come from any web page; send the body as application/x-ndjson or application/json (or add the header X-QDC-Client)`,
+  );
+}
+
+function unauthenticated(presentedKey: boolean): HttpError {
+  return new HttpError(
+    401,
+    'UNAUTHENTICATED',
+    presentedKey
+      ? 'the API key is invalid or revoked'
+      : 'this server requires an API key: send the header "Authorization: Bearer <key>"',
+  );
 }
 
 /** A client's own x-request-id when it is a plain token of at most 128 characters, else a new one. */

@@ -1,7 +1,12 @@
 /** Starts the real HTTP server on a free loopback port over a fresh test database. */
 import { VERSION } from '../../src/app.js';
 import type { Database } from '../../src/db/connect.js';
-import { loadConfig, type GraphQLExecutorKind } from '../../src/config.js';
+import {
+  loadConfig,
+  type GraphQLExecutorKind,
+  type GraphQLLimits,
+  type HttpTimeouts,
+} from '../../src/config.js';
 import { startHttpServer } from '../../src/http/server.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
 import { openTestDatabase } from './testDatabase.js';
@@ -76,6 +81,16 @@ export async function startTestServer(
     graphqlExecutor?: GraphQLExecutorKind;
     /** Default: silent. */
     logger?: Logger;
+    /** Default: the server's (DEFAULT_HTTP_TIMEOUTS). */
+    timeouts?: HttpTimeouts;
+    /** Default: true. */
+    introspection?: boolean;
+    /** Default: DEFAULT_GUNZIP_CAPS. */
+    gunzip?: { maxBytes: number; maxRatio: number };
+    /** Default: the loopback names (allowedHostsFor). */
+    allowedHosts?: string[] | '*';
+    /** Default: the server's (DEFAULT_GRAPHQL_LIMITS). */
+    graphqlLimits?: GraphQLLimits;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await openTestDatabase());
@@ -90,6 +105,11 @@ export async function startTestServer(
     maxRecordBytes: options.maxRecordBytes ?? 1024 * 1024,
     tintMaxSamples: options.tintMaxSamples,
     embedders,
+    timeouts: options.timeouts,
+    graphqlLimits: options.graphqlLimits,
+    allowedHosts: options.allowedHosts,
+    gunzip: options.gunzip,
+    introspection: options.introspection,
     logger: options.logger ?? silentLogger,
     version: VERSION,
   });

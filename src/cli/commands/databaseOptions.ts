@@ -23,7 +23,13 @@ export const fileDatabaseOptions: Record<string, OptionSpec> = withoutMemory;
 
 export function connectOptions(config: Config, values: Record<string, unknown>): ConnectOptions {
   const databaseUrl = (values['database-url'] as string | undefined) ?? config.databaseUrl;
-  if (databaseUrl) return { databaseUrl };
+  if (databaseUrl) {
+    return {
+      databaseUrl,
+      statementTimeoutMs: config.postgres.statementMs,
+      idleInTransactionTimeoutMs: config.postgres.idleInTransactionMs,
+    };
+  }
   return {
     dataDir: values.memory ? 'memory://' : ((values['data-dir'] as string | undefined) ?? config.dataDir),
   };
