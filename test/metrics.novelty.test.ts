@@ -1,12 +1,14 @@
 /**
  * Newer diversity metrics practitioners adopted: NoveltyBench's distinct_k, checked by hand and
  * against a python transcription of the reference partition; NovelSum, checked by hand and against
- * a naive transcription of the authors' numpy code.
+ * a naive transcription of the authors' numpy code; log-det diversity, checked by hand and against
+ * a determinant by Gaussian elimination.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { distinctKMetric, partitionGenerations, rouge1F } from '../src/metrics/diversity/distinctK.js';
 import { novelSumMetric, novelSumOf } from '../src/metrics/diversity/novelSum.js';
+import { logDetMetric } from '../src/metrics/diversity/logDet.js';
 import { resolveParams } from '../src/metrics/params.js';
 import { runInMemory } from '../src/metrics/runInMemory.js';
 import type { MetricSample } from '../src/metrics/types.js';
@@ -260,5 +262,73 @@ describe('diversity.novelsum', () => {
     assert.equal(tooFew.outcome.value, null);
     assert.match(tooFew.outcome.reason!, /30 distinct vectors; neighbors = 30 needs at least 31/);
     assert.throws(() => resolveParams(novelSumMetric, {}), /needs the parameter "reference"/);
+  });
+});
+
+/** ln |det| by Gaussian elimination with partial pivoting (numpy's slogdet uses LU too). */
+function naiveLogAbsDet(matrix: number[][]): number {
+  const a = matrix.map((row) => [...row]);
+  const n = a.length;
+  let logDet = 0;
+  for (let c = 0; c < n; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r]![c]!) > Math.abs(a[pivot]![c]!)) pivot = r;
+    [a[c], a[pivot]] = [a[pivot]!, a[c]!];
+    logDet += Math.log(Math.abs(a[c]![c]!));
+    for (let r = c + 1; r < n; r++) {
+      const f = a[r]![c]! / a[c]![c]!;
+      for (let k = c; k < n; k++) a[r]![k]! -= f * a[c]![k]!;
+    }
+  }
+  return logDet;
+}
+
+describe('diversity.logdet', () => {
+  const run = async (vectors: Float32Array[], given: Record<string, unknown> = {}) =>
+    (await runInMemory(logDetMetric, resolveParams(logDetMetric, given), embedded(vectors))).outcome;
+
+  it('is ln((1 + r)^2 - c^2) for two vectors at cosine c, and m ln(1 + r) for orthogonal ones', async () => {
+    const c = Math.cos(1); // two unit vectors one radian apart
+    const two = await run([unit([1, 0]), unit([Math.cos(1), Math.sin(1)])], { ridge: 0.01 });
+    assert.ok(Math.abs(two.value! - Math.log(1.01 ** 2 - c * c)) < 1e-7, String(two.value));
+    const orthogonal = await run([unit([1, 0, 0]), unit([0, 2, 0]), unit([0, 0, 3])], { ridge: 0.5 });
+    assert.ok(Math.abs(orthogonal.value! - 3 * Math.log(1.5)) < 1e-12);
+    // A repeated sample makes S singular: only the ridge keeps the value finite, and it drops.
+    const repeated = await run([unit([1, 2]), unit([1, 2]), unit([2, -1])]);
+    assert.ok(repeated.value! < Math.log(1e-10) + 1, String(repeated.value));
+  });
+
+  it('equals ln |det| by elimination on random vectors, in shards or not, and flags rank deficiency', async () => {
+    const random = prng(23);
+    const vectors = Array.from({ length: 30 }, () => unit(Array.from({ length: 40 }, () => random() - 0.5)));
+    const matrix = vectors.map((a) =>
+      vectors.map((b, j) => {
+        let dot = 0;
+        for (let t = 0; t < a.length; t++) dot += a[t]! * b[t]!;
+        return dot + (a === vectors[j] ? 1e-10 : 0);
+      }),
+    );
+    // Cosines of Float32 unit vectors: their norms are 1 up to float32 rounding, as numpy would see.
+    const expected = naiveLogAbsDet(matrix);
+    const whole = await run(vectors);
+    assert.ok(Math.abs(whole.value! - expected) < 1e-6, `${whole.value} vs ${expected}`);
+    assert.equal(whole.estimator, 'EXACT');
+    assert.equal(whole.details.rankDeficient, false);
+    const params = resolveParams(logDetMetric, {});
+    const sharded = await runInMemory(logDetMetric, params, embedded(vectors), { shards: 3, batchSize: 4 });
+    assert.equal(sharded.outcome.value, whole.value);
+    const sampled = await run(vectors, { subsetSize: 10 });
+    assert.equal(sampled.estimator, 'SAMPLED');
+    assert.equal(sampled.n, 10);
+    const wide = await run(Array.from({ length: 8 }, () => unit([random() - 0.5, random() - 0.5, random()])));
+    assert.equal(wide.details.rankDeficient, true);
+  });
+
+  it('leaves zero vectors out and says when too few remain', async () => {
+    const zero = new Float32Array(3);
+    const outcome = await run([zero, unit([1, 0, 0]), zero]);
+    assert.equal(outcome.value, null);
+    assert.equal(outcome.details.zeroVectors, 2);
+    assert.match(outcome.reason!, /at least 2 non-zero vectors, got 1/);
   });
 });

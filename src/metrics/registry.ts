@@ -14,6 +14,7 @@ import { vendiMetric, vendiQMetric } from './diversity/vendiScore.js';
 import { distinctN } from './diversity/distinctN.js';
 import { distinctKMetric } from './diversity/distinctK.js';
 import { novelSumMetric } from './diversity/novelSum.js';
+import { logDetMetric } from './diversity/logDet.js';
 import { homogenizationRougeLMetric } from './diversity/homogenizationRougeL.js';
 import { ngramDiversity } from './diversity/ngramDiversity.js';
 import { selfBleuMetric } from './diversity/selfBleu.js';
@@ -40,6 +41,7 @@ export const METRICS: readonly MetricDefinition[] = [
   clusterEntropyMetric,
   diversityGainMetric,
   novelSumMetric,
+  logDetMetric,
   textLength,
   reasoningSteps,
   readability,
