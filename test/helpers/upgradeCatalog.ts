@@ -75,11 +75,11 @@ export async function populate(server: TestServer): Promise<void> {
 }
 
 const SNAPSHOT_QUERY = `{
-  datasets(first: 100, orderBy: NAME_ASC) {
+  datasets(first: 10, orderBy: NAME_ASC) {
     totalCount
     edges { node {
       slug name description license task domain tags
-      versions(first: 100) { edges { node {
+      versions(first: 10) { edges { node {
         version contentHash sampleCount status
         samples(first: 3) { edges { node { ordinal prompt response messages { role content } metadata contentHash } } }
         parents { role version { dataset { slug } version } }
