@@ -19,6 +19,7 @@ import { compareCommand } from './commands/compare.js';
 import { searchCommand } from './commands/search.js';
 import { overlapCommand } from './commands/overlap.js';
 import { scoresCommand } from './commands/scores.js';
+import { backupCommand, restoreCommand } from './commands/backup.js';
 
 const COMMANDS: Command[] = [
   serveCommand,
@@ -38,6 +39,8 @@ const COMMANDS: Command[] = [
   searchCommand,
   overlapCommand,
   scoresCommand,
+  backupCommand,
+  restoreCommand,
 ];
 
 function mainHelp(): string {

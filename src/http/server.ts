@@ -28,6 +28,7 @@ import { DEFAULT_MAX_SAMPLES } from '../tint/spec.js';
 import { EXPORT_PATH, handleExport, handleIngest, INGEST_PATH } from './bulkRoutes.js';
 import { handleScores, SCORES_PATH } from './scoresRoute.js';
 import { handleInteropRoute } from './interopRoutes.js';
+import { BACKUP_PATH, handleBackup } from './backupRoute.js';
 import { checkRequestLimits } from './graphqlLimits.js';
 import {
   APPLICATION_JSON,
@@ -248,6 +249,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       if (scores) {
         await requireRole(req, 'writer');
         return await handleScores(req, res, scores[1]!, url, bulk);
+      }
+      if (url.pathname === BACKUP_PATH) {
+        await requireRole(req, 'admin');
+        return await handleBackup(req, res, database, `qdc-catalog ${options.version}`);
       }
       if (
         await handleInteropRoute(req, res, url, {

@@ -31,6 +31,7 @@ import {
   responseFailure,
   type Remote,
 } from '../remote.js';
+import { writeCatalogDump } from './backup.js';
 import { connectOptions, fileDatabaseOptions } from './databaseOptions.js';
 
 /** What the export needs to know about the version up front. */
@@ -49,7 +50,8 @@ export const exportCommand: Command = {
   usage:
     'qdc export <version-id | slug@N | slug> [-o FILE] [--format jsonl|parquet] [--gzip] [--scores METRICS]\n' +
     '                  [--hf DIR [--split NAME]] [--no-progress]\n' +
-    '                  [--data-dir DIR | --database-url URL | --server URL [--api-key KEY]]',
+    '                  [--data-dir DIR | --database-url URL | --server URL [--api-key KEY]]\n' +
+    '       qdc export --all -o FILE [--gzip] [--data-dir DIR | --database-url URL | --server URL]',
   options: {
     output: {
       type: 'string',
@@ -82,6 +84,11 @@ export const exportCommand: Command = {
         'Add per-sample scores of these metrics (comma-separated keys, e.g. quality.length_ok,external:rm) as a "scores" object on each line.',
       valueName: 'metrics',
     },
+    all: {
+      type: 'boolean',
+      description:
+        'Write the whole catalog (every table) as one dump instead, the format of "qdc backup"; needs -o FILE.',
+    },
     ...croissantExportOptions,
     ...remoteOptions,
     ...fileDatabaseOptions,
@@ -103,6 +110,9 @@ export const exportCommand: Command = {
     'estimator, n, params) and its lineage (inputs, algorithm, generator model, params); push it with',
     '"huggingface-cli upload <user>/<name> DIR --repo-type dataset". Direct mode only (no --server).',
     '',
+    'With --all (no version), FILE gets the whole catalog as one dump, the format of "qdc backup";',
+    '"qdc restore FILE" loads it into a fresh catalog on either backend (PGlite <-> PostgreSQL).',
+    '',
     'With --scores, each line also has "scores": {"<metric>": value or null}, taken from the newest',
     'complete or partial result of each metric that stored per-sample values (never a failed run).',
     'Such a file is for analysis: ingesting it again puts the scores into metadata, which makes a',
@@ -116,6 +126,7 @@ export const exportCommand: Command = {
     PROGRESS_ENV_DOC,
   ].join('\n'),
   async run({ values, positionals }) {
+    if (values.all) return exportAll(values, positionals);
     if (positionals.length !== 1)
       throw new UsageError(
         positionals.length === 0 ? 'expected a version to export' : 'expected exactly one version',
@@ -161,6 +172,29 @@ export const exportCommand: Command = {
     }
   },
 };
+
+/** `qdc export --all -o FILE`: the catalog dump, for moving a catalog between backends. */
+async function exportAll(values: Record<string, unknown>, positionals: string[]): Promise<number> {
+  if (positionals.length) throw new UsageError('--all exports the whole catalog: drop the version');
+  const output = values.output as string | undefined;
+  if (output === undefined) throw new UsageError('--all needs -o FILE (a .gz name is gzipped)');
+  for (const option of ['format', 'scores', 'hf', 'split', 'croissant']) {
+    if (values[option] !== undefined) throw new UsageError(`--${option} does not apply to --all`);
+  }
+  try {
+    const { rows } = await writeCatalogDump(
+      values,
+      output,
+      values.gzip === true || output.toLowerCase().endsWith('.gz'),
+    );
+    process.stderr.write(
+      `export: ${rows.toLocaleString('en-US')} rows of the whole catalog written to ${output}\n`,
+    );
+    return 0;
+  } catch (error) {
+    return reportFailure('export', error);
+  }
+}
 
 interface OutputArgs {
   output: string | undefined;
