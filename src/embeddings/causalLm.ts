@@ -12,7 +12,12 @@ import { AutoModelForCausalLM, AutoTokenizer, Tensor, type PreTrainedModel } fro
 import { BadInputError } from '../errors.js';
 import type { CausalLanguageModel } from '../metrics/types.js';
 import { parseSpaceKey, spaceKey } from './spaceKey.js';
-import { EmbeddingModelError, withModelSource, type ModelSource } from './transformersEmbedder.js';
+import {
+  EmbeddingModelError,
+  modelLoadFailureMessage,
+  withModelSource,
+  type ModelSource,
+} from './transformersEmbedder.js';
 
 export interface CausalLmSpec {
   model: string;
@@ -61,12 +66,21 @@ async function loadNow(spec: CausalLmSpec, source: ModelSource, batchSize: numbe
       session_options: { intraOpNumThreads: source.threads, interOpNumThreads: 1 },
     });
   } catch (error) {
-    throw new EmbeddingModelError(loadFailureMessage(spec, source, (error as Error).message), {
-      model: spec.model,
-      revision: spec.revision,
-      dtype: spec.dtype,
-      modelDir: source.modelDir ?? null,
-    });
+    throw new EmbeddingModelError(
+      modelLoadFailureMessage(
+        'causal language model',
+        spec,
+        spaceKey(spec),
+        source,
+        (error as Error).message,
+      ),
+      {
+        model: spec.model,
+        revision: spec.revision,
+        dtype: spec.dtype,
+        modelDir: source.modelDir ?? null,
+      },
+    );
   }
   const config = model.config as unknown as { vocab_size?: number };
   const key = spaceKey(spec);
@@ -158,22 +172,4 @@ export function sequenceLosses(
     losses[j] = Math.log(sum) + max - logits[base + ids[j + 1]!]!;
   }
   return losses;
-}
-
-function loadFailureMessage(spec: CausalLmSpec, source: ModelSource, cause: string): string {
-  const file =
-    spec.dtype === 'fp32'
-      ? 'onnx/model.onnx'
-      : `onnx/model_${spec.dtype === 'q8' ? 'quantized' : spec.dtype}.onnx`;
-  const where = source.modelDir
-    ? `The catalog looked in the offline model directory QDC_MODEL_DIR=${source.modelDir}`
-    : 'No offline model directory is set (QDC_MODEL_DIR)';
-  const remote = source.allowRemoteModels
-    ? `; downloads go through the cache ${source.cacheDir} and the Hugging Face Hub`
-    : '; downloads are off (QDC_ALLOW_REMOTE_MODELS=false)';
-  return (
-    `could not load causal language model ${spaceKey(spec)}: ${cause.replace(/\.+$/, '')}. ` +
-    `${where}${remote}. To run offline, put the model's files in <QDC_MODEL_DIR>/${spec.model}/ ` +
-    `(config.json, tokenizer.json, tokenizer_config.json, ${file}) and set QDC_MODEL_DIR`
-  );
 }

@@ -52,12 +52,15 @@ async function loadNow(spec: EmbeddingSpaceSpec, source: ModelSource): Promise<E
       session_options: { intraOpNumThreads: source.threads, interOpNumThreads: 1 },
     })) as FeatureExtractionPipeline;
   } catch (error) {
-    throw new EmbeddingModelError(loadFailureMessage(spec, source, (error as Error).message), {
-      model: spec.model,
-      revision: spec.revision,
-      dtype: spec.dtype,
-      modelDir: source.modelDir ?? null,
-    });
+    throw new EmbeddingModelError(
+      modelLoadFailureMessage('embedding model', spec, spaceKey(spec), source, (error as Error).message),
+      {
+        model: spec.model,
+        revision: spec.revision,
+        dtype: spec.dtype,
+        modelDir: source.modelDir ?? null,
+      },
+    );
   }
   // The pipeline's own steps (tokenize with padding and truncation, run the model), then our
   // pooling: the same mean and normalisation as `extractor(texts, { pooling: 'mean', normalize: true })`.
@@ -92,7 +95,17 @@ async function loadNow(spec: EmbeddingSpaceSpec, source: ModelSource): Promise<E
   };
 }
 
-function loadFailureMessage(spec: EmbeddingSpaceSpec, source: ModelSource, cause: string): string {
+/**
+ * Why a model did not load and how to make it load offline: one message for every model kind the
+ * catalog loads through transformers.js (embedding models, causal language models).
+ */
+export function modelLoadFailureMessage(
+  kind: string,
+  spec: { model: string; dtype: string },
+  key: string,
+  source: ModelSource,
+  cause: string,
+): string {
   const file =
     spec.dtype === 'fp32'
       ? 'onnx/model.onnx'
@@ -104,7 +117,7 @@ function loadFailureMessage(spec: EmbeddingSpaceSpec, source: ModelSource, cause
     ? `; downloads go through the cache ${source.cacheDir} and the Hugging Face Hub`
     : '; downloads are off (QDC_ALLOW_REMOTE_MODELS=false)';
   return (
-    `could not load embedding model ${spaceKey(spec)}: ${cause.replace(/\.+$/, '')}. ` +
+    `could not load ${kind} ${key}: ${cause.replace(/\.+$/, '')}. ` +
     `${where}${remote}. To run offline, put the model's files in <QDC_MODEL_DIR>/${spec.model}/ ` +
     `(config.json, tokenizer.json, tokenizer_config.json, ${file}) and set QDC_MODEL_DIR`
   );
