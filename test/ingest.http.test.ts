@@ -19,6 +19,7 @@ import {
   type ResponseJson,
   type TestServer,
 } from './helpers/testServer.js';
+import { postIngest, type HttpAnswer } from './helpers/ingestHttp.js';
 
 // ---------------------------------------------------------------------------------------------
 // Expected values, computed by hand
@@ -76,45 +77,7 @@ function lineOffsets(lines: (string | Buffer)[]): number[] {
 // HTTP helpers
 // ---------------------------------------------------------------------------------------------
 
-interface PostOptions {
-  query?: Record<string, string>;
-  type?: string;
-  encoding?: string;
-  key?: string;
-}
-
-interface HttpAnswer {
-  status: number;
-  headers: Headers;
-  body: ResponseJson;
-}
-
-async function post(
-  server: TestServer,
-  slug: string,
-  body: NonNullable<RequestInit['body']>,
-  options: PostOptions = {},
-): Promise<HttpAnswer> {
-  const url = new URL(`${server.url}/v1/datasets/${encodeURIComponent(slug)}/versions`);
-  for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
-  const headers: Record<string, string> = { 'content-type': options.type ?? 'application/x-ndjson' };
-  if (options.encoding) headers['content-encoding'] = options.encoding;
-  if (options.key) headers.authorization = `Bearer ${options.key}`;
-  const streamed = typeof body === 'object' && body !== null && Symbol.asyncIterator in body;
-  const res = await fetch(url, {
-    method: 'POST',
-    headers,
-    body,
-    ...(streamed ? { duplex: 'half' } : {}),
-  } as RequestInit);
-  const text = await res.text();
-  assert.match(
-    res.headers.get('content-type') ?? '',
-    /^application\/json/,
-    `JSON answer expected, got: ${text.slice(0, 200)}`,
-  );
-  return { status: res.status, headers: res.headers, body: JSON.parse(text) };
-}
+const post = postIngest;
 
 /** GET through node:http, so nothing decompresses behind our back. */
 function rawGet(

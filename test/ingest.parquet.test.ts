@@ -19,7 +19,8 @@ import { fromGlobalId } from '../src/globalId.js';
 import { exportVersionParquet } from '../src/ingest/exportParquet.js';
 import { qdc } from './helpers/cli.js';
 import { createDataset } from './helpers/fixtures.js';
-import { startTestServer, type Edge, type ResponseJson, type TestServer } from './helpers/testServer.js';
+import { startTestServer, type Edge, type TestServer } from './helpers/testServer.js';
+import { postIngest, type HttpAnswer } from './helpers/ingestHttp.js';
 
 /** Keys sorted at every depth, no whitespace. */
 function canonical(value: unknown): string {
@@ -52,26 +53,10 @@ const sampleOf = (f: Partial<Expected>): Expected => ({
 });
 const versionHash = (samples: Expected[]) => sha256(samples.map((s) => `${sha256(canonical(s))}\n`).join(''));
 
-interface Answer {
-  status: number;
-  body: ResponseJson;
-}
+type Answer = HttpAnswer;
 
-async function postParquet(
-  server: TestServer,
-  slug: string,
-  body: Buffer,
-  query: Record<string, string> = {},
-): Promise<Answer> {
-  const url = new URL(`${server.url}/v1/datasets/${slug}/versions`);
-  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/vnd.apache.parquet' },
-    body,
-  });
-  return { status: res.status, body: await res.json() };
-}
+const postParquet = (server: TestServer, slug: string, body: Buffer, query: Record<string, string> = {}) =>
+  postIngest(server, slug, body, { query, type: 'application/vnd.apache.parquet' });
 
 function expectBadInput(answer: Answer, message: RegExp): void {
   assert.equal(answer.status, 400, JSON.stringify(answer.body));
