@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { rowsOf } from '../src/db/sqlHelpers.js';
 import { toGlobalId } from '../src/globalId.js';
-import { claimJob, enqueueJob, getJob } from '../src/jobs/queue.js';
+import { claimJob, enqueueJob, getJob, withLease } from '../src/jobs/queue.js';
 import type { StopReason } from '../src/jobs/worker.js';
 import { silentLogger } from '../src/logger.js';
 import {
@@ -263,6 +263,7 @@ describe('metric engine', () => {
     const summary = await runComputeMetricsJob({
       database: server.database,
       job: claimed,
+      owner: 'test-owner',
       signal: controller.signal,
       stopReason: () => reason,
       reportProgress(done) {
@@ -316,6 +317,7 @@ describe('metric engine', () => {
     await runComputeMetricsJob({
       database: server.database,
       job: claimed,
+      owner: 'ghost',
       signal: controller.signal,
       stopReason: () => (controller.signal.aborted ? 'lease-lost' : null),
       reportProgress(done) {
@@ -362,6 +364,35 @@ describe('metric engine', () => {
         2200,
       );
     }
+  });
+
+  it('writes no sample scores once another worker holds the job (fenced on the lease)', async () => {
+    const version = await storeVersion(server.database, 'fenced', randomSamples(600, 21));
+    const job = await enqueueComputeMetrics(server.database.db, version, ['complexity.length'], null);
+    const claimed = (await claimJob(server.database.db, 'stale', 60_000, ['metrics.compute'], job.id))!;
+    // Another worker took the job over (as after a lease that ran out) before the first write.
+    await server.database.db.execute(sql`update jobs set lease_owner = 'rescuer' where id = ${job.id}`);
+    const result = await runComputeMetricsJob({
+      database: server.database,
+      job: claimed,
+      owner: 'stale',
+      signal: new AbortController().signal,
+      stopReason: () => null,
+      reportProgress: () => undefined,
+      logger: silentLogger,
+    });
+    assert.deepEqual(result, { stopped: 'lease-lost' });
+    assert.equal(
+      await count(
+        server,
+        sql`select count(*) as n from sample_scores s join metric_results r on r.id = s.result_id where r.job_id = ${job.id}`,
+      ),
+      0,
+    );
+    const fenced = await withLease(server.database, job.id, 'stale', async () => 'wrote');
+    assert.deepEqual(fenced, { held: false });
+    const held = await withLease(server.database, job.id, 'rescuer', async () => 'wrote');
+    assert.deepEqual(held, { held: true, value: 'wrote' });
   });
 
   it('fails a job for good when the worker of its last allowed attempt vanishes', async () => {

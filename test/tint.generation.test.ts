@@ -230,6 +230,7 @@ describe('TInt generation into the catalog', () => {
     const result = await runTIntGenerationJob({
       database: server.database,
       job,
+      owner: 'test-owner',
       signal: controller.signal,
       stopReason: () => (controller.signal.aborted ? 'cancelled' : null),
       reportProgress: (done) => {

@@ -6,7 +6,7 @@
  * that lost its lease cannot overwrite the work of the one that took over.
  */
 import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
-import type { Executor } from '../db/connect.js';
+import type { Database, Executor, Tx } from '../db/connect.js';
 import { jobs, jobStatus, type JobRow } from '../db/schema.js';
 import { anyOf } from '../db/sqlHelpers.js';
 import { NotFoundError } from '../errors.js';
@@ -129,6 +129,24 @@ export async function heartbeat(
     .where(ownedBy(jobId, owner))
     .returning({ cancelRequested: jobs.cancelRequested });
   return { stillOwned: row !== undefined, cancelRequested: row?.cancelRequested ?? false };
+}
+
+/**
+ * Runs `work` in one transaction only while `owner` still holds the job's lease: the job row is
+ * share-locked first, so no other worker can claim it until the work commits (a claim skips
+ * locked rows). Returns `{ held: false }` and writes nothing when the lease is gone.
+ */
+export async function withLease<T>(
+  database: Database,
+  jobId: number,
+  owner: string,
+  work: (tx: Tx) => Promise<T>,
+): Promise<{ held: true; value: T } | { held: false }> {
+  return database.db.transaction(async (tx) => {
+    const [row] = await tx.select({ id: jobs.id }).from(jobs).where(ownedBy(jobId, owner)).for('share');
+    if (!row) return { held: false as const };
+    return { held: true as const, value: await work(tx) };
+  });
 }
 
 /** Ends the job as SUCCEEDED or CANCELLED. False when the lease was lost (nothing written). */

@@ -17,6 +17,8 @@ export type StopReason = 'cancelled' | 'shutdown' | 'lease-lost';
 export interface JobContext {
   database: Database;
   job: JobRow;
+  /** The lease owner this attempt runs as: writes fenced with `withLease` need it. */
+  owner: string;
   /** Aborted when the job should stop; `stopReason` then says why. */
   signal: AbortSignal;
   stopReason(): StopReason | null;
@@ -121,6 +123,7 @@ export function startWorker(database: Database, options: WorkerOptions): Running
       const result = await handler({
         database,
         job,
+        owner,
         signal: controller.signal,
         stopReason: () => reason,
         reportProgress(done, total) {

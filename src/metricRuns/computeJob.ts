@@ -13,7 +13,7 @@ import { BadInputError, NotFoundError } from '../errors.js';
 import type { EmbedderRegistry } from '../embeddings/registry.js';
 import { findSpacesByIds } from '../embeddings/spaces.js';
 import { defineJobKind, payloadOf } from '../jobs/kinds.js';
-import { enqueueJob } from '../jobs/queue.js';
+import { enqueueJob, withLease } from '../jobs/queue.js';
 import type { JobContext } from '../jobs/worker.js';
 import { readsEmbeddings, requireMetric } from '../metrics/registry.js';
 import { metricParamsHash, resolveParams } from '../metrics/params.js';
@@ -246,6 +246,7 @@ async function computeMetrics(
 
   let processed = 0;
   let stoppedMidBatch = false;
+  let leaseLost = false;
   if (!stoppedInPrepass) {
     for await (const batch of streamVersionSamples(db, version.id, batchSize, spaceId)) {
       for (const run of runs) {
@@ -262,9 +263,18 @@ async function computeMetrics(
           run.failure = `failed on the batch starting at ordinal ${batch[0]!.ordinal}: ${(error as Error).message}`;
           continue;
         }
-        if (values.length > 0) await writeSampleScores(db, run.resultId, batch, values);
+        if (values.length > 0) {
+          // Fenced on the lease (review F18): a worker that lost the job to another writes nothing.
+          const written = await withLease(context.database, context.job.id, context.owner, (tx) =>
+            writeSampleScores(tx, run.resultId, batch, values),
+          );
+          if (!written.held) {
+            leaseLost = true;
+            break;
+          }
+        }
       }
-      if (stoppedMidBatch) break;
+      if (stoppedMidBatch || leaseLost) break;
       processed += batch.length;
       done += batch.length;
       context.reportProgress(done, total);
@@ -273,7 +283,7 @@ async function computeMetrics(
   }
 
   const stop = context.stopReason();
-  if (stop === 'lease-lost') return { stopped: stop };
+  if (leaseLost || stop === 'lease-lost') return { stopped: 'lease-lost' };
   const complete = !stop && processed === version.sampleCount;
   const summary: Array<Record<string, unknown>> = [];
   for (const run of runs) {
