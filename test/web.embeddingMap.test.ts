@@ -7,20 +7,14 @@
  * only for rows in view, and no request leaves the origin.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import type { RunningWorker } from '../src/jobs/worker.js';
 import { idOf } from '../src/globalId.js';
-import {
-  CHROMIUM,
-  ensureWebBuilt,
-  foreignRequests,
-  screenshot,
-  WITHOUT_CHROMIUM,
-} from './helpers/browser.js';
+import { ensureWebBuilt, foreignRequests, screenshot, WITHOUT_CHROMIUM } from './helpers/browser.js';
 import { createDataset, createVersion } from './helpers/fixtures.js';
 import { testWorker, waitForJob } from './helpers/jobs.js';
+import { launchWebGlBrowser } from './helpers/webglBrowser.js';
 import { prng } from './helpers/prng.js';
 import { startTestServer, type ResponseJson, type TestServer } from './helpers/testServer.js';
 
@@ -48,23 +42,6 @@ function samples() {
     const body =
       i % 25 === 1 ? `${topic}: about ${pick(0)}` : `${topic}: ${pick(4 + Math.floor(random() * 12))}`;
     return { prompt: `Tell me about ${topic} (${i})`, response: body };
-  });
-}
-
-function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}`);
-  return puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // WebGL without a GPU: SwiftShader through ANGLE.
-    args: [
-      '--no-sandbox',
-      '--disable-dev-shm-usage',
-      '--no-first-run',
-      '--use-angle=swiftshader',
-      '--enable-unsafe-swiftshader',
-      '--ignore-gpu-blocklist',
-    ],
   });
 }
 
@@ -119,7 +96,7 @@ describe('embedding map in headless Chromium', { skip: WITHOUT_CHROMIUM }, () =>
       { v: versionId },
     );
     pca = list.version.projections.find((p: { method: string }) => p.method === 'PCA');
-    browser = await launch();
+    browser = await launchWebGlBrowser();
   });
   after(async () => {
     await browser?.close();
