@@ -261,6 +261,17 @@ describe('embedding map in headless Chromium', { skip: WITHOUT_CHROMIUM }, () =>
     );
     await screenshot(page, 'embedding-map-umap');
 
+    // A writer queues a projection from the page; the new map appears when its job is done.
+    const before = (await page.$$('select[name="projection"] option')).length;
+    const [pcaButton] = await page.$$('.write-actions button');
+    assert.equal(await pcaButton!.evaluate((e) => e.textContent), 'Project with PCA');
+    await pcaButton!.click();
+    await page.waitForFunction(
+      (count: number) => document.querySelectorAll('select[name="projection"] option').length === count + 1,
+      { timeout: 120_000 },
+      before,
+    );
+
     assert.deepEqual(foreignRequests(requests, server.url), []);
     assert.deepEqual(errors, []);
     await page.close();

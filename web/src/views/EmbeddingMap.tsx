@@ -283,24 +283,50 @@ function ProjectActions({
 }) {
   const session = useSession();
   const [error, setError] = useState<Error | null>(null);
+  const [jobId, setJobId] = useState<string | null>(null);
+  // The queued job, followed until it ends (the map list only shows it once it has started).
+  const job = useQuery<{
+    job: { status: string; error: string | null; progress: { fraction: number | null } } | null;
+  }>(
+    'query MapJob($id: ID!) { job(id: $id) { status error progress { fraction } } }',
+    { id: jobId },
+    { skip: jobId === null, pollMs: jobId === null ? undefined : 1000 },
+  );
+  const status = job.data?.job?.status;
+  useEffect(() => {
+    if (jobId === null || !status || status === 'QUEUED' || status === 'RUNNING') return;
+    if (status !== 'SUCCEEDED')
+      setError(new Error(`the projection job ended ${status}: ${job.data?.job?.error ?? ''}`));
+    setJobId(null);
+    onQueued();
+  }, [jobId, status, job.data, onQueued]);
   const space = version.embeddings.find((e) => e.embedded > 0)?.space.key;
   if (!session.canWrite || !space) return null;
   const queue = (method: 'PCA' | 'UMAP') => {
     setError(null);
-    gql(
+    gql<{ projectVersion: { id: string } }>(
       `mutation Project($version: ID!, $space: String, $method: ProjectionMethod!) {
         projectVersion(version: $version, space: $space, method: $method) { id } }`,
       { version: version.id, space, method },
-    ).then(onQueued, (e: Error) => setError(e));
+    ).then(
+      (d) => setJobId(d.projectVersion.id),
+      (e: Error) => setError(e),
+    );
   };
   return (
     <div className="write-actions">
-      <button type="button" onClick={() => queue('PCA')}>
+      <button type="button" onClick={() => queue('PCA')} disabled={jobId !== null}>
         Project with PCA
       </button>
-      <button type="button" onClick={() => queue('UMAP')}>
+      <button type="button" onClick={() => queue('UMAP')} disabled={jobId !== null}>
         Project with UMAP
       </button>
+      {jobId !== null && (
+        <ProgressBar
+          fraction={job.data?.job?.progress.fraction ?? null}
+          label={`Projection job ${status ?? 'QUEUED'}`}
+        />
+      )}
       {error && <ErrorView error={error} />}
     </div>
   );
