@@ -52,6 +52,8 @@ const PARENTS = [
   'ScoreHistogram',
   'GenerationRunConnection',
   'GenerationRunEdge',
+  'Projection',
+  'ProjectionPointEdge',
 ];
 
 const config: CodegenConfig = {

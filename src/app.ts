@@ -8,6 +8,7 @@ import type { JobHandler } from './jobs/worker.js';
 import { COMPUTE_METRICS_JOB, computeMetricsHandler } from './metricRuns/computeJob.js';
 import { EMBED_VERSION_JOB, embedVersionHandler } from './embeddings/embedJob.js';
 import { FIND_OVERLAP_JOB, findOverlapHandler } from './embeddings/overlapJob.js';
+import { PROJECT_VERSION_JOB, projectVersionHandler } from './embeddings/projections.js';
 import type { EmbedderRegistry } from './embeddings/registry.js';
 import { syncMetricDefinitions } from './metricRuns/definitions.js';
 import { seedJudgeTemplates } from './judges/templates.js';
@@ -25,6 +26,7 @@ export function createJobHandlers(services: JobServices): Record<string, JobHand
     [TINT_GENERATE_JOB]: runTIntGenerationJob,
     [EMBED_VERSION_JOB]: embedVersionHandler(services.embedders),
     [FIND_OVERLAP_JOB]: findOverlapHandler(services.embedders),
+    [PROJECT_VERSION_JOB]: projectVersionHandler(),
   };
 }
 

@@ -12,6 +12,7 @@ export const NODE_TYPES = [
   'MetricResult',
   'EmbeddingSpace',
   'VersionOverlap',
+  'Projection',
 ] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 

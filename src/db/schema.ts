@@ -621,3 +621,67 @@ export const judgeResponses = pgTable(
   (t) => [index('judge_responses_model_idx').on(t.model, t.templateHash)],
 );
 export type JudgeResponseRow = typeof judgeResponses.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Embedding maps: 2-D projections (PCA, UMAP) of a version's vectors in one space, with the
+// provenance of each (method, parameters, seed, library version) and the coordinates in chunks.
+
+export const projectionMethod = pgEnum('projection_method', ['PCA', 'UMAP']);
+
+/** Raw bytes (little-endian typed arrays): Float32 coordinate pairs, Uint32 ordinals. */
+const bytes = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
+});
+
+export const projections = pgTable(
+  'projections',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    versionId: bigint('version_id', { mode: 'number' })
+      .notNull()
+      .references(() => datasetVersions.id, { onDelete: 'cascade' }),
+    spaceId: integer('space_id')
+      .notNull()
+      .references(() => embeddingSpaces.id, { onDelete: 'cascade' }),
+    method: projectionMethod('method').notNull(),
+    /** Resolved parameters, defaults filled in (neighbours, min distance, epochs, fit size...). */
+    params: jsonb('params').$type<Record<string, unknown>>().notNull(),
+    seed: integer('seed'),
+    /** The code that computed the coordinates, e.g. `umap-js@1.4.0`. */
+    library: text('library').notNull(),
+    status: metricStatus('status').notNull(),
+    statusReason: text('status_reason'),
+    /** Points projected (the version's samples with a vector in the space). */
+    n: integer('n'),
+    /** Coordinate bounds, explained variance (PCA), fit subsample size (UMAP), timings. */
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+    jobId: bigint('job_id', { mode: 'number' }).references(() => jobs.id, { onDelete: 'set null' }),
+    computedAt: timestamp('computed_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('projections_version_idx').on(t.versionId, t.spaceId, t.createdAt),
+    /** A job re-run after a lost lease reuses its row. */
+    uniqueIndex('projections_job_idx').on(t.jobId),
+  ],
+);
+export type ProjectionRow = typeof projections.$inferSelect;
+
+/** A run of consecutive points of a projection (in ordinal order), as packed little-endian arrays. */
+export const projectionChunks = pgTable(
+  'projection_chunks',
+  {
+    projectionId: bigint('projection_id', { mode: 'number' })
+      .notNull()
+      .references(() => projections.id, { onDelete: 'cascade' }),
+    chunk: integer('chunk').notNull(),
+    /** Points in the chunk. */
+    count: integer('count').notNull(),
+    /** Uint32 sample ordinals, ascending. */
+    ordinals: bytes('ordinals').notNull(),
+    /** Float32 (x, y) pairs, one per ordinal. */
+    xy: bytes('xy').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.projectionId, t.chunk] })],
+);

@@ -32,7 +32,8 @@ import {
 import { createBatchScheduler } from './batchScheduler.js';
 import type { JobRow, MetricDefinitionRow, ScorerRow } from '../db/schema.js';
 import { findJobsByIds } from '../jobs/queue.js';
-import type { EmbeddingSpaceRow, OverlapRunRow } from '../db/schema.js';
+import type { EmbeddingSpaceRow, OverlapRunRow, ProjectionRow } from '../db/schema.js';
+import { findProjectionsByIds } from '../embeddings/projections.js';
 import {
   coverageOfVersions,
   findSpacesByIds,
@@ -161,6 +162,10 @@ export function createLoaders(db: Executor) {
     ),
     overlapRun: byId<number, OverlapRunRow>(
       (ids) => findOverlapRunsByIds(db, ids),
+      (r) => r.id,
+    ),
+    projection: byId<number, ProjectionRow>(
+      (ids) => findProjectionsByIds(db, ids),
       (r) => r.id,
     ),
     vectorCount: loader<number, number>(async (ids) => {

@@ -16,12 +16,14 @@ import type {
   JudgeTemplateRow,
   MetricDefinitionRow,
   OverlapRunRow,
+  ProjectionRow,
   RunInputRow,
   SampleRow,
   ScorerRow,
   VersionRow,
 } from '../db/schema.js';
 import type { OverlapPair } from '../embeddings/overlaps.js';
+import type { ProjectionPoint } from '../embeddings/projections.js';
 import type { ResultAgreement } from '../judges/agreement.js';
 import type { DatasetHit } from '../embeddings/sampleSearch.js';
 import type { SearchHit } from '../embeddings/search.js';
@@ -57,6 +59,8 @@ export type VersionOverlapParent = OverlapRunRow;
 export type SampleOverlapParent = OverlapPair;
 export type JudgeTemplateParent = JudgeTemplateRow;
 export type JudgeAgreementParent = ResultAgreement;
+export type ProjectionParent = ProjectionRow;
+export type ProjectionPointEdgeParent = EdgeSource<ProjectionPoint>;
 
 /** Each Node type's parent, for `Query.node` and `Node.__resolveType`. */
 interface NodeParents {
@@ -70,6 +74,7 @@ interface NodeParents {
   MetricResult: MetricResultParent;
   EmbeddingSpace: EmbeddingSpaceParent;
   VersionOverlap: VersionOverlapParent;
+  Projection: ProjectionParent;
 }
 
 /** A Node loaded by `Query.node`: the type's parent tagged with its type name. */

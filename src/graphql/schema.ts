@@ -13,6 +13,7 @@ import { metricResolvers } from './resolvers/metrics.js';
 import { searchResolvers } from './resolvers/search.js';
 import { tintResolvers } from './resolvers/tint.js';
 import { explorerResolvers } from './resolvers/explorer.js';
+import { projectionResolvers } from './resolvers/projections.js';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schema', import.meta.url));
 
@@ -54,4 +55,5 @@ export const resolvers: Resolvers = mergeResolvers(
   searchResolvers,
   judgeResolvers,
   explorerResolvers,
+  projectionResolvers,
 );

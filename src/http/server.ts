@@ -27,6 +27,7 @@ import { DEFAULT_MAX_RECORD_BYTES } from '../ingest/ingest.js';
 import { DEFAULT_MAX_SAMPLES } from '../tint/spec.js';
 import { EXPORT_PATH, handleExport, handleIngest, INGEST_PATH } from './bulkRoutes.js';
 import { handleScores, SCORES_PATH } from './scoresRoute.js';
+import { handleProjection, PROJECTION_PATH } from './projectionRoutes.js';
 import { handleInteropRoute } from './interopRoutes.js';
 import { BACKUP_PATH, handleBackup } from './backupRoute.js';
 import { checkRequestLimits } from './graphqlLimits.js';
@@ -244,6 +245,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       if (exported) {
         await requireRole(req, 'reader');
         return await handleExport(req, res, exported[1]!, bulk);
+      }
+      const projection = PROJECTION_PATH.exec(url.pathname);
+      if (projection) {
+        await requireRole(req, 'reader');
+        return await handleProjection(req, res, projection, url, database);
       }
       const scores = SCORES_PATH.exec(url.pathname);
       if (scores) {

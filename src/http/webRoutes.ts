@@ -40,6 +40,18 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'self'",
 ].join('; ');
 
+/**
+ * The embedding map's pages (web/src/views/EmbeddingMap.tsx) also allow 'unsafe-eval': regl, under
+ * regl-scatterplot, compiles its WebGL draw commands with `new Function`. Only documents opened
+ * at these paths get it (the app loads them as full page loads); every other page keeps the policy
+ * above.
+ */
+const MAP_PAGE = /^\/(map|versions\/[^/]+\/map)\/?$/;
+const MAP_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+  "script-src 'self'",
+  "script-src 'self' 'unsafe-eval'",
+);
+
 /** Paths the server answers itself; the app's client-side routes are everything else. */
 const SERVER_PATHS = /^\/(graphql|v1|healthz)(\/|$)/;
 
@@ -75,13 +87,19 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
     return file;
   }
 
-  function send(req: IncomingMessage, res: ServerResponse, file: CachedFile, immutable: boolean) {
+  function send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    file: CachedFile,
+    immutable: boolean,
+    policy = CONTENT_SECURITY_POLICY,
+  ) {
     res.statusCode = 200;
     res.setHeader('content-type', file.type);
     res.setHeader('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     res.setHeader('x-content-type-options', 'nosniff');
     if (file.type.startsWith('text/html')) {
-      res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+      res.setHeader('content-security-policy', policy);
       res.setHeader('referrer-policy', 'no-referrer');
     }
     res.setHeader('vary', 'accept-encoding');
@@ -92,9 +110,14 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
-  async function sendPage(req: IncomingMessage, res: ServerResponse, name: string) {
+  async function sendPage(
+    req: IncomingMessage,
+    res: ServerResponse,
+    name: string,
+    policy = CONTENT_SECURITY_POLICY,
+  ) {
     const page = await load(name);
-    if (page) return send(req, res, page, false);
+    if (page) return send(req, res, page, false, policy);
     res.statusCode = 503;
     res.setHeader('content-type', 'text/html; charset=utf-8');
     res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
@@ -124,7 +147,8 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
         return true;
       }
       if (url.pathname === '/' || wantsHtml) {
-        await sendPage(req, res, 'index.html');
+        const policy = MAP_PAGE.test(url.pathname) ? MAP_CONTENT_SECURITY_POLICY : CONTENT_SECURITY_POLICY;
+        await sendPage(req, res, 'index.html', policy);
         return true;
       }
       return false;

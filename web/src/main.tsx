@@ -13,12 +13,14 @@ const views = {
   qd: () => import('./views/QdPlane'),
   samples: () => import('./views/Samples'),
   taxonomy: () => import('./views/Taxonomy'),
+  map: () => import('./views/EmbeddingMap'),
 };
 const DatasetPage = lazy(views.dataset);
 const LineagePage = lazy(views.lineage);
 const QdPlanePage = lazy(views.qd);
 const SamplesPage = lazy(views.samples);
 const TaxonomyPage = lazy(views.taxonomy);
+const EmbeddingMapPage = lazy(views.map);
 
 // Fetch the opening view's code while the session is checked, not after.
 const opening = location.pathname;
@@ -27,6 +29,7 @@ else if (/\/lineage\/?$/.test(opening)) void views.lineage();
 else if (/\/samples\/?$/.test(opening)) void views.samples();
 else if (opening === '/qd') void views.qd();
 else if (opening.startsWith('/taxonomy')) void views.taxonomy();
+else if (opening === '/map' || /\/map\/?$/.test(opening)) void views.map();
 
 function route(path: string): ReactNode {
   let m: RegExpExecArray | null;
@@ -40,6 +43,10 @@ function route(path: string): ReactNode {
   if ((m = /^\/versions\/([^/]+)\/samples\/?$/.exec(path))) {
     return <SamplesPage versionId={decodeURIComponent(m[1]!)} />;
   }
+  if ((m = /^\/versions\/([^/]+)\/map\/?$/.exec(path))) {
+    return <EmbeddingMapPage versionId={decodeURIComponent(m[1]!)} />;
+  }
+  if (path === '/map') return <EmbeddingMapPage versionId={null} />;
   if (path === '/qd') return <QdPlanePage />;
   if (path === '/taxonomy') return <TaxonomyPage algorithmKey={null} />;
   if ((m = /^\/taxonomy\/algorithms\/([^/]+)\/?$/.exec(path))) {
@@ -57,6 +64,8 @@ export function Header({ badge }: { badge?: ReactNode }) {
       <nav>
         <Link to="/">Catalog</Link>
         <Link to="/qd">QD plane</Link>
+        {/* A full page load: the map's pages are served with the policy its WebGL library needs. */}
+        <a href="/map">Embedding map</a>
         <Link to="/taxonomy">Taxonomy</Link>
         <a href="/graphql">GraphQL IDE</a>
       </nav>

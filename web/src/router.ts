@@ -40,6 +40,7 @@ export const paths = {
   version: (slug: string, version: number) => `/datasets/${encodeURIComponent(slug)}/v/${version}`,
   lineage: (versionId: string) => `/versions/${encodeURIComponent(versionId)}/lineage`,
   samples: (versionId: string) => `/versions/${encodeURIComponent(versionId)}/samples`,
+  map: (versionId?: string) => (versionId ? `/versions/${encodeURIComponent(versionId)}/map` : '/map'),
   qd: (query = '') => `/qd${query ? `?${query}` : ''}`,
   taxonomy: () => '/taxonomy',
   algorithm: (key: string) => `/taxonomy/algorithms/${encodeURIComponent(key)}`,

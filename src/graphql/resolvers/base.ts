@@ -29,6 +29,7 @@ const NODE_LOADERS: { [T in NodeType]: NodeLoader<T> } = {
   MetricResult: tagged('MetricResult', (ctx, id) => ctx.loaders.metricResult.load(id)),
   EmbeddingSpace: tagged('EmbeddingSpace', (ctx, id) => ctx.loaders.embeddingSpace.load(id)),
   VersionOverlap: tagged('VersionOverlap', (ctx, id) => ctx.loaders.overlapRun.load(id)),
+  Projection: tagged('Projection', (ctx, id) => ctx.loaders.projection.load(id)),
 };
 
 export const baseResolvers: Resolvers = {
