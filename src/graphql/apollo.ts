@@ -14,6 +14,7 @@ import { costLimitPlugin } from './costLimits.js';
 import { depthLimitRule } from './depthLimitRule.js';
 import { createFormatError, errorRequestPlugin } from './errors.js';
 import { jitGateway } from './jitExecutor.js';
+import { storableInputPlugin } from './storableInput.js';
 import { loadTypeDefs, resolvers } from './schema.js';
 
 export const MAX_QUERY_DEPTH = 15;
@@ -79,6 +80,7 @@ export function createApolloServer(
     plugins: [
       costLimitPlugin(limits),
       authorizationPlugin,
+      storableInputPlugin,
       errorRequestPlugin,
       ApolloServerPluginCacheControlDisabled(),
       // No landing page fetched from Apollo's CDN: a GET without a query gets a JSON 400.
