@@ -25,6 +25,10 @@ const CLIENT_CODES = new Set([
   'QUERY_TOO_COMPLEX',
 ]);
 
+/** graphql-js's getVariableValues (maxErrors 50). */
+const TOO_MANY_VARIABLE_ERRORS =
+  'Too many errors processing variables, error limit reached. Execution aborted.';
+
 /** The request each error arose in: Apollo hands formatError the error but not the context. */
 const errorRequests = new WeakMap<object, Pick<Context, 'requestId' | 'logger'>>();
 
@@ -51,6 +55,11 @@ export function createFormatError(logger: Logger) {
         path: formatted.path,
         extensions: { code: original.code, ...original.details },
       };
+    }
+    if (formatted.message === TOO_MANY_VARIABLE_ERRORS && formatted.path === undefined) {
+      // graphql-js ends coercion after 50 bad variable values with an error of no code that
+      // Apollo, unlike the 50 before it, does not mark BAD_USER_INPUT (found by the fuzzer).
+      return { message: formatted.message, extensions: { code: 'BAD_USER_INPUT' } };
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && CLIENT_CODES.has(code)) {
