@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { HeaderMap } from '@apollo/server';
 import { sql } from 'drizzle-orm';
 import { roleAllows, verifyApiKey, type Role } from '../auth/apiKeys.js';
@@ -326,6 +327,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     },
     (req, res) => void handle(req, res),
   );
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -343,6 +345,33 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       await apollo.stop();
     },
   };
+}
+
+/**
+ * What node's own parser refuses before a request reaches `handle` (headers over the size limit,
+ * a URL too long, broken HTTP, headers too slow) gets the same JSON error shape as everything
+ * else, instead of node's bare status line: the schema fuzzer's long GET queries got an empty 431.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || (socket as Duplex & { bytesWritten?: number }).bytesWritten) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [
+          431,
+          'Request Header Fields Too Large',
+          'PAYLOAD_TOO_LARGE',
+          'the request line and headers are larger than this server takes (node --max-http-header-size, 16 KiB by default): send a long query by POST',
+        ]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'REQUEST_TIMEOUT', 'the request headers did not arrive in time']
+        : [400, 'Bad Request', 'BAD_REQUEST', 'the request is not well-formed HTTP'];
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 /**
