@@ -353,7 +353,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
  * else, instead of node's bare status line: the schema fuzzer's long GET queries got an empty 431.
  */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable || (socket as Duplex & { bytesWritten?: number }).bytesWritten) {
+  // As node's own handler: answer unless a response on this socket has begun (a kept-alive socket
+  // has written earlier responses, so bytesWritten would not tell).
+  const current = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!socket.writable || current?.headersSent) {
     socket.destroy();
     return;
   }
