@@ -6,7 +6,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLError, type FormattedExecutionResult } from 'graphql';
-import { roleAllows } from '../auth/apiKeys.js';
+import { roleAllows, type Role } from '../auth/apiKeys.js';
 import { DEFAULT_GRAPHQL_LIMITS, type GraphQLExecutorKind, type GraphQLLimits } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Context } from './context.js';
@@ -14,19 +14,21 @@ import { costLimitPlugin } from './costLimits.js';
 import { depthLimitRule } from './depthLimitRule.js';
 import { createFormatError, errorRequestPlugin } from './errors.js';
 import { jitGateway } from './jitExecutor.js';
+import { MUTATION_ROLES, QUERY_ROLE, rootFieldNames } from './operationRoles.js';
 import { storableInputPlugin } from './storableInput.js';
 import { loadTypeDefs, resolvers } from './schema.js';
 
 export const MAX_QUERY_DEPTH = 15;
 
-/** Reads need the reader role, mutations writer; only enforced when auth is required. */
+/**
+ * Reads need the reader role; each mutation the role MUTATION_ROLES declares for it (a mutation
+ * missing there is refused). Only enforced when auth is required.
+ */
 const authorizationPlugin: ApolloServerPlugin<Context> = {
   async requestDidStart() {
     return {
-      async didResolveOperation({ operation, contextValue: ctx }) {
+      async didResolveOperation({ operation, document, contextValue: ctx }) {
         if (ctx.facts.auth === 'off') return;
-        const kind = operation?.operation ?? 'query';
-        const needed = kind === 'query' ? 'reader' : 'writer';
         if (!ctx.role) {
           throw new GraphQLError(
             ctx.presentedKey
@@ -35,8 +37,26 @@ const authorizationPlugin: ApolloServerPlugin<Context> = {
             { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } },
           );
         }
+        const kind = operation?.operation ?? 'query';
+        let needed: Role = QUERY_ROLE;
+        let what = `this ${kind}`;
+        if (kind !== 'query' && operation) {
+          for (const name of rootFieldNames(document, operation)) {
+            if (name === '__typename') continue;
+            const rule = MUTATION_ROLES[name];
+            if (!rule) {
+              throw new GraphQLError(`the mutation ${name} has no declared role, so no key may call it`, {
+                extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+              });
+            }
+            if (!roleAllows(needed, rule.role)) {
+              needed = rule.role;
+              what = `the mutation ${name}`;
+            }
+          }
+        }
         if (!roleAllows(ctx.role, needed)) {
-          throw new GraphQLError(`this ${kind} needs the ${needed} role; the key has ${ctx.role}`, {
+          throw new GraphQLError(`${what} needs the ${needed} role; the key has ${ctx.role}`, {
             extensions: { code: 'FORBIDDEN', http: { status: 403 } },
           });
         }

@@ -23,6 +23,7 @@ const CLIENT_CODES = new Set([
   'FORBIDDEN',
   'NOT_FOUND',
   'QUERY_TOO_COMPLEX',
+  'RATE_LIMITED',
 ]);
 
 /** graphql-js's getVariableValues (maxErrors 50). */

@@ -51,10 +51,10 @@ export interface FuzzFinding {
   body: string;
 }
 
-export async function fetchSchema(url: string): Promise<GraphQLSchema> {
+export async function fetchSchema(url: string, headers: Record<string, string> = {}): Promise<GraphQLSchema> {
   const res = await fetch(`${url}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query: getIntrospectionQuery() }),
   });
   const body = (await res.json()) as { data: IntrospectionQuery };
