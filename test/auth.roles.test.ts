@@ -266,3 +266,63 @@ describe(`per-key request and job limits on the server (${testBackend})`, () => 
     assert.equal((await gql(compute, { v: version })).status, 429);
   });
 });
+
+describe(`built-in taxonomy entries need the admin role (${testBackend})`, () => {
+  let server: TestServer;
+  const keys = {} as Record<Role, string>;
+  before(async () => {
+    server = await startTestServer({ auth: 'required' });
+    for (const role of ROLES) keys[role] = (await createApiKey(server.database.db, { role })).key;
+  });
+  after(() => server.stop());
+
+  const component = (key: string, name: string) =>
+    `mutation { upsertComponent(input: { key: "${key}", stage: FILTERING, name: "${name}",
+      quality: UP, diversity: DOWN, complexity: NONE }) { key name builtin } }`;
+  const read = async () =>
+    server.ok(
+      `{ component(key: "llm-judge-filter") { name quality diversity builtin }
+         algorithm(key: "self-instruct") { name components { component { key } } } }`,
+      {},
+      { key: keys.reader },
+    );
+
+  it('a writer may not change a built-in component or algorithm (FORBIDDEN), and nothing changes', async () => {
+    const before = await read();
+    assert.equal(before.component.builtin, true);
+    const edit = await server.gql(component('llm-judge-filter', 'Hijacked'), {}, { key: keys.writer });
+    assert.equal(edit.errors?.[0]?.extensions?.code, 'FORBIDDEN');
+    assert.match(edit.errors![0]!.message, /"llm-judge-filter" is built in .* needs the admin role/);
+    const algorithm = await server.gql(
+      `mutation { upsertAlgorithm(input: { key: "self-instruct", name: "Hijacked", components: [] }) { key } }`,
+      {},
+      { key: keys.writer },
+    );
+    assert.equal(algorithm.errors?.[0]?.extensions?.code, 'FORBIDDEN');
+    assert.deepEqual(await read(), before, 'the component, the algorithm and its pipeline are unchanged');
+  });
+
+  it('a writer creates and edits its own entries; an admin edits built-in ones', async () => {
+    const created = await server.ok(component('my-step', 'Mine'), {}, { key: keys.writer });
+    assert.deepEqual(created.upsertComponent, { key: 'my-step', name: 'Mine', builtin: false });
+    const edited = await server.ok(component('my-step', 'Mine, edited'), {}, { key: keys.writer });
+    assert.equal(edited.upsertComponent.name, 'Mine, edited');
+    const byAdmin = await server.ok(component('llm-judge-filter', 'Judge (admin)'), {}, { key: keys.admin });
+    // Still built in: an edit does not change what the entry is.
+    assert.deepEqual(byAdmin.upsertComponent, {
+      key: 'llm-judge-filter',
+      name: 'Judge (admin)',
+      builtin: true,
+    });
+    const steps = await server.ok(
+      `mutation { upsertAlgorithm(input: { key: "self-instruct", name: "Self-Instruct", year: 2022,
+        components: [{ component: "my-step" }] }) { name components { component { key } } } }`,
+      {},
+      { key: keys.admin },
+    );
+    assert.deepEqual(steps.upsertAlgorithm, {
+      name: 'Self-Instruct',
+      components: [{ component: { key: 'my-step' } }],
+    });
+  });
+});
