@@ -27,12 +27,16 @@ import {
   type GraphQLSchema,
   type IntrospectionQuery,
 } from 'graphql';
+import { createHash } from 'node:crypto';
 import { mulberry32 } from '../../src/mulberry32.js';
 
 export interface FuzzOperation {
   method: 'POST' | 'GET';
-  query: string;
+  /** Absent: a persisted query sent by its hash alone. */
+  query?: string;
   variables?: Record<string, unknown>;
+  /** Request extensions (APQ's persistedQuery). */
+  extensions?: unknown;
 }
 
 /** Values seen in earlier answers, which later operations reuse as arguments. */
@@ -378,6 +382,22 @@ function corrupt(rand: Rand, query: string): string {
   }
 }
 
+/** The operation as an automatic persisted query: registered, by hash only, or malformed. */
+function persistedVariant(rand: Rand, operation: FuzzOperation): FuzzOperation {
+  const hash = createHash('sha256').update(operation.query!).digest('hex');
+  const extensions = pick(rand, [
+    { persistedQuery: { version: 1, sha256Hash: hash } },
+    { persistedQuery: { version: 1, sha256Hash: 'ab'.repeat(32) } },
+    { persistedQuery: { version: 2, sha256Hash: hash } },
+    { persistedQuery: { version: 1 } },
+    { persistedQuery: 'x' },
+    { persistedQuery: null },
+    [1],
+  ]);
+  const byHashOnly = chance(rand, 0.5);
+  return { ...operation, extensions, query: byHashOnly ? undefined : operation.query };
+}
+
 /** Operation `index` of `seed`: a function of (schema, seed, index, pools) only. */
 export function generateOperation(
   schema: GraphQLSchema,
@@ -388,7 +408,8 @@ export function generateOperation(
   const rand = mulberry32((Math.imul(seed, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0);
   const wrong = pick(rand, [0, 0.05, 0.2, 0.5]);
   const operation = new Generator(schema, rand, pools, wrong, chance(rand, 0.6)).operation();
-  if (chance(rand, 0.06)) return { ...operation, method: 'POST', query: corrupt(rand, operation.query) };
+  if (chance(rand, 0.06)) return { ...operation, method: 'POST', query: corrupt(rand, operation.query!) };
+  if (chance(rand, 0.05)) return persistedVariant(rand, operation);
   return operation;
 }
 
@@ -438,14 +459,20 @@ export async function send(url: string, operation: FuzzOperation): Promise<{ sta
   const headers: Record<string, string> = { accept: 'application/json' };
   let res: Response;
   if (operation.method === 'GET') {
-    const params = new URLSearchParams({ query: operation.query });
+    const params = new URLSearchParams();
+    if (operation.query !== undefined) params.set('query', operation.query);
     if (operation.variables) params.set('variables', JSON.stringify(operation.variables));
+    if (operation.extensions !== undefined) params.set('extensions', JSON.stringify(operation.extensions));
     res = await fetch(`${url}/graphql?${params}`, { headers });
   } else {
     res = await fetch(`${url}/graphql`, {
       method: 'POST',
       headers: { ...headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ query: operation.query, variables: operation.variables }),
+      body: JSON.stringify({
+        query: operation.query,
+        variables: operation.variables,
+        extensions: operation.extensions,
+      }),
     });
   }
   return { status: res.status, text: await res.text() };
@@ -497,7 +524,10 @@ export async function fuzz(
 export function describeFinding(seed: number, finding: FuzzFinding): string {
   return [
     `seed ${seed}, operation ${finding.index}: ${finding.reason} (HTTP ${finding.status})`,
-    `  ${finding.operation.method} ${finding.operation.query}`,
+    `  ${finding.operation.method} ${finding.operation.query ?? '(no query)'}`,
+    finding.operation.extensions !== undefined
+      ? `  extensions ${JSON.stringify(finding.operation.extensions)}`
+      : '',
     finding.operation.variables
       ? `  variables ${JSON.stringify(finding.operation.variables).slice(0, 2000)}`
       : '',
