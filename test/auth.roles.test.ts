@@ -95,6 +95,23 @@ describe(`every operation and /v1 route enforces its declared role (${testBacken
     }
   });
 
+  it('a mutation hidden in a fragment or inline fragment needs its role all the same', async () => {
+    const viaFragment = `mutation { ...W } fragment W on Mutation { createDataset(input: { slug: "frag", name: "f" }) { id } }`;
+    const viaInline = `mutation { ... on Mutation { createDataset(input: { slug: "inline", name: "i" }) { id } } }`;
+    for (const query of [viaFragment, viaInline]) {
+      const answer = await post(server.url, query, keys.reader);
+      assert.deepEqual([answer.status, answer.code], [403, 'FORBIDDEN'], query);
+    }
+    const none = await server.ok(
+      `{ a: dataset(slug: "frag") { id } b: dataset(slug: "inline") { id } }`,
+      {},
+      {
+        key: keys.reader,
+      },
+    );
+    assert.deepEqual(none, { a: null, b: null });
+  });
+
   it('each query: 401 without a key, admitted for every role', async () => {
     const queries = Object.values((schema.getQueryType() as GraphQLObjectType).getFields());
     for (const field of queries) {
