@@ -7,9 +7,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { getNamedType, GraphQLObjectType, isLeafType, type GraphQLField, type GraphQLSchema } from 'graphql';
+import {
+  getNamedType,
+  GraphQLObjectType,
+  isLeafType,
+  parse,
+  type GraphQLField,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { createApiKey, revokeApiKey } from '../src/auth/apiKeys.js';
-import { MUTATION_ROLES } from '../src/graphql/operationRoles.js';
+import { MUTATION_ROLES, requiredRole } from '../src/graphql/operationRoles.js';
 import { TokenBuckets } from '../src/http/rateLimit.js';
 import { V1_ROUTES } from '../src/http/v1Routes.js';
 import { fetchSchema } from './helpers/fuzz.js';
@@ -167,6 +175,29 @@ describe(`every operation and /v1 route enforces its declared role (${testBacken
       headers: { authorization: `Bearer ${key}` },
     });
     assert.equal(v1.status, 401);
+  });
+});
+
+describe('requiredRole (what the authorization plugin enforces)', () => {
+  const roleOf = (text: string) => {
+    const document = parse(text);
+    const operation = document.definitions.find(
+      (d) => d.kind === 'OperationDefinition',
+    ) as OperationDefinitionNode;
+    return requiredRole(document, operation);
+  };
+
+  it('refuses a mutation the map does not declare, however it is reached', () => {
+    assert.deepEqual(roleOf('mutation { brandNewMutation }'), { undeclared: 'brandNewMutation' });
+    assert.deepEqual(roleOf('mutation { ping ...F } fragment F on Mutation { dropEverything }'), {
+      undeclared: 'dropEverything',
+    });
+  });
+
+  it('queries need reader; a mutation the highest role among its root fields', () => {
+    assert.deepEqual(roleOf('{ datasets { totalCount } }'), { role: 'reader', what: 'this query' });
+    assert.deepEqual(roleOf('mutation { __typename }'), { role: 'reader', what: 'this mutation' });
+    assert.deepEqual(roleOf('mutation { ping a: ping }'), { role: 'writer', what: 'the mutation ping' });
   });
 });
 

@@ -6,7 +6,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { GraphQLError, type FormattedExecutionResult } from 'graphql';
-import { roleAllows, type Role } from '../auth/apiKeys.js';
+import { roleAllows } from '../auth/apiKeys.js';
 import { DEFAULT_GRAPHQL_LIMITS, type GraphQLExecutorKind, type GraphQLLimits } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Context } from './context.js';
@@ -14,7 +14,7 @@ import { costLimitPlugin } from './costLimits.js';
 import { depthLimitRule } from './depthLimitRule.js';
 import { createFormatError, errorRequestPlugin } from './errors.js';
 import { jitGateway } from './jitExecutor.js';
-import { MUTATION_ROLES, QUERY_ROLE, rootFieldNames } from './operationRoles.js';
+import { QUERY_ROLE, requiredRole } from './operationRoles.js';
 import { storableInputPlugin } from './storableInput.js';
 import { loadTypeDefs, resolvers } from './schema.js';
 
@@ -37,26 +37,19 @@ const authorizationPlugin: ApolloServerPlugin<Context> = {
             { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } },
           );
         }
-        const kind = operation?.operation ?? 'query';
-        let needed: Role = QUERY_ROLE;
-        let what = `this ${kind}`;
-        if (kind !== 'query' && operation) {
-          for (const name of rootFieldNames(document, operation)) {
-            if (name === '__typename') continue;
-            const rule = MUTATION_ROLES[name];
-            if (!rule) {
-              throw new GraphQLError(`the mutation ${name} has no declared role, so no key may call it`, {
-                extensions: { code: 'FORBIDDEN', http: { status: 403 } },
-              });
-            }
-            if (!roleAllows(needed, rule.role)) {
-              needed = rule.role;
-              what = `the mutation ${name}`;
-            }
-          }
+        const needed: ReturnType<typeof requiredRole> = operation
+          ? requiredRole(document, operation)
+          : { role: QUERY_ROLE, what: 'this query' };
+        if ('undeclared' in needed) {
+          throw new GraphQLError(
+            `the mutation ${needed.undeclared} has no declared role, so no key may call it`,
+            {
+              extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+            },
+          );
         }
-        if (!roleAllows(ctx.role, needed)) {
-          throw new GraphQLError(`${what} needs the ${needed} role; the key has ${ctx.role}`, {
+        if (!roleAllows(ctx.role, needed.role)) {
+          throw new GraphQLError(`${needed.what} needs the ${needed.role} role; the key has ${ctx.role}`, {
             extensions: { code: 'FORBIDDEN', http: { status: 403 } },
           });
         }

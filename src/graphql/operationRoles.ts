@@ -7,7 +7,7 @@
  * resolvers), whatever the map says for the mutation.
  */
 import { Kind, type DocumentNode, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
-import type { Role } from '../auth/apiKeys.js';
+import { roleAllows, type Role } from '../auth/apiKeys.js';
 
 export interface MutationRule {
   role: Role;
@@ -56,4 +56,27 @@ export function rootFieldNames(document: DocumentNode, operation: OperationDefin
   };
   walk(operation.selectionSet);
   return [...names];
+}
+
+/**
+ * The role an operation needs: reader for a query, the highest declared role of its root fields
+ * for a mutation; `undeclared` names a mutation missing from MUTATION_ROLES (refused for all).
+ */
+export function requiredRole(
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+): { role: Role; what: string } | { undeclared: string } {
+  let role: Role = QUERY_ROLE;
+  let what = `this ${operation.operation}`;
+  if (operation.operation === 'query') return { role, what };
+  for (const name of rootFieldNames(document, operation)) {
+    if (name === '__typename') continue;
+    const rule = MUTATION_ROLES[name];
+    if (!rule) return { undeclared: name };
+    if (!roleAllows(role, rule.role)) {
+      role = rule.role;
+      what = `the mutation ${name}`;
+    }
+  }
+  return { role, what };
 }
