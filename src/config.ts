@@ -33,6 +33,8 @@ export interface Config {
   gunzip: { maxBytes: number; maxRatio: number };
   /** HTTP server timeouts (see HttpTimeouts). */
   http: HttpTimeouts;
+  /** Per-API-key request rate and job limits (see RateLimits). */
+  rateLimits: RateLimits;
   /** Per-connection timeouts on PostgreSQL (ignored on PGlite); 0 turns one off. */
   postgres: PostgresTimeouts;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -75,6 +77,19 @@ export interface HttpTimeouts {
   requestMs: number;
   /** Longest wait for the next bytes of any request body, bulk uploads included. */
   bodyIdleMs: number;
+}
+
+/**
+ * What one API key may ask of the server (only with auth required: without keys there is no one
+ * to count). Over a limit: 429 RATE_LIMITED with a Retry-After header.
+ */
+export interface RateLimits {
+  /** Requests per second a key may sustain (token bucket refill rate); 0 turns the limit off. */
+  requestsPerSecond: number;
+  /** Requests a key may send at once after being idle (the bucket's size). */
+  burst: number;
+  /** Jobs a key may have queued or running at once (metrics, embedding, overlap, TInt); 0: no limit. */
+  maxConcurrentJobs: number;
 }
 
 /** PostgreSQL session settings every pooled connection starts with. */
@@ -160,6 +175,15 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
     'QDC_GRAPHQL_MAX_TOKENS',
     'Most lexical tokens in a GraphQL document, counted before parsing (default 20000); more: QUERY_TOO_COMPLEX.',
   ],
+  [
+    'QDC_RATE_LIMIT_RPS',
+    'Requests per second one API key may sustain, with auth required (default 50; 0: no limit). Over it: 429 with Retry-After.',
+  ],
+  ['QDC_RATE_LIMIT_BURST', 'Requests one API key may send at once after being idle (default 100).'],
+  [
+    'QDC_MAX_JOBS_PER_KEY',
+    'Jobs one API key may have queued or running at once (default 8; 0: no limit). Over it: 429 with Retry-After.',
+  ],
   ['QDC_GRAPHQL_MAX_ALIASES', 'Most aliases in one operation, fragments expanded (default 200).'],
   ['QDC_GRAPHQL_MAX_FIELDS', 'Most fields in one operation once fragments are expanded (default 2000).'],
   [
@@ -234,6 +258,13 @@ export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = {
   maxVariableValues: 200_000,
   maxVariableDepth: 64,
   jitCacheFields: 100_000,
+};
+
+/** The defaults of loadConfig's rate limits, for servers started without a Config (tests). */
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  requestsPerSecond: 50,
+  burst: 100,
+  maxConcurrentJobs: 8,
 };
 
 /** The defaults of loadConfig's gzip caps. */
@@ -362,6 +393,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         DEFAULT_GRAPHQL_LIMITS.jitCacheFields,
         0,
         100_000_000,
+      ),
+    },
+    rateLimits: {
+      requestsPerSecond: parseIntVar(
+        'QDC_RATE_LIMIT_RPS',
+        env.QDC_RATE_LIMIT_RPS,
+        DEFAULT_RATE_LIMITS.requestsPerSecond,
+        0,
+        1_000_000,
+      ),
+      burst: parseIntVar(
+        'QDC_RATE_LIMIT_BURST',
+        env.QDC_RATE_LIMIT_BURST,
+        DEFAULT_RATE_LIMITS.burst,
+        1,
+        1_000_000,
+      ),
+      maxConcurrentJobs: parseIntVar(
+        'QDC_MAX_JOBS_PER_KEY',
+        env.QDC_MAX_JOBS_PER_KEY,
+        DEFAULT_RATE_LIMITS.maxConcurrentJobs,
+        0,
+        1_000_000,
       ),
     },
     gunzip: {

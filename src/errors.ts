@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'QUERY_TOO_COMPLEX'
   | 'FORBIDDEN_HOST'
-  | 'CSRF_REJECTED';
+  | 'CSRF_REJECTED'
+  | 'RATE_LIMITED';
 
 export class DomainError extends Error {
   constructor(
@@ -38,6 +39,23 @@ export class BadInputError extends DomainError {
 export class NotFoundError extends DomainError {
   constructor(message: string, details?: Record<string, unknown>) {
     super('NOT_FOUND', message, details);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('FORBIDDEN', message, details);
+  }
+}
+
+/** Over a per-key limit; `retryAfterSeconds` becomes the Retry-After header. */
+export class RateLimitedError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details?: Record<string, unknown>,
+  ) {
+    super('RATE_LIMITED', message, { ...details, retryAfterSeconds });
   }
 }
 

@@ -108,6 +108,7 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
   });
 
   it('NUL and lone surrogates in dataset fields are refused, not stored or replaced', async () => {
+    // Refused for every string of a request at once (src/graphql/storableInput.ts), naming the variable path.
     const CREATE = 'mutation($in: CreateDatasetInput!) { createDataset(input: $in) { id } }';
     const UPDATE = 'mutation($in: UpdateDatasetInput!) { updateDataset(input: $in) { description } }';
     // Variables as JSON text, so the lone surrogate arrives as the \\ud800 escape a client sends.
@@ -118,23 +119,27 @@ describe(`bad input is refused precisely and writes nothing (${testBackend})`, (
         body: `{"query": ${JSON.stringify(query)}, "variables": {"in": ${input}}}`,
       }).then((r) => r.json() as Promise<GraphQLResult>);
     const cases: [string, string, RegExp][] = [
-      [CREATE, '{"slug": "nul-name", "name": "a\\u0000b"}', /^name: text contains a NUL character/],
+      [CREATE, '{"slug": "nul-name", "name": "a\\u0000b"}', /^variable \$in\.name contains a NUL character/],
       [
         CREATE,
         '{"slug": "sur-desc", "name": "x", "description": "half \\ud800 pair"}',
-        /^description: .*unpaired UTF-16 surrogate/,
+        /^variable \$in\.description(\[\d+\])? contains an unpaired UTF-16 surrogate/,
       ],
       [
         CREATE,
         '{"slug": "sur-tag", "name": "x", "tags": ["ok", "\\udc00"]}',
-        /^tags: .*unpaired UTF-16 surrogate/,
+        /^variable \$in\.tags(\[\d+\])? contains an unpaired UTF-16 surrogate/,
       ],
       [
         CREATE,
         '{"slug": "nul-card", "name": "x", "card": {"a": {"b": "\\u0000"}}}',
-        /^card: text contains a NUL/,
+        /^variable \$in\.card\.a\.b contains a NUL/,
       ],
-      [UPDATE, '{"slug": "taken", "description": "\\ud83d"}', /^description: .*unpaired UTF-16 surrogate/],
+      [
+        UPDATE,
+        '{"slug": "taken", "description": "\\ud83d"}',
+        /^variable \$in\.description(\[\d+\])? contains an unpaired UTF-16 surrogate/,
+      ],
     ];
     for (const [query, input, message] of cases) {
       expectError(await send(query, input), 'BAD_USER_INPUT', message);

@@ -206,8 +206,7 @@ describe('the graphql-jit compile cache', () => {
       createContext(
         { db: null, backend: 'pglite' } as never,
         { version: VERSION, backend: 'pglite', auth: 'off' },
-        null,
-        false,
+        { role: null, presentedKey: false, keyId: null, jobQuotas: null },
         { tintMaxSamples: 1 },
         testEmbedders(),
         { requestId: 'cache', logger: silentLogger },

@@ -42,6 +42,17 @@ export async function createApiKey(
 
 /** The role of a valid, unrevoked key; null for anything else. */
 export async function verifyApiKey(db: Executor, key: string): Promise<Role | null> {
+  return (await authenticateApiKey(db, key))?.role ?? null;
+}
+
+/**
+ * The key id and role of a valid, unrevoked key; null for anything else. Read from the database
+ * on every call (no cache), so a revocation holds from the next request on.
+ */
+export async function authenticateApiKey(
+  db: Executor,
+  key: string,
+): Promise<{ keyId: string; role: Role } | null> {
   const match = /^qdc_([a-z0-9]{8,32})_([A-Za-z0-9_-]{20,})$/.exec(key);
   if (!match) return null;
   const [, keyId, secret] = match;
@@ -52,7 +63,8 @@ export async function verifyApiKey(db: Executor, key: string): Promise<Role | nu
   if (!row) return null;
   const expected = Buffer.from(row.hash, 'hex');
   const actual = Buffer.from(hashSecret(row.salt, secret!), 'hex');
-  return expected.length === actual.length && timingSafeEqual(expected, actual) ? row.role : null;
+  const valid = expected.length === actual.length && timingSafeEqual(expected, actual);
+  return valid ? { keyId: row.keyId, role: row.role } : null;
 }
 
 export async function listApiKeys(db: Executor): Promise<ApiKeyRow[]> {

@@ -53,8 +53,7 @@ export async function openCatalogClient(values: Record<string, unknown>): Promis
       const context = createContext(
         database,
         facts,
-        null,
-        false,
+        { role: null, presentedKey: false, keyId: null, jobQuotas: null },
         { tintMaxSamples: DEFAULT_MAX_SAMPLES },
         embedders,
         { requestId: randomUUID(), logger },

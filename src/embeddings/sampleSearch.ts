@@ -12,7 +12,14 @@ import {
 import { names, rowsOf } from '../db/sqlHelpers.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import type { EmbedderRegistry } from './registry.js';
-import { checkK, searchByVector, type SearchHit, type SearchScope } from './search.js';
+import {
+  checkK,
+  checkQueryVector,
+  finiteDistance,
+  searchByVector,
+  type SearchHit,
+  type SearchScope,
+} from './search.js';
 import { spaceKey } from './spaceKey.js';
 import { ensureSpace, findSpaceByKey, listSpaces } from './spaces.js';
 import { parseVectorLiteral, vectorLiteral } from '../db/vectorText.js';
@@ -62,6 +69,7 @@ export async function searchSamplesByText(
   const space = await requireStoredSpace(database, registry, request.space);
   const embedder = await registry.embedderFor(space.key);
   const [vector] = await embedder.embed([request.query]);
+  checkQueryVector(vector!, space.key);
   const outcome = await searchByVector(database, space, vector!, request.scope, {
     k: request.k,
     exact: request.exact,
@@ -162,6 +170,7 @@ export async function searchDatasetsByText(
         set ${names(de.textHash)} = excluded.${names(de.textHash)}, ${names(de.embedding)} = excluded.${names(de.embedding)}`);
   }
   const [query] = await embedder.embed([request.query]);
+  checkQueryVector(query!, space.key);
   const hits = rowsOf<{ dataset_id: string | number; distance: number }>(
     await database.db.execute(sql`
       select ${de.datasetId} as dataset_id, ${de.embedding}::vector(${sql.raw(String(space.dims))}) <=> ${vectorLiteral(query!)}::vector(${sql.raw(String(space.dims))}) as distance
@@ -169,6 +178,6 @@ export async function searchDatasetsByText(
   );
   return {
     space,
-    hits: hits.map((h) => ({ datasetId: Number(h.dataset_id), distance: Number(h.distance) })),
+    hits: hits.map((h) => ({ datasetId: Number(h.dataset_id), distance: finiteDistance(h.distance) })),
   };
 }

@@ -239,8 +239,34 @@ function toHit(row: {
   return {
     sampleId: Number(row.sample_id),
     versionId: Number(row.version_id),
-    distance: Number(row.distance),
+    distance: finiteDistance(row.distance),
   };
+}
+
+/**
+ * pgvector's cosine distance to or from a zero vector (a text with no term the space embeds, such
+ * as "!!!" in the lexical space) is NaN, which GraphQL's Float cannot carry: such a pair shares
+ * nothing, so it gets distance 1 (similarity 0), as orthogonal vectors do.
+ */
+export function finiteDistance(value: unknown): number {
+  const distance = Number(value);
+  return Number.isFinite(distance) ? distance : 1;
+}
+
+/** True when no component is non-zero (the cosine to such a vector is undefined). */
+export function isZeroVector(vector: ArrayLike<number>): boolean {
+  for (let i = 0; i < vector.length; i++) if (vector[i] !== 0) return false;
+  return true;
+}
+
+/** Refuses a query text whose vector is zero: every distance to it would be undefined. */
+export function checkQueryVector(vector: ArrayLike<number>, spaceKey: string): void {
+  if (isZeroVector(vector)) {
+    throw new BadInputError(
+      `the query has no term that space ${spaceKey} can embed (its vector is zero), so nothing is near it`,
+      { argument: 'query', space: spaceKey },
+    );
+  }
 }
 
 /** `set local` of ef_search and the iterative scan in one round trip (inside the caller's transaction). */

@@ -14,18 +14,21 @@ import { costLimitPlugin } from './costLimits.js';
 import { depthLimitRule } from './depthLimitRule.js';
 import { createFormatError, errorRequestPlugin } from './errors.js';
 import { jitGateway } from './jitExecutor.js';
+import { QUERY_ROLE, requiredRole } from './operationRoles.js';
+import { storableInputPlugin } from './storableInput.js';
 import { loadTypeDefs, resolvers } from './schema.js';
 
 export const MAX_QUERY_DEPTH = 15;
 
-/** Reads need the reader role, mutations writer; only enforced when auth is required. */
+/**
+ * Reads need the reader role; each mutation the role MUTATION_ROLES declares for it (a mutation
+ * missing there is refused). Only enforced when auth is required.
+ */
 const authorizationPlugin: ApolloServerPlugin<Context> = {
   async requestDidStart() {
     return {
-      async didResolveOperation({ operation, contextValue: ctx }) {
+      async didResolveOperation({ operation, document, contextValue: ctx }) {
         if (ctx.facts.auth === 'off') return;
-        const kind = operation?.operation ?? 'query';
-        const needed = kind === 'query' ? 'reader' : 'writer';
         if (!ctx.role) {
           throw new GraphQLError(
             ctx.presentedKey
@@ -34,8 +37,19 @@ const authorizationPlugin: ApolloServerPlugin<Context> = {
             { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } },
           );
         }
-        if (!roleAllows(ctx.role, needed)) {
-          throw new GraphQLError(`this ${kind} needs the ${needed} role; the key has ${ctx.role}`, {
+        const needed: ReturnType<typeof requiredRole> = operation
+          ? requiredRole(document, operation)
+          : { role: QUERY_ROLE, what: 'this query' };
+        if ('undeclared' in needed) {
+          throw new GraphQLError(
+            `the mutation ${needed.undeclared} has no declared role, so no key may call it`,
+            {
+              extensions: { code: 'FORBIDDEN', http: { status: 403 } },
+            },
+          );
+        }
+        if (!roleAllows(ctx.role, needed.role)) {
+          throw new GraphQLError(`${needed.what} needs the ${needed.role} role; the key has ${ctx.role}`, {
             extensions: { code: 'FORBIDDEN', http: { status: 403 } },
           });
         }
@@ -79,6 +93,7 @@ export function createApolloServer(
     plugins: [
       costLimitPlugin(limits),
       authorizationPlugin,
+      storableInputPlugin,
       errorRequestPlugin,
       ApolloServerPluginCacheControlDisabled(),
       // No landing page fetched from Apollo's CDN: a GET without a query gets a JSON 400.

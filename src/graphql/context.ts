@@ -2,6 +2,7 @@ import type { Database, Db } from '../db/connect.js';
 import type { Role } from '../auth/apiKeys.js';
 import type { EmbedderRegistry } from '../embeddings/registry.js';
 import type { Logger } from '../logger.js';
+import type { JobQuotas } from './jobQuota.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
 export interface ServerFacts {
@@ -25,6 +26,10 @@ export interface Context {
   role: Role | null;
   /** Whether a key was presented at all (to tell "missing" from "invalid"). */
   presentedKey: boolean;
+  /** Id of the presented valid key (its `qdc_<id>_` part); null without one. */
+  keyId: string | null;
+  /** Per-key job limits (QDC_MAX_JOBS_PER_KEY); null when auth is off. */
+  jobQuotas: JobQuotas | null;
   facts: ServerFacts;
   limits: RequestLimits;
   /** Embedders for query texts and embedding requests. */
@@ -37,8 +42,7 @@ export interface Context {
 export function createContext(
   database: Database,
   facts: ServerFacts,
-  role: Role | null,
-  presentedKey: boolean,
+  caller: { role: Role | null; presentedKey: boolean; keyId: string | null; jobQuotas: JobQuotas | null },
   limits: RequestLimits,
   embedders: EmbedderRegistry,
   request: Pick<Context, 'requestId' | 'logger'>,
@@ -47,8 +51,10 @@ export function createContext(
     db: database.db,
     database,
     loaders: createLoaders(database.db),
-    role,
-    presentedKey,
+    role: caller.role,
+    presentedKey: caller.presentedKey,
+    keyId: caller.keyId,
+    jobQuotas: caller.jobQuotas,
     facts,
     limits,
     embedders,

@@ -5,7 +5,7 @@
  * error names its request's id (`extensions.requestId`), which the log line carries too.
  */
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { isDomainError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -23,7 +23,20 @@ const CLIENT_CODES = new Set([
   'FORBIDDEN',
   'NOT_FOUND',
   'QUERY_TOO_COMPLEX',
+  'RATE_LIMITED',
 ]);
+
+/** graphql-js's getVariableValues (maxErrors 50). */
+const TOO_MANY_VARIABLE_ERRORS =
+  'Too many errors processing variables, error limit reached. Execution aborted.';
+
+/** A GraphQLError Apollo raised before execution (no path, cause or code) with a 4xx status in its extensions. */
+function isApolloClientError(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.originalError || error.path) return false;
+  if (error.extensions.code !== undefined) return false;
+  const status = (error.extensions?.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
 
 /** The request each error arose in: Apollo hands formatError the error but not the context. */
 const errorRequests = new WeakMap<object, Pick<Context, 'requestId' | 'logger'>>();
@@ -51,6 +64,16 @@ export function createFormatError(logger: Logger) {
         path: formatted.path,
         extensions: { code: original.code, ...original.details },
       };
+    }
+    if (formatted.message === TOO_MANY_VARIABLE_ERRORS && formatted.path === undefined) {
+      // graphql-js ends coercion after 50 bad variable values with an error of no code that
+      // Apollo, unlike the 50 before it, does not mark BAD_USER_INPUT (found by the fuzzer).
+      return { message: formatted.message, extensions: { code: 'BAD_USER_INPUT' } };
+    }
+    if (isApolloClientError(error)) {
+      // Apollo's own request errors without a code, such as an APQ hash that does not match its
+      // query or an unknown persisted-query version: Apollo gave them a 4xx status itself.
+      return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && CLIENT_CODES.has(code)) {

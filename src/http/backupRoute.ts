@@ -13,7 +13,7 @@ import { dumpCatalog } from '../catalog/catalogDump.js';
 import type { Database } from '../db/connect.js';
 import { HttpError } from './readBody.js';
 
-export const BACKUP_PATH = '/v1/backup';
+export const BACKUP_PATH = /^\/v1\/backup$/;
 
 export async function handleBackup(
   req: IncomingMessage,

@@ -5,21 +5,12 @@
  *   POST /v1/lineage                       records OpenLineage RunEvents as generation runs
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Role } from '../auth/apiKeys.js';
 import type { Database } from '../db/connect.js';
 import { idOf } from '../globalId.js';
 import { buildCroissant } from '../interop/croissant.js';
-import {
-  acceptRunEvents,
-  buildRunEvent,
-  QDC_FACET_SCHEMA,
-  QDC_FACET_SCHEMA_PATH,
-} from '../interop/openlineage.js';
+import { acceptRunEvents, buildRunEvent, QDC_FACET_SCHEMA } from '../interop/openlineage.js';
 import { decodePathPart } from './bulkRoutes.js';
 import { HttpError, readTextBody } from './readBody.js';
-
-const CROISSANT_PATH = /^\/v1\/versions\/([^/]+)\/croissant\.json$/;
-const OPENLINEAGE_PATH = /^\/v1\/versions\/([^/]+)\/openlineage$/;
 
 export interface InteropRouteOptions {
   database: Database;
@@ -28,7 +19,6 @@ export interface InteropRouteOptions {
   bodyIdleMs: number;
   /** qdc-catalog's version (OpenLineage `producer`). */
   version: string;
-  requireRole(req: IncomingMessage, role: Role): Promise<void>;
 }
 
 /** The origin links in documents point at: the Host the client used (the server's own address otherwise). */
@@ -37,56 +27,61 @@ export function requestOrigin(req: IncomingMessage): string {
   return host && /^[\w.:[\]-]+$/.test(host) ? `http://${host}` : 'http://localhost';
 }
 
-/** Handles the request if it is an interop route; false when it is not one. */
-export async function handleInteropRoute(
+/** GET /v1/versions/{id}/croissant.json (the role is checked by the server, from V1_ROUTES). */
+export async function handleCroissant(
   req: IncomingMessage,
   res: ServerResponse,
-  url: URL,
+  id: string,
   options: InteropRouteOptions,
-): Promise<boolean> {
-  const croissant = CROISSANT_PATH.exec(url.pathname);
-  if (croissant) {
-    await options.requireRole(req, 'reader');
-    if (req.method !== 'GET' && req.method !== 'HEAD')
-      throw new HttpError(405, 'BAD_REQUEST', 'use GET to read a Croissant description');
-    const versionId = idOf('DatasetVersion', decodePathPart(croissant[1]!, 'version id'), 'id');
-    const doc = await buildCroissant(options.database.db, versionId, { baseUrl: requestOrigin(req) });
-    sendJson(res, 200, doc, 'application/ld+json; charset=utf-8');
-    return true;
+): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    throw new HttpError(405, 'BAD_REQUEST', 'use GET to read a Croissant description');
+  const versionId = idOf('DatasetVersion', decodePathPart(id, 'version id'), 'id');
+  const doc = await buildCroissant(options.database.db, versionId, { baseUrl: requestOrigin(req) });
+  sendJson(res, 200, doc, 'application/ld+json; charset=utf-8');
+}
+
+/** GET /v1/versions/{id}/openlineage. */
+export async function handleOpenLineage(
+  req: IncomingMessage,
+  res: ServerResponse,
+  id: string,
+  options: InteropRouteOptions,
+): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    throw new HttpError(405, 'BAD_REQUEST', 'use GET to read the OpenLineage RunEvent');
+  const versionId = idOf('DatasetVersion', decodePathPart(id, 'version id'), 'id');
+  const event = await buildRunEvent(options.database.db, versionId, {
+    origin: requestOrigin(req),
+    catalogVersion: options.version,
+  });
+  sendJson(res, 200, event);
+}
+
+/** POST /v1/lineage. */
+export async function handleLineagePost(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: InteropRouteOptions,
+): Promise<void> {
+  if (req.method !== 'POST')
+    throw new HttpError(405, 'BAD_REQUEST', 'use POST to send OpenLineage RunEvents');
+  const text = await readTextBody(req, options.maxBodyBytes, { idleMs: options.bodyIdleMs });
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, 'BAD_REQUEST', `request body is not valid JSON: ${(error as Error).message}`);
   }
-  const openlineage = OPENLINEAGE_PATH.exec(url.pathname);
-  if (openlineage) {
-    await options.requireRole(req, 'reader');
-    if (req.method !== 'GET' && req.method !== 'HEAD')
-      throw new HttpError(405, 'BAD_REQUEST', 'use GET to read the OpenLineage RunEvent');
-    const versionId = idOf('DatasetVersion', decodePathPart(openlineage[1]!, 'version id'), 'id');
-    const event = await buildRunEvent(options.database.db, versionId, {
-      origin: requestOrigin(req),
-      catalogVersion: options.version,
-    });
-    sendJson(res, 200, event);
-    return true;
-  }
-  if (url.pathname === '/v1/lineage') {
-    if (req.method !== 'POST')
-      throw new HttpError(405, 'BAD_REQUEST', 'use POST to send OpenLineage RunEvents');
-    await options.requireRole(req, 'writer');
-    const text = await readTextBody(req, options.maxBodyBytes, { idleMs: options.bodyIdleMs });
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch (error) {
-      throw new HttpError(400, 'BAD_REQUEST', `request body is not valid JSON: ${(error as Error).message}`);
-    }
-    const events = await acceptRunEvents(options.database.db, body);
-    sendJson(res, 200, { events });
-    return true;
-  }
-  if (url.pathname === QDC_FACET_SCHEMA_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
-    sendJson(res, 200, QDC_FACET_SCHEMA, 'application/schema+json; charset=utf-8');
-    return true;
-  }
-  return false;
+  const events = await acceptRunEvents(options.database.db, body);
+  sendJson(res, 200, { events });
+}
+
+/** GET /v1/openlineage/QdcGenerationRunFacet.json (public). */
+export function handleFacetSchema(req: IncomingMessage, res: ServerResponse): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    throw new HttpError(405, 'BAD_REQUEST', 'use GET to read the facet schema');
+  sendJson(res, 200, QDC_FACET_SCHEMA, 'application/schema+json; charset=utf-8');
 }
 
 export function sendJson(

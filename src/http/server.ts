@@ -5,17 +5,20 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { HeaderMap } from '@apollo/server';
 import { sql } from 'drizzle-orm';
-import { roleAllows, verifyApiKey, type Role } from '../auth/apiKeys.js';
+import { authenticateApiKey, roleAllows, type Role } from '../auth/apiKeys.js';
 import {
   allowedHostsFor,
   DEFAULT_GRAPHQL_LIMITS,
   DEFAULT_GUNZIP_CAPS,
   DEFAULT_HTTP_TIMEOUTS,
+  DEFAULT_RATE_LIMITS,
   type GraphQLExecutorKind,
   type GraphQLLimits,
   type HttpTimeouts,
+  type RateLimits,
 } from '../config.js';
 import type { Database } from '../db/connect.js';
 import type { EmbedderRegistry } from '../embeddings/registry.js';
@@ -25,11 +28,14 @@ import { createContext, type Context, type RequestLimits, type ServerFacts } fro
 import type { Logger } from '../logger.js';
 import { DEFAULT_MAX_RECORD_BYTES } from '../ingest/ingest.js';
 import { DEFAULT_MAX_SAMPLES } from '../tint/spec.js';
-import { EXPORT_PATH, handleExport, handleIngest, INGEST_PATH } from './bulkRoutes.js';
-import { handleScores, SCORES_PATH } from './scoresRoute.js';
-import { handleProjection, PROJECTION_PATH } from './projectionRoutes.js';
-import { handleInteropRoute } from './interopRoutes.js';
-import { BACKUP_PATH, handleBackup } from './backupRoute.js';
+import { handleExport, handleIngest, INGEST_PATH } from './bulkRoutes.js';
+import { handleScores } from './scoresRoute.js';
+import { handleProjection } from './projectionRoutes.js';
+import { handleBackup } from './backupRoute.js';
+import { handleCroissant, handleFacetSchema, handleLineagePost, handleOpenLineage } from './interopRoutes.js';
+import { JobQuotas } from '../graphql/jobQuota.js';
+import { TokenBuckets } from './rateLimit.js';
+import { findV1Route, type V1RouteName } from './v1Routes.js';
 import { checkRequestLimits } from './graphqlLimits.js';
 import {
   APPLICATION_JSON,
@@ -55,6 +61,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   QUERY_TOO_COMPLEX: 400,
   FORBIDDEN_HOST: 403,
   CSRF_REJECTED: 415,
+  RATE_LIMITED: 429,
 };
 
 export interface HttpServerOptions {
@@ -79,6 +86,8 @@ export interface HttpServerOptions {
   graphqlLimits?: GraphQLLimits;
   /** Default: DEFAULT_HTTP_TIMEOUTS (QDC_HEADERS_TIMEOUT_MS, QDC_REQUEST_TIMEOUT_MS, QDC_BODY_IDLE_TIMEOUT_MS). */
   timeouts?: HttpTimeouts;
+  /** Default: DEFAULT_RATE_LIMITS (QDC_RATE_LIMIT_RPS, QDC_RATE_LIMIT_BURST, QDC_MAX_JOBS_PER_KEY). */
+  rateLimits?: RateLimits;
   /** Embedders for queries and embedding requests (shared with the in-process worker). */
   embedders: EmbedderRegistry;
   logger: Logger;
@@ -105,6 +114,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const limits: RequestLimits = { tintMaxSamples: options.tintMaxSamples ?? DEFAULT_MAX_SAMPLES };
   const timeouts = options.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
   const allowedHosts = options.allowedHosts ?? allowedHostsFor(options.host);
+  const rateLimits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
+  const buckets = new TokenBuckets(rateLimits);
+  const jobQuotas =
+    options.auth === 'required' ? new JobQuotas(database.db, rateLimits.maxConcurrentJobs) : null;
 
   async function handleGraphQL(
     req: IncomingMessage,
@@ -129,8 +142,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       );
     }
     // The key is checked before a byte of the body is read: without one, a request costs nothing.
-    const { role, presentedKey } = await authenticate(req);
+    const { role, presentedKey, keyId } = await authenticate(req);
     if (options.auth === 'required' && !role) throw unauthenticated(presentedKey);
+    if (keyId) limitRate(keyId, res);
     let body: unknown;
     try {
       if (req.method === 'POST') {
@@ -184,7 +198,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () =>
-        createContext(database, facts, role, presentedKey, limits, options.embedders, request),
+        createContext(
+          database,
+          facts,
+          { role, presentedKey, keyId, jobQuotas },
+          limits,
+          options.embedders,
+          request,
+        ),
     });
     for (const [key, value] of response.headers) res.setHeader(key, value);
     res.statusCode = response.status ?? 200;
@@ -198,19 +219,37 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     res.end();
   }
 
-  async function authenticate(req: IncomingMessage): Promise<{ role: Role | null; presentedKey: boolean }> {
+  /** The presented key, looked up afresh on every request (a revoked key fails the next one). */
+  async function authenticate(
+    req: IncomingMessage,
+  ): Promise<{ role: Role | null; presentedKey: boolean; keyId: string | null }> {
     const header = req.headers.authorization;
-    if (!header) return { role: null, presentedKey: false };
-    if (options.auth === 'off') return { role: null, presentedKey: true };
+    if (!header) return { role: null, presentedKey: false, keyId: null };
+    if (options.auth === 'off') return { role: null, presentedKey: true, keyId: null };
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    return { role: match ? await verifyApiKey(database.db, match[1]!) : null, presentedKey: true };
+    const key = match ? await authenticateApiKey(database.db, match[1]!) : null;
+    return { role: key?.role ?? null, presentedKey: true, keyId: key?.keyId ?? null };
   }
 
-  /** Bulk routes check roles here (GraphQL checks them per operation in the Apollo plugin). */
-  async function requireRole(req: IncomingMessage, needed: Role): Promise<void> {
+  /** One token of the key's bucket, or 429 RATE_LIMITED with Retry-After. */
+  function limitRate(keyId: string, res: ServerResponse): void {
+    const decision = buckets.take(keyId);
+    if (decision.allowed) return;
+    res.setHeader('retry-after', String(decision.retryAfterSeconds));
+    throw new HttpError(
+      429,
+      'RATE_LIMITED',
+      `this API key sent more than ${rateLimits.requestsPerSecond} requests per second (QDC_RATE_LIMIT_RPS, bursts of ${rateLimits.burst}); retry in ${decision.retryAfterSeconds} s`,
+      { retryAfterSeconds: decision.retryAfterSeconds, limit: rateLimits.requestsPerSecond },
+    );
+  }
+
+  /** /v1 routes check their declared role here (GraphQL checks it per operation in the Apollo plugin). */
+  async function requireRole(req: IncomingMessage, res: ServerResponse, needed: Role): Promise<void> {
     if (options.auth === 'off') return;
-    const { role, presentedKey } = await authenticate(req);
-    if (!role) throw unauthenticated(presentedKey);
+    const { role, presentedKey, keyId } = await authenticate(req);
+    if (!role || !keyId) throw unauthenticated(presentedKey);
+    limitRate(keyId, res);
     if (!roleAllows(role, needed))
       throw new HttpError(403, 'FORBIDDEN', `this route needs the ${needed} role; the key has ${role}`);
   }
@@ -222,6 +261,28 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
     bodyIdleMs: timeouts.bodyIdleMs,
     gunzip: options.gunzip ?? DEFAULT_GUNZIP_CAPS,
+  };
+
+  const interop = {
+    ...bulk,
+    maxBodyBytes: options.maxBodyBytes,
+    version: options.version,
+  };
+
+  /** The handler of each declared /v1 route (V1_ROUTES); the role was checked before it runs. */
+  const v1Handlers: Record<
+    V1RouteName,
+    (req: IncomingMessage, res: ServerResponse, match: RegExpExecArray, url: URL) => Promise<void> | void
+  > = {
+    ingest: (req, res, match, url) => handleIngest(req, res, match[1]!, url, bulk),
+    export: (req, res, match) => handleExport(req, res, match[1]!, bulk),
+    scores: (req, res, match, url) => handleScores(req, res, match[1]!, url, bulk),
+    croissant: (req, res, match) => handleCroissant(req, res, match[1]!, interop),
+    openlineage: (req, res, match) => handleOpenLineage(req, res, match[1]!, interop),
+    lineage: (req, res) => handleLineagePost(req, res, interop),
+    facetSchema: (req, res) => handleFacetSchema(req, res),
+    projection: (req, res, match, url) => handleProjection(req, res, match, url, database),
+    backup: (req, res) => handleBackup(req, res, database, `qdc-catalog ${options.version}`),
   };
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
@@ -236,39 +297,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       if (url.pathname.startsWith('/v1/') && !INGEST_PATH.test(url.pathname)) checkNotSimpleWrite(req);
       if (await web.handle(req, res, url)) return;
       if (url.pathname === '/graphql') return await handleGraphQL(req, res, url, { requestId, logger: log });
-      const ingest = INGEST_PATH.exec(url.pathname);
-      if (ingest) {
-        await requireRole(req, 'writer');
-        return await handleIngest(req, res, ingest[1]!, url, bulk);
+      const route = url.pathname.startsWith('/v1/') ? findV1Route(url.pathname) : undefined;
+      if (route) {
+        if (route.role) await requireRole(req, res, route.role);
+        return await v1Handlers[route.name](req, res, route.path.exec(url.pathname)!, url);
       }
-      const exported = EXPORT_PATH.exec(url.pathname);
-      if (exported) {
-        await requireRole(req, 'reader');
-        return await handleExport(req, res, exported[1]!, bulk);
-      }
-      const projection = PROJECTION_PATH.exec(url.pathname);
-      if (projection) {
-        await requireRole(req, 'reader');
-        return await handleProjection(req, res, projection, url, database);
-      }
-      const scores = SCORES_PATH.exec(url.pathname);
-      if (scores) {
-        await requireRole(req, 'writer');
-        return await handleScores(req, res, scores[1]!, url, bulk);
-      }
-      if (url.pathname === BACKUP_PATH) {
-        await requireRole(req, 'admin');
-        return await handleBackup(req, res, database, `qdc-catalog ${options.version}`);
-      }
-      if (
-        await handleInteropRoute(req, res, url, {
-          ...bulk,
-          maxBodyBytes: options.maxBodyBytes,
-          version: options.version,
-          requireRole,
-        })
-      )
-        return;
       if (url.pathname === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) {
         await database.db.execute(sql`select 1`);
         // With auth required, only a valid key learns the version and backend (security review F16).
@@ -337,6 +370,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     },
     (req, res) => void handle(req, res),
   );
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
@@ -354,6 +388,36 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       await apollo.stop();
     },
   };
+}
+
+/**
+ * What node's own parser refuses before a request reaches `handle` (headers over the size limit,
+ * a URL too long, broken HTTP, headers too slow) gets the same JSON error shape as everything
+ * else, instead of node's bare status line: the schema fuzzer's long GET queries got an empty 431.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  // As node's own handler: answer unless a response on this socket has begun (a kept-alive socket
+  // has written earlier responses, so bytesWritten would not tell).
+  const current = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!socket.writable || current?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [
+          431,
+          'Request Header Fields Too Large',
+          'PAYLOAD_TOO_LARGE',
+          'the request line and headers are larger than this server takes (node --max-http-header-size, 16 KiB by default): send a long query by POST',
+        ]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'REQUEST_TIMEOUT', 'the request headers did not arrive in time']
+        : [400, 'Bad Request', 'BAD_REQUEST', 'the request is not well-formed HTTP'];
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 /**

@@ -300,3 +300,13 @@ export function jobRate(job: JobRow): { perSecond: number | null; etaSeconds: nu
   const left = job.progressTotal === null ? null : Math.max(0, job.progressTotal - job.progressDone);
   return { perSecond, etaSeconds: left === null ? null : left / perSecond };
 }
+
+/** How many of `ids` are still queued or running. */
+export async function countActiveJobs(db: Executor, ids: readonly number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(jobs)
+    .where(and(anyOf(jobs.id, ids, 'bigint'), inArray(jobs.status, ['QUEUED', 'RUNNING'])));
+  return Number(row?.n ?? 0);
+}

@@ -6,6 +6,7 @@ import {
   type GraphQLExecutorKind,
   type GraphQLLimits,
   type HttpTimeouts,
+  type RateLimits,
 } from '../../src/config.js';
 import { startHttpServer } from '../../src/http/server.js';
 import { silentLogger, type Logger } from '../../src/logger.js';
@@ -91,6 +92,8 @@ export async function startTestServer(
     allowedHosts?: string[] | '*';
     /** Default: the server's (DEFAULT_GRAPHQL_LIMITS). */
     graphqlLimits?: GraphQLLimits;
+    /** Default: the server's (DEFAULT_RATE_LIMITS). */
+    rateLimits?: RateLimits;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await openTestDatabase());
@@ -107,6 +110,7 @@ export async function startTestServer(
     embedders,
     timeouts: options.timeouts,
     graphqlLimits: options.graphqlLimits,
+    rateLimits: options.rateLimits,
     allowedHosts: options.allowedHosts,
     gunzip: options.gunzip,
     introspection: options.introspection,

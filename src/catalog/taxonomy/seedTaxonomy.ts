@@ -41,7 +41,7 @@ export async function seedTaxonomy(db: Db): Promise<{ components: number; algori
   let insertedAlgorithms = 0;
   for (const seed of ALGORITHM_SEEDS) {
     if (present.has(seed.key)) continue;
-    await upsertAlgorithm(db, seed, true);
+    await upsertAlgorithm(db, seed, { builtin: true });
     insertedAlgorithms += 1;
   }
   return { components: insertedComponents.length, algorithms: insertedAlgorithms };

@@ -9,7 +9,7 @@ import {
   type AlgorithmRow,
   type ComponentRow,
 } from '../../db/schema.js';
-import { BadInputError } from '../../errors.js';
+import { BadInputError, ForbiddenError } from '../../errors.js';
 import { SLUG_PATTERN } from '../datasets.js';
 import type { Effect, Stage } from './seedTypes.js';
 import { anyOf } from '../../db/sqlHelpers.js';
@@ -122,10 +122,28 @@ export async function algorithmsUsingComponents(
     .orderBy(asc(algorithmComponents.componentId), asc(algorithms.name));
 }
 
+/**
+ * How a taxonomy write may go. Built-in entries (seeded from the QDC survey) change only for a
+ * caller that may edit them: the admin role, or anyone when auth is off (security review F11).
+ */
+export interface TaxonomyWrite {
+  /** Mark a new entry built in (the seed). */
+  builtin?: boolean;
+  /** Whether an existing built-in entry may be replaced. Default false. */
+  mayEditBuiltin?: boolean;
+}
+
+function builtinRefused(kind: 'component' | 'algorithm', key: string): ForbiddenError {
+  return new ForbiddenError(
+    `the ${kind} "${key}" is built in (seeded from the QDC survey); changing it needs the admin role`,
+    { key },
+  );
+}
+
 export async function upsertComponent(
   db: Executor,
   input: ComponentInput,
-  builtin = false,
+  { builtin = false, mayEditBuiltin = false }: TaxonomyWrite = {},
 ): Promise<ComponentRow> {
   validateKey(input.key);
   validateName(input.name);
@@ -145,13 +163,23 @@ export async function upsertComponent(
   const [row] = await db
     .insert(components)
     .values(values)
-    .onConflictDoUpdate({ target: components.key, set: { ...changes, updatedAt: sql`now()` } })
+    .onConflictDoUpdate({
+      target: components.key,
+      set: { ...changes, updatedAt: sql`now()` },
+      // One statement: a built-in row is left as it is (no row returned) unless the caller may edit it.
+      ...(mayEditBuiltin ? {} : { setWhere: sql`not ${components.builtin}` }),
+    })
     .returning();
-  return row!;
+  if (!row) throw builtinRefused('component', input.key);
+  return row;
 }
 
 /** Creates or replaces an algorithm and its whole pipeline atomically. */
-export async function upsertAlgorithm(db: Db, input: AlgorithmInput, builtin = false): Promise<AlgorithmRow> {
+export async function upsertAlgorithm(
+  db: Db,
+  input: AlgorithmInput,
+  { builtin = false, mayEditBuiltin = false }: TaxonomyWrite = {},
+): Promise<AlgorithmRow> {
   validateKey(input.key);
   validateName(input.name);
   if (input.year !== undefined && input.year !== null && (input.year < 1950 || input.year > 2100)) {
@@ -190,8 +218,14 @@ export async function upsertAlgorithm(db: Db, input: AlgorithmInput, builtin = f
     const [row] = await tx
       .insert(algorithms)
       .values(values)
-      .onConflictDoUpdate({ target: algorithms.key, set: { ...changes, updatedAt: sql`now()` } })
+      .onConflictDoUpdate({
+        target: algorithms.key,
+        set: { ...changes, updatedAt: sql`now()` },
+        ...(mayEditBuiltin ? {} : { setWhere: sql`not ${algorithms.builtin}` }),
+      })
       .returning();
+    // Refused before its pipeline is touched; the transaction writes nothing.
+    if (!row) throw builtinRefused('algorithm', input.key);
     await tx.delete(algorithmComponents).where(eq(algorithmComponents.algorithmId, row!.id));
     if (steps.length > 0) {
       await tx.insert(algorithmComponents).values(

@@ -76,6 +76,7 @@ export const serveCommand: Command = {
       tintMaxSamples: config.tintMaxSamples,
       timeouts: config.http,
       graphqlLimits: config.graphqlLimits,
+      rateLimits: config.rateLimits,
       gunzip: config.gunzip,
       introspection: config.introspection,
       logger,

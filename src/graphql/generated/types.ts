@@ -1171,10 +1171,14 @@ export type Mutation = {
   updateDataset: Dataset;
   /**
    * Create an algorithm, or replace the fields and the whole component list of the one with the
-   * same key. Unknown component keys are BAD_USER_INPUT.
+   * same key. Unknown component keys are BAD_USER_INPUT. Replacing a built-in algorithm needs the
+   * admin role when auth is required (FORBIDDEN otherwise).
    */
   upsertAlgorithm: Algorithm;
-  /** Create a component, or replace the fields of the one with the same key. */
+  /**
+   * Create a component, or replace the fields of the one with the same key. Replacing a built-in
+   * component (`builtin: true`) needs the admin role when auth is required (FORBIDDEN otherwise).
+   */
   upsertComponent: Component;
   /**
    * Store a judge template. Content that differs from every stored version of the name becomes the

@@ -1,3 +1,4 @@
+import { startJob } from '../jobQuota.js';
 import type { Resolvers } from '../generated/types.js';
 import { encodeCursor, pageRequest } from '../../catalog/pagination.js';
 import type { StoredParamSpec, VersionRow } from '../../db/schema.js';
@@ -69,18 +70,20 @@ export const metricResolvers: Resolvers = {
   },
   Mutation: {
     computeMetrics: (_, args, ctx) =>
-      enqueueComputeMetrics(
-        ctx.db,
-        idOf('DatasetVersion', args.version, 'version'),
-        args.metrics,
-        args.params,
-        {
-          embedders: ctx.embedders,
-          resolveVersion: async (reference) =>
-            typeof reference === 'number' || /^[0-9]+$/.test(reference)
-              ? Number(reference)
-              : idOf('DatasetVersion', reference, 'base'),
-        },
+      startJob(ctx, () =>
+        enqueueComputeMetrics(
+          ctx.db,
+          idOf('DatasetVersion', args.version, 'version'),
+          args.metrics,
+          args.params,
+          {
+            embedders: ctx.embedders,
+            resolveVersion: async (reference) =>
+              typeof reference === 'number' || /^[0-9]+$/.test(reference)
+                ? Number(reference)
+                : idOf('DatasetVersion', reference, 'base'),
+          },
+        ),
       ),
     recordSampleScores: async (_, args, ctx) => {
       if (args.scores.length > MAX_GRAPHQL_SCORES) {

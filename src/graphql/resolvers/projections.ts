@@ -1,5 +1,6 @@
 /** Resolvers of schema/projections.graphql: the embedding-map job and its stored projections. */
 import { encodeCursor, decodeCursor, toPage } from '../../catalog/pagination.js';
+import { startJob } from '../jobQuota.js';
 import {
   enqueueProjection,
   projectionPoints,
@@ -21,13 +22,17 @@ const binaryPath = (id: number, what: string) => `/v1/projections/${toGlobalId('
 
 export const projectionResolvers: Resolvers = {
   Mutation: {
-    projectVersion: async (_, args, ctx) =>
-      enqueueProjection(ctx.db, {
-        versionId: idOf('DatasetVersion', args.version, 'version'),
-        space: await requireStoredSpace(ctx.database, ctx.embedders, args.space),
-        method: args.method,
-        umap: args.umap,
-      }),
+    projectVersion: async (_, args, ctx) => {
+      const space = await requireStoredSpace(ctx.database, ctx.embedders, args.space);
+      return startJob(ctx, () =>
+        enqueueProjection(ctx.db, {
+          versionId: idOf('DatasetVersion', args.version, 'version'),
+          space,
+          method: args.method,
+          umap: args.umap,
+        }),
+      );
+    },
   },
   DatasetVersion: {
     projections: async (version, args, ctx) => {

@@ -1,3 +1,4 @@
+import { startJob } from '../jobQuota.js';
 import type { Resolvers } from '../generated/types.js';
 import { NotFoundError } from '../../errors.js';
 import { enqueueEmbedVersion } from '../../embeddings/embedJob.js';
@@ -77,14 +78,23 @@ export const searchResolvers: Resolvers = {
   },
   Mutation: {
     embedVersion: (_, args, ctx) =>
-      enqueueEmbedVersion(ctx.db, ctx.embedders, idOf('DatasetVersion', args.version, 'version'), args.space),
+      startJob(ctx, () =>
+        enqueueEmbedVersion(
+          ctx.db,
+          ctx.embedders,
+          idOf('DatasetVersion', args.version, 'version'),
+          args.space,
+        ),
+      ),
     findOverlap: (_, args, ctx) =>
-      enqueueFindOverlap(ctx.db, ctx.embedders, {
-        versionId: idOf('DatasetVersion', args.version, 'version'),
-        againstId: args.against ? idOf('DatasetVersion', args.against, 'against') : null,
-        threshold: args.threshold,
-        space: args.space,
-      }),
+      startJob(ctx, () =>
+        enqueueFindOverlap(ctx.db, ctx.embedders, {
+          versionId: idOf('DatasetVersion', args.version, 'version'),
+          againstId: args.against ? idOf('DatasetVersion', args.against, 'against') : null,
+          threshold: args.threshold,
+          space: args.space,
+        }),
+      ),
   },
   DatasetVersion: {
     overlaps: async (version, args, ctx) => {

@@ -1,3 +1,5 @@
+import { roleAllows } from '../../auth/apiKeys.js';
+import type { Context } from '../context.js';
 import type { Resolvers } from '../generated/types.js';
 import {
   listAlgorithms,
@@ -10,6 +12,11 @@ import {
 import { nodeIdField } from '../../globalId.js';
 import { referenced } from './referenced.js';
 
+/** Built-in taxonomy entries change only for the admin role (anyone when auth is off). */
+function mayEditBuiltin(ctx: Context): boolean {
+  return ctx.facts.auth === 'off' || (ctx.role !== null && roleAllows(ctx.role, 'admin'));
+}
+
 export const taxonomyResolvers: Resolvers = {
   Query: {
     components: (_, args, ctx) => listComponents(ctx.db, args.stage),
@@ -18,8 +25,10 @@ export const taxonomyResolvers: Resolvers = {
     algorithm: async (_, args, ctx) => (await findAlgorithmsBy(ctx.db, 'key', [args.key]))[0] ?? null,
   },
   Mutation: {
-    upsertComponent: (_, args, ctx) => upsertComponent(ctx.db, args.input),
-    upsertAlgorithm: (_, args, ctx) => upsertAlgorithm(ctx.db, args.input),
+    upsertComponent: (_, args, ctx) =>
+      upsertComponent(ctx.db, args.input, { mayEditBuiltin: mayEditBuiltin(ctx) }),
+    upsertAlgorithm: (_, args, ctx) =>
+      upsertAlgorithm(ctx.db, args.input, { mayEditBuiltin: mayEditBuiltin(ctx) }),
   },
   Component: {
     id: nodeIdField('Component'),

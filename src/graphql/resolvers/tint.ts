@@ -1,3 +1,4 @@
+import { startJob } from '../jobQuota.js';
 import type { Resolvers } from '../generated/types.js';
 import type { JobRow, VersionRow } from '../../db/schema.js';
 import { enqueueTIntGeneration, TINT_GENERATE_JOB } from '../../generation/tintJob.js';
@@ -17,26 +18,28 @@ function versionIdsOf(job: JobRow): number[] {
 export const tintResolvers: Resolvers = {
   Mutation: {
     generateTIntDataset: (_, { input }, ctx) =>
-      enqueueTIntGeneration(
-        ctx.db,
-        {
-          dataset: input.dataset,
-          testDataset: input.testDataset,
-          op: input.op.toLowerCase(),
-          digits: pairOf(input.digits),
-          range: pairOf(input.range),
-          length: pairOf(input.length),
-          n: input.n,
-          testN: input.testN,
-          static: input.static
-            ? { doc: input.static.doc, char: input.static.char ?? 0, line: input.static.line ?? 0 }
-            : null,
-          dynamic: input.dynamic,
-          calls: input.calls?.toLowerCase(),
-          lineCap: input.lineCap,
-          seed: input.seed,
-        },
-        ctx.limits.tintMaxSamples,
+      startJob(ctx, () =>
+        enqueueTIntGeneration(
+          ctx.db,
+          {
+            dataset: input.dataset,
+            testDataset: input.testDataset,
+            op: input.op.toLowerCase(),
+            digits: pairOf(input.digits),
+            range: pairOf(input.range),
+            length: pairOf(input.length),
+            n: input.n,
+            testN: input.testN,
+            static: input.static
+              ? { doc: input.static.doc, char: input.static.char ?? 0, line: input.static.line ?? 0 }
+              : null,
+            dynamic: input.dynamic,
+            calls: input.calls?.toLowerCase(),
+            lineCap: input.lineCap,
+            seed: input.seed,
+          },
+          ctx.limits.tintMaxSamples,
+        ),
       ),
   },
   Job: {
