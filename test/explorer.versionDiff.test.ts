@@ -8,6 +8,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createDataset, createVersion, recordRun } from './helpers/fixtures.js';
 import { prng } from './helpers/prng.js';
+import { missingSamples } from '../src/catalog/versionDiff.js';
+import type { Page } from '../src/catalog/pagination.js';
+import type { SampleRow } from '../src/db/schema.js';
+import { idOf } from '../src/globalId.js';
 import { startTestServer, type ResponseJson, type TestServer } from './helpers/testServer.js';
 
 type Input = {
@@ -163,6 +167,41 @@ describe('versionDiff: samples added, removed and kept by content hash, deltas, 
       assert.deepEqual(await allRows(base.id, head.id, true, 23), expected.removed);
     });
   }
+
+  it('pages the same through the set form as through probes (a window of a few ordinals)', async () => {
+    const { db } = server.database;
+    for (const [b, h] of pairs) {
+      const [base, head] = [versions[b]!, versions[h]!];
+      const expected = naiveDiff(base.samples, head.samples);
+      for (const [from, other, want] of [
+        [head, base, expected.added],
+        [base, head, expected.removed],
+      ] as const) {
+        for (const window of [1, 7, 100]) {
+          const got: number[] = [];
+          let after: number[] | null = null;
+          for (let i = 0; i < 1000; i++) {
+            const page: Page<SampleRow> = await missingSamples(
+              db,
+              idOf('DatasetVersion', from.id),
+              idOf('DatasetVersion', other.id),
+              { first: 13, after },
+              'test',
+              window,
+            );
+            got.push(...page.items.map((s) => s.ordinal));
+            if (!page.hasNextPage) break;
+            after = [page.items.at(-1)!.ordinal];
+          }
+          assert.deepEqual(
+            got,
+            want.map((s) => s.ordinal),
+            `${b} -> ${h}, window ${window}`,
+          );
+        }
+      }
+    }
+  });
 
   it('the chain has all three kinds of change (the fixture is not degenerate)', () => {
     const d = naiveDiff(versions[0]!.samples, versions[1]!.samples);
