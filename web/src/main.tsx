@@ -9,12 +9,14 @@ import './style.css';
 
 const views = {
   dataset: () => import('./views/Dataset'),
+  compare: () => import('./views/Compare'),
   lineage: () => import('./views/Lineage'),
   qd: () => import('./views/QdPlane'),
   samples: () => import('./views/Samples'),
   taxonomy: () => import('./views/Taxonomy'),
 };
 const DatasetPage = lazy(views.dataset);
+const ComparePage = lazy(views.compare);
 const LineagePage = lazy(views.lineage);
 const QdPlanePage = lazy(views.qd);
 const SamplesPage = lazy(views.samples);
@@ -26,11 +28,13 @@ if (/^\/datasets\//.test(opening)) void views.dataset();
 else if (/\/lineage\/?$/.test(opening)) void views.lineage();
 else if (/\/samples\/?$/.test(opening)) void views.samples();
 else if (opening === '/qd') void views.qd();
+else if (opening === '/compare') void views.compare();
 else if (opening.startsWith('/taxonomy')) void views.taxonomy();
 
-function route(path: string): ReactNode {
+function route(path: string, query: URLSearchParams): ReactNode {
   let m: RegExpExecArray | null;
   if (path === '/') return <Home />;
+  if (path === '/compare') return <ComparePage base={query.get('base')} head={query.get('head')} />;
   if ((m = /^\/datasets\/([^/]+)(?:\/v\/(\d+))?\/?$/.exec(path))) {
     return <DatasetPage slug={decodeURIComponent(m[1]!)} version={m[2] ? Number(m[2]) : null} />;
   }
@@ -66,12 +70,12 @@ export function Header({ badge }: { badge?: ReactNode }) {
 }
 
 function App() {
-  const { path } = useLocation();
+  const { path, query } = useLocation();
   return (
     <>
       <Header badge={<SessionBadge />} />
       <main>
-        <Suspense fallback={<Loading />}>{route(path)}</Suspense>
+        <Suspense fallback={<Loading />}>{route(path, query)}</Suspense>
       </main>
     </>
   );

@@ -40,6 +40,8 @@ export const paths = {
   version: (slug: string, version: number) => `/datasets/${encodeURIComponent(slug)}/v/${version}`,
   lineage: (versionId: string) => `/versions/${encodeURIComponent(versionId)}/lineage`,
   samples: (versionId: string) => `/versions/${encodeURIComponent(versionId)}/samples`,
+  compare: (base: string, head: string) =>
+    `/compare?base=${encodeURIComponent(base)}&head=${encodeURIComponent(head)}`,
   qd: (query = '') => `/qd${query ? `?${query}` : ''}`,
   taxonomy: () => '/taxonomy',
   algorithm: (key: string) => `/taxonomy/algorithms/${encodeURIComponent(key)}`,
