@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { embedFirstView, type AnsweredOperation } from './firstView.js';
 
 /** Where `vite build` writes the app (web/vite.config.ts). */
 export const WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
@@ -50,8 +51,16 @@ interface CachedFile {
 }
 
 export interface WebRoutes {
-  /** Answers the request when it is the app's or the IDE's; false when it is not. */
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
+  /**
+   * Answers the request when it is the app's or the IDE's; false when it is not. `firstView`
+   * answers the app's first operations for this URL, to embed in the page (src/http/firstView.ts).
+   */
+  handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    firstView?: () => Promise<AnsweredOperation[]>,
+  ): Promise<boolean>;
 }
 
 export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
@@ -92,8 +101,18 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
-  async function sendPage(req: IncomingMessage, res: ServerResponse, name: string) {
+  async function sendPage(
+    req: IncomingMessage,
+    res: ServerResponse,
+    name: string,
+    firstView?: () => Promise<AnsweredOperation[]>,
+  ) {
     const page = await load(name);
+    const answered = page && firstView ? await firstView() : [];
+    if (page && answered.length > 0) {
+      const body = Buffer.from(embedFirstView(page.body.toString('utf8'), answered));
+      return send(req, res, { body, gzipped: gzipSync(body, { level: 6 }), type: page.type }, false);
+    }
     if (page) return send(req, res, page, false);
     res.statusCode = 503;
     res.setHeader('content-type', 'text/html; charset=utf-8');
@@ -106,7 +125,7 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
   }
 
   return {
-    async handle(req, res, url) {
+    async handle(req, res, url, firstView) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return false;
       const accept = String(req.headers.accept ?? '');
       const wantsHtml = accept.includes('text/html');
@@ -124,7 +143,7 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
         return true;
       }
       if (url.pathname === '/' || wantsHtml) {
-        await sendPage(req, res, 'index.html');
+        await sendPage(req, res, 'index.html', wantsHtml && req.method === 'GET' ? firstView : undefined);
         return true;
       }
       return false;

@@ -91,6 +91,8 @@ export async function startTestServer(
     allowedHosts?: string[] | '*';
     /** Default: the server's (DEFAULT_GRAPHQL_LIMITS). */
     graphqlLimits?: GraphQLLimits;
+    /** Default: true (the sample browser's first view answered inside its HTML). */
+    webFirstView?: boolean;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await openTestDatabase());
@@ -110,6 +112,7 @@ export async function startTestServer(
     allowedHosts: options.allowedHosts,
     gunzip: options.gunzip,
     introspection: options.introspection,
+    webFirstView: options.webFirstView,
     logger: options.logger ?? silentLogger,
     version: VERSION,
   });
