@@ -90,7 +90,12 @@ interface VersionData {
 function parseRanges(text: string | null): Range[] {
   if (!text) return [];
   return text.split(';').flatMap((part) => {
-    const [metric, min, max] = part.split(':');
+    // metric:min:max, where the metric may hold colons itself (external:<scorer>).
+    const pieces = part.split(':');
+    if (pieces.length < 3) return [];
+    const max = pieces.pop();
+    const min = pieces.pop();
+    const metric = pieces.join(':');
     if (!metric) return [];
     const range: Range = { metric };
     if (min) range.min = Number(min);
@@ -275,11 +280,21 @@ function Facet({
         Plot.ruleY([0]),
       ],
     });
+    let dragged = false;
     chart.querySelectorAll('rect').forEach((rect, i) => {
       const bin = bins[i];
       if (!bin) return;
       rect.style.cursor = 'pointer';
-      rect.addEventListener('click', () => onRange({ metric, min: bin.x1, max: bin.x2 }));
+      rect.addEventListener('click', () => {
+        if (!dragged) onRange({ metric, min: bin.x1, max: bin.x2 });
+      });
+    });
+    brush(chart, (lo, hi) => {
+      dragged = true;
+      setTimeout(() => (dragged = false), 0);
+      const first = histogram.edges[0]!;
+      const last = histogram.edges[histogram.edges.length - 1]!;
+      onRange({ metric, min: Math.max(first, lo), max: Math.min(last, hi) });
     });
     container.current.replaceChildren(chart);
     return () => chart.remove();
@@ -321,6 +336,47 @@ function Facet({
       </div>
     </div>
   );
+}
+
+/**
+ * Drag across a histogram to select a range (a brush): the x scale of the Plot chart turns the
+ * dragged pixels back into score values; a shaded band follows the pointer while dragging. A
+ * press that moves less than 3 px is left to the bars' click.
+ */
+function brush(chart: ReturnType<typeof Plot.plot>, onBrush: (lo: number, hi: number) => void) {
+  const x = chart.scale('x');
+  const svg = chart instanceof SVGSVGElement ? chart : chart.querySelector('svg');
+  if (!x?.invert || !svg) return;
+  const band = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+  band.setAttribute('class', 'brush');
+  band.setAttribute('y', '0');
+  band.setAttribute('height', String(svg.getAttribute('height') ?? 110));
+  band.style.display = 'none';
+  svg.append(band);
+  let start: number | null = null;
+  const offset = (event: PointerEvent) => event.clientX - svg.getBoundingClientRect().left;
+  const show = (a: number, b: number) => {
+    band.setAttribute('x', String(Math.min(a, b)));
+    band.setAttribute('width', String(Math.abs(b - a)));
+    band.style.display = '';
+  };
+  svg.addEventListener('pointerdown', (event) => {
+    start = offset(event);
+    svg.setPointerCapture(event.pointerId);
+  });
+  svg.addEventListener('pointermove', (event) => {
+    if (start !== null) show(start, offset(event));
+  });
+  svg.addEventListener('pointerup', (event) => {
+    if (start === null) return;
+    const end = offset(event);
+    const from = start;
+    start = null;
+    band.style.display = 'none';
+    if (Math.abs(end - from) < 3) return;
+    const [lo, hi] = [x.invert!(Math.min(from, end)) as number, x.invert!(Math.max(from, end)) as number];
+    onBrush(lo, hi);
+  });
 }
 
 /** Most rows one export writes; larger selections are cut there (say so). */
