@@ -6,6 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import {
   ensureWebBuilt,
@@ -112,6 +116,53 @@ describe('web explorer: brushing a score histogram', { skip: WITHOUT_CHROMIUM },
     );
     assert.equal(version.scoreHistogram.total, kept.length);
     await screenshot(page, 'samples-brushed');
+    assert.deepEqual(foreignRequests(requests, new URL(server.url).origin), []);
+    assert.deepEqual(errors, []);
+  });
+
+  it('downloads the whole version as Parquet from the bulk route, with the score columns', async () => {
+    const { page, requests, errors } = await openPage(browser);
+    await page.goto(`${server.url}/versions/${encodeURIComponent(versionId)}/samples?columns=external:a`, {
+      waitUntil: 'networkidle0',
+    });
+    await page.waitForSelector('button[data-action="export-parquet"]');
+    // Keep the downloaded blob to read its bytes (page-side code as a string).
+    await page.evaluate(
+      '(() => { const make = URL.createObjectURL; URL.createObjectURL = (blob) => { window.__blob = blob; return make(blob); }; })()',
+    );
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname.endsWith('/samples.parquet')),
+      page.click('button[data-action="export-parquet"]'),
+    ]);
+    assert.equal(response.status(), 200);
+    assert.equal(new URL(response.url()).searchParams.get('scores'), 'external:a');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="export-status"]')?.textContent === 'Parquet file written',
+    );
+    const bytes = (await page.evaluate(
+      'window.__blob.arrayBuffer().then((b) => Array.from(new Uint8Array(b)))',
+    )) as number[];
+    // Read the downloaded file with DuckDB (an independent reader): the samples and their scores.
+    const file = join(mkdtempSync(join(tmpdir(), 'qdc-brush-')), 'export.parquet');
+    writeFileSync(file, Buffer.from(bytes));
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    const read = (
+      await duck.runAndReadAll(`select prompt, "scores.external:a" as a from read_parquet('${file}')`)
+    )
+      .getRowObjectsJson()
+      .map((row) => ({ prompt: row.prompt, a: Number(row.a) }));
+    duck.closeSync();
+    assert.deepEqual(
+      read,
+      a.map((value, i) => ({ prompt: `q ${i}`, a: value })),
+    );
+    // With a range filter the route cannot export the selection, so the button is not offered.
+    await page.goto(
+      `${server.url}/versions/${encodeURIComponent(versionId)}/samples?columns=external:a&ranges=external:a:10:20`,
+      { waitUntil: 'networkidle0' },
+    );
+    await page.waitForSelector('button[data-action="export"]');
+    assert.equal(await page.$('button[data-action="export-parquet"]'), null);
     assert.deepEqual(foreignRequests(requests, new URL(server.url).origin), []);
     assert.deepEqual(errors, []);
   });

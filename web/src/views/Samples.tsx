@@ -6,7 +6,7 @@
 import * as Plot from '@observablehq/plot';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import { gql } from '../api';
+import { apiKey, gql, GraphQLRequestError, NetworkError } from '../api';
 import { paths, replaceQuery, useLocation } from '../router';
 import { ErrorView, formatNumber, Link, Loading, Query, useQuery } from '../ui';
 
@@ -396,7 +396,13 @@ function ExportSelection({
   orderBy: { metric: string; descending: boolean } | null;
   ranges: Range[];
 }) {
-  const [state, setState] = useState<{ rows?: number; done?: boolean; cut?: boolean; error?: Error }>({});
+  const [state, setState] = useState<{
+    rows?: number;
+    done?: boolean;
+    cut?: boolean;
+    parquet?: boolean;
+    error?: Error;
+  }>({});
   const run = async () => {
     const lines: string[] = [];
     let after: string | null = null;
@@ -441,6 +447,44 @@ function ExportSelection({
       setState({ error: error as Error });
     }
   };
+  /** The bulk route's Parquet file (with the score columns), fetched with the session's key. */
+  const parquet = async () => {
+    setState({});
+    try {
+      const query = columns.length ? `?scores=${encodeURIComponent(columns.join(','))}` : '';
+      const headers: Record<string, string> = {};
+      const key = apiKey();
+      if (key) headers.authorization = `Bearer ${key}`;
+      let response: Response;
+      try {
+        response = await fetch(`/v1/versions/${encodeURIComponent(versionId)}/samples.parquet${query}`, {
+          headers,
+        });
+      } catch (error) {
+        throw new NetworkError(`the server could not be reached (${(error as Error).message})`);
+      }
+      if (!response.ok) {
+        const body = (await response.json().catch(() => null)) as {
+          errors?: { message: string; extensions?: { code?: string } }[];
+        } | null;
+        const first = body?.errors?.[0];
+        throw new GraphQLRequestError(
+          first?.message ?? `HTTP ${response.status}`,
+          first?.extensions?.code ?? 'INTERNAL_SERVER_ERROR',
+          response.status,
+        );
+      }
+      const url = URL.createObjectURL(await response.blob());
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = `${name}.parquet`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      setState({ done: true, parquet: true });
+    } catch (error) {
+      setState({ error: error as Error });
+    }
+  };
   return (
     <div className="export">
       <button
@@ -451,6 +495,23 @@ function ExportSelection({
       >
         Export this selection (JSONL)
       </button>{' '}
+      {ranges.length === 0 && (
+        <>
+          <button
+            type="button"
+            data-action="export-parquet"
+            onClick={() => void parquet()}
+            title="The bulk export route writes the whole version in ordinal order (it takes no filters)"
+          >
+            Whole version as Parquet
+          </button>{' '}
+        </>
+      )}
+      {state.parquet && (
+        <span className="sub" data-testid="export-status">
+          Parquet file written
+        </span>
+      )}
       {state.rows !== undefined && (
         <span className="sub" data-testid="export-status">
           {formatNumber(state.rows)} rows{state.done ? ' written' : '…'}
