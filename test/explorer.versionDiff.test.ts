@@ -281,6 +281,16 @@ describe('versionDiff: samples added, removed and kept by content hash, deltas, 
     });
     assert.equal(foreign.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
     assert.match(foreign.errors![0]!.message, /not a valid cursor/);
+    // A forged cursor past the largest ordinal: an empty page, not a database error.
+    const forged = Buffer.from(JSON.stringify(['diff-added', 2 ** 31 + 5])).toString('base64url');
+    const past = await server.ok(PAGE, {
+      base: seed.id,
+      head: filtered.id,
+      first: 5,
+      after: forged,
+      removed: false,
+    });
+    assert.deepEqual(past.versionDiff.added.edges, []);
     const tooBig = await server.gql(PAGE, {
       base: seed.id,
       head: filtered.id,

@@ -71,6 +71,7 @@ export async function diffCounts(
  * costs one anti-join (about a count) instead of a probe per remaining row.
  */
 export const PROBE_WINDOW = 10_000;
+const INT4_MAX = 2 ** 31 - 1;
 
 /** `samples.content_hash` occurs nowhere in version `other`. */
 function absentFrom(db: Executor, other: number) {
@@ -110,9 +111,10 @@ export async function missingSamples(
   }
   const cursorOf = (s: SampleRow) => encodeCursor(cursorKind, [s.ordinal]);
   const wanted = page.first + 1;
-  if (page.first === 0 || (await countMissing(db, from, other)) === 0)
+  // Ordinals are int4: a cursor past the largest one has nothing after it.
+  if (after >= INT4_MAX || (await countMissing(db, from, other)) === 0)
     return toPage([], page.first, cursorOf);
-  const windowEnd = after + probeWindow;
+  const windowEnd = Math.min(after + probeWindow, INT4_MAX);
   const rows = await db
     .select()
     .from(samples)
