@@ -1,4 +1,16 @@
 # qdc-catalog server image. `docker compose up` builds it and runs it against PostgreSQL + pgvector.
+
+# Stage 1: the web explorer. Vite, React and the plotting and graph libraries are devDependencies
+# (nothing of them runs on the server), so they are installed only here; the runtime stage takes
+# the built web/dist, which `qdc serve` serves at / (src/http/webRoutes.ts).
+FROM node:20-bookworm-slim AS web
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY web ./web
+RUN npm run build:web
+
+# Stage 2: the server.
 FROM node:20-bookworm-slim
 
 WORKDIR /app
@@ -16,6 +28,7 @@ COPY bin ./bin
 COPY schema ./schema
 COPY migrations ./migrations
 COPY src ./src
+COPY --from=web /app/web/dist ./web/dist
 
 # Without DATABASE_URL the server uses embedded PGlite in ./.qdc/pglite: make that writable.
 RUN mkdir -p /app/.qdc && chown node:node /app/.qdc

@@ -50,6 +50,8 @@ const PARENTS = [
   'SampleRowEdge',
   'SampleRow',
   'ScoreHistogram',
+  'PairedScoreHistogram',
+  'VersionDiff',
   'GenerationRunConnection',
   'GenerationRunEdge',
   'Projection',

@@ -31,7 +31,7 @@ import type { VersionCoverage } from '../embeddings/spaces.js';
 import type { NodeType } from '../globalId.js';
 import type { ComparisonCell, MetricDelta } from '../metricRuns/analysis.js';
 import type { MetricResultView, SampleScoreView } from '../metricRuns/results.js';
-import type { SampleTableRow, ScoreHistogram } from '../metricRuns/sampleTable.js';
+import type { PairedScoreHistogram, SampleTableRow, ScoreHistogram } from '../metricRuns/sampleTable.js';
 import type { Estimator, MetricDefinition } from '../metrics/types.js';
 import type { Connection, EdgeSource, PageInfoSource } from './connection.js';
 
@@ -93,6 +93,12 @@ export type SampleRowConnectionParent = Connection<SampleTableRow> & { columns: 
 export type SampleRowEdgeParent = EdgeSource<SampleTableRow>;
 export type SampleRowParent = SampleTableRow;
 export type ScoreHistogramParent = ScoreHistogram;
+export type PairedScoreHistogramParent = PairedScoreHistogram;
+/** Both versions of a diff; the counts are computed (once) when a count field is asked for. */
+export interface VersionDiffParent {
+  base: VersionRow;
+  head: VersionRow;
+}
 export type GenerationRunConnectionParent = Connection<GenerationRunRow>;
 export type GenerationRunEdgeParent = EdgeSource<GenerationRunRow>;
 

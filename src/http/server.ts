@@ -46,6 +46,7 @@ import {
 } from './graphqlOverHttp.js';
 import { HttpError, readTextBody } from './readBody.js';
 import { createWebRoutes } from './webRoutes.js';
+import { firstViewOperations, type AnsweredOperation } from './firstView.js';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
   BAD_USER_INPUT: 400,
@@ -90,6 +91,11 @@ export interface HttpServerOptions {
   rateLimits?: RateLimits;
   /** Embedders for queries and embedding requests (shared with the in-process worker). */
   embedders: EmbedderRegistry;
+  /**
+   * Answer the app's first operations inside the HTML of a sample browser navigation
+   * (src/http/firstView.ts). Default true; bench/ui turns it off to measure the difference.
+   */
+  webFirstView?: boolean;
   logger: Logger;
   version: string;
 }
@@ -256,6 +262,46 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   const web = createWebRoutes();
 
+  /**
+   * The app's first operations for a navigation, run as the app would run them: through Apollo
+   * (so the cost limits and role checks apply) with the navigation's own credentials. A browser
+   * navigation carries no API key, so with auth required nothing is answered and the app asks
+   * for a key as usual. A failed operation is left out (the app repeats it and shows the error).
+   */
+  async function answerFirstView(
+    req: IncomingMessage,
+    url: URL,
+    request: Pick<Context, 'requestId' | 'logger'>,
+  ): Promise<AnsweredOperation[]> {
+    if (options.webFirstView === false) return [];
+    const operations = firstViewOperations(url);
+    if (operations.length === 0) return [];
+    try {
+      const { role, presentedKey, keyId } = await authenticate(req);
+      if (options.auth === 'required' && !role) return [];
+      const answered: AnsweredOperation[] = [];
+      for (const operation of operations) {
+        const response = await apollo.executeOperation(operation, {
+          contextValue: createContext(
+            database,
+            facts,
+            { role, presentedKey, keyId, jobQuotas },
+            limits,
+            options.embedders,
+            request,
+          ),
+        });
+        if (response.body.kind !== 'single') continue;
+        const { data, errors } = response.body.singleResult;
+        answered.push({ ...operation, result: errors ? { data, errors: [...errors] } : { data } });
+      }
+      return answered;
+    } catch (error) {
+      request.logger.warn('first view not embedded', { error: (error as Error).message });
+      return [];
+    }
+  }
+
   const bulk = {
     database,
     maxRecordBytes: options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES,
@@ -295,7 +341,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       checkHost(req.headers.host, allowedHosts);
       // The ingest route takes only its own non-simple content types (415 for any other).
       if (url.pathname.startsWith('/v1/') && !INGEST_PATH.test(url.pathname)) checkNotSimpleWrite(req);
-      if (await web.handle(req, res, url)) return;
+      const firstView = () => answerFirstView(req, url, { requestId, logger: log });
+      if (await web.handle(req, res, url, firstView)) return;
       if (url.pathname === '/graphql') return await handleGraphQL(req, res, url, { requestId, logger: log });
       const route = url.pathname.startsWith('/v1/') ? findV1Route(url.pathname) : undefined;
       if (route) {

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { embedFirstView, type AnsweredOperation } from './firstView.js';
 
 /** Where `vite build` writes the app (web/vite.config.ts). */
 export const WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
@@ -62,8 +63,16 @@ interface CachedFile {
 }
 
 export interface WebRoutes {
-  /** Answers the request when it is the app's or the IDE's; false when it is not. */
-  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
+  /**
+   * Answers the request when it is the app's or the IDE's; false when it is not. `firstView`
+   * answers the app's first operations for this URL, to embed in the page (src/http/firstView.ts).
+   */
+  handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    firstView?: () => Promise<AnsweredOperation[]>,
+  ): Promise<boolean>;
 }
 
 export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
@@ -114,9 +123,15 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
     req: IncomingMessage,
     res: ServerResponse,
     name: string,
+    firstView?: () => Promise<AnsweredOperation[]>,
     policy = CONTENT_SECURITY_POLICY,
   ) {
     const page = await load(name);
+    const answered = page && firstView ? await firstView() : [];
+    if (page && answered.length > 0) {
+      const body = Buffer.from(embedFirstView(page.body.toString('utf8'), answered));
+      return send(req, res, { body, gzipped: gzipSync(body, { level: 6 }), type: page.type }, false, policy);
+    }
     if (page) return send(req, res, page, false, policy);
     res.statusCode = 503;
     res.setHeader('content-type', 'text/html; charset=utf-8');
@@ -129,7 +144,7 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
   }
 
   return {
-    async handle(req, res, url) {
+    async handle(req, res, url, firstView) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return false;
       const accept = String(req.headers.accept ?? '');
       const wantsHtml = accept.includes('text/html');
@@ -148,7 +163,13 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
       }
       if (url.pathname === '/' || wantsHtml) {
         const policy = MAP_PAGE.test(url.pathname) ? MAP_CONTENT_SECURITY_POLICY : CONTENT_SECURITY_POLICY;
-        await sendPage(req, res, 'index.html', policy);
+        await sendPage(
+          req,
+          res,
+          'index.html',
+          wantsHtml && req.method === 'GET' ? firstView : undefined,
+          policy,
+        );
         return true;
       }
       return false;

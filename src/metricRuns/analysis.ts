@@ -339,3 +339,47 @@ export async function metricDeltas(
   }
   return deltas;
 }
+
+export interface DiffMetricDelta {
+  metric: string;
+  baseResult: MetricResultView | null;
+  headResult: MetricResultView | null;
+  /** head value - base value; null when either is missing or they are not comparable. */
+  delta: number | null;
+  relativeDelta: number | null;
+  comparable: boolean;
+  note: string | null;
+}
+
+/**
+ * Per metric, the newest finished result of each of two versions and the change from base to
+ * head, flagged like `compareVersions` (the head's result is checked against the base's).
+ */
+export async function diffMetricDeltas(
+  db: Executor,
+  baseVersionId: number,
+  headVersionId: number,
+  metricKeys?: readonly string[] | null,
+): Promise<DiffMetricDelta[]> {
+  const table = await compareVersions(db, [baseVersionId, headVersionId], metricKeys, null);
+  const [base, head] = table.rows;
+  return table.metrics.map((metric, i) => {
+    const b = base!.cells[i]!;
+    const h = head!.cells[i]!;
+    const missing = !b.result ? 'base' : !h.result ? 'head' : null;
+    const comparable = missing === null && h.comparable;
+    const delta =
+      comparable && b.result!.value !== null && h.result!.value !== null
+        ? h.result!.value - b.result!.value
+        : null;
+    return {
+      metric,
+      baseResult: b.result,
+      headResult: h.result,
+      delta,
+      relativeDelta: delta !== null && b.result!.value !== 0 ? delta / Math.abs(b.result!.value!) : null,
+      comparable,
+      note: missing ? `the ${missing} version: ${(missing === 'base' ? b : h).note}` : (h.note ?? b.note),
+    };
+  });
+}

@@ -9,6 +9,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import { encodeCursor, invalidCursorError, toPage, type Page } from '../catalog/pagination.js';
 import type { Executor } from '../db/connect.js';
 import { samples, sampleScores, type SampleRow } from '../db/schema.js';
+import { anyOf } from '../db/sqlHelpers.js';
 import { BadInputError } from '../errors.js';
 import {
   latestResultsOfVersions,
@@ -58,6 +59,7 @@ export async function perSampleResults(
   versionId: number,
   keys: readonly string[],
   argument: string,
+  onVersion = 'this version',
 ): Promise<Map<string, MetricResultView>> {
   const found = new Map<string, MetricResultView>();
   if (keys.length === 0) return found;
@@ -75,7 +77,7 @@ export async function perSampleResults(
   for (const key of keys) {
     if (!found.has(key)) {
       throw new BadInputError(
-        `metric ${key} has no finished result with per-sample values on this version: compute it first`,
+        `metric ${key} has no finished result with per-sample values on ${onVersion}: compute it first`,
         { argument, metric: key },
       );
     }
@@ -236,24 +238,53 @@ export async function scoreHistogram(
   const others = ranges.filter((r) => r.metric !== metric);
   const results = await perSampleResults(db, versionId, [metric, ...others.map((r) => r.metric)], 'metric');
   const result = results.get(metric)!;
+  const edges = await sharedEdges(db, [result.id], bins);
+  const { counts, total } = await countInBins(db, result.id, edges, rangeConditions(db, others, results));
+  return { result, edges, counts, total };
+}
+
+/**
+ * bins + 1 equal-width edges from the lowest to the highest per-sample value of all the given
+ * results (a single value v gets the one-wide range [v, v + 1]).
+ */
+async function sharedEdges(db: Executor, resultIds: readonly number[], bins: number): Promise<number[]> {
   const [bounds] = await db
     .select({ min: sql<number>`min(${sampleScores.value})`, max: sql<number>`max(${sampleScores.value})` })
     .from(sampleScores)
-    .where(eq(sampleScores.resultId, result.id));
+    .where(anyOf(sampleScores.resultId, resultIds, 'bigint'));
   const min = Number(bounds!.min);
   const max = Number(bounds!.max);
   const width = max > min ? (max - min) / bins : 1;
-  const edges = Array.from({ length: bins + 1 }, (_, i) =>
+  return Array.from({ length: bins + 1 }, (_, i) =>
     i === bins ? (max > min ? max : min + 1) : min + i * width,
   );
+}
+
+/** One result's per-sample values counted in the bins of `edges`, over the samples `filters` keep. */
+async function countInBins(
+  db: Executor,
+  resultId: number,
+  edges: readonly number[],
+  filters: SQL[],
+): Promise<{ counts: number[]; total: number }> {
+  const bins = edges.length - 1;
   // width_bucket puts the maximum itself in bucket bins + 1: fold it into the last bin.
-  const bucket = sql<number>`least(width_bucket(${sampleScores.value}, ${min}::float8, ${edges[bins]!}::float8, ${bins}::int), ${bins}::int)`;
-  const counted = await db
-    .select({ bucket, count: sql<number>`count(*)::int` })
-    .from(sampleScores)
-    .innerJoin(samples, eq(samples.id, sampleScores.sampleId))
-    .where(and(eq(sampleScores.resultId, result.id), ...rangeConditions(db, others, results)))
-    .groupBy(sql`1`);
+  const bucket = sql<number>`least(width_bucket(${sampleScores.value}, ${edges[0]!}::float8, ${edges[bins]!}::float8, ${bins}::int), ${bins}::int)`;
+  const columns = { bucket, count: sql<number>`count(*)::int` };
+  // The filters are conditions on samples.id; without any, the join would only cost time.
+  const counted =
+    filters.length === 0
+      ? await db
+          .select(columns)
+          .from(sampleScores)
+          .where(eq(sampleScores.resultId, resultId))
+          .groupBy(sql`1`)
+      : await db
+          .select(columns)
+          .from(sampleScores)
+          .innerJoin(samples, eq(samples.id, sampleScores.sampleId))
+          .where(and(eq(sampleScores.resultId, resultId), ...filters))
+          .groupBy(sql`1`);
   const counts = new Array<number>(bins).fill(0);
   let total = 0;
   for (const row of counted) {
@@ -261,5 +292,42 @@ export async function scoreHistogram(
     counts[index]! += Number(row.count);
     total += Number(row.count);
   }
-  return { result, edges, counts, total };
+  return { counts, total };
+}
+
+export interface PairedScoreHistogram {
+  /** bins + 1 edges from the lowest to the highest value of both results. */
+  edges: number[];
+  base: { result: MetricResultView; counts: number[]; total: number };
+  head: { result: MetricResultView; counts: number[]; total: number };
+}
+
+/**
+ * One metric's per-sample values of two versions (the newest finished result with per-sample
+ * values on each), counted on the same bin edges, spanning both, so the bars line up.
+ */
+export async function pairedScoreHistogram(
+  db: Executor,
+  baseVersionId: number,
+  headVersionId: number,
+  metric: string,
+  bins: number,
+): Promise<PairedScoreHistogram> {
+  if (!Number.isInteger(bins) || bins < 1 || bins > MAX_HISTOGRAM_BINS) {
+    throw new BadInputError(`bins must be an integer from 1 to ${MAX_HISTOGRAM_BINS} (got ${bins})`, {
+      argument: 'bins',
+    });
+  }
+  const baseResult = (await perSampleResults(db, baseVersionId, [metric], 'metric', 'the base version')).get(
+    metric,
+  )!;
+  const headResult = (await perSampleResults(db, headVersionId, [metric], 'metric', 'the head version')).get(
+    metric,
+  )!;
+  const edges = await sharedEdges(db, [baseResult.id, headResult.id], bins);
+  return {
+    edges,
+    base: { result: baseResult, ...(await countInBins(db, baseResult.id, edges, [])) },
+    head: { result: headResult, ...(await countInBins(db, headResult.id, edges, [])) },
+  };
 }

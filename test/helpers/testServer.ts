@@ -94,6 +94,8 @@ export async function startTestServer(
     graphqlLimits?: GraphQLLimits;
     /** Default: the server's (DEFAULT_RATE_LIMITS). */
     rateLimits?: RateLimits;
+    /** Default: true (the sample browser's first view answered inside its HTML). */
+    webFirstView?: boolean;
   } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await openTestDatabase());
@@ -114,6 +116,7 @@ export async function startTestServer(
     allowedHosts: options.allowedHosts,
     gunzip: options.gunzip,
     introspection: options.introspection,
+    webFirstView: options.webFirstView,
     logger: options.logger ?? silentLogger,
     version: VERSION,
   });

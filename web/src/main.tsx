@@ -9,6 +9,7 @@ import './style.css';
 
 const views = {
   dataset: () => import('./views/Dataset'),
+  compare: () => import('./views/Compare'),
   lineage: () => import('./views/Lineage'),
   qd: () => import('./views/QdPlane'),
   samples: () => import('./views/Samples'),
@@ -16,6 +17,7 @@ const views = {
   map: () => import('./views/EmbeddingMap'),
 };
 const DatasetPage = lazy(views.dataset);
+const ComparePage = lazy(views.compare);
 const LineagePage = lazy(views.lineage);
 const QdPlanePage = lazy(views.qd);
 const SamplesPage = lazy(views.samples);
@@ -28,12 +30,14 @@ if (/^\/datasets\//.test(opening)) void views.dataset();
 else if (/\/lineage\/?$/.test(opening)) void views.lineage();
 else if (/\/samples\/?$/.test(opening)) void views.samples();
 else if (opening === '/qd') void views.qd();
+else if (opening === '/compare') void views.compare();
 else if (opening.startsWith('/taxonomy')) void views.taxonomy();
 else if (opening === '/map' || /\/map\/?$/.test(opening)) void views.map();
 
-function route(path: string): ReactNode {
+function route(path: string, query: URLSearchParams): ReactNode {
   let m: RegExpExecArray | null;
   if (path === '/') return <Home />;
+  if (path === '/compare') return <ComparePage base={query.get('base')} head={query.get('head')} />;
   if ((m = /^\/datasets\/([^/]+)(?:\/v\/(\d+))?\/?$/.exec(path))) {
     return <DatasetPage slug={decodeURIComponent(m[1]!)} version={m[2] ? Number(m[2]) : null} />;
   }
@@ -75,12 +79,12 @@ export function Header({ badge }: { badge?: ReactNode }) {
 }
 
 function App() {
-  const { path } = useLocation();
+  const { path, query } = useLocation();
   return (
     <>
       <Header badge={<SessionBadge />} />
       <main>
-        <Suspense fallback={<Loading />}>{route(path)}</Suspense>
+        <Suspense fallback={<Loading />}>{route(path, query)}</Suspense>
       </main>
     </>
   );

@@ -41,6 +41,8 @@ export const paths = {
   lineage: (versionId: string) => `/versions/${encodeURIComponent(versionId)}/lineage`,
   samples: (versionId: string) => `/versions/${encodeURIComponent(versionId)}/samples`,
   map: (versionId?: string) => (versionId ? `/versions/${encodeURIComponent(versionId)}/map` : '/map'),
+  compare: (base: string, head: string) =>
+    `/compare?base=${encodeURIComponent(base)}&head=${encodeURIComponent(head)}`,
   qd: (query = '') => `/qd${query ? `?${query}` : ''}`,
   taxonomy: () => '/taxonomy',
   algorithm: (key: string) => `/taxonomy/algorithms/${encodeURIComponent(key)}`,

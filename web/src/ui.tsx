@@ -189,3 +189,41 @@ export function JsonText({ value }: { value: unknown }) {
     </details>
   );
 }
+
+/**
+ * The cursors of a keyset-paged list seen so far, so "Previous" can go back: `after` is the
+ * current page's cursor, `page` its 1-based number.
+ */
+export function useCursorPages() {
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  return {
+    after: cursors[cursors.length - 1] ?? null,
+    page: cursors.length,
+    next: (endCursor: string | null) => setCursors((list) => [...list, endCursor]),
+    previous: () => setCursors((list) => (list.length > 1 ? list.slice(0, -1) : list)),
+    reset: () => setCursors([null]),
+  };
+}
+
+/** Previous / Next buttons of a list paged with `useCursorPages`. */
+export function Pager({
+  pages,
+  pageInfo,
+  label,
+}: {
+  pages: ReturnType<typeof useCursorPages>;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  label?: string;
+}) {
+  return (
+    <div className="pager" data-pager={label}>
+      <button type="button" disabled={pages.page <= 1} onClick={pages.previous}>
+        Previous
+      </button>
+      <button type="button" disabled={!pageInfo.hasNextPage} onClick={() => pages.next(pageInfo.endCursor)}>
+        Next
+      </button>
+      {pages.page > 1 && <span className="sub"> page {pages.page}</span>}
+    </div>
+  );
+}

@@ -2,14 +2,30 @@
 import { useState } from 'react';
 import { gql } from '../api';
 import { useSession } from '../auth';
-import { paths } from '../router';
-import { ErrorView, formatBytes, formatDate, formatNumber, JsonText, Link, Query, useQuery } from '../ui';
+import { navigate, paths } from '../router';
+import {
+  ErrorView,
+  formatBytes,
+  formatDate,
+  formatNumber,
+  JsonText,
+  Link,
+  Pager,
+  Query,
+  useCursorPages,
+  useQuery,
+} from '../ui';
 import { FollowJob } from './Jobs';
 
-const DATASET = `query DatasetPage($slug: String!, $number: Int!, $latest: Boolean!) {
+const VERSIONS_PAGE = 20;
+
+const DATASET = `query DatasetPage($slug: String!, $number: Int!, $latest: Boolean!, $first: Int, $after: String) {
   dataset(slug: $slug) {
     id slug name description task domain license sourceUri tags card createdAt updatedAt
-    versions(first: 100) { edges { node { id version sampleCount contentHash byteSize createdAt } } }
+    versions(first: $first, after: $after) {
+      pageInfo { hasNextPage endCursor }
+      edges { node { id version sampleCount contentHash byteSize createdAt } }
+    }
     latestVersion @include(if: $latest) { ...VersionFields }
     version(number: $number) @skip(if: $latest) { ...VersionFields }
   }
@@ -66,6 +82,8 @@ interface VersionFields {
   children: VersionLink[];
 }
 
+type VersionSummary = Omit<VersionFields, 'embeddings' | 'generatedBy' | 'parents' | 'children'>;
+
 interface DatasetData {
   dataset: {
     id: string;
@@ -81,7 +99,8 @@ interface DatasetData {
     createdAt: string;
     updatedAt: string;
     versions: {
-      edges: { node: Omit<VersionFields, 'embeddings' | 'generatedBy' | 'parents' | 'children'> }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      edges: { node: VersionSummary }[];
     };
     latestVersion?: VersionFields | null;
     version?: VersionFields | null;
@@ -118,7 +137,14 @@ interface DeltaRow {
 }
 
 export default function DatasetPage({ slug, version }: { slug: string; version: number | null }) {
-  const state = useQuery<DatasetData>(DATASET, { slug, number: version ?? 0, latest: version === null });
+  const pages = useCursorPages();
+  const state = useQuery<DatasetData>(DATASET, {
+    slug,
+    number: version ?? 0,
+    latest: version === null,
+    first: VERSIONS_PAGE,
+    after: pages.after,
+  });
   return (
     <Query
       state={state}
@@ -196,9 +222,14 @@ export default function DatasetPage({ slug, version }: { slug: string; version: 
                   ))}
                 </tbody>
               </table>
+              <Pager pages={pages} pageInfo={d.versions.pageInfo} label="versions" />
             </section>
             {current ? (
-              <VersionSection slug={d.slug} version={current} />
+              <VersionSection
+                slug={d.slug}
+                version={current}
+                siblings={d.versions.edges.map((e) => e.node)}
+              />
             ) : (
               <p className="empty">No versions yet.</p>
             )}
@@ -209,7 +240,15 @@ export default function DatasetPage({ slug, version }: { slug: string; version: 
   );
 }
 
-function VersionSection({ slug, version }: { slug: string; version: VersionFields }) {
+function VersionSection({
+  slug,
+  version,
+  siblings,
+}: {
+  slug: string;
+  version: VersionFields;
+  siblings: VersionSummary[];
+}) {
   const metrics = useQuery<{
     version: { metrics: MetricRow[]; metricDeltas: DeltaRow[]; overlaps: OverlapData | null } | null;
   }>(METRICS, {
@@ -225,6 +264,7 @@ function VersionSection({ slug, version }: { slug: string; version: VersionField
         <Link to={paths.lineage(version.id)}>Lineage graph</Link>
         <Link to={paths.qd(`datasets=${encodeURIComponent(slug)}`)}>QD plane of this dataset</Link>
         <Link to={paths.qd(`descendantsOf=${encodeURIComponent(version.id)}`)}>QD plane of its lineage</Link>
+        <CompareWith slug={slug} version={version} siblings={siblings} />
       </nav>
       <dl className="facts">
         <dt>Samples</dt>
@@ -261,7 +301,7 @@ function VersionSection({ slug, version }: { slug: string; version: VersionField
         )}
         <dt>Parents</dt>
         <dd>
-          <Links links={version.parents} />
+          <Links links={version.parents} compareTo={version.id} />
         </dd>
         <dt>Children</dt>
         <dd>
@@ -282,7 +322,8 @@ function VersionSection({ slug, version }: { slug: string; version: VersionField
   );
 }
 
-function Links({ links }: { links: VersionLink[] }) {
+/** Version links; with `compareTo`, each gets a "diff" link from it (base) to that version (head). */
+function Links({ links, compareTo }: { links: VersionLink[]; compareTo?: string }) {
   if (links.length === 0) return <>–</>;
   return (
     <>
@@ -292,9 +333,55 @@ function Links({ links }: { links: VersionLink[] }) {
           <Link to={paths.version(link.version.dataset.slug, link.version.version)}>
             {link.version.dataset.slug} v{link.version.version}
           </Link>
+          {compareTo && (
+            <>
+              {' '}
+              <Link to={paths.compare(link.version.id, compareTo)} className="diff-link">
+                diff
+              </Link>
+            </>
+          )}
         </div>
       ))}
     </>
+  );
+}
+
+/** Pick another version (a lineage parent or child, or one of this dataset) to diff this one against. */
+function CompareWith({
+  slug,
+  version,
+  siblings,
+}: {
+  slug: string;
+  version: VersionFields;
+  siblings: VersionSummary[];
+}) {
+  const choices = new Map<string, string>();
+  for (const link of version.parents)
+    choices.set(link.version.id, `${link.version.dataset.slug} v${link.version.version} (parent)`);
+  for (const link of version.children)
+    choices.set(link.version.id, `${link.version.dataset.slug} v${link.version.version} (child)`);
+  for (const other of siblings)
+    if (!choices.has(other.id)) choices.set(other.id, `${slug} v${other.version}`);
+  choices.delete(version.id);
+  if (choices.size === 0) return null;
+  return (
+    <label className="compare-with">
+      Compare with{' '}
+      <select
+        name="compare"
+        value=""
+        onChange={(event) => event.target.value && navigate(paths.compare(event.target.value, version.id))}
+      >
+        <option value="">choose a version…</option>
+        {[...choices].map(([id, label]) => (
+          <option key={id} value={id}>
+            {label}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 

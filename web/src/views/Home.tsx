@@ -1,7 +1,17 @@
 /** Catalog home: datasets with text or semantic search, filters, sort and paging; recent jobs. */
 import { useState, type FormEvent } from 'react';
 import { paths, replaceQuery, useLocation } from '../router';
-import { ErrorView, formatDate, formatNumber, Link, Loading, Query, useQuery } from '../ui';
+import {
+  ErrorView,
+  formatDate,
+  formatNumber,
+  Link,
+  Loading,
+  Pager,
+  Query,
+  useCursorPages,
+  useQuery,
+} from '../ui';
 import { JobList } from './Jobs';
 
 const PAGE = 20;
@@ -59,8 +69,8 @@ export default function Home() {
     tag: query.get('tag') || undefined,
   };
   const orderBy = query.get('sort') ?? 'CREATED_AT_DESC';
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const after = cursors[cursors.length - 1] ?? null;
+  const pages = useCursorPages();
+  const after = pages.after;
   const list = useQuery<DatasetsData>(
     DATASETS,
     { first: PAGE, after, filter, orderBy },
@@ -68,7 +78,7 @@ export default function Home() {
   );
   const search = useQuery<SearchData>(SEARCH, { query: text }, { skip: !(semantic && text) });
   const setFilter = (params: Record<string, string | null>) => {
-    setCursors([null]);
+    pages.reset();
     replaceQuery(params);
   };
 
@@ -127,28 +137,13 @@ export default function Home() {
           <>
             <p className="count" data-testid="dataset-count">
               {list.data.datasets.totalCount.toLocaleString('en-US')} datasets
-              {cursors.length > 1 ? `, page ${cursors.length}` : ''}
+              {pages.page > 1 ? `, page ${pages.page}` : ''}
             </p>
             <DatasetTable
               rows={list.data.datasets.edges.map((e) => e.node)}
               onTag={(tag) => setFilter({ tag })}
             />
-            <div className="pager">
-              <button
-                type="button"
-                disabled={cursors.length <= 1}
-                onClick={() => setCursors(cursors.slice(0, -1))}
-              >
-                Previous
-              </button>
-              <button
-                type="button"
-                disabled={!list.data.datasets.pageInfo.hasNextPage}
-                onClick={() => setCursors([...cursors, list.data!.datasets.pageInfo.endCursor])}
-              >
-                Next
-              </button>
-            </div>
+            <Pager pages={pages} pageInfo={list.data.datasets.pageInfo} />
           </>
         )}
       </section>

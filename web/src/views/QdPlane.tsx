@@ -32,6 +32,9 @@ interface FrontierData {
   };
 }
 
+/** Most dots that each get a text label; beyond it only frontier dots are labelled. */
+const MAX_LABELS = 300;
+
 const FRONTIER = `query QdPlane($x: MetricAxisInput!, $y: MetricAxisInput!, $scope: VersionScopeInput) {
   paretoFrontier(x: $x, y: $y, scope: $scope) {
     xDirection yDirection
@@ -217,7 +220,8 @@ function Plane({
           title: (p: Point) =>
             `${label(p.version)}\n${x} = ${formatNumber(p.x)}\n${y} = ${formatNumber(p.y)}`,
         }),
-        Plot.text(data.points, {
+        // A label per dot is unreadable (and slow) past a few hundred: then only the frontier's.
+        Plot.text(data.points.length > MAX_LABELS ? data.points.filter((p) => p.onFrontier) : data.points, {
           x: 'x',
           y: 'y',
           text: (p: Point) => label(p.version),

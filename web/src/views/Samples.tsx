@@ -6,7 +6,7 @@
 import * as Plot from '@observablehq/plot';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import { gql } from '../api';
+import { apiKey, gql, GraphQLRequestError, NetworkError } from '../api';
 import { paths, replaceQuery, useLocation } from '../router';
 import { ErrorView, formatNumber, Link, Loading, Query, useQuery } from '../ui';
 
@@ -90,7 +90,12 @@ interface VersionData {
 function parseRanges(text: string | null): Range[] {
   if (!text) return [];
   return text.split(';').flatMap((part) => {
-    const [metric, min, max] = part.split(':');
+    // metric:min:max, where the metric may hold colons itself (external:<scorer>).
+    const pieces = part.split(':');
+    if (pieces.length < 3) return [];
+    const max = pieces.pop();
+    const min = pieces.pop();
+    const metric = pieces.join(':');
     if (!metric) return [];
     const range: Range = { metric };
     if (min) range.min = Number(min);
@@ -275,11 +280,21 @@ function Facet({
         Plot.ruleY([0]),
       ],
     });
+    let dragged = false;
     chart.querySelectorAll('rect').forEach((rect, i) => {
       const bin = bins[i];
       if (!bin) return;
       rect.style.cursor = 'pointer';
-      rect.addEventListener('click', () => onRange({ metric, min: bin.x1, max: bin.x2 }));
+      rect.addEventListener('click', () => {
+        if (!dragged) onRange({ metric, min: bin.x1, max: bin.x2 });
+      });
+    });
+    brush(chart, (lo, hi) => {
+      dragged = true;
+      setTimeout(() => (dragged = false), 0);
+      const first = histogram.edges[0]!;
+      const last = histogram.edges[histogram.edges.length - 1]!;
+      onRange({ metric, min: Math.max(first, lo), max: Math.min(last, hi) });
     });
     container.current.replaceChildren(chart);
     return () => chart.remove();
@@ -323,6 +338,47 @@ function Facet({
   );
 }
 
+/**
+ * Drag across a histogram to select a range (a brush): the x scale of the Plot chart turns the
+ * dragged pixels back into score values; a shaded band follows the pointer while dragging. A
+ * press that moves less than 3 px is left to the bars' click.
+ */
+function brush(chart: ReturnType<typeof Plot.plot>, onBrush: (lo: number, hi: number) => void) {
+  const x = chart.scale('x');
+  const svg = chart instanceof SVGSVGElement ? chart : chart.querySelector('svg');
+  if (!x?.invert || !svg) return;
+  const band = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+  band.setAttribute('class', 'brush');
+  band.setAttribute('y', '0');
+  band.setAttribute('height', String(svg.getAttribute('height') ?? 110));
+  band.style.display = 'none';
+  svg.append(band);
+  let start: number | null = null;
+  const offset = (event: PointerEvent) => event.clientX - svg.getBoundingClientRect().left;
+  const show = (a: number, b: number) => {
+    band.setAttribute('x', String(Math.min(a, b)));
+    band.setAttribute('width', String(Math.abs(b - a)));
+    band.style.display = '';
+  };
+  svg.addEventListener('pointerdown', (event) => {
+    start = offset(event);
+    svg.setPointerCapture(event.pointerId);
+  });
+  svg.addEventListener('pointermove', (event) => {
+    if (start !== null) show(start, offset(event));
+  });
+  svg.addEventListener('pointerup', (event) => {
+    if (start === null) return;
+    const end = offset(event);
+    const from = start;
+    start = null;
+    band.style.display = 'none';
+    if (Math.abs(end - from) < 3) return;
+    const [lo, hi] = [x.invert!(Math.min(from, end)) as number, x.invert!(Math.max(from, end)) as number];
+    onBrush(lo, hi);
+  });
+}
+
 /** Most rows one export writes; larger selections are cut there (say so). */
 export const EXPORT_LIMIT = 100_000;
 
@@ -340,7 +396,13 @@ function ExportSelection({
   orderBy: { metric: string; descending: boolean } | null;
   ranges: Range[];
 }) {
-  const [state, setState] = useState<{ rows?: number; done?: boolean; cut?: boolean; error?: Error }>({});
+  const [state, setState] = useState<{
+    rows?: number;
+    done?: boolean;
+    cut?: boolean;
+    parquet?: boolean;
+    error?: Error;
+  }>({});
   const run = async () => {
     const lines: string[] = [];
     let after: string | null = null;
@@ -385,6 +447,44 @@ function ExportSelection({
       setState({ error: error as Error });
     }
   };
+  /** The bulk route's Parquet file (with the score columns), fetched with the session's key. */
+  const parquet = async () => {
+    setState({});
+    try {
+      const query = columns.length ? `?scores=${encodeURIComponent(columns.join(','))}` : '';
+      const headers: Record<string, string> = {};
+      const key = apiKey();
+      if (key) headers.authorization = `Bearer ${key}`;
+      let response: Response;
+      try {
+        response = await fetch(`/v1/versions/${encodeURIComponent(versionId)}/samples.parquet${query}`, {
+          headers,
+        });
+      } catch (error) {
+        throw new NetworkError(`the server could not be reached (${(error as Error).message})`);
+      }
+      if (!response.ok) {
+        const body = (await response.json().catch(() => null)) as {
+          errors?: { message: string; extensions?: { code?: string } }[];
+        } | null;
+        const first = body?.errors?.[0];
+        throw new GraphQLRequestError(
+          first?.message ?? `HTTP ${response.status}`,
+          first?.extensions?.code ?? 'INTERNAL_SERVER_ERROR',
+          response.status,
+        );
+      }
+      const url = URL.createObjectURL(await response.blob());
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = `${name}.parquet`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      setState({ done: true, parquet: true });
+    } catch (error) {
+      setState({ error: error as Error });
+    }
+  };
   return (
     <div className="export">
       <button
@@ -395,6 +495,23 @@ function ExportSelection({
       >
         Export this selection (JSONL)
       </button>{' '}
+      {ranges.length === 0 && (
+        <>
+          <button
+            type="button"
+            data-action="export-parquet"
+            onClick={() => void parquet()}
+            title="The bulk export route writes the whole version in ordinal order (it takes no filters)"
+          >
+            Whole version as Parquet
+          </button>{' '}
+        </>
+      )}
+      {state.parquet && (
+        <span className="sub" data-testid="export-status">
+          Parquet file written
+        </span>
+      )}
       {state.rows !== undefined && (
         <span className="sub" data-testid="export-status">
           {formatNumber(state.rows)} rows{state.done ? ' written' : '…'}
