@@ -161,6 +161,8 @@ export interface ExportSample {
 /**
  * The version's samples in ordinal order, in keyset pages, each with the score values of its
  * samples (null without score columns) and the rows read so far. Shared by every export format.
+ * The next page's query is sent before the current page is handed out, so the database works
+ * while the consumer encodes (at most two pages in memory).
  */
 export async function* samplePages(
   db: Executor,
@@ -168,10 +170,9 @@ export async function* samplePages(
   scoreColumns: readonly ScoreColumn[] = [],
   pageSize = PAGE_SIZE,
 ): AsyncGenerator<{ page: ExportSample[]; scores: Map<string, number> | null; rows: number }> {
-  let after = -1;
-  let rows = 0;
-  for (;;) {
-    const page = await db
+  type Page = { page: ExportSample[]; scores: Map<string, number> | null };
+  const read = (after: number): Promise<Page> => {
+    const query = db
       .select({
         id: samples.id,
         ordinal: samples.ordinal,
@@ -184,17 +185,27 @@ export async function* samplePages(
       .from(samples)
       .where(and(eq(samples.versionId, versionId), gt(samples.ordinal, after)))
       .orderBy(asc(samples.ordinal))
-      .limit(pageSize);
-    const scores = scoreColumns.length
-      ? await scoresOfSamples(
-          db,
-          scoreColumns.map((c) => c.resultId),
-          page.map((s) => s.id),
-        )
-      : null;
+      .limit(pageSize)
+      .then(async (page) => ({
+        page,
+        scores: scoreColumns.length
+          ? await scoresOfSamples(
+              db,
+              scoreColumns.map((c) => c.resultId),
+              page.map((s) => s.id),
+            )
+          : null,
+      }));
+    // A consumer that stops early leaves the prefetched page unread: its failure is not an error.
+    query.catch(() => undefined);
+    return query;
+  };
+  let rows = 0;
+  let next: Promise<Page> | null = read(-1);
+  while (next) {
+    const { page, scores }: Page = await next;
+    next = page.length < pageSize ? null : read(page[page.length - 1]!.ordinal);
     rows += page.length;
     yield { page, scores, rows };
-    if (page.length < pageSize) break;
-    after = page[page.length - 1]!.ordinal;
   }
 }

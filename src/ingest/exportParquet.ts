@@ -13,19 +13,23 @@
  * footer's key-value metadata carries the version, its content hash and the score columns' metrics.
  */
 import { sql } from 'drizzle-orm';
-import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { Executor } from '../db/connect.js';
 import { samples } from '../db/schema.js';
 import { rowsOf } from '../db/sqlHelpers.js';
 import { samplePages, type ExportSample, type ScoreColumn } from './export.js';
+import {
+  StreamingParquetWriter,
+  type ColumnInput,
+  type ExportCodec,
+  type SchemaElement,
+  type TextColumn,
+} from './parquetWriter.js';
 
 /** Rows per row group: large enough for fast scans, small enough to keep memory low. */
 export const ROW_GROUP_ROWS = 50_000;
 /** A row group is closed early once its text reaches this many characters. */
 const ROW_GROUP_CHARS = 64 * 1024 * 1024;
 const PAGE_SIZE = 5000;
-
-type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
 
 export const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
 
@@ -105,13 +109,12 @@ export async function* exportVersionParquet(
   onRows?: (rows: number) => void,
   scoreColumns: readonly ScoreColumn[] = [],
   rowGroupRows = ROW_GROUP_ROWS,
+  codec: ExportCodec = 'BROTLI',
 ): AsyncGenerator<Uint8Array> {
   const extraKeys = await extraMessageKeys(db, versionId);
-  const writer = new ByteWriter(1 << 20);
-  const parquet = new ParquetWriter({
-    writer,
+  const parquet = new StreamingParquetWriter({
     schema: parquetSchemaFor(extraKeys, scoreColumns),
-    codec: 'SNAPPY',
+    codec,
     createdBy: 'qdc-catalog',
     kvMetadata: [
       { key: 'qdc.version', value: info.versionId },
@@ -120,46 +123,54 @@ export async function* exportVersionParquet(
       { key: 'qdc.scores', value: JSON.stringify(scoreColumns.map((c) => c.metric)) },
     ],
   });
-  const take = (): Uint8Array => {
-    const bytes = new Uint8Array(writer.buffer.slice(0, writer.index));
-    writer.index = 0;
-    return bytes;
+  // One row group is encoded (its compression on the thread pool) while the next one fills.
+  let encoding: Promise<void> | null = null;
+  const flush = async function* (group: RowGroup) {
+    const columns = group.columns();
+    const rows = group.rows;
+    group.clear();
+    if (encoding) {
+      await encoding;
+      yield parquet.take();
+    }
+    encoding = parquet.writeRowGroup(columns, rows);
+    // Keep an encoding failure from going unobserved while the next rows are read.
+    encoding.catch(() => undefined);
   };
-  const group = new RowGroup(extraKeys, scoreColumns);
+  const group = new RowGroup(extraKeys, scoreColumns, () => parquet.textColumn());
   for await (const { page, scores, rows } of samplePages(db, versionId, scoreColumns, PAGE_SIZE)) {
     for (const s of page) {
       group.add(s, scores);
-      if (group.rows >= rowGroupRows || group.chars >= ROW_GROUP_CHARS) {
-        await parquet.write({ columnData: group.columns(), rowGroupSize: group.rows });
-        group.clear();
-        yield take();
-      }
+      if (group.rows >= rowGroupRows || group.chars >= ROW_GROUP_CHARS) yield* flush(group);
     }
     onRows?.(rows);
   }
-  if (group.rows > 0) {
-    await parquet.write({ columnData: group.columns(), rowGroupSize: group.rows });
-    group.clear();
-  }
-  await parquet.finish();
-  yield take();
+  if (group.rows > 0) yield* flush(group);
+  if (encoding) await encoding;
+  parquet.finish();
+  yield parquet.take();
 }
 
-/** The column arrays of the row group being filled. */
+/** The columns of the row group being filled (text encoded as it arrives). */
 class RowGroup {
   rows = 0;
   chars = 0;
-  private prompt: (string | null)[] = [];
-  private response: (string | null)[] = [];
-  private reference: (string | null)[] = [];
+  private prompt: TextColumn;
+  private response: TextColumn;
+  private reference: TextColumn;
+  private metadata: TextColumn;
   private messages: (Record<string, unknown>[] | null)[] = [];
-  private metadata: unknown[] = [];
   private scores: (number | null)[][];
 
   constructor(
     private readonly extraKeys: readonly string[],
     private readonly scoreColumns: readonly ScoreColumn[],
+    private readonly textColumn: () => TextColumn,
   ) {
+    this.prompt = textColumn();
+    this.response = textColumn();
+    this.reference = textColumn();
+    this.metadata = textColumn();
     this.scores = scoreColumns.map(() => []);
   }
 
@@ -169,7 +180,7 @@ class RowGroup {
     this.reference.push(s.reference);
     this.chars += (s.prompt?.length ?? 0) + (s.response?.length ?? 0) + (s.reference?.length ?? 0);
     this.messages.push(Array.isArray(s.messages) ? s.messages.map((m) => this.message(m)) : null);
-    this.metadata.push(s.metadata ?? null);
+    this.metadata.push(s.metadata === null || s.metadata === undefined ? null : JSON.stringify(s.metadata));
     for (let i = 0; i < this.scoreColumns.length; i++) {
       this.scores[i]!.push(scores?.get(`${this.scoreColumns[i]!.resultId}:${s.id}`) ?? null);
     }
@@ -188,29 +199,33 @@ class RowGroup {
   }
 
   /**
-   * Text columns are written PLAIN without statistics: LLM text rarely repeats (a dictionary is
-   * tried and dropped, at a cost) and truncated min/max of prose prune nothing. Scores keep both.
+   * Text columns (metadata as JSON text) go PLAIN without statistics: LLM text rarely repeats (a
+   * dictionary is tried and dropped, at a cost) and truncated min/max of prose prune nothing. The
+   * messages list takes hyparquet-writer's encoder without statistics; scores keep theirs.
    */
-  columns() {
-    const text = { encoding: 'PLAIN' as const, statistics: false };
+  columns(): ColumnInput[] {
     return [
-      { name: 'prompt', data: this.prompt, ...text },
-      { name: 'response', data: this.response, ...text },
-      { name: 'reference', data: this.reference, ...text },
+      { name: 'prompt', text: this.prompt },
+      { name: 'response', text: this.response },
+      { name: 'reference', text: this.reference },
       { name: 'messages', data: this.messages, statistics: false },
-      { name: 'metadata', data: this.metadata, ...text },
-      ...this.scoreColumns.map((c, i) => ({ name: scoreColumnName(c.metric), data: this.scores[i]! })),
+      { name: 'metadata', text: this.metadata },
+      ...this.scoreColumns.map((c, i) => ({
+        name: scoreColumnName(c.metric),
+        data: this.scores[i]!,
+        statistics: true,
+      })),
     ];
   }
 
   clear(): void {
     this.rows = 0;
     this.chars = 0;
-    this.prompt = [];
-    this.response = [];
-    this.reference = [];
+    this.prompt = this.textColumn();
+    this.response = this.textColumn();
+    this.reference = this.textColumn();
     this.messages = [];
-    this.metadata = [];
+    this.metadata = this.textColumn();
     this.scores = this.scoreColumns.map(() => []);
   }
 }
