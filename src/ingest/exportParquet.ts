@@ -29,7 +29,7 @@ import {
 export const ROW_GROUP_ROWS = 50_000;
 /** A row group is closed early once its text reaches this many characters. */
 const ROW_GROUP_CHARS = 64 * 1024 * 1024;
-const PAGE_SIZE = 5000;
+const PAGE_SIZE = 2000;
 
 export const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
 
@@ -111,44 +111,54 @@ export async function* exportVersionParquet(
   rowGroupRows = ROW_GROUP_ROWS,
   codec: ExportCodec = 'BROTLI',
 ): AsyncGenerator<Uint8Array> {
-  const extraKeys = await extraMessageKeys(db, versionId);
-  const parquet = new StreamingParquetWriter({
-    schema: parquetSchemaFor(extraKeys, scoreColumns),
-    codec,
-    createdBy: 'qdc-catalog',
-    kvMetadata: [
-      { key: 'qdc.version', value: info.versionId },
-      { key: 'qdc.dataset', value: `${info.dataset}@${info.version}` },
-      { key: 'qdc.content_hash', value: info.contentHash },
-      { key: 'qdc.scores', value: JSON.stringify(scoreColumns.map((c) => c.metric)) },
-    ],
-  });
-  // One row group is encoded (its compression on the thread pool) while the next one fills.
-  let encoding: Promise<void> | null = null;
-  const flush = async function* (group: RowGroup) {
-    const columns = group.columns();
-    const rows = group.rows;
-    group.clear();
-    if (encoding) {
-      await encoding;
-      yield parquet.take();
+  // The message keys (a scan of the version) and the first page of samples are read together.
+  const pages = samplePages(db, versionId, scoreColumns, PAGE_SIZE, { metadataAsText: true });
+  const firstPage = pages.next();
+  firstPage.catch(() => undefined);
+  try {
+    const extraKeys = await extraMessageKeys(db, versionId);
+    const parquet = new StreamingParquetWriter({
+      schema: parquetSchemaFor(extraKeys, scoreColumns),
+      codec,
+      createdBy: 'qdc-catalog',
+      kvMetadata: [
+        { key: 'qdc.version', value: info.versionId },
+        { key: 'qdc.dataset', value: `${info.dataset}@${info.version}` },
+        { key: 'qdc.content_hash', value: info.contentHash },
+        { key: 'qdc.scores', value: JSON.stringify(scoreColumns.map((c) => c.metric)) },
+      ],
+    });
+    // One row group is encoded (its compression on the thread pool) while the next one fills.
+    let encoding: Promise<void> | null = null;
+    const flush = async function* (group: RowGroup) {
+      const columns = group.columns();
+      const rows = group.rows;
+      group.clear();
+      if (encoding) {
+        await encoding;
+        yield parquet.take();
+      }
+      encoding = parquet.writeRowGroup(columns, rows);
+      // Keep an encoding failure from going unobserved while the next rows are read.
+      encoding.catch(() => undefined);
+    };
+    const group = new RowGroup(extraKeys, scoreColumns, () => parquet.textColumn());
+    for (let item = await firstPage; !item.done; item = await pages.next()) {
+      const { page, scores, rows } = item.value;
+      for (const s of page) {
+        group.add(s, scores);
+        if (group.rows >= rowGroupRows || group.chars >= ROW_GROUP_CHARS) yield* flush(group);
+      }
+      onRows?.(rows);
     }
-    encoding = parquet.writeRowGroup(columns, rows);
-    // Keep an encoding failure from going unobserved while the next rows are read.
-    encoding.catch(() => undefined);
-  };
-  const group = new RowGroup(extraKeys, scoreColumns, () => parquet.textColumn());
-  for await (const { page, scores, rows } of samplePages(db, versionId, scoreColumns, PAGE_SIZE)) {
-    for (const s of page) {
-      group.add(s, scores);
-      if (group.rows >= rowGroupRows || group.chars >= ROW_GROUP_CHARS) yield* flush(group);
-    }
-    onRows?.(rows);
+    if (group.rows > 0) yield* flush(group);
+    if (encoding) await encoding;
+    parquet.finish();
+    yield parquet.take();
+  } finally {
+    // Closes the page reader when the export stops early (an error, a consumer that went away).
+    await pages.return(undefined);
   }
-  if (group.rows > 0) yield* flush(group);
-  if (encoding) await encoding;
-  parquet.finish();
-  yield parquet.take();
 }
 
 /** The columns of the row group being filled (text encoded as it arrives). */
@@ -180,7 +190,9 @@ class RowGroup {
     this.reference.push(s.reference);
     this.chars += (s.prompt?.length ?? 0) + (s.response?.length ?? 0) + (s.reference?.length ?? 0);
     this.messages.push(Array.isArray(s.messages) ? s.messages.map((m) => this.message(m)) : null);
-    this.metadata.push(s.metadata === null || s.metadata === undefined ? null : JSON.stringify(s.metadata));
+    // JSON text as the database renders it; a JSON null is a missing value, as in JSONL.
+    const metadata = typeof s.metadata === 'string' ? s.metadata : JSON.stringify(s.metadata ?? null);
+    this.metadata.push(metadata === 'null' ? null : metadata);
     for (let i = 0; i < this.scoreColumns.length; i++) {
       this.scores[i]!.push(scores?.get(`${this.scoreColumns[i]!.resultId}:${s.id}`) ?? null);
     }
