@@ -22,7 +22,7 @@ import {
   type ColumnInput,
   type ExportCodec,
   type SchemaElement,
-  type TextColumn,
+  TextColumn,
 } from './parquetWriter.js';
 
 /** Rows per row group: large enough for fast scans, small enough to keep memory low. */
@@ -111,27 +111,33 @@ export async function* exportVersionParquet(
   rowGroupRows = ROW_GROUP_ROWS,
   codec: ExportCodec = 'BROTLI',
 ): AsyncGenerator<Uint8Array> {
-  // The message keys (a scan of the version) and the first page of samples are read together.
+  // The message keys (a scan of the version, which the schema needs) are read while the first
+  // row group fills: only its messages column waits for them, at the group's end.
+  const keys = extraMessageKeys(db, versionId);
+  keys.catch(() => undefined);
   const pages = samplePages(db, versionId, scoreColumns, PAGE_SIZE, { metadataAsText: true });
-  const firstPage = pages.next();
-  firstPage.catch(() => undefined);
   try {
-    const extraKeys = await extraMessageKeys(db, versionId);
-    const parquet = new StreamingParquetWriter({
-      schema: parquetSchemaFor(extraKeys, scoreColumns),
-      codec,
-      createdBy: 'qdc-catalog',
-      kvMetadata: [
-        { key: 'qdc.version', value: info.versionId },
-        { key: 'qdc.dataset', value: `${info.dataset}@${info.version}` },
-        { key: 'qdc.content_hash', value: info.contentHash },
-        { key: 'qdc.scores', value: JSON.stringify(scoreColumns.map((c) => c.metric)) },
-      ],
-    });
+    let writer: StreamingParquetWriter | null = null;
+    const open = async (): Promise<{ parquet: StreamingParquetWriter; extraKeys: readonly string[] }> => {
+      const extraKeys = await keys;
+      writer ??= new StreamingParquetWriter({
+        schema: parquetSchemaFor(extraKeys, scoreColumns),
+        codec,
+        createdBy: 'qdc-catalog',
+        kvMetadata: [
+          { key: 'qdc.version', value: info.versionId },
+          { key: 'qdc.dataset', value: `${info.dataset}@${info.version}` },
+          { key: 'qdc.content_hash', value: info.contentHash },
+          { key: 'qdc.scores', value: JSON.stringify(scoreColumns.map((c) => c.metric)) },
+        ],
+      });
+      return { parquet: writer, extraKeys };
+    };
     // One row group is encoded (its compression on the thread pool) while the next one fills.
     let encoding: Promise<void> | null = null;
     const flush = async function* (group: RowGroup) {
-      const columns = group.columns();
+      const { parquet, extraKeys } = await open();
+      const columns = group.columns(extraKeys);
       const rows = group.rows;
       group.clear();
       if (encoding) {
@@ -142,9 +148,8 @@ export async function* exportVersionParquet(
       // Keep an encoding failure from going unobserved while the next rows are read.
       encoding.catch(() => undefined);
     };
-    const group = new RowGroup(extraKeys, scoreColumns, () => parquet.textColumn());
-    for (let item = await firstPage; !item.done; item = await pages.next()) {
-      const { page, scores, rows } = item.value;
+    const group = new RowGroup(scoreColumns, () => new TextColumn(codec));
+    for await (const { page, scores, rows } of pages) {
       for (const s of page) {
         group.add(s, scores);
         if (group.rows >= rowGroupRows || group.chars >= ROW_GROUP_CHARS) yield* flush(group);
@@ -152,6 +157,7 @@ export async function* exportVersionParquet(
       onRows?.(rows);
     }
     if (group.rows > 0) yield* flush(group);
+    const { parquet } = await open();
     if (encoding) await encoding;
     parquet.finish();
     yield parquet.take();
@@ -169,11 +175,10 @@ class RowGroup {
   private response: TextColumn;
   private reference: TextColumn;
   private metadata: TextColumn;
-  private messages: (Record<string, unknown>[] | null)[] = [];
+  private messages: (unknown[] | null)[] = [];
   private scores: (number | null)[][];
 
   constructor(
-    private readonly extraKeys: readonly string[],
     private readonly scoreColumns: readonly ScoreColumn[],
     private readonly textColumn: () => TextColumn,
   ) {
@@ -189,7 +194,14 @@ class RowGroup {
     this.response.push(s.response);
     this.reference.push(s.reference);
     this.chars += (s.prompt?.length ?? 0) + (s.response?.length ?? 0) + (s.reference?.length ?? 0);
-    this.messages.push(Array.isArray(s.messages) ? s.messages.map((m) => this.message(m)) : null);
+    if (Array.isArray(s.messages)) {
+      this.messages.push(s.messages);
+      for (const m of s.messages as { content?: unknown }[]) {
+        this.chars += (typeof m?.content === 'string' ? m.content.length : 0) + 16;
+      }
+    } else {
+      this.messages.push(null);
+    }
     // JSON text as the database renders it; a JSON null is a missing value, as in JSONL.
     const metadata = typeof s.metadata === 'string' ? s.metadata : JSON.stringify(s.metadata ?? null);
     this.metadata.push(metadata === 'null' ? null : metadata);
@@ -199,28 +211,18 @@ class RowGroup {
     this.rows += 1;
   }
 
-  /** A message as a struct: role, content, and every extra key (null where this message has none). */
-  private message(m: unknown): Record<string, unknown> {
-    const source = (m ?? {}) as Record<string, unknown>;
-    const out: Record<string, unknown> = { role: source.role ?? null, content: source.content ?? null };
-    this.chars += (typeof source.content === 'string' ? source.content.length : 0) + 16;
-    for (const key of this.extraKeys) {
-      out[key] = Object.hasOwn(source, key) ? source[key] : null;
-    }
-    return out;
-  }
-
   /**
    * Text columns (metadata as JSON text) go PLAIN without statistics: LLM text rarely repeats (a
    * dictionary is tried and dropped, at a cost) and truncated min/max of prose prune nothing. The
    * messages list takes hyparquet-writer's encoder without statistics; scores keep theirs.
    */
-  columns(): ColumnInput[] {
+  columns(extraKeys: readonly string[]): ColumnInput[] {
+    const messages = this.messages.map((list) => list && list.map((m) => message(m, extraKeys)));
     return [
       { name: 'prompt', text: this.prompt },
       { name: 'response', text: this.response },
       { name: 'reference', text: this.reference },
-      { name: 'messages', data: this.messages, statistics: false },
+      { name: 'messages', data: messages, statistics: false },
       { name: 'metadata', text: this.metadata },
       ...this.scoreColumns.map((c, i) => ({
         name: scoreColumnName(c.metric),
@@ -240,4 +242,14 @@ class RowGroup {
     this.metadata = this.textColumn();
     this.scores = this.scoreColumns.map(() => []);
   }
+}
+
+/** A message as a struct: role, content, and every extra key (null where this message has none). */
+function message(m: unknown, extraKeys: readonly string[]): Record<string, unknown> {
+  const source = (m ?? {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = { role: source.role ?? null, content: source.content ?? null };
+  for (const key of extraKeys) {
+    out[key] = Object.hasOwn(source, key) ? source[key] : null;
+  }
+  return out;
 }
