@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { qdc } from './helpers/cli.js';
 import { testWorker } from './helpers/jobs.js';
 import { createScratchDatabase, testBackend, type ScratchDatabase } from './helpers/testDatabase.js';
@@ -232,9 +233,46 @@ function session(where: () => string[], dir: () => string, outputs: Outputs) {
     ]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /line 2: .*nothing was stored/);
-    const parquet = await qdc(['scores', 'push', 'gen@1', 'x.parquet', '--scorer', 'other', ...where()]);
-    assert.equal(parquet.code, 2);
-    assert.match(parquet.stderr, /Parquet score files are not supported yet/);
+  });
+
+  it('scores push: reads a Parquet file (written by DuckDB), all or nothing, with row numbers', async () => {
+    const duck = await (await DuckDBInstance.create(':memory:')).connect();
+    const good = join(dir(), 'rm.parquet');
+    const bad = join(dir(), 'rm-bad.parquet');
+    try {
+      // Ordinal 1 is left unscored; the rows are out of order on purpose.
+      await duck.run(
+        `COPY (SELECT * FROM (VALUES (2::BIGINT, 0.75::DOUBLE), (0::BIGINT, 0.25::DOUBLE)) t(ordinal, value)) TO '${good}' (FORMAT parquet)`,
+      );
+      // Row 3 names an ordinal gen@1 does not have.
+      await duck.run(
+        `COPY (SELECT * FROM (VALUES (0::INTEGER, 0.5::DOUBLE), (1, 0.5), (7, 0.5)) t(ordinal, value)) TO '${bad}' (FORMAT parquet)`,
+      );
+    } finally {
+      duck.closeSync();
+    }
+    const pushed = await json('scoresParquet', ['scores', 'push', 'gen@1', good, '--scorer', 'rm']);
+    assert.equal(pushed.recorded, 2);
+    assert.equal(pushed.result.metric, 'external:rm');
+    assert.equal(pushed.result.n, 2);
+    assert.ok(
+      Math.abs(pushed.result.value - 0.5) < 1e-12,
+      `mean of 0.25 and 0.75, got ${pushed.result.value}`,
+    );
+
+    // Read back per sample through the export: ordinal order, null where nothing was pushed.
+    const exported = await run(['export', 'gen@1', '--scores', 'external:rm', '--no-progress']);
+    const scores = exported.stdout
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { scores: Record<string, number | null> }).scores['external:rm']);
+    assert.deepEqual(scores, [0.25, null, 0.75]);
+
+    const refused = await qdc(['scores', 'push', 'gen@1', bad, '--scorer', 'rm2', ...where()]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /row 3: ordinal 7 is not in version .*nothing was stored/);
+    const compare = await run(['compare', 'gen@1', '-m', 'external:rm2', '--json']);
+    assert.equal(JSON.parse(compare.stdout).rows[0].cells[0].value, null, 'nothing of rm2 was stored');
   });
 
   it('compare: a table of values with n, flagging other parameters as not comparable', async () => {

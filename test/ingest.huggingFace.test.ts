@@ -18,6 +18,7 @@ import { requireVersionByRef } from '../src/ingest/export.js';
 import { recordExternalScores } from '../src/metricRuns/externalScores.js';
 import { qdc } from './helpers/cli.js';
 import { createScratchDatabase, type ScratchDatabase } from './helpers/testDatabase.js';
+import { startTestServer } from './helpers/testServer.js';
 
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -265,6 +266,42 @@ describe('Hugging Face dataset directories', () => {
     const result = JSON.parse(again.stdout);
     assert.equal(result.created, false, 'the same content is the same version');
     assert.equal(result.version.contentHash, hash);
+  });
+
+  it('qdc export --hf --server writes the same card and rows through the public routes', async () => {
+    const database = await openCatalog(scratch ? { databaseUrl: scratch.url } : { dataDir: path('db') });
+    const server = await startTestServer({ database });
+    try {
+      const run = await qdc([
+        'export',
+        'tiny@1',
+        '--hf',
+        path('out-remote'),
+        '--scores',
+        'external:rm',
+        '--no-progress',
+        '--server',
+        server.url,
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+    } finally {
+      await server.stop();
+      await database.close();
+    }
+    assert.deepEqual(readdirSync(path('out-remote', 'data')), ['train-00000-of-00001.parquet']);
+    // The direct export of the previous test wrote the card from the database: the same text.
+    assert.equal(
+      readFileSync(path('out-remote', 'README.md'), 'utf8'),
+      readFileSync(path('out', 'README.md'), 'utf8'),
+    );
+    const shard = path('out-remote', 'data', 'train-00000-of-00001.parquet');
+    const rows = (
+      await duck.runAndReadAll(`SELECT prompt, "scores.external:rm" AS rm FROM '${shard}' ORDER BY prompt`)
+    ).getRowObjectsJson();
+    assert.deepEqual(
+      rows.map((r) => [r.prompt, r.rm]),
+      train.map(([q], i) => [q, [0.5, 1, 0, 0.25, 0.75][i]]),
+    );
   });
 
   it('qdc ingest reads a single Parquet file in place and qdc export --format parquet writes one', async () => {

@@ -20,12 +20,22 @@ const target = rest[rest.length - 1]!;
 const database = await openCatalog(
   target.startsWith('pglite:') ? { dataDir: target.slice(7) } : { databaseUrl: target },
 );
-const report = (fields: Record<string, unknown>) =>
-  console.log(JSON.stringify({ ...fields, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+let cpuStart = process.cpuUsage();
+const report = (fields: Record<string, unknown>) => {
+  const cpu = process.cpuUsage(cpuStart);
+  console.log(
+    JSON.stringify({
+      ...fields,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      maxRssMB: process.resourceUsage().maxRSS / 1024,
+    }),
+  );
+};
 try {
   if (op === 'ingest') {
     const [file, slug] = rest as [string, string];
     await registerDataset(database.db, { slug, name: slug });
+    cpuStart = process.cpuUsage();
     const started = performance.now();
     const parquet = file.endsWith('.parquet') ? await openParquetFile(file) : null;
     const result = await ingestStream(
@@ -39,6 +49,7 @@ try {
   } else if (op === 'export') {
     const [ref, format, out] = rest as [string, string, string];
     const version = await requireVersionByRef(database.db, ref);
+    cpuStart = process.cpuUsage();
     const started = performance.now();
     const chunks =
       format === 'parquet'

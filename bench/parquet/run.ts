@@ -5,7 +5,7 @@
  *
  *   (a) JSONL ingest      `ingestStream` of the JSONL corpus into dataset bench-jsonl
  *   (b) JSONL export      `exportVersionJsonl` of bench-jsonl@1 to a file
- *   (c) Parquet export    `exportVersionParquet` of bench-jsonl@1 to a file
+ *   (c) Parquet export    `exportVersionParquet` of bench-jsonl@1 to a file (Brotli)
  *   (d) Parquet ingest    `ingestStream` of (c) into dataset bench-parquet (must give the same content hash)
  *
  * Goals: (c) rows/s >= 1.0 x (b); (d) rows/s >= 0.9 x (a); peak RSS of each reported.
@@ -26,6 +26,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { openCatalog } from '../../src/app.js';
 import { openParquetFile } from '../../src/ingest/parquetFile.js';
+import { compressors } from '../../src/ingest/readers/parquetReader.js';
 import { writeCorpus } from '../ingest/corpus.js';
 import { createScratchDatabase, type ScratchDatabase } from '../scratchDatabase.js';
 
@@ -41,6 +42,8 @@ interface ChildResult {
   rows: number;
   ms: number;
   maxRssMB: number;
+  /** The process's CPU (user + system, thread pool included) during the step. */
+  cpuMs: number;
   contentHash?: string;
   bytes?: number;
 }
@@ -83,7 +86,7 @@ try {
 
   const line = (name: string, r: ChildResult, extra = '') =>
     console.log(
-      `  ${name.padEnd(16)} ${fmt(r.ms).padStart(8)} ms  ${fmt((r.rows * 1000) / r.ms).padStart(9)} rows/s  peak RSS ${fmt(r.maxRssMB).padStart(5)} MB${extra}`,
+      `  ${name.padEnd(16)} ${fmt(r.ms).padStart(8)} ms  ${fmt((r.rows * 1000) / r.ms).padStart(9)} rows/s  CPU ${fmt(r.cpuMs).padStart(7)} ms  peak RSS ${fmt(r.maxRssMB).padStart(5)} MB${extra}`,
     );
   // Each step is printed as it ends, so a long run shows its figures as it goes.
   const a = child(['ingest', corpus, 'bench-jsonl', target]);
@@ -97,6 +100,7 @@ try {
   const ratio = (x: ChildResult, y: ChildResult) => (x.rows / x.ms / (y.rows / y.ms)).toFixed(2);
   console.log(`  Parquet export / JSONL export rows/s: ${ratio(c, b)}x (goal >= 1.0)`);
   console.log(`  Parquet ingest / JSONL ingest rows/s: ${ratio(d, a)}x (goal >= 0.9)`);
+  console.log(`  Parquet export / JSONL export CPU: ${(c.cpuMs / b.cpuMs).toFixed(2)}x`);
   console.log(`  round trip content hash equal: ${a.contentHash === d.contentHash}`);
 
   // Library choice: reading the same file into JS rows, and DuckDB's writer on the same rows.
@@ -107,7 +111,9 @@ try {
   let start = 0;
   for (const group of metadata.row_groups) {
     const end = start + Number(group.num_rows);
-    rows += (await parquetReadObjects({ file: file.buffer, metadata, rowStart: start, rowEnd: end })).length;
+    rows += (
+      await parquetReadObjects({ file: file.buffer, metadata, compressors, rowStart: start, rowEnd: end })
+    ).length;
     start = end;
   }
   const hyparquetMs = performance.now() - t;

@@ -13,9 +13,33 @@ import { createApolloServer } from '../graphql/apollo.js';
 import { createContext } from '../graphql/context.js';
 import { createLogger, silentLogger } from '../logger.js';
 import { DEFAULT_MAX_SAMPLES } from '../tint/spec.js';
-import { connectOptions } from './commands/databaseOptions.js';
-import { CommandFailure, remoteFrom, remoteGraphQL, type Remote } from './remote.js';
+import type { OptionSpec } from './command.js';
+import { connectOptions, fileDatabaseOptions } from './commands/databaseOptions.js';
+import {
+  API_KEY_ENV_DOC,
+  CommandFailure,
+  remoteFrom,
+  remoteGraphQL,
+  remoteOptions,
+  type Remote,
+} from './remote.js';
 import { looksLikeGlobalId } from './versionRef.js';
+
+const { 'no-progress': _noProgress, ...serverOptions } = remoteOptions;
+
+/**
+ * The options of a command that works either through `--server URL [--api-key KEY]` or on the
+ * database (`--data-dir`, `--database-url`): what `openCatalogClient` reads.
+ */
+export const CLIENT_OPTIONS: Record<string, OptionSpec> = { ...serverOptions, ...fileDatabaseOptions };
+
+/** The epilog lines for the environment those options fall back to. */
+export const CLIENT_ENV_HELP: readonly string[] = [
+  'Environment:',
+  '  DATABASE_URL              PostgreSQL URL; unset: the embedded PGlite database.',
+  '  QDC_DATA_DIR              PGlite data directory (default ./.qdc/pglite).',
+  API_KEY_ENV_DOC,
+];
 
 export interface CatalogClient {
   /** Runs a GraphQL operation; a GraphQL error becomes a CommandFailure `message (CODE)`. */

@@ -164,7 +164,7 @@ export async function handleExport(
       version: version.version,
       contentHash: version.contentHash,
     };
-    // Parquet pages are already compressed (snappy): no gzip on top.
+    // Parquet pages are already compressed (Brotli): no gzip on top.
     await pipeline(
       Readable.from(exportVersionParquet(options.database.db, version.id, info, undefined, scoreColumns)),
       res,

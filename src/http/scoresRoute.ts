@@ -1,13 +1,19 @@
 /**
  *   POST /v1/versions/{id}/scores?scorer=NAME[&model=M][&scorerVersion=V]
  * Streams a JSONL (or JSON array) file of per-sample scores, one `{"ordinal": 3, "value": 0.82}` or
- * `{"sample": "<Sample id>", "value": 0.82}` per line, for files too large for GraphQL. All or
- * nothing: one bad line (with its line number in the error) stores none.
+ * `{"sample": "<Sample id>", "value": 0.82}` per line, for files too large for GraphQL; or, sent as
+ * application/vnd.apache.parquet, a Parquet file with the same columns (ordinal or sample, value),
+ * spooled to a temporary file first. All or nothing: one bad line or row (its number is in the
+ * error) stores none.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadInputError } from '../errors.js';
 import { idOf, toGlobalId } from '../globalId.js';
-import { readRecords } from '../ingest/readers.js';
+import type { AsyncBuffer } from 'hyparquet';
+import { PARQUET_CONTENT_TYPE } from '../ingest/exportParquet.js';
+import { spoolParquet, type ParquetFile } from '../ingest/parquetFile.js';
+import { readRecords, type ReaderItem } from '../ingest/readers.js';
+import { readParquetRecords } from '../ingest/readers/parquetReader.js';
 import {
   recordExternalScores,
   type ExternalScore,
@@ -44,8 +50,22 @@ export async function handleScores(
       `content encoding "${encoding}" is not supported; use gzip or none`,
     );
   }
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const parquet = mediaType === PARQUET_CONTENT_TYPE || mediaType === 'application/x-parquet';
   // The scores' transaction opens only once the upload has begun; a stall then aborts it (408).
   let raw = await startedBody(req, { idleMs: options.bodyIdleMs });
+  if (parquet) {
+    await handleParquetScores(
+      req,
+      res,
+      versionId,
+      scorer,
+      url,
+      options,
+      decodedBody(raw, encoding, options.gunzip),
+    );
+    return;
+  }
   // PGlite has one connection: the upload is taken in whole before the transaction holds it.
   const spool = options.database.backend === 'pglite' ? new ChunkSpool(SPOOL_MEMORY_BYTES) : null;
   try {
@@ -74,6 +94,37 @@ export async function handleScores(
   }
 }
 
+/** A Parquet upload: spooled to disk (read from its footer), then stored like a JSONL one. */
+async function handleParquetScores(
+  req: IncomingMessage,
+  res: ServerResponse,
+  versionId: number,
+  scorer: string,
+  url: URL,
+  options: BulkRouteOptions,
+  body: AsyncIterable<Uint8Array>,
+) {
+  let file: ParquetFile | null = null;
+  try {
+    const outcome = await drainOnError(req, async () => {
+      file = await spoolParquet(body);
+      return recordExternalScores(
+        options.database,
+        versionId,
+        {
+          name: scorer,
+          model: url.searchParams.get('model'),
+          version: url.searchParams.get('scorerVersion'),
+        },
+        parquetScoreBatches(file.buffer, 'the Parquet body'),
+      );
+    });
+    sendResult(res, outcome);
+  } finally {
+    await (file as ParquetFile | null)?.close();
+  }
+}
+
 function sendResult(res: ServerResponse, outcome: RecordScoresResult) {
   res.statusCode = 200;
   res.setHeader('content-type', 'application/json; charset=utf-8');
@@ -97,13 +148,42 @@ export function scoresResponse(outcome: RecordScoresResult) {
 }
 
 /** JSONL score records in batches, each checked with its line number (shared with `qdc scores push`). */
-export async function* scoreBatches(
+export function scoreBatches(
   body: AsyncIterable<Uint8Array>,
   maxRecordBytes: number,
 ): AsyncGenerator<ExternalScore[]> {
+  return scoreItemBatches(readRecords(body, { maxRecordBytes }), 'line');
+}
+
+/**
+ * The rows of a Parquet score file in batches, each checked with its row number: columns ordinal
+ * (integer) or sample (Sample id), and value; a null cell counts as absent, so one file may mix
+ * both kinds of reference. A pandas index column (`__index_level_0__`) is ignored.
+ */
+export async function* parquetScoreBatches(file: AsyncBuffer, name: string): AsyncGenerator<ExternalScore[]> {
+  async function* rows(): AsyncGenerator<ReaderItem> {
+    for await (const item of readParquetRecords(file, { name, requireTextColumn: false })) {
+      if (item.kind === 'record' && item.value !== null && typeof item.value === 'object') {
+        const value: Record<string, unknown> = {};
+        for (const [key, v] of Object.entries(item.value)) {
+          if (v !== null && !key.startsWith('__index_level_')) value[key] = v;
+        }
+        yield { ...item, value };
+      } else {
+        yield item;
+      }
+    }
+  }
+  yield* scoreItemBatches(rows(), `${name}: row`);
+}
+
+async function* scoreItemBatches(
+  items: AsyncIterable<ReaderItem>,
+  unit: string,
+): AsyncGenerator<ExternalScore[]> {
   let batch: ExternalScore[] = [];
-  for await (const item of readRecords(body, { maxRecordBytes })) {
-    const where = `line ${item.line}`;
+  for await (const item of items) {
+    const where = `${unit} ${item.line}`;
     if (item.kind === 'rejected')
       throw new BadInputError(`${where}: ${item.reason}; nothing was stored`, { line: item.line });
     const record = item.value;

@@ -4,7 +4,7 @@
  * Ingesting the export gives the same version content hash. Samples are read in keyset pages, so
  * memory stays bounded and the export works the same on both backends.
  */
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, lte, max, sql } from 'drizzle-orm';
 import { requireDatasetBySlug } from '../catalog/datasets.js';
 import { findVersionByNumber, findVersionsByIds } from '../catalog/versions.js';
 import type { Executor } from '../db/connect.js';
@@ -159,19 +159,35 @@ export interface ExportSample {
 }
 
 /**
- * The version's samples in ordinal order, in keyset pages, each with the score values of its
- * samples (null without score columns) and the rows read so far. Shared by every export format.
+ * The version's samples in ordinal order, in pages, each with the score values of its samples
+ * (null without score columns) and the rows read so far. Shared by every export format.
+ *
+ * A page is an ordinal range (`after < ordinal <= after + pageSize`), not `ordinal > after LIMIT
+ * n`: without fresh planner statistics (PGlite never collects any; PostgreSQL not until analyze
+ * runs after an ingest) the open-ended form is planned as a bitmap scan that sorts every remaining
+ * row of the version for each page, which made exports quadratic (0.25-0.7 s per 5000-row page at
+ * 200k rows here, against 24 ms for the range). Ordinals are dense, so a range holds pageSize
+ * samples; a gap only makes a page shorter. The next page's query is sent before the current page
+ * is handed out, so the database works while the consumer encodes (at most two pages in memory).
+ * With `metadataAsText`, `metadata` is the JSON text PostgreSQL renders (`{"a": 1}`), not parsed.
  */
 export async function* samplePages(
   db: Executor,
   versionId: number,
   scoreColumns: readonly ScoreColumn[] = [],
   pageSize = PAGE_SIZE,
+  options: { metadataAsText?: boolean } = {},
 ): AsyncGenerator<{ page: ExportSample[]; scores: Map<string, number> | null; rows: number }> {
-  let after = -1;
-  let rows = 0;
-  for (;;) {
-    const page = await db
+  // As JSON text (the database's own rendering) for a writer that stores text: no parse here.
+  const metadata = options.metadataAsText ? sql<string | null>`${samples.metadata}::text` : samples.metadata;
+  const [last] = await db
+    .select({ ordinal: max(samples.ordinal) })
+    .from(samples)
+    .where(eq(samples.versionId, versionId));
+  const lastOrdinal = last?.ordinal ?? -1;
+  type Page = { page: ExportSample[]; scores: Map<string, number> | null };
+  const read = (after: number): Promise<Page> => {
+    const query = db
       .select({
         id: samples.id,
         ordinal: samples.ordinal,
@@ -179,22 +195,39 @@ export async function* samplePages(
         response: samples.response,
         reference: samples.reference,
         messages: samples.messages,
-        metadata: samples.metadata,
+        metadata,
       })
       .from(samples)
-      .where(and(eq(samples.versionId, versionId), gt(samples.ordinal, after)))
+      .where(
+        and(
+          eq(samples.versionId, versionId),
+          gt(samples.ordinal, after),
+          lte(samples.ordinal, after + pageSize),
+        ),
+      )
       .orderBy(asc(samples.ordinal))
-      .limit(pageSize);
-    const scores = scoreColumns.length
-      ? await scoresOfSamples(
-          db,
-          scoreColumns.map((c) => c.resultId),
-          page.map((s) => s.id),
-        )
-      : null;
+      .then(async (page) => ({
+        page,
+        scores: scoreColumns.length
+          ? await scoresOfSamples(
+              db,
+              scoreColumns.map((c) => c.resultId),
+              page.map((s) => s.id),
+            )
+          : null,
+      }));
+    // A consumer that stops early leaves the prefetched page unread: its failure is not an error.
+    query.catch(() => undefined);
+    return query;
+  };
+  let rows = 0;
+  let after = -1;
+  let next: Promise<Page> | null = lastOrdinal >= 0 ? read(after) : null;
+  while (next) {
+    const { page, scores }: Page = await next;
+    after += pageSize;
+    next = after < lastOrdinal ? read(after) : null;
     rows += page.length;
-    yield { page, scores, rows };
-    if (page.length < pageSize) break;
-    after = page[page.length - 1]!.ordinal;
+    if (page.length > 0) yield { page, scores, rows };
   }
 }

@@ -44,9 +44,23 @@ export interface HfExportResult {
   card: Record<string, unknown>;
 }
 
+/** The dataset fields a card shows. */
+export type CardDataset = Pick<
+  DatasetRow,
+  'slug' | 'name' | 'description' | 'task' | 'domain' | 'license' | 'sourceUri' | 'tags'
+>;
+
+/** The version fields a card shows; `id` is the global id. */
+export interface CardVersion {
+  id: string;
+  version: number;
+  sampleCount: number;
+  contentHash: string;
+}
+
 /** What the card says about the version's metrics and lineage. */
 export interface VersionReport {
-  dataset: DatasetRow;
+  dataset: CardDataset;
   metrics: {
     metric: string;
     value: number | null;
@@ -125,7 +139,51 @@ export async function exportVersionHf(
   dir: string,
   options: HfExportOptions = {},
 ): Promise<HfExportResult> {
-  const split = options.split ?? 'train';
+  const scoreColumns = options.scoreColumns ?? [];
+  const cardVersion: CardVersion = {
+    id: toGlobalId('DatasetVersion', version.id),
+    version: version.version,
+    sampleCount: version.sampleCount,
+    contentHash: version.contentHash,
+  };
+  return writeHfDirectory(dir, {
+    split: options.split,
+    version: cardVersion,
+    report: () => versionReport(db, version),
+    scoreMetrics: scoreColumns.map((c) => c.metric),
+    writeShard: async (path, report) => {
+      const info = {
+        versionId: cardVersion.id,
+        dataset: report.dataset.slug,
+        version: version.version,
+        contentHash: version.contentHash,
+      };
+      await pipeline(
+        Readable.from(exportVersionParquet(db, version.id, info, options.onRows, scoreColumns)),
+        createWriteStream(path),
+      );
+      return extraMessageKeys(db, version.id);
+    },
+  });
+}
+
+/**
+ * The directory of a Hugging Face export, whatever supplies its parts: `writeShard` writes the
+ * Parquet shard to the path it is given and returns the extra message keys (the struct fields
+ * besides role and content) for the card's features. Used in direct mode (above) and by
+ * `qdc export --hf --server` (the shard downloaded, the report from GraphQL).
+ */
+export async function writeHfDirectory(
+  dir: string,
+  parts: {
+    split: string | undefined;
+    version: CardVersion;
+    report: () => Promise<VersionReport>;
+    scoreMetrics: readonly string[];
+    writeShard: (path: string, report: VersionReport) => Promise<string[]>;
+  },
+): Promise<HfExportResult> {
+  const split = parts.split ?? 'train';
   if (!SPLIT_NAME.test(split)) {
     throw new BadInputError(`split name "${split}" must be letters, digits, '_', '.', '-' (at most 64)`);
   }
@@ -137,29 +195,18 @@ export async function exportVersionHf(
     throw new BadInputError(
       `${dir} is not empty: export a Hugging Face directory into a new or empty folder`,
     );
-  const report = await versionReport(db, version);
-  const scoreColumns = options.scoreColumns ?? [];
+  const report = await parts.report();
   const shard = `data/${split}-00000-of-00001.parquet`;
   const created: string[] = [];
   try {
     await mkdir(join(dir, 'data'), { recursive: true });
     created.push(shard);
-    const info = {
-      versionId: toGlobalId('DatasetVersion', version.id),
-      dataset: report.dataset.slug,
-      version: version.version,
-      contentHash: version.contentHash,
-    };
-    await pipeline(
-      Readable.from(exportVersionParquet(db, version.id, info, options.onRows, scoreColumns)),
-      createWriteStream(join(dir, shard)),
-    );
-    const extraKeys = await extraMessageKeys(db, version.id);
-    const card = cardYaml(version, report, split, extraKeys, scoreColumns);
+    const extraKeys = await parts.writeShard(join(dir, shard), report);
+    const card = cardYaml(parts.version, report, split, extraKeys, parts.scoreMetrics);
     created.push('README.md');
     await writeFile(
       join(dir, 'README.md'),
-      `---\n${toYaml(card, { lineWidth: 0 })}---\n\n${cardBody(version, report)}`,
+      `---\n${toYaml(card, { lineWidth: 0 })}---\n\n${cardBody(parts.version, report)}`,
     );
     return { files: created, card };
   } catch (error) {
@@ -170,11 +217,11 @@ export async function exportVersionHf(
 }
 
 function cardYaml(
-  version: VersionRow,
+  version: CardVersion,
   report: VersionReport,
   split: string,
   extraKeys: readonly string[],
-  scoreColumns: readonly ScoreColumn[],
+  scoreMetrics: readonly string[],
 ): Record<string, unknown> {
   const d = report.dataset;
   const text = (name: string) => ({ name, dtype: 'string' });
@@ -191,14 +238,14 @@ function cardYaml(
         text('reference'),
         { name: 'messages', list: [text('role'), text('content'), ...extraKeys.map(text)] },
         text('metadata'),
-        ...scoreColumns.map((c) => ({ name: scoreColumnName(c.metric), dtype: 'float64' })),
+        ...scoreMetrics.map((metric) => ({ name: scoreColumnName(metric), dtype: 'float64' })),
       ],
       splits: [{ name: split, num_examples: version.sampleCount }],
     },
     qdc: {
       dataset: d.slug,
       version: version.version,
-      version_id: toGlobalId('DatasetVersion', version.id),
+      version_id: version.id,
       content_hash: version.contentHash,
       sample_count: version.sampleCount,
       ...(d.sourceUri ? { source: d.sourceUri } : {}),
@@ -237,7 +284,7 @@ const cell = (value: unknown): string =>
     .replaceAll('|', '\\|')
     .replaceAll('\n', ' ');
 
-function cardBody(version: VersionRow, report: VersionReport): string {
+function cardBody(version: CardVersion, report: VersionReport): string {
   const d = report.dataset;
   const lines = [`# ${d.name}`, ''];
   if (d.description) lines.push(d.description, '');

@@ -13,19 +13,23 @@
  * footer's key-value metadata carries the version, its content hash and the score columns' metrics.
  */
 import { sql } from 'drizzle-orm';
-import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { Executor } from '../db/connect.js';
 import { samples } from '../db/schema.js';
 import { rowsOf } from '../db/sqlHelpers.js';
 import { samplePages, type ExportSample, type ScoreColumn } from './export.js';
+import {
+  StreamingParquetWriter,
+  type ColumnInput,
+  type ExportCodec,
+  type SchemaElement,
+  TextColumn,
+} from './parquetWriter.js';
 
 /** Rows per row group: large enough for fast scans, small enough to keep memory low. */
 export const ROW_GROUP_ROWS = 50_000;
 /** A row group is closed early once its text reaches this many characters. */
 const ROW_GROUP_CHARS = 64 * 1024 * 1024;
-const PAGE_SIZE = 5000;
-
-type SchemaElement = ConstructorParameters<typeof ParquetWriter>[0]['schema'][number];
+const PAGE_SIZE = 2000;
 
 export const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
 
@@ -105,61 +109,83 @@ export async function* exportVersionParquet(
   onRows?: (rows: number) => void,
   scoreColumns: readonly ScoreColumn[] = [],
   rowGroupRows = ROW_GROUP_ROWS,
+  codec: ExportCodec = 'BROTLI',
 ): AsyncGenerator<Uint8Array> {
-  const extraKeys = await extraMessageKeys(db, versionId);
-  const writer = new ByteWriter(1 << 20);
-  const parquet = new ParquetWriter({
-    writer,
-    schema: parquetSchemaFor(extraKeys, scoreColumns),
-    codec: 'SNAPPY',
-    createdBy: 'qdc-catalog',
-    kvMetadata: [
-      { key: 'qdc.version', value: info.versionId },
-      { key: 'qdc.dataset', value: `${info.dataset}@${info.version}` },
-      { key: 'qdc.content_hash', value: info.contentHash },
-      { key: 'qdc.scores', value: JSON.stringify(scoreColumns.map((c) => c.metric)) },
-    ],
-  });
-  const take = (): Uint8Array => {
-    const bytes = new Uint8Array(writer.buffer.slice(0, writer.index));
-    writer.index = 0;
-    return bytes;
-  };
-  const group = new RowGroup(extraKeys, scoreColumns);
-  for await (const { page, scores, rows } of samplePages(db, versionId, scoreColumns, PAGE_SIZE)) {
-    for (const s of page) {
-      group.add(s, scores);
-      if (group.rows >= rowGroupRows || group.chars >= ROW_GROUP_CHARS) {
-        await parquet.write({ columnData: group.columns(), rowGroupSize: group.rows });
-        group.clear();
-        yield take();
+  // The message keys (a scan of the version, which the schema needs) are read while the first
+  // row group fills: only its messages column waits for them, at the group's end.
+  const keys = extraMessageKeys(db, versionId);
+  keys.catch(() => undefined);
+  const pages = samplePages(db, versionId, scoreColumns, PAGE_SIZE, { metadataAsText: true });
+  try {
+    let writer: StreamingParquetWriter | null = null;
+    const open = async (): Promise<{ parquet: StreamingParquetWriter; extraKeys: readonly string[] }> => {
+      const extraKeys = await keys;
+      writer ??= new StreamingParquetWriter({
+        schema: parquetSchemaFor(extraKeys, scoreColumns),
+        codec,
+        createdBy: 'qdc-catalog',
+        kvMetadata: [
+          { key: 'qdc.version', value: info.versionId },
+          { key: 'qdc.dataset', value: `${info.dataset}@${info.version}` },
+          { key: 'qdc.content_hash', value: info.contentHash },
+          { key: 'qdc.scores', value: JSON.stringify(scoreColumns.map((c) => c.metric)) },
+        ],
+      });
+      return { parquet: writer, extraKeys };
+    };
+    // One row group is encoded (its compression on the thread pool) while the next one fills.
+    let encoding: Promise<void> | null = null;
+    const flush = async function* (group: RowGroup) {
+      const { parquet, extraKeys } = await open();
+      const columns = group.columns(extraKeys);
+      const rows = group.rows;
+      group.clear();
+      if (encoding) {
+        await encoding;
+        yield parquet.take();
       }
+      encoding = parquet.writeRowGroup(columns, rows);
+      // Keep an encoding failure from going unobserved while the next rows are read.
+      encoding.catch(() => undefined);
+    };
+    const group = new RowGroup(scoreColumns, () => new TextColumn(codec));
+    for await (const { page, scores, rows } of pages) {
+      for (const s of page) {
+        group.add(s, scores);
+        if (group.rows >= rowGroupRows || group.chars >= ROW_GROUP_CHARS) yield* flush(group);
+      }
+      onRows?.(rows);
     }
-    onRows?.(rows);
+    if (group.rows > 0) yield* flush(group);
+    const { parquet } = await open();
+    if (encoding) await encoding;
+    parquet.finish();
+    yield parquet.take();
+  } finally {
+    // Closes the page reader when the export stops early (an error, a consumer that went away).
+    await pages.return(undefined);
   }
-  if (group.rows > 0) {
-    await parquet.write({ columnData: group.columns(), rowGroupSize: group.rows });
-    group.clear();
-  }
-  await parquet.finish();
-  yield take();
 }
 
-/** The column arrays of the row group being filled. */
+/** The columns of the row group being filled (text encoded as it arrives). */
 class RowGroup {
   rows = 0;
   chars = 0;
-  private prompt: (string | null)[] = [];
-  private response: (string | null)[] = [];
-  private reference: (string | null)[] = [];
-  private messages: (Record<string, unknown>[] | null)[] = [];
-  private metadata: unknown[] = [];
+  private prompt: TextColumn;
+  private response: TextColumn;
+  private reference: TextColumn;
+  private metadata: TextColumn;
+  private messages: (unknown[] | null)[] = [];
   private scores: (number | null)[][];
 
   constructor(
-    private readonly extraKeys: readonly string[],
     private readonly scoreColumns: readonly ScoreColumn[],
+    private readonly textColumn: () => TextColumn,
   ) {
+    this.prompt = textColumn();
+    this.response = textColumn();
+    this.reference = textColumn();
+    this.metadata = textColumn();
     this.scores = scoreColumns.map(() => []);
   }
 
@@ -168,49 +194,62 @@ class RowGroup {
     this.response.push(s.response);
     this.reference.push(s.reference);
     this.chars += (s.prompt?.length ?? 0) + (s.response?.length ?? 0) + (s.reference?.length ?? 0);
-    this.messages.push(Array.isArray(s.messages) ? s.messages.map((m) => this.message(m)) : null);
-    this.metadata.push(s.metadata ?? null);
+    if (Array.isArray(s.messages)) {
+      this.messages.push(s.messages);
+      for (const m of s.messages as { content?: unknown }[]) {
+        this.chars += (typeof m?.content === 'string' ? m.content.length : 0) + 16;
+      }
+    } else {
+      this.messages.push(null);
+    }
+    // JSON text as the database renders it; a JSON null is a missing value, as in JSONL.
+    const metadata = typeof s.metadata === 'string' ? s.metadata : JSON.stringify(s.metadata ?? null);
+    this.metadata.push(metadata === 'null' ? null : metadata);
     for (let i = 0; i < this.scoreColumns.length; i++) {
       this.scores[i]!.push(scores?.get(`${this.scoreColumns[i]!.resultId}:${s.id}`) ?? null);
     }
     this.rows += 1;
   }
 
-  /** A message as a struct: role, content, and every extra key (null where this message has none). */
-  private message(m: unknown): Record<string, unknown> {
-    const source = (m ?? {}) as Record<string, unknown>;
-    const out: Record<string, unknown> = { role: source.role ?? null, content: source.content ?? null };
-    this.chars += (typeof source.content === 'string' ? source.content.length : 0) + 16;
-    for (const key of this.extraKeys) {
-      out[key] = Object.hasOwn(source, key) ? source[key] : null;
-    }
-    return out;
-  }
-
   /**
-   * Text columns are written PLAIN without statistics: LLM text rarely repeats (a dictionary is
-   * tried and dropped, at a cost) and truncated min/max of prose prune nothing. Scores keep both.
+   * Text columns (metadata as JSON text) go PLAIN without statistics: LLM text rarely repeats (a
+   * dictionary is tried and dropped, at a cost) and truncated min/max of prose prune nothing. The
+   * messages list takes hyparquet-writer's encoder without statistics; scores keep theirs.
    */
-  columns() {
-    const text = { encoding: 'PLAIN' as const, statistics: false };
+  columns(extraKeys: readonly string[]): ColumnInput[] {
+    const messages = this.messages.map((list) => list && list.map((m) => message(m, extraKeys)));
     return [
-      { name: 'prompt', data: this.prompt, ...text },
-      { name: 'response', data: this.response, ...text },
-      { name: 'reference', data: this.reference, ...text },
-      { name: 'messages', data: this.messages, statistics: false },
-      { name: 'metadata', data: this.metadata, ...text },
-      ...this.scoreColumns.map((c, i) => ({ name: scoreColumnName(c.metric), data: this.scores[i]! })),
+      { name: 'prompt', text: this.prompt },
+      { name: 'response', text: this.response },
+      { name: 'reference', text: this.reference },
+      { name: 'messages', data: messages, statistics: false },
+      { name: 'metadata', text: this.metadata },
+      ...this.scoreColumns.map((c, i) => ({
+        name: scoreColumnName(c.metric),
+        data: this.scores[i]!,
+        statistics: true,
+      })),
     ];
   }
 
   clear(): void {
     this.rows = 0;
     this.chars = 0;
-    this.prompt = [];
-    this.response = [];
-    this.reference = [];
+    this.prompt = this.textColumn();
+    this.response = this.textColumn();
+    this.reference = this.textColumn();
     this.messages = [];
-    this.metadata = [];
+    this.metadata = this.textColumn();
     this.scores = this.scoreColumns.map(() => []);
   }
+}
+
+/** A message as a struct: role, content, and every extra key (null where this message has none). */
+function message(m: unknown, extraKeys: readonly string[]): Record<string, unknown> {
+  const source = (m ?? {}) as Record<string, unknown>;
+  const out: Record<string, unknown> = { role: source.role ?? null, content: source.content ?? null };
+  for (const key of extraKeys) {
+    out[key] = Object.hasOwn(source, key) ? source[key] : null;
+  }
+  return out;
 }

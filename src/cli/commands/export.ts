@@ -18,6 +18,7 @@ import { formatBytes, type Progress } from '../progress.js';
 import { UsageError, type Command } from '../command.js';
 import { describeFsError } from '../inputFiles.js';
 import { croissantExportOptions, exportCroissant } from '../croissantExport.js';
+import { exportHfRemote } from '../hfRemoteExport.js';
 import { resolveDirect, resolveRemote } from '../versionRef.js';
 import {
   API_KEY_ENV_DOC,
@@ -108,7 +109,8 @@ export const exportCommand: Command = {
     'With --hf DIR, DIR (new or empty) gets data/<split>-00000-of-00001.parquet and a README.md dataset',
     "card whose YAML (and body) carry the version's content hash, its latest metric results (value,",
     'estimator, n, params) and its lineage (inputs, algorithm, generator model, params); push it with',
-    '"huggingface-cli upload <user>/<name> DIR --repo-type dataset". Direct mode only (no --server).',
+    '"huggingface-cli upload <user>/<name> DIR --repo-type dataset". With --server the same directory',
+    'comes from the public routes (GraphQL for the card, samples.parquet for the shard).',
     '',
     'With --all (no version), FILE gets the whole catalog as one dump, the format of "qdc backup";',
     '"qdc restore FILE" loads it into a fresh catalog on either backend (PGlite <-> PostgreSQL).',
@@ -149,9 +151,9 @@ export const exportCommand: Command = {
     if (hf !== undefined) {
       if (output !== undefined || values.format !== undefined || values.gzip)
         throw new UsageError('--hf writes its own files: drop -o, --format and --gzip');
-      if (remote) throw new UsageError('--hf reads the database directly: drop --server');
       try {
-        await exportHfDirect(ref, hf, values);
+        if (remote) await exportHfThroughServer(remote, ref, hf, values);
+        else await exportHfDirect(ref, hf, values);
         return 0;
       } catch (error) {
         return reportFailure('export', error);
@@ -276,6 +278,32 @@ async function exportHfDirect(ref: string, dir: string, values: Record<string, u
   } finally {
     await database.close();
   }
+}
+
+async function exportHfThroughServer(
+  remote: Remote,
+  ref: string,
+  dir: string,
+  values: Record<string, unknown>,
+): Promise<void> {
+  const version = await resolveRemote(remote, ref);
+  const progress = makeProgress(values, { label: 'export', unit: 'rows' });
+  try {
+    const result = await exportHfRemote(remote, version, dir, {
+      split: values.split as string | undefined,
+      scores: parseMetricList(values.scores as string | undefined),
+      onRows: (rows) => progress?.update(rows, 0),
+    });
+    progress?.finish(`${result.files.join(', ')} written to ${dir}`);
+  } catch (error) {
+    progress?.fail();
+    throw error;
+  }
+  process.stderr.write(
+    `exported version ${version.version} (${version.sampleCount.toLocaleString('en-US')} samples) to ${dir}\n` +
+      `  content hash  ${version.contentHash}\n`,
+  );
+  process.stdout.write(`${dir}\n`);
 }
 
 async function exportRemote(remote: Remote, ref: string, args: OutputArgs): Promise<void> {

@@ -3,12 +3,16 @@
  * records how a version was generated (its lineage), straight in the database or through a server.
  */
 import { UsageError, type Command } from '../command.js';
-import { resolveVersion, summarize, withCatalogClient, type CatalogClient } from '../catalogClient.js';
-import { API_KEY_ENV_DOC, remoteOptions, reportFailure } from '../remote.js';
+import {
+  CLIENT_ENV_HELP,
+  CLIENT_OPTIONS,
+  resolveVersion,
+  summarize,
+  withCatalogClient,
+  type CatalogClient,
+} from '../catalogClient.js';
+import { reportFailure } from '../remote.js';
 import { VERSION_REF_HELP } from '../versionRef.js';
-import { fileDatabaseOptions } from './databaseOptions.js';
-
-const { 'no-progress': _noProgress, ...serverOptions } = remoteOptions;
 
 export const INPUT_ROLES = [
   'SEED',
@@ -86,18 +90,14 @@ export const runsCommand: Command = {
       valueName: 'text',
     },
     json: { type: 'boolean', description: 'Print the recorded run as JSON.' },
-    ...serverOptions,
-    ...fileDatabaseOptions,
+    ...CLIENT_OPTIONS,
   },
   epilog: [
     VERSION_REF_HELP,
     'A version has at most one generating run; a run that would make a version its own ancestor is',
     'refused and nothing is written. Exit codes: 0 recorded, 1 refused, 2 usage error.',
     '',
-    'Environment:',
-    '  DATABASE_URL              PostgreSQL URL; unset: the embedded PGlite database.',
-    '  QDC_DATA_DIR              PGlite data directory (default ./.qdc/pglite).',
-    API_KEY_ENV_DOC,
+    ...CLIENT_ENV_HELP,
   ].join('\n'),
   async run({ values, positionals }) {
     const [action, ...rest] = positionals;
