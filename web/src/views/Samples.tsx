@@ -6,7 +6,8 @@
 import * as Plot from '@observablehq/plot';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import { apiKey, gql, GraphQLRequestError, NetworkError } from '../api';
+import { gql } from '../api';
+import { fetchBinary } from '../binary';
 import { paths, replaceQuery, useLocation } from '../router';
 import { ErrorView, formatNumber, Link, Loading, Query, useQuery } from '../ui';
 
@@ -452,29 +453,10 @@ function ExportSelection({
     setState({});
     try {
       const query = columns.length ? `?scores=${encodeURIComponent(columns.join(','))}` : '';
-      const headers: Record<string, string> = {};
-      const key = apiKey();
-      if (key) headers.authorization = `Bearer ${key}`;
-      let response: Response;
-      try {
-        response = await fetch(`/v1/versions/${encodeURIComponent(versionId)}/samples.parquet${query}`, {
-          headers,
-        });
-      } catch (error) {
-        throw new NetworkError(`the server could not be reached (${(error as Error).message})`);
-      }
-      if (!response.ok) {
-        const body = (await response.json().catch(() => null)) as {
-          errors?: { message: string; extensions?: { code?: string } }[];
-        } | null;
-        const first = body?.errors?.[0];
-        throw new GraphQLRequestError(
-          first?.message ?? `HTTP ${response.status}`,
-          first?.extensions?.code ?? 'INTERNAL_SERVER_ERROR',
-          response.status,
-        );
-      }
-      const url = URL.createObjectURL(await response.blob());
+      const bytes = await fetchBinary(
+        `/v1/versions/${encodeURIComponent(versionId)}/samples.parquet${query}`,
+      );
+      const url = URL.createObjectURL(new Blob([bytes], { type: 'application/vnd.apache.parquet' }));
       const link = document.createElement('a');
       link.href = url;
       link.download = `${name}.parquet`;
