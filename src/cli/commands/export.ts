@@ -12,7 +12,7 @@ import { findDatasetsByIds } from '../../catalog/datasets.js';
 import { loadConfig } from '../../config.js';
 import { toGlobalId } from '../../globalId.js';
 import { exportVersionJsonl, parseMetricList, scoreColumnsFor } from '../../ingest/export.js';
-import { exportVersionHf } from '../../ingest/exportHuggingFace.js';
+import { exportVersionHf, type HfExportResult } from '../../ingest/exportHuggingFace.js';
 import { exportVersionParquet } from '../../ingest/exportParquet.js';
 import { formatBytes, type Progress } from '../progress.js';
 import { UsageError, type Command } from '../command.js';
@@ -258,23 +258,13 @@ async function exportHfDirect(ref: string, dir: string, values: Record<string, u
       version.id,
       parseMetricList(values.scores as string | undefined),
     );
-    const progress = makeProgress(values, { label: 'export', unit: 'rows' });
-    try {
-      const result = await exportVersionHf(database.db, version, dir, {
+    await writeHfWithProgress(values, dir, version, (onRows) =>
+      exportVersionHf(database.db, version, dir, {
         split: values.split as string | undefined,
         scoreColumns,
-        onRows: (rows) => progress?.update(rows, 0),
-      });
-      progress?.finish(`${result.files.join(', ')} written to ${dir}`);
-    } catch (error) {
-      progress?.fail();
-      throw error;
-    }
-    process.stderr.write(
-      `exported version ${version.version} (${version.sampleCount.toLocaleString('en-US')} samples) to ${dir}\n` +
-        `  content hash  ${version.contentHash}\n`,
+        onRows,
+      }),
     );
-    process.stdout.write(`${dir}\n`);
   } finally {
     await database.close();
   }
@@ -287,13 +277,25 @@ async function exportHfThroughServer(
   values: Record<string, unknown>,
 ): Promise<void> {
   const version = await resolveRemote(remote, ref);
-  const progress = makeProgress(values, { label: 'export', unit: 'rows' });
-  try {
-    const result = await exportHfRemote(remote, version, dir, {
+  await writeHfWithProgress(values, dir, version, (onRows) =>
+    exportHfRemote(remote, version, dir, {
       split: values.split as string | undefined,
       scores: parseMetricList(values.scores as string | undefined),
-      onRows: (rows) => progress?.update(rows, 0),
-    });
+      onRows,
+    }),
+  );
+}
+
+/** Runs a Hugging Face directory export (direct or remote) with the progress line and summary. */
+async function writeHfWithProgress(
+  values: Record<string, unknown>,
+  dir: string,
+  version: { version: number; sampleCount: number; contentHash: string },
+  write: (onRows: (rows: number) => void) => Promise<HfExportResult>,
+): Promise<void> {
+  const progress = makeProgress(values, { label: 'export', unit: 'rows' });
+  try {
+    const result = await write((rows) => progress?.update(rows, 0));
     progress?.finish(`${result.files.join(', ')} written to ${dir}`);
   } catch (error) {
     progress?.fail();
