@@ -335,7 +335,7 @@ function truncated(lineNo: number, what: string): BadInputError {
 const sameList = (a: unknown, b: readonly string[]) =>
   Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
 const sameSet = (a: readonly string[], b: readonly string[]) =>
-  a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+  a.length === b.length && new Set([...a, ...b]).size === a.length;
 
 /**
  * The lines of a dump file's bytes (split on "\n" only: row text never holds a raw newline),
