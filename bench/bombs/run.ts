@@ -5,33 +5,12 @@
  * Runs on in-memory PGlite, or on PostgreSQL with DATABASE_URL (a scratch database).
  */
 import { gzipSync } from 'node:zlib';
-import { VERSION } from '../../src/app.js';
-import { openCatalog } from '../../src/app.js';
-import { EmbedderRegistry } from '../../src/embeddings/registry.js';
-import { startHttpServer } from '../../src/http/server.js';
-import { loadConfig } from '../../src/config.js';
-import { silentLogger } from '../../src/logger.js';
-import { createScratchDatabase } from '../scratchDatabase.js';
+import { startBenchServer } from '../benchServer.js';
 
 const MiB = 1 << 20;
 
 async function main() {
-  const scratch = process.env.DATABASE_URL
-    ? await createScratchDatabase(process.env.DATABASE_URL, 'qdc_bench_bombs')
-    : null;
-  const database = await openCatalog(scratch ? { databaseUrl: scratch.url } : { dataDir: 'memory://' });
-  const config = loadConfig({});
-  const embedders = new EmbedderRegistry({ ...config.embedding, embedder: 'lexical' }, silentLogger);
-  const server = await startHttpServer({
-    database,
-    embedders,
-    auth: 'off',
-    host: '127.0.0.1',
-    port: 0,
-    maxBodyBytes: config.maxBodyBytes,
-    logger: silentLogger,
-    version: VERSION,
-  });
+  const { server, database, close } = await startBenchServer('qdc_bench_bombs');
   const gql = (body: unknown) =>
     fetch(`${server.url}/graphql`, {
       method: 'POST',
@@ -121,10 +100,7 @@ async function main() {
       `${name} | ${result.status} ${result.code || 'ok'} | ${result.ms.toFixed(0)} | ${(peak / MiB).toFixed(0)} (${(rssBefore / MiB).toFixed(0)}) | ${healthMs.toFixed(0)}`,
     );
   }
-  await server.stop();
-  await embedders.close();
-  await database.close();
-  await scratch?.drop();
+  await close();
 }
 
 await main();

@@ -8,14 +8,9 @@
  *   npm run bench:fuzz -- --ops 10000 --seed 7
  */
 import { parseArgs } from 'node:util';
-import { VERSION, openCatalog } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { EmbedderRegistry } from '../../src/embeddings/registry.js';
-import { startHttpServer } from '../../src/http/server.js';
-import { silentLogger } from '../../src/logger.js';
 import { describeFinding, fetchSchema, fuzz, type FuzzPools } from '../../test/helpers/fuzz.js';
 import { seedFuzzCatalog } from '../../test/helpers/fuzzCatalog.js';
-import { createScratchDatabase } from '../scratchDatabase.js';
+import { startBenchServer } from '../benchServer.js';
 
 async function main() {
   const { values } = parseArgs({
@@ -23,22 +18,7 @@ async function main() {
   });
   const ops = Number(values.ops);
   const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
-  const scratch = process.env.DATABASE_URL
-    ? await createScratchDatabase(process.env.DATABASE_URL, 'qdc_bench_fuzz')
-    : null;
-  const database = await openCatalog(scratch ? { databaseUrl: scratch.url } : { dataDir: 'memory://' });
-  const config = loadConfig({});
-  const embedders = new EmbedderRegistry({ ...config.embedding, embedder: 'lexical' }, silentLogger);
-  const server = await startHttpServer({
-    database,
-    embedders,
-    auth: 'off',
-    host: '127.0.0.1',
-    port: 0,
-    maxBodyBytes: config.maxBodyBytes,
-    logger: silentLogger,
-    version: VERSION,
-  });
+  const { server, database, close } = await startBenchServer('qdc_bench_fuzz');
   try {
     const pools: FuzzPools = { ids: [], cursors: [], slugs: [], strings: [] };
     await seedFuzzCatalog(server.url, pools);
@@ -61,9 +41,7 @@ async function main() {
     console.log(`after: /healthz ${health.status}, query ${ping.status} ${(await ping.text()).trim()}`);
     if (run.findings.length || health.status !== 200 || ping.status !== 200) process.exitCode = 1;
   } finally {
-    await server.stop();
-    await database.close();
-    await scratch?.drop();
+    await close();
   }
 }
 
