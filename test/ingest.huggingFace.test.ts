@@ -11,12 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { sql } from 'drizzle-orm';
 import { parse as parseYaml } from 'yaml';
 import { openCatalog } from '../src/app.js';
 import { recordGenerationRun } from '../src/catalog/lineage.js';
 import { requireVersionByRef } from '../src/ingest/export.js';
+import { enqueueComputeMetrics } from '../src/metricRuns/computeJob.js';
 import { recordExternalScores } from '../src/metricRuns/externalScores.js';
 import { qdc } from './helpers/cli.js';
+import { runJob } from './helpers/jobs.js';
 import { createScratchDatabase, type ScratchDatabase } from './helpers/testDatabase.js';
 import { startTestServer } from './helpers/testServer.js';
 
@@ -204,6 +207,10 @@ describe('Hugging Face dataset directories', () => {
           }));
         })(),
       );
+      await runJob(
+        database,
+        (await enqueueComputeMetrics(database.db, output.id, ['complexity.length'], {})).id,
+      );
       await recordGenerationRun(database.db, {
         outputVersionId: output.id,
         inputs: [{ versionId: input.id, role: 'SEED', ref: 'plain@1' }],
@@ -242,6 +249,10 @@ describe('Hugging Face dataset directories', () => {
     assert.equal(card.qdc.lineage.inputs[0].version, 'plain@1');
     assert.equal(card.qdc.lineage.inputs[0].role, 'SEED');
     assert.match(match[2]!, /\| external:rm \| 0\.5 \|/);
+    assert.ok(
+      card.qdc.metrics.some((m: { metric: string }) => m.metric === 'complexity.length'),
+      JSON.stringify(card.qdc.metrics),
+    );
     assert.match(match[2]!, new RegExp(`Content hash: \`${hash}\``));
     assert.match(match[2]!, /Generator model: gpt-test/);
 
@@ -270,6 +281,14 @@ describe('Hugging Face dataset directories', () => {
 
   it('qdc export --hf --server writes the same card and rows through the public routes', async () => {
     const database = await openCatalog(scratch ? { databaseUrl: scratch.url } : { dataDir: path('db') });
+    // A newer run of complexity.length that failed: the card keeps the older good result, as the
+    // direct export of the previous test did before this run existed.
+    const { id: versionId } = await requireVersionByRef(database.db, 'tiny@1');
+    await database.db.execute(sql`
+      insert into metric_results (version_id, definition_id, params, params_hash, status, status_reason, samples_done, details, computed_at)
+      select version_id, definition_id, params, params_hash, 'FAILED', 'worker crashed', 0, details, now() + interval '1 hour'
+      from metric_results r
+      where r.version_id = ${versionId} and r.definition_id = (select id from metric_definitions where key = 'complexity.length')`);
     const server = await startTestServer({ database });
     try {
       const run = await qdc([

@@ -247,6 +247,22 @@ describe('metric engine', () => {
     // "only a prompt another one": 5 unigrams, all distinct.
     assert.equal(row!.status, 'COMPLETE');
     assert.equal(Number(row!.value), 1);
+
+    // succeededOnly leaves the failed runs out and keeps the good one.
+    const v = toGlobalId('DatasetVersion', promptsOnly);
+    const succeeded = await server.ok(
+      `query ($v: ID!) { version(id: $v) { metrics(succeededOnly: true) { metric status value } } }`,
+      { v },
+    );
+    assert.deepEqual(succeeded.version.metrics, [
+      { metric: 'diversity.distinct_n', status: 'COMPLETE', value: 1 },
+    ]);
+    const both = await server.gql(
+      `query ($v: ID!) { version(id: $v) { metrics(succeededOnly: true, includeRunning: true) { metric } } }`,
+      { v },
+    );
+    assert.equal(both.errors?.[0]?.extensions?.code, 'BAD_USER_INPUT');
+    assert.match(both.errors?.[0]?.message ?? '', /succeededOnly and includeRunning/);
   });
 
   it('records PARTIAL with the count done when a run is stopped, and the job can be finished later', async () => {

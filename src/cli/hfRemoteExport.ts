@@ -18,7 +18,7 @@ import type { RemoteVersion } from './versionRef.js';
 const REPORT_QUERY = `query ($id: ID!) {
   version(id: $id) {
     dataset { slug name description task domain license sourceUri tags }
-    metrics { metric value status estimator n seed sampleSize params computedAt }
+    metrics(succeededOnly: true) { metric value status estimator n seed sampleSize params computedAt }
     generatedBy {
       algorithm { key name }
       generatorModel params startedAt finishedAt
@@ -52,8 +52,8 @@ async function remoteReport(remote: Remote, versionId: string): Promise<VersionR
   const run = version.generatedBy;
   return {
     dataset: version.dataset,
-    // The card lists results that succeeded (COMPLETE or PARTIAL), as in direct mode.
-    metrics: version.metrics.filter((m) => m.status === 'COMPLETE' || m.status === 'PARTIAL'),
+    // The card lists the newest results that succeeded (COMPLETE or PARTIAL), as in direct mode.
+    metrics: version.metrics,
     lineage: run && {
       algorithm: run.algorithm,
       generatorModel: run.generatorModel,

@@ -180,14 +180,16 @@ export function createLoaders(db: Executor) {
     versionMetrics(
       metrics: readonly string[] | null | undefined,
       includeRunning: boolean,
+      succeededOnly = false,
     ): DataLoader<number, MetricResultView[]> {
-      const key = JSON.stringify([metrics ?? null, includeRunning]);
+      const key = JSON.stringify([metrics ?? null, includeRunning, succeededOnly]);
       let found = versionMetricLoaders.get(key);
       if (!found) {
         found = loader<number, MetricResultView[]>(async (ids) => {
           const byVersion = await latestResultsOfVersions(db, ids, {
             metrics,
             finishedOnly: !includeRunning,
+            succeededOnly,
           });
           return ids.map((id) => byVersion.get(id) ?? []);
         });

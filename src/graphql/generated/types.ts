@@ -438,6 +438,7 @@ export type DatasetVersionMetricDeltasArgs = {
 export type DatasetVersionMetricsArgs = {
   includeRunning?: InputMaybe<Scalars['Boolean']['input']>;
   keys?: InputMaybe<Array<Scalars['String']['input']>>;
+  succeededOnly?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -2717,7 +2718,7 @@ export type DatasetVersionResolvers<ContextType = Context, ParentType extends Re
   generatedBy?: Resolver<Maybe<ResolversTypes['GenerationRun']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   metricDeltas?: Resolver<Array<ResolversTypes['MetricDelta']>, ParentType, ContextType, Partial<DatasetVersionMetricDeltasArgs>>;
-  metrics?: Resolver<Array<ResolversTypes['MetricResult']>, ParentType, ContextType, RequireFields<DatasetVersionMetricsArgs, 'includeRunning'>>;
+  metrics?: Resolver<Array<ResolversTypes['MetricResult']>, ParentType, ContextType, RequireFields<DatasetVersionMetricsArgs, 'includeRunning' | 'succeededOnly'>>;
   overlaps?: Resolver<Maybe<ResolversTypes['VersionOverlap']>, ParentType, ContextType, Partial<DatasetVersionOverlapsArgs>>;
   parents?: Resolver<Array<ResolversTypes['LineageLink']>, ParentType, ContextType>;
   projections?: Resolver<Array<ResolversTypes['Projection']>, ParentType, ContextType, Partial<DatasetVersionProjectionsArgs>>;

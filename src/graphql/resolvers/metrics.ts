@@ -103,8 +103,15 @@ export const metricResolvers: Resolvers = {
     },
   },
   DatasetVersion: {
-    metrics: (row, args, ctx) =>
-      ctx.loaders.versionMetrics(args.keys, args.includeRunning ?? false).load(row.id),
+    metrics: (row, args, ctx) => {
+      if (args.succeededOnly && args.includeRunning)
+        throw new BadInputError('metrics: succeededOnly and includeRunning cannot both be true', {
+          field: 'includeRunning',
+        });
+      return ctx.loaders
+        .versionMetrics(args.keys, args.includeRunning ?? false, args.succeededOnly ?? false)
+        .load(row.id);
+    },
     sampleScores: async (row, args, ctx) => {
       const page = pageRequest(SCORES_CURSOR, args.first, args.after);
       const result = await pickResult(ctx, row, args.metric, args.result);
