@@ -19,6 +19,7 @@ import type { AsyncBuffer, FileMetaData, SchemaTree } from 'hyparquet';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { compressors as jsCompressors } from 'hyparquet-compressors';
 import { BadInputError } from '../../errors.js';
+import { inflateRowGroup } from './parquetPagesAhead.js';
 import type { ReaderItem, ReaderSummary } from './types.js';
 
 const MAGIC = 0x31524150; // "PAR1", little-endian
@@ -108,8 +109,13 @@ export async function* readParquetRecords(
 
   let row = 0;
   let records = 0;
-  for (let g = 0; g < metadata.row_groups.length; g++) {
-    const group = metadata.row_groups[g]!;
+  const groups = metadata.row_groups;
+  // The next group's pages inflate on the thread pool while this group's rows are consumed.
+  let ahead = groups.length ? inflateRowGroup(file, groups[0]!) : null;
+  for (let g = 0; g < groups.length; g++) {
+    const group = groups[g]!;
+    const inflated = await ahead!;
+    ahead = g + 1 < groups.length ? inflateRowGroup(file, groups[g + 1]!) : null;
     const rows = Number(group.num_rows);
     if (rows === 0) continue;
     const first = row + 1;
@@ -121,7 +127,7 @@ export async function* readParquetRecords(
       objects = await parquetReadObjects({
         file,
         metadata,
-        compressors,
+        compressors: { ...compressors, ...inflated.decompressors() },
         rowStart: row,
         rowEnd: row + rows,
         rowFormat: 'object',
