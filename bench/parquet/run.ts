@@ -9,11 +9,13 @@
  *   (d) Parquet ingest    `ingestStream` of (c) into dataset bench-parquet (must give the same content hash)
  *
  * Goals: (c) rows/s >= 1.0 x (b); (d) rows/s >= 0.9 x (a); peak RSS of each reported.
+ * `--rounds N` repeats (a) and (d) N-1 more times, interleaved and in alternating order, into new
+ * datasets, and prints each round's ratio and their median: on a shared host one pair says little.
  * Then, for the library choice, the same Parquet file read into JS rows by hyparquet and by DuckDB,
  * and the JSONL export turned into Parquet by DuckDB's own writer. The bench prints; it never fails
  * on timings.
  *
- *   npm run bench:parquet -- [--rows 200000] [--pglite]
+ *   npm run bench:parquet -- [--rows 200000] [--rounds 1] [--pglite]
  *   (DATABASE_URL names the PostgreSQL server; default postgres://postgres@127.0.0.1:5432/postgres)
  */
 import { execFileSync } from 'node:child_process';
@@ -31,8 +33,13 @@ import { writeCorpus } from '../ingest/corpus.js';
 import { createScratchDatabase, type ScratchDatabase } from '../scratchDatabase.js';
 
 const { values: args } = parseArgs({
-  options: { rows: { type: 'string', default: '200000' }, pglite: { type: 'boolean', default: false } },
+  options: {
+    rows: { type: 'string', default: '200000' },
+    rounds: { type: 'string', default: '1' },
+    pglite: { type: 'boolean', default: false },
+  },
 });
+const ROUNDS = Math.max(1, Number(args.rounds));
 const ROWS = Number(args.rows);
 const SERVER_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -102,6 +109,32 @@ try {
   console.log(`  Parquet ingest / JSONL ingest rows/s: ${ratio(d, a)}x (goal >= 0.9)`);
   console.log(`  Parquet export / JSONL export CPU: ${(c.cpuMs / b.cpuMs).toFixed(2)}x`);
   console.log(`  round trip content hash equal: ${a.contentHash === d.contentHash}`);
+  if (ROUNDS > 1) {
+    const ratios = [Number(ratio(d, a))];
+    for (let round = 2; round <= ROUNDS; round++) {
+      const jsonl = () => child(['ingest', corpus, `bench-jsonl-${round}`, target]);
+      const parquet = () => child(['ingest', parquetOut, `bench-parquet-${round}`, target]);
+      // Alternate which goes first, so a drift in the host's load does not favour one side.
+      let j: ChildResult;
+      let p: ChildResult;
+      if (round % 2 === 0) {
+        p = parquet();
+        j = jsonl();
+      } else {
+        j = jsonl();
+        p = parquet();
+      }
+      ratios.push(Number(ratio(p, j)));
+      console.log(
+        `  round ${round}: JSONL ingest ${fmt(j.ms)} ms (CPU ${fmt(j.cpuMs)}), Parquet ingest ${fmt(p.ms)} ms (CPU ${fmt(p.cpuMs)}): ${ratio(p, j)}x`,
+      );
+    }
+    const sorted = [...ratios].sort((m, n) => m - n);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    console.log(
+      `  Parquet ingest / JSONL ingest over ${ROUNDS} rounds: ${ratios.join(', ')}; median ${median}x`,
+    );
+  }
 
   // Library choice: reading the same file into JS rows, and DuckDB's writer on the same rows.
   const file = await openParquetFile(parquetOut);
