@@ -25,10 +25,15 @@ import {
   TextColumn,
 } from './parquetWriter.js';
 
-/** Rows per row group: large enough for fast scans, small enough to keep memory low. */
-export const ROW_GROUP_ROWS = 50_000;
+/**
+ * Rows per row group. A reader holds a whole decoded group in memory: at 10,000 rows its strings
+ * stay few enough for V8 to collect cheaply (the catalog's own Parquet ingest took ~10% less CPU
+ * and ~100 MB less peak RSS than with 50,000-row groups, for a file 0.8% larger), and a group of
+ * chat-sized samples still spans several 1 MB pages per text column.
+ */
+export const ROW_GROUP_ROWS = 10_000;
 /** A row group is closed early once its text reaches this many characters. */
-const ROW_GROUP_CHARS = 64 * 1024 * 1024;
+const ROW_GROUP_CHARS = 16 * 1024 * 1024;
 const PAGE_SIZE = 2000;
 
 export const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
