@@ -8,7 +8,7 @@
 import { GraphQLError } from 'graphql';
 import { HeaderMap } from '@apollo/server';
 import type { Executor } from '../db/connect.js';
-import { countActiveJobs } from '../jobs/queue.js';
+import { countActiveJobs, queueingAs } from '../jobs/queue.js';
 
 /** How long a refused caller is told to wait: jobs take seconds to minutes. */
 export const JOB_QUOTA_RETRY_SECONDS = 10;
@@ -59,11 +59,15 @@ export class JobQuotas {
   }
 }
 
-/** What a job-queueing resolver calls: through the caller's key's quota when there is one. */
+/**
+ * What every job-queueing resolver calls: the jobs `enqueue` queues record the caller's key as
+ * their creator (null without one), and count against its quota when there is one.
+ */
 export function startJob<T extends { id: number }>(
-  ctx: { keyId: string | null; jobQuotas: JobQuotas | null },
+  ctx: { keyId: string | null; keyRowId: number | null; jobQuotas: JobQuotas | null },
   enqueue: () => Promise<T>,
 ): Promise<T> {
-  if (!ctx.keyId || !ctx.jobQuotas || ctx.jobQuotas.maxConcurrentJobs <= 0) return enqueue();
-  return ctx.jobQuotas.start(ctx.keyId, enqueue);
+  const queue = () => queueingAs(ctx.keyRowId, enqueue);
+  if (!ctx.keyId || !ctx.jobQuotas || ctx.jobQuotas.maxConcurrentJobs <= 0) return queue();
+  return ctx.jobQuotas.start(ctx.keyId, queue);
 }
