@@ -318,6 +318,19 @@ describe(`per-key request and job limits on the server (${testBackend})`, () => 
     });
     assert.equal((await gql(compute, { v: version })).body.errors, undefined);
     assert.equal((await gql(compute, { v: version })).status, 429);
+    // The count is the database's (the jobs' creator), so a restarted server refuses it too.
+    const restarted = await startTestServer({
+      auth: 'required',
+      database: server.database,
+      rateLimits: { requestsPerSecond: 1000, burst: 100, maxConcurrentJobs: 2 },
+    });
+    try {
+      const again = await restarted.gql(compute, { v: version }, { key });
+      assert.equal(again.errors?.[0]?.extensions?.code, 'RATE_LIMITED');
+      assert.equal((await restarted.gql(compute, { v: version }, { key: keys[1] })).errors, undefined);
+    } finally {
+      await restarted.stop();
+    }
   });
 });
 

@@ -338,12 +338,11 @@ export function jobRate(job: JobRow): { perSecond: number | null; etaSeconds: nu
   return { perSecond, etaSeconds: left === null ? null : left / perSecond };
 }
 
-/** How many of `ids` are still queued or running. */
-export async function countActiveJobs(db: Executor, ids: readonly number[]): Promise<number> {
-  if (ids.length === 0) return 0;
+/** How many jobs the API key `apiKeyRowId` (api_keys.id) queued are still queued or running. */
+export async function countActiveJobsOf(db: Executor, apiKeyRowId: number): Promise<number> {
   const [row] = await db
     .select({ n: sql<number>`count(*)::int` })
     .from(jobs)
-    .where(and(anyOf(jobs.id, ids, 'bigint'), inArray(jobs.status, ['QUEUED', 'RUNNING'])));
+    .where(and(eq(jobs.createdByApiKeyId, apiKeyRowId), inArray(jobs.status, ['QUEUED', 'RUNNING'])));
   return Number(row?.n ?? 0);
 }
