@@ -3,7 +3,8 @@
  * Mutation field must have a declared role in MUTATION_ROLES (a new mutation without one fails
  * here), and every mutation, a sample of queries and every /v1 route is called with no key and
  * with each role's key, expecting what the declared role allows by this file's own ranking.
- * Then revocation, the token bucket and the per-key job limit.
+ * Then revocation, the token bucket, the per-key job limit, built-in taxonomy entries and who
+ * may cancel a job (its creator or an admin).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -17,10 +18,15 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { createApiKey, revokeApiKey } from '../src/auth/apiKeys.js';
+import type { ApiKeyRow } from '../src/db/schema.js';
+import { fromGlobalId, toGlobalId } from '../src/globalId.js';
+import { claimJob, getJob } from '../src/jobs/queue.js';
+import { enqueueComputeMetrics } from '../src/metricRuns/computeJob.js';
 import { MUTATION_ROLES, requiredRole } from '../src/graphql/operationRoles.js';
 import { TokenBuckets } from '../src/http/rateLimit.js';
 import { V1_ROUTES } from '../src/http/v1Routes.js';
 import { fetchSchema } from './helpers/fuzz.js';
+import { runJob } from './helpers/jobs.js';
 import { testBackend } from './helpers/testDatabase.js';
 import { startTestServer, type TestServer } from './helpers/testServer.js';
 
@@ -312,6 +318,19 @@ describe(`per-key request and job limits on the server (${testBackend})`, () => 
     });
     assert.equal((await gql(compute, { v: version })).body.errors, undefined);
     assert.equal((await gql(compute, { v: version })).status, 429);
+    // The count is the database's (the jobs' creator), so a restarted server refuses it too.
+    const restarted = await startTestServer({
+      auth: 'required',
+      database: server.database,
+      rateLimits: { requestsPerSecond: 1000, burst: 100, maxConcurrentJobs: 2 },
+    });
+    try {
+      const again = await restarted.gql(compute, { v: version }, { key });
+      assert.equal(again.errors?.[0]?.extensions?.code, 'RATE_LIMITED');
+      assert.equal((await restarted.gql(compute, { v: version }, { key: keys[1] })).errors, undefined);
+    } finally {
+      await restarted.stop();
+    }
   });
 });
 
@@ -372,5 +391,177 @@ describe(`built-in taxonomy entries need the admin role (${testBackend})`, () =>
       name: 'Self-Instruct',
       components: [{ component: { key: 'my-step' } }],
     });
+  });
+});
+
+describe(`a job is cancelled by the key that queued it or an admin (${testBackend})`, () => {
+  let server: TestServer;
+  let version: string;
+  const keys = {} as Record<'readerKey' | 'writerA' | 'writerB' | 'admin', { key: string; row: ApiKeyRow }>;
+  const COMPUTE = `mutation($v: ID!) { computeMetrics(version: $v, metrics: ["complexity.length"]) { id } }`;
+  const CANCEL = `mutation($id: ID!) { cancelJob(id: $id) { status cancelRequested } }`;
+  const JOB = `query($id: ID!) { job(id: $id) { status cancelRequested createdBy { keyId name } } }`;
+  before(async () => {
+    server = await startTestServer({ auth: 'required' });
+    keys.readerKey = await createApiKey(server.database.db, { role: 'reader', name: 'reader' });
+    keys.writerA = await createApiKey(server.database.db, { role: 'writer', name: 'writer A' });
+    keys.writerB = await createApiKey(server.database.db, { role: 'writer', name: 'writer B' });
+    keys.admin = await createApiKey(server.database.db, { role: 'admin', name: 'admin' });
+    const as = { key: keys.writerA.key };
+    await server.ok(`mutation { createDataset(input: { slug: "owned", name: "o" }) { id } }`, {}, as);
+    const created = await server.ok(
+      `mutation($s: [SampleInput!]!) { createVersion(input: { dataset: "owned", samples: $s }) { version { id } } }`,
+      {
+        s: [
+          { prompt: 'a b c', response: 'd e f' },
+          { prompt: 'g h', response: 'i j k l' },
+        ],
+      },
+      as,
+    );
+    version = created.createVersion.version.id;
+  });
+  after(() => server.stop());
+
+  const queueAs = async (who: keyof typeof keys) =>
+    (await server.ok(COMPUTE, { v: version }, { key: keys[who].key })).computeMetrics.id as string;
+  const creatorColumn = async (globalId: string) =>
+    (await getJob(server.database.db, Number(fromGlobalId(globalId).id)))!.createdByApiKeyId;
+
+  it('records the queueing key on the job and shows it to that key and admins only', async () => {
+    const id = await queueAs('writerA');
+    assert.equal(await creatorColumn(id), keys.writerA.row.id);
+    const mine = { keyId: keys.writerA.row.keyId, name: 'writer A' };
+    for (const [who, expected] of [
+      ['writerA', mine],
+      ['admin', mine],
+      ['writerB', null],
+      ['readerKey', null],
+    ] as const) {
+      const { job } = await server.ok(JOB, { id }, { key: keys[who].key });
+      assert.deepEqual(job.createdBy, expected, who);
+    }
+  });
+
+  it('another writer gets FORBIDDEN and the job is left to run; the creator cancels its own', async () => {
+    const id = await queueAs('writerA');
+    const refused = await server.gql(CANCEL, { id }, { key: keys.writerB.key });
+    assert.equal(refused.errors?.[0]?.extensions?.code, 'FORBIDDEN', JSON.stringify(refused));
+    assert.match(refused.errors![0]!.message, /queued by another API key; only that key or the admin role/);
+    const untouched = await server.ok(JOB, { id }, { key: keys.writerA.key });
+    assert.deepEqual([untouched.job.status, untouched.job.cancelRequested], ['QUEUED', false]);
+    const ran = await runJob(server.database, Number(fromGlobalId(id).id), server.embedders);
+    assert.equal(ran.status, 'SUCCEEDED', ran.error ?? '');
+
+    const own = await queueAs('writerA');
+    const cancelled = await server.ok(CANCEL, { id: own }, { key: keys.writerA.key });
+    assert.deepEqual(cancelled.cancelJob, { status: 'CANCELLED', cancelRequested: true });
+  });
+
+  it('an admin cancels any key’s job, queued or running; a reader none', async () => {
+    const queued = await queueAs('writerB');
+    const byReader = await server.gql(CANCEL, { id: queued }, { key: keys.readerKey.key });
+    assert.equal(byReader.errors?.[0]?.extensions?.code, 'FORBIDDEN');
+    assert.match(byReader.errors![0]!.message, /needs the writer role/);
+    assert.deepEqual((await server.ok(CANCEL, { id: queued }, { key: keys.admin.key })).cancelJob, {
+      status: 'CANCELLED',
+      cancelRequested: true,
+    });
+    // A job a worker holds: the admin's cancel flags it for the worker to stop at its next batch.
+    const running = await queueAs('writerA');
+    const runningId = Number(fromGlobalId(running).id);
+    const claimed = await claimJob(server.database.db, 'test-worker', 60_000, ['metrics.compute'], runningId);
+    assert.equal(claimed?.status, 'RUNNING');
+    const refused = await server.gql(CANCEL, { id: running }, { key: keys.writerB.key });
+    assert.equal(refused.errors?.[0]?.extensions?.code, 'FORBIDDEN');
+    assert.equal((await getJob(server.database.db, runningId))!.cancelRequested, false);
+    assert.deepEqual((await server.ok(CANCEL, { id: running }, { key: keys.admin.key })).cancelJob, {
+      status: 'RUNNING',
+      cancelRequested: true,
+    });
+  });
+
+  it('a job queued without a key (the CLI on the database) is the admin’s to cancel', async () => {
+    const job = await enqueueComputeMetrics(
+      server.database.db,
+      Number(fromGlobalId(version).id),
+      ['complexity.length'],
+      null,
+      { embedders: server.embedders, resolveVersion: async (ref) => Number(ref) },
+    );
+    assert.equal(job.createdByApiKeyId, null);
+    const id = toGlobalId('Job', job.id);
+    assert.equal((await server.ok(JOB, { id }, { key: keys.admin.key })).job.createdBy, null);
+    const refused = await server.gql(CANCEL, { id }, { key: keys.writerA.key });
+    assert.equal(refused.errors?.[0]?.extensions?.code, 'FORBIDDEN');
+    assert.match(refused.errors![0]!.message, /queued without an API key .* needs the admin role/);
+    const cancelled = await server.ok(CANCEL, { id }, { key: keys.admin.key });
+    assert.equal(cancelled.cancelJob.status, 'CANCELLED');
+  });
+
+  it('every job-starting mutation records its caller as the creator', async () => {
+    const as = { key: keys.writerB.key };
+    const v = version;
+    // Embedded first: projectVersion and findOverlap need the version's vectors.
+    const embed = await server.ok(`mutation($v: ID!) { embedVersion(version: $v) { id } }`, { v }, as);
+    const embedded = await runJob(
+      server.database,
+      Number(fromGlobalId(embed.embedVersion.id).id),
+      server.embedders,
+    );
+    assert.equal(embedded.status, 'SUCCEEDED', embedded.error ?? '');
+    const calls: Record<string, () => Promise<string>> = {
+      computeMetrics: async () => queueAs('writerB'),
+      embedVersion: async () => embed.embedVersion.id,
+      findOverlap: async () =>
+        (await server.ok(`mutation($v: ID!) { findOverlap(version: $v, threshold: 0.9) { id } }`, { v }, as))
+          .findOverlap.id,
+      projectVersion: async () =>
+        (await server.ok(`mutation($v: ID!) { projectVersion(version: $v, method: PCA) { id } }`, { v }, as))
+          .projectVersion.id,
+      generateTIntDataset: async () =>
+        (
+          await server.ok(
+            `mutation { generateTIntDataset(input: { dataset: "owned-tint", op: ADD, digits: { min: 1, max: 2 }, n: 5 }) { id } }`,
+            {},
+            as,
+          )
+        ).generateTIntDataset.id,
+    };
+    const starting = Object.entries(MUTATION_ROLES)
+      .filter(([, rule]) => rule.startsJob)
+      .map(([name]) => name)
+      .sort();
+    assert.deepEqual(Object.keys(calls).sort(), starting, 'a call for every startsJob mutation');
+    for (const [name, call] of Object.entries(calls)) {
+      assert.equal(await creatorColumn(await call()), keys.writerB.row.id, name);
+    }
+  });
+});
+
+describe(`with auth off, jobs record no creator and anyone cancels them (${testBackend})`, () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ auth: 'off' });
+  });
+  after(() => server.stop());
+
+  it('queues without a creator and cancels without a key', async () => {
+    await server.ok(`mutation { createDataset(input: { slug: "open", name: "o" }) { id } }`);
+    const created = await server.ok(
+      `mutation($s: [SampleInput!]!) { createVersion(input: { dataset: "open", samples: $s }) { version { id } } }`,
+      { s: [{ prompt: 'a', response: 'b' }] },
+    );
+    const queued = await server.ok(
+      `mutation($v: ID!) { computeMetrics(version: $v, metrics: ["complexity.length"]) { id createdBy { keyId } } }`,
+      { v: created.createVersion.version.id },
+    );
+    assert.equal(queued.computeMetrics.createdBy, null);
+    const job = await getJob(server.database.db, Number(fromGlobalId(queued.computeMetrics.id).id));
+    assert.equal(job!.createdByApiKeyId, null);
+    const cancelled = await server.ok(`mutation($id: ID!) { cancelJob(id: $id) { status } }`, {
+      id: queued.computeMetrics.id,
+    });
+    assert.equal(cancelled.cancelJob.status, 'CANCELLED');
   });
 });

@@ -9,11 +9,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { openCatalog } from '../src/app.js';
+import { listApiKeys } from '../src/auth/apiKeys.js';
 import { dumpCatalog, dumpLines, restoreCatalog } from '../src/catalog/catalogDump.js';
 import { sampleCanonicalJson, sha256Hex, VersionHasher } from '../src/catalog/contentHash.js';
 import type { Database } from '../src/db/connect.js';
 import { rowsOf } from '../src/db/sqlHelpers.js';
 import { BadInputError } from '../src/errors.js';
+import { queueingAs } from '../src/jobs/queue.js';
+import { enqueueComputeMetrics } from '../src/metricRuns/computeJob.js';
 import { createDataset } from './helpers/fixtures.js';
 import { createScratchDatabase } from './helpers/testDatabase.js';
 import { startTestServer, type TestServer } from './helpers/testServer.js';
@@ -90,10 +93,22 @@ for (const source of backends) {
     let server: TestServer;
     let original: unknown;
     let dump: string[];
+    let creator: number;
 
     before(async () => {
       server = await startTestServer({ database: await freshCatalog(source) });
       await populate(server);
+      // A job that records the API key that queued it (jobs.created_by_api_key_id -> api_keys).
+      creator = (await listApiKeys(server.database.db))[0]!.id;
+      const [version] = rowsOf<{ id: number }>(
+        await server.database.db.execute(sql`select min(id)::int as id from dataset_versions`),
+      );
+      await queueingAs(creator, () =>
+        enqueueComputeMetrics(server.database.db, version!.id, ['complexity.length'], null, {
+          embedders: server.embedders,
+          resolveVersion: async (reference) => Number(reference),
+        }),
+      );
       original = await snapshot(server);
       dump = await dumpToLines(server.database);
     });
@@ -120,6 +135,14 @@ for (const source of backends) {
       assert.ok(names.indexOf('datasets') < names.indexOf('dataset_versions'));
       assert.ok(names.indexOf('dataset_versions') < names.indexOf('samples'));
       assert.ok(names.indexOf('samples') < names.indexOf('sample_scores'));
+      assert.ok(names.indexOf('api_keys') < names.indexOf('jobs'));
+      const jobs = dump.findIndex((line) => line.startsWith('{"table":"jobs"'));
+      assert.ok(JSON.parse(dump[jobs]!).columns.includes('created_by_api_key_id'));
+      const creators = dump
+        .slice(jobs + 1, jobs + 1 + JSON.parse(dump[jobs]!).rows)
+        .map((line) => JSON.parse(line).created_by_api_key_id);
+      // populate's embedding and metric jobs were queued with auth off; the last one by the key.
+      assert.deepEqual(creators, [null, null, creator]);
       const rows = header.tables.reduce((sum: number, t: { rows: number }) => sum + t.rows, 0);
       assert.equal(dump.length, 1 + header.tables.length + rows + 1);
       assert.deepEqual(JSON.parse(dump.at(-1)!), { end: true, rows });

@@ -206,7 +206,7 @@ describe('the graphql-jit compile cache', () => {
       createContext(
         { db: null, backend: 'pglite' } as never,
         { version: VERSION, backend: 'pglite', auth: 'off' },
-        { role: null, presentedKey: false, keyId: null, jobQuotas: null },
+        { role: null, presentedKey: false, keyId: null, keyRowId: null, jobQuotas: null },
         { tintMaxSamples: 1 },
         testEmbedders(),
         { requestId: 'cache', logger: silentLogger },

@@ -28,7 +28,7 @@ describe(`a request lets go of its loaders and result (${testBackend})`, () => {
     createContext(
       database,
       { version: VERSION, backend: database.backend, auth: 'off' },
-      { role: null, presentedKey: false, keyId: null, jobQuotas: null },
+      { role: null, presentedKey: false, keyId: null, keyRowId: null, jobQuotas: null },
       { tintMaxSamples: 100 },
       testEmbedders(),
       { requestId: 'test', logger: silentLogger },

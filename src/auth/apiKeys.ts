@@ -6,6 +6,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
+import { anyOf } from '../db/sqlHelpers.js';
 import { apiKeys, type ApiKeyRow } from '../db/schema.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 
@@ -46,13 +47,13 @@ export async function verifyApiKey(db: Executor, key: string): Promise<Role | nu
 }
 
 /**
- * The key id and role of a valid, unrevoked key; null for anything else. Read from the database
- * on every call (no cache), so a revocation holds from the next request on.
+ * The row id, key id and role of a valid, unrevoked key; null for anything else. Read from the
+ * database on every call (no cache), so a revocation holds from the next request on.
  */
 export async function authenticateApiKey(
   db: Executor,
   key: string,
-): Promise<{ keyId: string; role: Role } | null> {
+): Promise<{ id: number; keyId: string; role: Role } | null> {
   const match = /^qdc_([a-z0-9]{8,32})_([A-Za-z0-9_-]{20,})$/.exec(key);
   if (!match) return null;
   const [, keyId, secret] = match;
@@ -64,7 +65,16 @@ export async function authenticateApiKey(
   const expected = Buffer.from(row.hash, 'hex');
   const actual = Buffer.from(hashSecret(row.salt, secret!), 'hex');
   const valid = expected.length === actual.length && timingSafeEqual(expected, actual);
-  return valid ? { keyId: row.keyId, role: row.role } : null;
+  return valid ? { id: row.id, keyId: row.keyId, role: row.role } : null;
+}
+
+/** The keys with these row ids (api_keys.id), in no particular order; revoked ones too. */
+export async function findApiKeysByIds(db: Executor, ids: readonly number[]): Promise<ApiKeyRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(apiKeys)
+    .where(anyOf(apiKeys.id, ids, 'int'));
 }
 
 export async function listApiKeys(db: Executor): Promise<ApiKeyRow[]> {

@@ -77,7 +77,7 @@ export async function openCatalogClient(values: Record<string, unknown>): Promis
       const context = createContext(
         database,
         facts,
-        { role: null, presentedKey: false, keyId: null, jobQuotas: null },
+        { role: null, presentedKey: false, keyId: null, keyRowId: null, jobQuotas: null },
         { tintMaxSamples: DEFAULT_MAX_SAMPLES },
         embedders,
         { requestId: randomUUID(), logger },

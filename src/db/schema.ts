@@ -284,10 +284,18 @@ export const jobs = pgTable(
     attemptStartDone: bigint('attempt_start_done', { mode: 'number' }).notNull().default(0),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
     updatedAt: updatedAt(),
+    /**
+     * The API key whose request queued the job (api_keys.id): it may cancel the job, as may an
+     * admin. Null when queued without one (auth off, or the CLI on the database directly).
+     */
+    createdByApiKeyId: integer('created_by_api_key_id').references(() => apiKeys.id, {
+      onDelete: 'set null',
+    }),
   },
   (t) => [
     index('jobs_claimable_idx').on(t.status, t.runAfter),
     index('jobs_kind_created_idx').on(t.kind, t.createdAt),
+    index('jobs_creator_status_idx').on(t.createdByApiKeyId, t.status),
     check('jobs_attempts_nonnegative', sql`${t.attempts} >= 0 and ${t.maxAttempts} >= 1`),
   ],
 );

@@ -28,6 +28,8 @@ export interface Context {
   presentedKey: boolean;
   /** Id of the presented valid key (its `qdc_<id>_` part); null without one. */
   keyId: string | null;
+  /** The presented valid key's row (api_keys.id), which jobs it queues record; null without one. */
+  keyRowId: number | null;
   /** Per-key job limits (QDC_MAX_JOBS_PER_KEY); null when auth is off. */
   jobQuotas: JobQuotas | null;
   facts: ServerFacts;
@@ -42,7 +44,13 @@ export interface Context {
 export function createContext(
   database: Database,
   facts: ServerFacts,
-  caller: { role: Role | null; presentedKey: boolean; keyId: string | null; jobQuotas: JobQuotas | null },
+  caller: {
+    role: Role | null;
+    presentedKey: boolean;
+    keyId: string | null;
+    keyRowId: number | null;
+    jobQuotas: JobQuotas | null;
+  },
   limits: RequestLimits,
   embedders: EmbedderRegistry,
   request: Pick<Context, 'requestId' | 'logger'>,
@@ -54,6 +62,7 @@ export function createContext(
     role: caller.role,
     presentedKey: caller.presentedKey,
     keyId: caller.keyId,
+    keyRowId: caller.keyRowId,
     jobQuotas: caller.jobQuotas,
     facts,
     limits,

@@ -30,7 +30,8 @@ import {
   listVersionsOfDatasets,
 } from '../catalog/versions.js';
 import { createBatchScheduler } from './batchScheduler.js';
-import type { JobRow, MetricDefinitionRow, ScorerRow } from '../db/schema.js';
+import type { ApiKeyRow, JobRow, MetricDefinitionRow, ScorerRow } from '../db/schema.js';
+import { findApiKeysByIds } from '../auth/apiKeys.js';
 import { findJobsByIds } from '../jobs/queue.js';
 import type { EmbeddingSpaceRow, OverlapRunRow, ProjectionRow } from '../db/schema.js';
 import { findProjectionsByIds } from '../embeddings/projections.js';
@@ -138,6 +139,10 @@ export function createLoaders(db: Executor) {
     }),
     job: byId<number, JobRow>(
       (ids) => findJobsByIds(db, ids),
+      (r) => r.id,
+    ),
+    apiKey: byId<number, ApiKeyRow>(
+      (ids) => findApiKeysByIds(db, ids),
       (r) => r.id,
     ),
     metricResult: byId<number, MetricResultView>(

@@ -148,7 +148,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       );
     }
     // The key is checked before a byte of the body is read: without one, a request costs nothing.
-    const { role, presentedKey, keyId } = await authenticate(req);
+    const { role, presentedKey, keyId, keyRowId } = await authenticate(req);
     if (options.auth === 'required' && !role) throw unauthenticated(presentedKey);
     if (keyId) limitRate(keyId, res);
     let body: unknown;
@@ -207,7 +207,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         createContext(
           database,
           facts,
-          { role, presentedKey, keyId, jobQuotas },
+          { role, presentedKey, keyId, keyRowId, jobQuotas },
           limits,
           options.embedders,
           request,
@@ -228,13 +228,18 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   /** The presented key, looked up afresh on every request (a revoked key fails the next one). */
   async function authenticate(
     req: IncomingMessage,
-  ): Promise<{ role: Role | null; presentedKey: boolean; keyId: string | null }> {
+  ): Promise<{ role: Role | null; presentedKey: boolean; keyId: string | null; keyRowId: number | null }> {
     const header = req.headers.authorization;
-    if (!header) return { role: null, presentedKey: false, keyId: null };
-    if (options.auth === 'off') return { role: null, presentedKey: true, keyId: null };
+    if (!header) return { role: null, presentedKey: false, keyId: null, keyRowId: null };
+    if (options.auth === 'off') return { role: null, presentedKey: true, keyId: null, keyRowId: null };
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const key = match ? await authenticateApiKey(database.db, match[1]!) : null;
-    return { role: key?.role ?? null, presentedKey: true, keyId: key?.keyId ?? null };
+    return {
+      role: key?.role ?? null,
+      presentedKey: true,
+      keyId: key?.keyId ?? null,
+      keyRowId: key?.id ?? null,
+    };
   }
 
   /** One token of the key's bucket, or 429 RATE_LIMITED with Retry-After. */
@@ -277,7 +282,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const operations = firstViewOperations(url);
     if (operations.length === 0) return [];
     try {
-      const { role, presentedKey, keyId } = await authenticate(req);
+      const { role, presentedKey, keyId, keyRowId } = await authenticate(req);
       if (options.auth === 'required' && !role) return [];
       const answered: AnsweredOperation[] = [];
       for (const operation of operations) {
@@ -285,7 +290,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
           contextValue: createContext(
             database,
             facts,
-            { role, presentedKey, keyId, jobQuotas },
+            { role, presentedKey, keyId, keyRowId, jobQuotas },
             limits,
             options.embedders,
             request,

@@ -5,11 +5,12 @@
  * clocks still agree. Every state change after the claim is fenced on `lease_owner`, so a worker
  * that lost its lease cannot overwrite the work of the one that took over.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { and, asc, desc, eq, gte, inArray, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Database, Executor, Tx } from '../db/connect.js';
 import { jobs, jobStatus, type JobRow } from '../db/schema.js';
 import { anyOf } from '../db/sqlHelpers.js';
-import { NotFoundError } from '../errors.js';
+import { ForbiddenError, NotFoundError } from '../errors.js';
 import { checkedPayload, type JobKind, type JobPayload } from './kinds.js';
 
 export type JobStatus = JobRow['status'];
@@ -21,6 +22,18 @@ export interface EnqueueInput<P extends JobPayload> {
   progressTotal?: number | null;
   maxAttempts?: number;
   priority?: number;
+}
+
+const creator = new AsyncLocalStorage<number | null>();
+
+/**
+ * Runs `work` so that every job it queues records `apiKeyRowId` (api_keys.id) as its creator.
+ * The job-starting mutations all queue through this (graphql/jobQuota.ts `startJob`), so the
+ * enqueue functions of each kind need not carry the caller; a job queued outside it (the CLI on
+ * the database, tests) records no creator.
+ */
+export function queueingAs<T>(apiKeyRowId: number | null, work: () => Promise<T>): Promise<T> {
+  return creator.run(apiKeyRowId, work);
 }
 
 /** Queues a job; a payload that does not fit its kind is a JobPayloadError and nothing is inserted. */
@@ -37,6 +50,7 @@ export async function enqueueJob<P extends JobPayload>(
       progressTotal: input.progressTotal ?? null,
       maxAttempts: input.maxAttempts ?? 3,
       priority: input.priority ?? 0,
+      createdByApiKeyId: creator.getStore() ?? null,
     })
     .returning();
   return row!;
@@ -225,12 +239,35 @@ export async function releaseJob(
   return rows.length > 0;
 }
 
+/** Who asks for a cancel when auth is on: the key's row id and whether its role is admin. */
+export interface JobCanceller {
+  apiKeyRowId: number | null;
+  admin: boolean;
+}
+
 /**
  * Asks for a job to stop. A queued job is cancelled at once; a running one is flagged and its
  * worker stops at the next batch (recording what it has as PARTIAL). Finished jobs are returned
- * unchanged.
+ * unchanged. With `as` (auth on), only the key that queued the job or an admin may: anyone else
+ * gets a ForbiddenError and the job is left alone. A job queued without a key is the admin's.
  */
-export async function requestCancel(db: Executor, jobId: number): Promise<JobRow> {
+export async function requestCancel(
+  db: Executor,
+  jobId: number,
+  options: { as?: JobCanceller } = {},
+): Promise<JobRow> {
+  const by = options.as;
+  if (by && !by.admin) {
+    const job = await requireJob(db, jobId);
+    if (job.createdByApiKeyId === null || job.createdByApiKeyId !== by.apiKeyRowId) {
+      throw new ForbiddenError(
+        job.createdByApiKeyId === null
+          ? `job ${jobId} was queued without an API key (auth off, or the CLI on the database); cancelling it needs the admin role`
+          : `job ${jobId} was queued by another API key; only that key or the admin role may cancel it`,
+        { id: jobId },
+      );
+    }
+  }
   await db
     .update(jobs)
     .set({ status: 'CANCELLED', finishedAt: sql`now()`, updatedAt: sql`now()`, cancelRequested: true })
@@ -301,12 +338,11 @@ export function jobRate(job: JobRow): { perSecond: number | null; etaSeconds: nu
   return { perSecond, etaSeconds: left === null ? null : left / perSecond };
 }
 
-/** How many of `ids` are still queued or running. */
-export async function countActiveJobs(db: Executor, ids: readonly number[]): Promise<number> {
-  if (ids.length === 0) return 0;
+/** How many jobs the API key `apiKeyRowId` (api_keys.id) queued are still queued or running. */
+export async function countActiveJobsOf(db: Executor, apiKeyRowId: number): Promise<number> {
   const [row] = await db
     .select({ n: sql<number>`count(*)::int` })
     .from(jobs)
-    .where(and(anyOf(jobs.id, ids, 'bigint'), inArray(jobs.status, ['QUEUED', 'RUNNING'])));
+    .where(and(eq(jobs.createdByApiKeyId, apiKeyRowId), inArray(jobs.status, ['QUEUED', 'RUNNING'])));
   return Number(row?.n ?? 0);
 }

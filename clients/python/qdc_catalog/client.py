@@ -603,7 +603,8 @@ class Catalog:
 
     def cancel(self, job: Union[Job, str]) -> Job:
         """Asks a job to stop (``cancelJob``): a queued job is cancelled at once, a running one at
-        its next batch (its results stay PARTIAL). Returns the job; NotFoundError if unknown."""
+        its next batch (its results stay PARTIAL). Returns the job; NotFoundError if unknown.
+        With auth on, only the key that queued the job or an admin may: ForbiddenError otherwise."""
         job_id = job.id if isinstance(job, Job) else job
         data = self.graphql(f"mutation($id: ID!) {{ cancelJob(id: $id) {{ {_JOB_FIELDS} }} }}", {"id": job_id})
         return Job.from_graphql(data["cancelJob"])

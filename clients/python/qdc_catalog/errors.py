@@ -56,7 +56,8 @@ class AuthenticationError(QdcError):
 
 
 class ForbiddenError(QdcError):
-    """``FORBIDDEN``: the API key's role is not enough for the operation."""
+    """``FORBIDDEN``: the API key's role is not enough for the operation (or, for ``cancel``, the
+    job was queued by another key and this one is not an admin)."""
 
 
 class PayloadTooLargeError(QdcError):

@@ -87,6 +87,15 @@ export type AlgorithmStepInput = {
   config?: InputMaybe<Scalars['JSON']['input']>;
 };
 
+/** An API key as other records name it: its public id and name, never its secret. */
+export type ApiKeyRef = {
+  __typename?: 'ApiKeyRef';
+  /** The key's public id: the `<key-id>` of `qdc_<key-id>_<secret>`, as `qdc keys list` shows it. */
+  keyId: Scalars['String']['output'];
+  /** The name given with `qdc keys create --name`; null when it has none. */
+  name?: Maybe<Scalars['String']['output']>;
+};
+
 /** One turn of a conversation. */
 export type ChatMessage = {
   __typename?: 'ChatMessage';
@@ -685,6 +694,11 @@ export type Job = Node & {
   cancelRequested: Scalars['Boolean']['output'];
   /** When it was queued. */
   createdAt: Scalars['DateTime']['output'];
+  /**
+   * The API key whose request queued the job. Null when it was queued without one (auth off, or the
+   * CLI on the database), and, with auth on, null to every key but that one and admins.
+   */
+  createdBy?: Maybe<ApiKeyRef>;
   /** Why the last attempt failed; null if none did. */
   error?: Maybe<Scalars['String']['output']>;
   /** When it ended; null while it has not. */
@@ -1101,7 +1115,9 @@ export type Mutation = {
    * Ask a job to stop. A queued job is cancelled at once. A running job stops at its next batch and
    * ends CANCELLED: a metrics job stores its results as PARTIAL with the count done; a TInt
    * generation keeps nothing of the split it was writing. A finished job is returned unchanged.
-   * Unknown id: NOT_FOUND.
+   * Unknown id: NOT_FOUND. With auth on, only the key that queued the job (see `Job.createdBy`) or an
+   * admin may cancel it; any other key gets FORBIDDEN and the job goes on. A job queued without a key
+   * (auth off, or the CLI on the database) can then be cancelled by an admin only.
    */
   cancelJob: Job;
   /**
@@ -2374,6 +2390,7 @@ export type ResolversTypes = {
   AlgorithmInput: AlgorithmInput;
   AlgorithmStep: ResolverTypeWrapper<AlgorithmStepParent>;
   AlgorithmStepInput: AlgorithmStepInput;
+  ApiKeyRef: ResolverTypeWrapper<ApiKeyRef>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ChatMessage: ResolverTypeWrapper<ChatMessage>;
   ChatMessageInput: ChatMessageInput;
@@ -2504,6 +2521,7 @@ export type ResolversParentTypes = {
   AlgorithmInput: AlgorithmInput;
   AlgorithmStep: AlgorithmStepParent;
   AlgorithmStepInput: AlgorithmStepInput;
+  ApiKeyRef: ApiKeyRef;
   Boolean: Scalars['Boolean']['output'];
   ChatMessage: ChatMessage;
   ChatMessageInput: ChatMessageInput;
@@ -2628,6 +2646,11 @@ export type AlgorithmStepResolvers<ContextType = Context, ParentType extends Res
   component?: Resolver<ResolversTypes['Component'], ParentType, ContextType>;
   config?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   position?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ApiKeyRefResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ApiKeyRef'] = ResolversParentTypes['ApiKeyRef']> = {
+  keyId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type ChatMessageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ChatMessage'] = ResolversParentTypes['ChatMessage']> = {
@@ -2820,6 +2843,7 @@ export type JobResolvers<ContextType = Context, ParentType extends ResolversPare
   attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   cancelRequested?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  createdBy?: Resolver<Maybe<ResolversTypes['ApiKeyRef']>, ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -3282,6 +3306,7 @@ export type VersionOverlapResolvers<ContextType = Context, ParentType extends Re
 export type Resolvers<ContextType = Context> = {
   Algorithm?: AlgorithmResolvers<ContextType>;
   AlgorithmStep?: AlgorithmStepResolvers<ContextType>;
+  ApiKeyRef?: ApiKeyRefResolvers<ContextType>;
   ChatMessage?: ChatMessageResolvers<ContextType>;
   ComparisonCell?: ComparisonCellResolvers<ContextType>;
   Component?: ComponentResolvers<ContextType>;

@@ -1,8 +1,28 @@
+import { roleAllows } from '../../auth/apiKeys.js';
+import type { Context } from '../context.js';
 import type { Resolvers } from '../generated/types.js';
 import { pageRequest, encodeCursor } from '../../catalog/pagination.js';
-import { jobRate, listJobs, requestCancel } from '../../jobs/queue.js';
+import type { JobRow } from '../../db/schema.js';
+import { jobRate, listJobs, requestCancel, type JobCanceller } from '../../jobs/queue.js';
 import { connectionFromRows, edgeResolvers } from '../connection.js';
 import { idOf, nodeIdField } from '../../globalId.js';
+
+const isAdmin = (ctx: Context) => ctx.role !== null && roleAllows(ctx.role, 'admin');
+
+/** Who cancels, when auth is on; undefined when it is off (anyone may cancel any job). */
+function canceller(ctx: Context): JobCanceller | undefined {
+  if (ctx.facts.auth === 'off') return undefined;
+  return { apiKeyRowId: ctx.keyRowId, admin: isAdmin(ctx) };
+}
+
+/** A job's creator is shown to that key and to admins (to everyone when auth is off). */
+function maySeeCreator(ctx: Context, job: JobRow): boolean {
+  return (
+    ctx.facts.auth === 'off' ||
+    isAdmin(ctx) ||
+    (ctx.keyRowId !== null && ctx.keyRowId === job.createdByApiKeyId)
+  );
+}
 
 const JOBS_CURSOR = 'jobs';
 
@@ -22,7 +42,7 @@ export const jobResolvers: Resolvers = {
     },
   },
   Mutation: {
-    cancelJob: (_, args, ctx) => requestCancel(ctx.db, idOf('Job', args.id)),
+    cancelJob: (_, args, ctx) => requestCancel(ctx.db, idOf('Job', args.id), { as: canceller(ctx) }),
   },
   JobEdge: edgeResolvers,
   Job: {
@@ -39,5 +59,10 @@ export const jobResolvers: Resolvers = {
       };
     },
     metricResults: (row, _, ctx) => ctx.loaders.resultsOfJob.load(row.id),
+    createdBy: async (row, _, ctx) => {
+      if (row.createdByApiKeyId === null || !maySeeCreator(ctx, row)) return null;
+      const key = await ctx.loaders.apiKey.load(row.createdByApiKeyId);
+      return key ? { keyId: key.keyId, name: key.name } : null;
+    },
   },
 };
