@@ -25,7 +25,12 @@ import { runInMemory } from '../src/metrics/runInMemory.js';
 import type { MetricSample } from '../src/metrics/types.js';
 import { waitForJob } from './helpers/jobs.js';
 import { randomSamples, storeVersion, versionSamples } from './helpers/metricData.js';
-import { PATHOLOGICAL, SLOW_METRIC_KEY, SLOW_METRIC_MODULE } from './helpers/slowMetric.js';
+import {
+  PATHOLOGICAL,
+  SLOW_METRIC_KEY,
+  SLOW_METRIC_MODULE,
+  SLOW_PREPASS_METRIC_KEY,
+} from './helpers/slowMetric.js';
 import { startTestServer, type TestServer } from './helpers/testServer.js';
 
 const BUDGET_MS = 1500;
@@ -146,6 +151,62 @@ describe('metric jobs in worker threads', () => {
       }
     },
   );
+
+  it(
+    'leaves out a sample that stalls a prepass, and rebuilds the thread mid-prepass',
+    { timeout: 120_000 },
+    async () => {
+      const marker = join(dir, 'slow-prepass-started');
+      const job = await enqueueComputeMetrics(
+        server.database.db,
+        versionId,
+        [SLOW_PREPASS_METRIC_KEY, 'diversity.self_repetition', 'complexity.length'],
+        { [SLOW_PREPASS_METRIC_KEY]: { marker } },
+      );
+      while (!existsSync(marker)) await sleep(10);
+      await server.ok(`{ datasets(first: 1) { edges { node { slug } } } }`);
+      assert.equal((await getJob(server.database.db, job.id))!.status, 'RUNNING');
+
+      const finished = await waitForJob(server.database, job.id);
+      assert.equal(finished.status, 'SUCCEEDED', finished.error ?? '');
+      assert.equal(finished.attempts, 1);
+      const byKey = await resultsByKey(job.id);
+
+      const slow = byKey.get(SLOW_PREPASS_METRIC_KEY)!;
+      const reason = `exceeded the per-sample time budget of ${BUDGET_MS} ms`;
+      assert.equal(slow.status, 'PARTIAL');
+      assert.equal(slow.statusReason, `1 sample left out (ordinal ${SLOW_ORDINAL}): ${reason}`);
+      assert.deepEqual((slow.details as Record<string, unknown>).skippedSamples, [
+        { ordinal: SLOW_ORDINAL, pass: 'prepass', reason },
+      ]);
+      // Left out of both passes: the prepass counted the other samples only.
+      const others = samples.filter((s) => s.ordinal !== SLOW_ORDINAL);
+      const metric = requireMetric(SLOW_PREPASS_METRIC_KEY);
+      const expected = await runInMemory(metric, resolveParams(metric, { marker }), others);
+      assert.equal(slow.value, expected.outcome.value);
+      assert.deepEqual(await storedValues(slow.id), valuesByOrdinal(expected.sampleValues));
+
+      for (const key of ['diversity.self_repetition', 'complexity.length']) {
+        const result = byKey.get(key)!;
+        const other = requireMetric(key);
+        const all = await runInMemory(other, resolveParams(other, {}), samples);
+        assert.equal(result.status, 'COMPLETE', `${key}: ${result.statusReason}`);
+        assert.equal(result.value, all.outcome.value, key);
+        assert.deepEqual(await storedValues(result.id), valuesByOrdinal(all.sampleValues), key);
+      }
+    },
+  );
+
+  async function resultsByKey(jobId: number) {
+    const results = await server.database.db
+      .select()
+      .from(metricResults)
+      .where(sql`${metricResults.jobId} = ${jobId}`);
+    const keyOf = new Map(
+      (await server.database.db.select().from(metricDefinitions)).map((d) => [d.id, d.key]),
+    );
+    return new Map(results.map((r) => [keyOf.get(r.definitionId!)!, r]));
+  }
 
   async function storedValues(resultId: number): Promise<Array<[number, number]>> {
     return rowsOf<{ ordinal: number; value: number }>(

@@ -4,12 +4,15 @@
  * response length of each sample, except that a response containing PATHOLOGICAL makes `update`
  * spin for ten minutes, the way a pathological input stalls a real metric. Before it spins it
  * writes the sample's ordinal to the file its `marker` parameter names, so a test knows when.
+ * A second one spins the same way in its prepass (which counts the samples), and its values are
+ * each response's length divided by that count.
  */
 import { writeFileSync } from 'node:fs';
 import { registerMetric } from '../../src/metrics/registry.js';
-import type { MetricDefinition } from '../../src/metrics/types.js';
+import type { MetricDefinition, Prepass } from '../../src/metrics/types.js';
 
 export const SLOW_METRIC_KEY = 'quality.test_slow_length';
+export const SLOW_PREPASS_METRIC_KEY = 'quality.test_slow_prepass';
 export const SLOW_METRIC_MODULE = import.meta.url;
 export const PATHOLOGICAL = 'PATHOLOGICAL';
 
@@ -34,11 +37,7 @@ export const slowLengthMetric: MetricDefinition<{ marker: string }, State> = {
     init: () => ({ sum: 0, n: 0 }),
     update(state, batch, emit) {
       for (const sample of batch) {
-        if (sample.response.includes(PATHOLOGICAL)) {
-          if (params.marker !== '') writeFileSync(params.marker, String(sample.ordinal));
-          const until = Date.now() + 600_000;
-          while (Date.now() < until);
-        }
+        spinOn(sample, params.marker);
         state.sum += sample.response.length;
         state.n += 1;
         emit({ ordinal: sample.ordinal, value: sample.response.length });
@@ -54,4 +53,52 @@ export const slowLengthMetric: MetricDefinition<{ marker: string }, State> = {
   }),
 };
 
+function spinOn(sample: { ordinal: number; response: string }, marker: string): void {
+  if (!sample.response.includes(PATHOLOGICAL)) return;
+  if (marker !== '') writeFileSync(marker, String(sample.ordinal));
+  const until = Date.now() + 600_000;
+  while (Date.now() < until);
+}
+
+function countingPrepass(marker: string): Prepass<{ n: number }, number> {
+  return {
+    init: () => ({ n: 0 }),
+    update(state, batch) {
+      for (const sample of batch) {
+        spinOn(sample, marker);
+        state.n += 1;
+      }
+    },
+    merge: (left, right) => ({ n: left.n + right.n }),
+    result: (state) => state.n,
+  };
+}
+
+export const slowPrepassMetric: MetricDefinition<{ marker: string }, State, number> = {
+  ...(slowLengthMetric as unknown as MetricDefinition<{ marker: string }, State, number>),
+  key: SLOW_PREPASS_METRIC_KEY,
+  description: 'Test only: response length over the sample count; PATHOLOGICAL never finishes the prepass.',
+  sampleValue: 'Characters of the response over the samples counted in the prepass.',
+  prepass: (params) => countingPrepass(params.marker) as Prepass<unknown, number>,
+  create: (_params, counted) => ({
+    init: () => ({ sum: 0, n: 0 }),
+    update(state, batch, emit) {
+      for (const sample of batch) {
+        const value = sample.response.length / counted!;
+        state.sum += value;
+        state.n += 1;
+        emit({ ordinal: sample.ordinal, value });
+      }
+    },
+    merge: (left, right) => ({ sum: left.sum + right.sum, n: left.n + right.n }),
+    finalize: (state) => ({
+      value: state.n === 0 ? null : state.sum / state.n,
+      n: state.n,
+      estimator: 'EXACT',
+      details: {},
+    }),
+  }),
+};
+
 registerMetric(slowLengthMetric as unknown as MetricDefinition);
+registerMetric(slowPrepassMetric as unknown as MetricDefinition);
