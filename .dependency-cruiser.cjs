@@ -4,7 +4,7 @@
  * Entry points (cli, http, graphql) -> the composition root (app.ts) -> domain (generation, ingest,
  * metricRuns, embeddings, jobs, auth, catalog) -> db. metrics/ and tint/ are pure: they import each
  * other's way down only and never the database, so the same code runs in a worker, a benchmark or a
- * notebook. The modules directly under src/ are shared leaves that any layer may import.
+ * notebook. threads/ is the worker-thread pool that domain code runs that pure code in. The modules directly under src/ are shared leaves that any layer may import.
  *
  * LAYERS lists, for each folder, the folders it may import besides itself. A folder missing from
  * the map fails the check, so a new one has to be placed; the map must stay acyclic.
@@ -31,10 +31,13 @@ const BELOW_ENTRY_POINTS = [
   'metrics',
   'tint',
   'interop',
+  'threads',
 ];
 
 const LAYERS = {
   tint: { leaves: PURE_LEAVES, may: [] },
+  // The worker-thread pool: node:worker_threads only, so pure code can run off the main thread.
+  threads: { leaves: PURE_LEAVES, may: [] },
   metrics: { leaves: PURE_LEAVES, may: ['tint'] },
   db: { leaves: SHARED_LEAVES, may: [] },
   catalog: { leaves: SHARED_LEAVES, may: ['db', 'metrics'] },
@@ -42,7 +45,10 @@ const LAYERS = {
   auth: { leaves: SHARED_LEAVES, may: ['db'] },
   embeddings: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'jobs', 'metrics'] },
   judges: { leaves: SHARED_LEAVES, may: ['db', 'metrics'] },
-  metricRuns: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'jobs', 'embeddings', 'judges', 'metrics'] },
+  metricRuns: {
+    leaves: SHARED_LEAVES,
+    may: ['db', 'catalog', 'jobs', 'embeddings', 'judges', 'metrics', 'threads'],
+  },
   ingest: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'metricRuns', 'metrics'] },
   generation: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'jobs', 'tint'] },
   interop: { leaves: SHARED_LEAVES, may: ['db', 'catalog', 'ingest', 'metricRuns', 'metrics'] },

@@ -11,18 +11,21 @@ import { FIND_OVERLAP_JOB, findOverlapHandler } from './embeddings/overlapJob.js
 import { PROJECT_VERSION_JOB, projectVersionHandler } from './embeddings/projections.js';
 import type { EmbedderRegistry } from './embeddings/registry.js';
 import { syncMetricDefinitions } from './metricRuns/definitions.js';
+import type { MetricThreads } from './metricRuns/metricThreads.js';
 import { seedJudgeTemplates } from './judges/templates.js';
 import { runTIntGenerationJob, TINT_GENERATE_JOB } from './generation/tintJob.js';
 
 /** What the job handlers share: the embedders (and causal language models) loaded in this process. */
 export interface JobServices {
   embedders: EmbedderRegistry;
+  /** The worker threads text metrics run in, with their per-sample budget (default: on, 10 s). */
+  metricThreads?: MetricThreads;
 }
 
 /** What each job kind runs; every worker (in `qdc serve` or `qdc worker`) handles all of them. */
 export function createJobHandlers(services: JobServices): Record<string, JobHandler> {
   return {
-    [COMPUTE_METRICS_JOB]: computeMetricsHandler(services.embedders),
+    [COMPUTE_METRICS_JOB]: computeMetricsHandler(services.embedders, services.metricThreads),
     [TINT_GENERATE_JOB]: runTIntGenerationJob,
     [EMBED_VERSION_JOB]: embedVersionHandler(services.embedders),
     [FIND_OVERLAP_JOB]: findOverlapHandler(services.embedders),

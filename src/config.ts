@@ -46,6 +46,10 @@ export interface Config {
   jobLeaseMs: number;
   /** Pause between queue polls of an idle worker. */
   jobPollMs: number;
+  /** Whether metric jobs run text metrics in worker threads (QDC_METRIC_THREADS). */
+  metricThreads: boolean;
+  /** Longest time one sample may take in one metric's pass before it is left out (ms). */
+  jobSampleBudgetMs: number;
   /** Most samples (and test samples) one TInt generation may ask for. */
   tintMaxSamples: number;
   embedding: EmbeddingConfig;
@@ -218,6 +222,14 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
     "How long a claimed job stays claimed without a heartbeat; a dead worker's job is retried after it (default 30000).",
   ],
   ['QDC_JOB_POLL_MS', 'Pause between queue polls of an idle worker (default 1000).'],
+  [
+    'QDC_METRIC_THREADS',
+    'true | false: metric jobs run text metrics in worker threads, off the event loop that serves the API (default true).',
+  ],
+  [
+    'QDC_JOB_SAMPLE_BUDGET_MS',
+    'Longest time one sample may take in one text metric of a metric job (default 10000); past it the thread is ended and the sample left out of that metric, which ends PARTIAL.',
+  ],
   [
     'QDC_TINT_MAX_SAMPLES',
     'Most samples (and test samples) one TInt generation may ask for (default 10000000).',
@@ -478,6 +490,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: parseIntVar('QDC_WORKERS', env.QDC_WORKERS, 1, 0, 64),
     jobLeaseMs: parseIntVar('QDC_JOB_LEASE_MS', env.QDC_JOB_LEASE_MS, 30_000, 300, 3_600_000),
     jobPollMs: parseIntVar('QDC_JOB_POLL_MS', env.QDC_JOB_POLL_MS, 1000, 20, 60_000),
+    metricThreads: parseBooleanVar('QDC_METRIC_THREADS', env.QDC_METRIC_THREADS, true),
+    jobSampleBudgetMs: parseIntVar(
+      'QDC_JOB_SAMPLE_BUDGET_MS',
+      env.QDC_JOB_SAMPLE_BUDGET_MS,
+      10_000,
+      10,
+      2 ** 31 - 1,
+    ),
     tintMaxSamples: parseIntVar('QDC_TINT_MAX_SAMPLES', env.QDC_TINT_MAX_SAMPLES, 10_000_000, 1, 2 ** 31),
     embedding: loadEmbeddingConfig(env),
   };
@@ -555,6 +575,14 @@ export function isLoopback(host: string): boolean {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function parseBooleanVar(name: string, raw: string | undefined, fallback: boolean): boolean {
+  const value = nonEmpty(raw);
+  if (value === undefined) return fallback;
+  if (value !== 'true' && value !== 'false')
+    throw new ConfigError(`${name} must be "true" or "false" (got "${value}")`);
+  return value === 'true';
 }
 
 function parseIntVar(

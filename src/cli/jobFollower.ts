@@ -9,6 +9,7 @@ import { FINISHED_STATUSES, getJob, type JobStatus } from '../jobs/queue.js';
 import { startWorker } from '../jobs/worker.js';
 import { silentLogger } from '../logger.js';
 import { createJobHandlers } from '../app.js';
+import type { MetricThreads } from '../metricRuns/metricThreads.js';
 import type { EmbedderRegistry } from '../embeddings/registry.js';
 import type { Progress } from './progress.js';
 import { CommandFailure, remoteGraphQL, type Remote } from './remote.js';
@@ -65,6 +66,8 @@ export interface OwnJobOptions {
   interruptedNote: string;
   /** The embedders the job may need (embedding and overlap jobs, embedding metrics). */
   embedders: EmbedderRegistry;
+  /** The threads text metrics run in (metric jobs); default: on, with the default budget. */
+  metricThreads?: MetricThreads;
 }
 
 /**
@@ -74,7 +77,7 @@ export interface OwnJobOptions {
 export async function runOwnJob(database: Database, job: JobRow, options: OwnJobOptions): Promise<JobView> {
   let drawnLocally = false;
   const worker = startWorker(database, {
-    handlers: createJobHandlers({ embedders: options.embedders }),
+    handlers: createJobHandlers({ embedders: options.embedders, metricThreads: options.metricThreads }),
     concurrency: 1,
     onlyJobId: job.id,
     leaseMs: options.leaseMs,

@@ -34,6 +34,13 @@ import { bindLanguageModelRuns } from './languageModelRuns.js';
 import { resolveMetricRuns, type ResolvedMetricRun } from './metricRequests.js';
 import { databaseEnvironment } from './neighbourSearch.js';
 import { streamVersionSamples, type StoredMetricSample } from '../catalog/sampleStream.js';
+import {
+  DEFAULT_METRIC_THREADS,
+  MetricThreads,
+  ThreadedRuns,
+  type SampleReplay,
+  type SkippedSample,
+} from './metricThreads.js';
 
 export const COMPUTE_METRICS_JOB = 'metrics.compute';
 /** Samples per batch read from the database and fed to the accumulators. */
@@ -126,21 +133,34 @@ interface ActiveRun extends ResolvedMetricRun {
   prepassState?: unknown;
   /** Set when update/finalize threw: the run stops and is recorded FAILED with this reason. */
   failure?: string;
+  /** Its index among the runs of the job's metric thread; undefined: it runs on the main thread. */
+  threadIndex?: number;
+}
+
+/** Skipped samples listed in a result's details (the count is always there). */
+const MAX_LISTED_SKIPS = 100;
+
+let defaultThreads: MetricThreads | null = null;
+/** The process's metric threads when the caller names none (tests, the CLI). */
+function defaultMetricThreads(): MetricThreads {
+  return (defaultThreads ??= new MetricThreads(DEFAULT_METRIC_THREADS));
 }
 
 /** The job's handler; `embedders` also holds the causal language models of perplexity and IFD. */
 export function computeMetricsHandler(
   embedders?: EmbedderRegistry,
+  threads?: MetricThreads,
 ): (context: JobContext) => Promise<Record<string, unknown>> {
-  return (context) => runComputeMetricsJob(context, embedders);
+  return (context) => runComputeMetricsJob(context, embedders, threads);
 }
 
 export async function runComputeMetricsJob(
   context: JobContext,
   embedders?: EmbedderRegistry,
+  threads: MetricThreads = defaultMetricThreads(),
 ): Promise<Record<string, unknown>> {
   try {
-    return await computeMetrics(context, embedders);
+    return await computeMetrics(context, embedders, threads);
   } catch (error) {
     // The attempt failed (it may be retried, which sets the rows RUNNING again): never leave a
     // result looking as if it were still being computed.
@@ -160,6 +180,7 @@ export async function runComputeMetricsJob(
 async function computeMetrics(
   context: JobContext,
   embedders: EmbedderRegistry | undefined,
+  threads: MetricThreads,
 ): Promise<Record<string, unknown>> {
   const { database, job, signal } = context;
   const payload = payloadOf(COMPUTE_METRICS, job);
@@ -205,118 +226,204 @@ async function computeMetrics(
   const passes = runs.some((run) => run.prepass) ? 2 : 1;
   // Judge runs wait on an endpoint per sample: smaller batches keep progress and cancel prompt.
   const batchSize = runs.some((run) => run.metric.input === 'judge') ? JUDGE_BATCH_SIZE : METRIC_BATCH_SIZE;
-  const total = version.sampleCount * passes;
-  let done = 0;
-  context.reportProgress(0, total);
 
-  let stoppedInPrepass = false;
-  if (passes === 2) {
-    for (const run of runs) if (run.prepass) run.prepassState = run.prepass.init();
-    for await (const batch of streamVersionSamples(db, version.id, batchSize, spaceId)) {
-      for (const run of runs) {
-        if (!run.prepass || run.failure) continue;
-        try {
-          run.prepass.update(run.prepassState, batch);
-        } catch (error) {
-          run.failure = `prepass failed: ${(error as Error).message}`;
-        }
-      }
-      done += batch.length;
-      context.reportProgress(done, total);
-      if (signal.aborted) {
-        stoppedInPrepass = true;
-        break;
-      }
+  // Text metrics run in a worker thread (./metricThreads.ts); the rest here.
+  const threaded = runs.filter((run) => threads.runsInThread(run.metric));
+  threaded.forEach((run, index) => (run.threadIndex = index));
+  const replay: SampleReplay = async function* (beforeOrdinal) {
+    for await (const batch of streamVersionSamples(db, version.id, batchSize)) {
+      const kept = beforeOrdinal === null ? batch : batch.filter((sample) => sample.ordinal < beforeOrdinal);
+      if (kept.length > 0) yield kept;
+      if (kept.length < batch.length) return;
     }
+  };
+  const session =
+    threaded.length > 0 ? await ThreadedRuns.start(threads, threaded, version.sampleCount, replay) : null;
+
+  /** Copies the failures the thread reported to the runs. */
+  function threadFailures(): void {
+    if (!session) return;
+    for (const run of threaded) run.failure ??= session.failures[run.threadIndex!];
   }
 
-  for (const run of runs) {
-    if (run.failure || stoppedInPrepass) continue;
-    try {
-      run.accumulator = run.metric.create(
-        run.params,
-        run.prepass ? run.prepass.result(run.prepassState) : undefined,
-        environment,
-      );
-      run.state = run.accumulator.init();
-    } catch (error) {
-      run.failure = `could not start: ${(error as Error).message}`;
-    }
-  }
+  const runPasses = async (): Promise<Record<string, unknown>> => {
+    const total = version.sampleCount * passes;
+    let done = 0;
+    context.reportProgress(0, total);
 
-  let processed = 0;
-  let stoppedMidBatch = false;
-  let leaseLost = false;
-  if (!stoppedInPrepass) {
-    for await (const batch of streamVersionSamples(db, version.id, batchSize, spaceId)) {
-      for (const run of runs) {
-        if (run.failure) continue;
-        const values: SampleValue[] = [];
-        try {
-          await run.accumulator.update(run.state, batch, (value) => values.push(value));
-        } catch (error) {
-          // A judge stops issuing requests when the job is stopped: that is a stop, not a failure.
-          if (signal.aborted) {
-            stoppedMidBatch = true;
-            break;
-          }
-          run.failure = `failed on the batch starting at ordinal ${batch[0]!.ordinal}: ${(error as Error).message}`;
-          continue;
+    let stoppedInPrepass = false;
+    if (passes === 2) {
+      for (const run of runs)
+        if (run.prepass && run.threadIndex === undefined) run.prepassState = run.prepass.init();
+      const threadPrepass = threaded.some((run) => run.prepass);
+      for await (const batch of streamVersionSamples(db, version.id, batchSize, spaceId)) {
+        if (session && threadPrepass) {
+          await session.prepass(batch);
+          threadFailures();
         }
-        if (values.length > 0) {
-          // Fenced on the lease (review F18): a worker that lost the job to another writes nothing.
-          const written = await withLease(context.database, context.job.id, context.owner, (tx) =>
-            writeSampleScores(tx, run.resultId, batch, values),
-          );
-          if (!written.held) {
-            leaseLost = true;
-            break;
+        for (const run of runs) {
+          if (!run.prepass || run.failure || run.threadIndex !== undefined) continue;
+          try {
+            run.prepass.update(run.prepassState, batch);
+          } catch (error) {
+            run.failure = `prepass failed: ${(error as Error).message}`;
           }
         }
+        done += batch.length;
+        context.reportProgress(done, total);
+        if (signal.aborted) {
+          stoppedInPrepass = true;
+          break;
+        }
       }
-      if (stoppedMidBatch || leaseLost) break;
-      processed += batch.length;
-      done += batch.length;
-      context.reportProgress(done, total);
-      if (signal.aborted) break;
     }
-  }
 
-  const stop = context.stopReason();
-  if (leaseLost || stop === 'lease-lost') return { stopped: 'lease-lost' };
-  const complete = !stop && processed === version.sampleCount;
-  const summary: Array<Record<string, unknown>> = [];
-  for (const run of runs) {
-    let outcome: MetricOutcome | null = null;
-    if (!run.failure && !stoppedInPrepass) {
+    if (session && !stoppedInPrepass) {
+      await session.create();
+      threadFailures();
+    }
+    for (const run of runs) {
+      if (run.failure || stoppedInPrepass || run.threadIndex !== undefined) continue;
       try {
-        outcome = await run.accumulator.finalize(run.state);
+        run.accumulator = run.metric.create(
+          run.params,
+          run.prepass ? run.prepass.result(run.prepassState) : undefined,
+          environment,
+        );
+        run.state = run.accumulator.init();
       } catch (error) {
-        run.failure = `finalize failed: ${(error as Error).message}`;
+        run.failure = `could not start: ${(error as Error).message}`;
       }
     }
-    const status = run.failure
-      ? 'FAILED'
-      : !complete
-        ? 'PARTIAL'
-        : outcome!.value === null
-          ? 'FAILED'
-          : 'COMPLETE';
-    const reason = run.failure
-      ? run.failure
-      : !complete
-        ? `${stop ?? 'stopped'} after ${processed} of ${version.sampleCount} samples${stoppedInPrepass ? ' (during the prepass)' : ''}`
-        : (outcome!.reason ?? null);
-    await closeResultRow(db, run.resultId, status, reason, processed, run.params, outcome);
-    summary.push({
-      key: run.metric.key,
-      resultId: run.resultId,
-      status,
-      value: outcome?.value ?? null,
-      reason,
-    });
+
+    let processed = 0;
+    let stoppedMidBatch = false;
+    let leaseLost = false;
+    if (!stoppedInPrepass) {
+      for await (const batch of streamVersionSamples(db, version.id, batchSize, spaceId)) {
+        const threadReply =
+          session && threaded.some((run) => !run.failure) ? await session.update(batch) : null;
+        threadFailures();
+        for (const run of runs) {
+          if (run.failure) continue;
+          if (run.threadIndex !== undefined) {
+            const values = threadReply?.values[run.threadIndex] ?? [];
+            if (values.length === 0) continue;
+            const written = await withLease(context.database, context.job.id, context.owner, (tx) =>
+              writeSampleScores(tx, run.resultId, batch, values),
+            );
+            if (!written.held) {
+              leaseLost = true;
+              break;
+            }
+            continue;
+          }
+          const values: SampleValue[] = [];
+          try {
+            await run.accumulator.update(run.state, batch, (value) => values.push(value));
+          } catch (error) {
+            // A judge stops issuing requests when the job is stopped: that is a stop, not a failure.
+            if (signal.aborted) {
+              stoppedMidBatch = true;
+              break;
+            }
+            run.failure = `failed on the batch starting at ordinal ${batch[0]!.ordinal}: ${(error as Error).message}`;
+            continue;
+          }
+          if (values.length > 0) {
+            // Fenced on the lease (review F18): a worker that lost the job to another writes nothing.
+            const written = await withLease(context.database, context.job.id, context.owner, (tx) =>
+              writeSampleScores(tx, run.resultId, batch, values),
+            );
+            if (!written.held) {
+              leaseLost = true;
+              break;
+            }
+          }
+        }
+        if (stoppedMidBatch || leaseLost) break;
+        processed += batch.length;
+        done += batch.length;
+        context.reportProgress(done, total);
+        if (signal.aborted) break;
+      }
+    }
+
+    const stop = context.stopReason();
+    if (leaseLost || stop === 'lease-lost') return { stopped: 'lease-lost' };
+    const complete = !stop && processed === version.sampleCount;
+    const threadOutcomes =
+      session && !stoppedInPrepass && threaded.some((run) => !run.failure) ? await session.finalize() : [];
+    threadFailures();
+    const summary: Array<Record<string, unknown>> = [];
+    for (const run of runs) {
+      let outcome: MetricOutcome | null = null;
+      const skipped: SkippedSample[] =
+        run.threadIndex === undefined || !session ? [] : session.skipped[run.threadIndex]!;
+      if (run.threadIndex !== undefined) {
+        outcome = run.failure ? null : (threadOutcomes[run.threadIndex] ?? null);
+        if (outcome && skipped.length > 0) outcome = withSkips(outcome, skipped);
+      } else if (!run.failure && !stoppedInPrepass) {
+        try {
+          outcome = await run.accumulator.finalize(run.state);
+        } catch (error) {
+          run.failure = `finalize failed: ${(error as Error).message}`;
+        }
+      }
+      const status = run.failure
+        ? 'FAILED'
+        : !complete
+          ? 'PARTIAL'
+          : outcome!.value === null
+            ? 'FAILED'
+            : skipped.length > 0
+              ? 'PARTIAL'
+              : 'COMPLETE';
+      const reason = run.failure
+        ? run.failure
+        : !complete
+          ? `${stop ?? 'stopped'} after ${processed} of ${version.sampleCount} samples${stoppedInPrepass ? ' (during the prepass)' : ''}${skipped.length > 0 ? `; ${skipNote(skipped)}` : ''}`
+          : outcome!.value === null || skipped.length === 0
+            ? (outcome!.reason ?? null)
+            : skipNote(skipped);
+      const scored = processed - new Set(skipped.map((s) => s.ordinal)).size;
+      await closeResultRow(db, run.resultId, status, reason, scored, run.params, outcome);
+      summary.push({
+        key: run.metric.key,
+        resultId: run.resultId,
+        status,
+        value: outcome?.value ?? null,
+        reason,
+      });
+    }
+    return { versionId: version.id, samples: version.sampleCount, processed, results: summary };
+  };
+
+  try {
+    return await runPasses();
+  } finally {
+    await session?.close();
   }
-  return { versionId: version.id, samples: version.sampleCount, processed, results: summary };
+}
+
+/** "2 samples left out (ordinals 3, 9): exceeded the per-sample time budget of 10000 ms". */
+function skipNote(skipped: readonly SkippedSample[]): string {
+  const ordinals = [...new Set(skipped.map((s) => s.ordinal))].sort((a, b) => a - b);
+  const listed = ordinals.slice(0, 10).join(', ') + (ordinals.length > 10 ? ', ...' : '');
+  const reasons = [...new Set(skipped.map((s) => s.reason))].join('; ');
+  return `${ordinals.length} sample${ordinals.length === 1 ? '' : 's'} left out (ordinal${ordinals.length === 1 ? '' : 's'} ${listed}): ${reasons}`;
+}
+
+/** The outcome with the samples it left out in its details. */
+function withSkips(outcome: MetricOutcome, skipped: readonly SkippedSample[]): MetricOutcome {
+  return {
+    ...outcome,
+    details: {
+      ...outcome.details,
+      skippedSampleCount: skipped.length,
+      skippedSamples: skipped.slice(0, MAX_LISTED_SKIPS),
+    },
+  };
 }
 
 async function openResultRow(

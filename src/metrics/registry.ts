@@ -58,6 +58,17 @@ export const METRICS: readonly MetricDefinition[] = [
 
 const BY_KEY = new Map(METRICS.map((metric) => [metric.key, metric]));
 
+/**
+ * Adds a metric beside the built-in ones, for this process (or thread) only: tests register
+ * metrics of their own with it. A metric job runs text metrics in worker threads, which must
+ * register the same metric (`MetricThreadOptions.modules`).
+ */
+export function registerMetric(metric: MetricDefinition): void {
+  const existing = BY_KEY.get(metric.key);
+  if (existing && existing !== metric) throw new Error(`a metric with key "${metric.key}" is registered`);
+  BY_KEY.set(metric.key, metric);
+}
+
 export function metricKeys(): string[] {
   return [...BY_KEY.keys()].sort();
 }

@@ -8,6 +8,7 @@ import { loadConfig } from '../../config.js';
 import { EmbedderRegistry } from '../../embeddings/registry.js';
 import { createLogger } from '../../logger.js';
 import { enqueueComputeMetrics } from '../../metricRuns/computeJob.js';
+import { metricThreadsOf } from '../../metricRuns/metricThreads.js';
 import { metricKeys } from '../../metrics/registry.js';
 import { UsageError, type Command } from '../command.js';
 import { formatMetricTable } from '../metricTable.js';
@@ -158,6 +159,7 @@ async function computeDirect(
     // Ctrl-C: the worker stops at the next batch, stores PARTIAL results and hands the job back.
     await runOwnJob(database, job, {
       leaseMs: config.jobLeaseMs,
+      metricThreads: metricThreadsOf(config),
       progress,
       cancelledNote: CANCELLED_NOTE,
       interruptedNote: 'went back to the queue with PARTIAL results',

@@ -1,4 +1,5 @@
 import { createJobHandlers, openCatalog, VERSION } from '../../app.js';
+import { metricThreadsOf } from '../../metricRuns/metricThreads.js';
 import { EmbedderRegistry } from '../../embeddings/registry.js';
 import { startWorker } from '../../jobs/worker.js';
 import { ENV_DOCS, environmentWith, loadConfig, resolveAuthMode } from '../../config.js';
@@ -98,7 +99,7 @@ export const serveCommand: Command = {
     const worker =
       config.workers > 0
         ? startWorker(database, {
-            handlers: createJobHandlers({ embedders }),
+            handlers: createJobHandlers({ embedders, metricThreads: metricThreadsOf(config) }),
             concurrency: config.workers,
             leaseMs: config.jobLeaseMs,
             pollMs: config.jobPollMs,

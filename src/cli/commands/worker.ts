@@ -1,4 +1,5 @@
 import { createJobHandlers, openCatalog } from '../../app.js';
+import { metricThreadsOf } from '../../metricRuns/metricThreads.js';
 import { EmbedderRegistry } from '../../embeddings/registry.js';
 import { environmentWith, loadConfig } from '../../config.js';
 import { startWorker } from '../../jobs/worker.js';
@@ -49,7 +50,7 @@ export const workerCommand: Command = {
     const database = await openCatalog(connectOptions(config, values), logger);
     const embedders = new EmbedderRegistry(config.embedding, logger);
     const worker = startWorker(database, {
-      handlers: createJobHandlers({ embedders }),
+      handlers: createJobHandlers({ embedders, metricThreads: metricThreadsOf(config) }),
       concurrency,
       leaseMs: config.jobLeaseMs,
       pollMs: config.jobPollMs,

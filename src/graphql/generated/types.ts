@@ -1101,7 +1101,7 @@ export type MetricStatus =
   | 'COMPLETE'
   /** Could not be computed; `statusReason` says why (e.g. no text in the chosen field). */
   | 'FAILED'
-  /** Stopped early (cancel, shutdown) or, for pushed scores, not every sample scored: the value covers `samplesDone` samples. */
+  /** Stopped early (cancel, shutdown); for pushed scores, not every sample scored; or samples left out because one exceeded the per-sample time budget (`statusReason` names them): the value covers `samplesDone` samples. */
   | 'PARTIAL'
   /** Queued, not started. */
   | 'PENDING'
