@@ -87,6 +87,9 @@ try {
     rows: number;
     /** Navigation start -> the app's own rows (interactive). */
     appRows: number;
+    /** Navigation start -> the request sent, the first byte of the HTML, its last byte. */
+    request: number;
+    ttfb: number;
     html: number;
     scripts: number;
     graphqlRequests: number;
@@ -127,6 +130,8 @@ try {
         const js = resources.filter((r) => r.name.endsWith('.js'));
         const gql = resources.filter((r) => new URL(r.name).pathname === '/graphql');
         return {
+          request: nav.requestStart,
+          ttfb: nav.responseStart,
           html: nav.responseEnd,
           scripts: Math.max(0, ...js.map((r) => r.responseEnd)),
           graphqlRequests: gql.length,
@@ -227,13 +232,13 @@ try {
   );
   console.log(`   bare GraphQL client, first page of ${PAGE_SIZE}: ${b.toFixed(1)} ms`);
   console.log(
-    '   | page | first rows | ratio | app rows | ratio | HTML done | scripts done | GraphQL requests | their time |',
+    '   | page | first rows | ratio | app rows | ratio | request sent | HTML first byte | HTML done | scripts done | GraphQL requests | their time |',
   );
-  console.log('   | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('   | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [name, list] of timings) {
     const m = (key: keyof Timing) => median(list.map((t) => t[key]));
     console.log(
-      `   | ${name} | ${m('rows').toFixed(0)} ms | ${(m('rows') / b).toFixed(2)} | ${m('appRows').toFixed(0)} ms | ${(m('appRows') / b).toFixed(2)} | ${m('html').toFixed(0)} ms | ${m('scripts').toFixed(0)} ms | ${m('graphqlRequests')} | ${m('graphqlMs').toFixed(0)} ms |`,
+      `   | ${name} | ${m('rows').toFixed(0)} ms | ${(m('rows') / b).toFixed(2)} | ${m('appRows').toFixed(0)} ms | ${(m('appRows') / b).toFixed(2)} | ${m('request').toFixed(0)} ms | ${m('ttfb').toFixed(0)} ms | ${m('html').toFixed(0)} ms | ${m('scripts').toFixed(0)} ms | ${m('graphqlRequests')} | ${m('graphqlMs').toFixed(0)} ms |`,
     );
   }
   console.log('\n2. JavaScript per view, gzipped (level 9, as served)');
