@@ -20,11 +20,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { sql } from 'drizzle-orm';
 import { idOf } from '../../src/globalId.js';
 import type { Page } from 'puppeteer-core';
 import { ensureWebBuilt, launchBrowser } from '../../test/helpers/browser.js';
 import { testWorker, waitForJob } from '../../test/helpers/jobs.js';
+import { makeQdVersions } from '../../test/helpers/qdVersions.js';
 import { startTestServer } from '../../test/helpers/testServer.js';
 
 const { values: args } = parseArgs({
@@ -227,31 +227,8 @@ try {
     await measure('/qd', '[data-testid="qd-summary"], .error', 'qd plane');
     await measure('/taxonomy', '[data-testid="components"]', 'taxonomy');
 
-    // 3. The QD plane with QD_VERSIONS versions: one made through the API (a version and two
-    // pushed scores), the rest copied from it in SQL with other values (the API would take
-    // minutes for 10k versions and this measures the page, not ingest).
-    await server.ok(`mutation { createDataset(input: { slug: "bench-qd", name: "bench qd" }) { id } }`);
-    const made = await server.ok(
-      `mutation { createVersion(input: { dataset: "bench-qd", samples: [{ prompt: "p", response: "r" }] }) { version { id } } }`,
-    );
-    for (const name of ['qx', 'qy']) {
-      await server.ok(
-        `mutation ($v: ID!, $s: ScorerInput!) { recordSampleScores(version: $v, scorer: $s, scores: [{ ordinal: 0, value: 0.5 }]) { recorded } }`,
-        { v: made.createVersion.version.id, s: { name } },
-      );
-    }
-    const template = idOf('DatasetVersion', made.createVersion.version.id);
-    const { db } = server.database;
-    await db.execute(sql`insert into dataset_versions (dataset_id, version, content_hash, sample_count, byte_size)
-      select dataset_id, 1 + i, 'qd-' || i, 1, 0 from dataset_versions, generate_series(1, ${QD_VERSIONS - 1}::int) i
-      where id = ${template}`);
-    await db.execute(sql`insert into metric_results (version_id, scorer_id, params, params_hash, status, value, n, samples_done, estimator, computed_at)
-      select v.id, r.scorer_id, r.params, r.params_hash, r.status,
-        case when s.name = 'qx' then (v.version * 0.6180339887) % 1 else ((v.version * 0.7548776662) % 1) * (1.2 - (v.version * 0.6180339887) % 1) end,
-        r.n, r.samples_done, r.estimator, r.computed_at
-      from dataset_versions v, metric_results r join scorers s on s.id = r.scorer_id
-      where v.dataset_id = (select dataset_id from dataset_versions where id = ${template}) and v.id <> ${template}
-        and r.version_id = ${template}`);
+    // 3. The QD plane with QD_VERSIONS versions (most made in SQL: test/helpers/qdVersions.ts).
+    await makeQdVersions(server, 'bench-qd', QD_VERSIONS);
     const qdPath = '/qd?x=external:qx&y=external:qy&datasets=bench-qd&arrows=off';
     // The page's own request (web/src/views/QdPlane.tsx, FRONTIER), made by a bare client.
     const frontierQuery = `query QdPlane($x: MetricAxisInput!, $y: MetricAxisInput!, $scope: VersionScopeInput) {
