@@ -1,9 +1,10 @@
 /**
  * The first view of a browser navigation to a sample browser URL, answered inside the HTML: the
- * server runs the very GraphQL operations the app would send first (the session check and the
- * version with its first page of rows), with the navigation's own credentials, embeds their
+ * server runs the very GraphQL operations the app would send first (the session check, the first
+ * page of rows and the version), side by side with the navigation's own credentials, embeds their
  * results as JSON for the app to use instead of asking again, and draws the first rows as plain
- * HTML so they show before the app's JavaScript has loaded. The app replaces them when it starts.
+ * HTML so they show before the app's JavaScript has loaded (src/http/webRoutes.ts streams the page:
+ * the rows go out as soon as their operation is answered). The app replaces them when it starts.
  *
  * The operation texts must equal the app's (web/src/auth.tsx, web/src/views/Samples.tsx): the app
  * takes an embedded result only for the same text and variables, so a drift costs a request, never
