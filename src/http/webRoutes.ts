@@ -179,7 +179,6 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
     firstView: FirstView,
     policy: string,
   ) {
-    const answers = firstView.answer();
     const html = page.body.toString('utf8');
     const root = html.indexOf(ROOT_ELEMENT);
     const preload = await chunksOf(firstView.view);
@@ -207,6 +206,9 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
       end = (text) => void zip.end(text);
     }
     write(html.slice(0, root).replace('</head>', `${links}</head>`));
+    // Only now: starting the operations runs their parsing and validation at once, which the
+    // head need not wait for.
+    const answers = firstView.answer();
     const rowsAt = firstView.operations.findIndex((op) => op.query === SAMPLE_ROWS_QUERY);
     let answered: (AnsweredOperation | null)[] = [];
     try {
