@@ -282,7 +282,7 @@ function Facet({
     // Plot is loaded with the first histogram, not with the rows (it is most of the view's code).
     let live = true;
     let chart: ReturnType<typeof Plot.plot> | null = null;
-    void import('@observablehq/plot').then((Plot) => {
+    void import('../histogramPlot').then((Plot) => {
       if (!live || !container.current) return;
       chart = Plot.plot({
         width: 300,
