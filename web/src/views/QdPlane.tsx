@@ -36,7 +36,10 @@ interface FrontierData {
   };
 }
 
-/** Most dots that each get a text label, a link and a tooltip; beyond it only frontier dots are labelled. */
+/**
+ * Most dots that each get a text label, a link and a title; beyond it only the frontier's dots
+ * are labelled and the pointer's tip stands for the rest.
+ */
 const MAX_LABELS = 300;
 
 const FRONTIER = `query QdPlane($x: MetricAxisInput!, $y: MetricAxisInput!, $scope: VersionScopeInput) {
