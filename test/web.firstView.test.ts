@@ -54,14 +54,17 @@ describe('the sample browser answered inside its HTML', () => {
   });
   after(() => server.stop());
 
-  it('embeds the session check and the first page of rows, and draws the first rows escaped', async () => {
+  it('embeds the session check, the first page of rows and the version, and draws the rows escaped', async () => {
     const { status, html } = await navigation(server, `/versions/${encodeURIComponent(versionId)}/samples`);
     assert.equal(status, 200);
     const operations = embedded(html);
     assert.ok(operations, 'the page carries the first view');
-    assert.equal(operations.length, 2);
+    assert.equal(operations.length, 3);
     assert.deepEqual(operations[0].result.data.serverInfo.auth, 'off');
     const rows = operations[1].result.data.version.firstRows;
+    assert.equal(operations[2].result.data.version.sampleCount, N);
+    // The view's own chunk is preloaded from the head, which is sent before the answers.
+    assert.match(html, /<link rel="modulepreload" crossorigin href="\/assets\/Samples-[\w-]+\.js"><\/head>/);
     assert.equal(rows.edges.length, 200);
     assert.equal(rows.pageInfo.hasNextPage, true);
     rows.edges.forEach((edge: ResponseJson, i: number) => {

@@ -18,6 +18,8 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 4000,
     reportCompressedSize: false,
+    // Read by the server (src/http/webRoutes.ts) to preload a view's chunks; never served.
+    manifest: true,
     rollupOptions: {
       // GraphiQL's React-compiler directives are harmless once bundled; keep the build quiet.
       onwarn(warning, warn) {

@@ -6,6 +6,7 @@
  *   map:      navigation to /versions/{id}/map?p=... until regl-scatterplot reports n points drawn
  *             (the view's data-points, set from the library's own point count after `draw`)
  *   baseline: fetch(coordinatesUrl) + fetch(ordinalsUrl) to ArrayBuffers, in an open map page
+ *   frames:   requestAnimationFrame deltas during a wheel zoom and a drag pan of the drawn map
  *
  * The projections are stored directly (synthetic Gaussian blobs, n points each, in the real
  * projections / projection_chunks tables): drawing does not depend on how the coordinates were
@@ -33,6 +34,39 @@ const { values: args } = parseArgs({
 const SIZES = args.sizes.split(',').map(Number);
 const ROUNDS = Number(args.rounds);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
+
+/**
+ * Page-side: a wheel zoom on the map's canvas (30 wheel events, one per animation frame), then a
+ * drag pan (mouse down, 30 moves, one per frame, mouse up), as dom-2d-camera (regl-scatterplot's
+ * camera) receives them from a mouse. Resolves the frame times (requestAnimationFrame deltas):
+ * regl-scatterplot draws in its own animation frame callback whenever the camera moved.
+ */
+const MAP_GESTURES = `(async () => {
+  const canvas = document.querySelector('[data-testid="embedding-map"] canvas');
+  const box = canvas.getBoundingClientRect();
+  const cx = box.left + box.width / 2, cy = box.top + box.height / 2;
+  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+  const run = async (steps, act) => {
+    const deltas = [];
+    let last = await frame();
+    for (let i = 0; i < steps; i++) {
+      act(i);
+      const now = await frame();
+      deltas.push(now - last);
+      last = now;
+    }
+    return deltas;
+  };
+  const mouse = (type, x, y, buttons) => new MouseEvent(type, { clientX: x, clientY: y, bubbles: true, cancelable: true, view: window, button: 0, buttons });
+  const wheel = await run(30, () => canvas.dispatchEvent(new WheelEvent('wheel', { deltaY: -40, clientX: cx, clientY: cy, bubbles: true, cancelable: true, view: window })));
+  await frame();
+  canvas.dispatchEvent(mouse('mousedown', cx, cy, 1));
+  const pan = await run(30, (i) => window.dispatchEvent(mouse('mousemove', cx + (i + 1) * 6, cy + (i + 1) * 3, 1)));
+  window.dispatchEvent(mouse('mouseup', cx + 180, cy + 90, 0));
+  return { wheel, pan };
+})()`;
 
 /** Browser globals of the callbacks that run inside the page. */
 declare const document: { querySelector(s: string): { dataset: Record<string, string> } | null };
@@ -98,7 +132,9 @@ try {
 
   const browser = await launchWebGlBrowser();
   console.log(`backend ${server.database.backend}; load ${loadavg()[0]!.toFixed(1)}; rounds ${ROUNDS}`);
-  console.log('points     | raw fetch (ms) | map load+draw (ms) | ratio | in-page load / draw (ms)');
+  console.log(
+    'points     | raw fetch (ms) | map load+draw (ms) | ratio | in-page load / draw (ms) | wheel zoom frame median / p90 (ms) | drag pan frame median / p90 (ms)',
+  );
   try {
     for (const n of SIZES) {
       const id = await storeProjection(n);
@@ -106,6 +142,8 @@ try {
       const raw: number[] = [];
       const map: number[] = [];
       const inner: { load: number; draw: number }[] = [];
+      const wheel: number[] = [];
+      const pan: number[] = [];
       for (let round = 0; round < ROUNDS; round++) {
         // The map's time: navigation start to drawn, on the page's own clock.
         const fresh = await browser.createBrowserContext();
@@ -145,12 +183,21 @@ try {
             return performance.now() - t;
           }, paths),
         );
+        // Pan/zoom frame times, checked to have moved the view (the canvas's pixels change).
+        const canvas = (await mapPage.$('[data-testid="embedding-map"] canvas'))!;
+        const before = Buffer.from(await canvas.screenshot());
+        const frames = (await mapPage.evaluate(MAP_GESTURES)) as { wheel: number[]; pan: number[] };
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        if (Buffer.from(await canvas.screenshot()).equals(before))
+          throw new Error('pan/zoom did not move the map');
+        wheel.push(...frames.wheel);
+        pan.push(...frames.pan);
         await fresh.close();
       }
       const r = median(raw);
       const m = median(map);
       console.log(
-        `${n.toLocaleString('en-US').padEnd(10)} | ${r.toFixed(0).padStart(14)} | ${m.toFixed(0).padStart(18)} | ${(m / r).toFixed(1).padStart(5)} | ${median(inner.map((i) => i.load)).toFixed(0)} / ${median(inner.map((i) => i.draw)).toFixed(0)}`,
+        `${n.toLocaleString('en-US').padEnd(10)} | ${r.toFixed(0).padStart(14)} | ${m.toFixed(0).padStart(18)} | ${(m / r).toFixed(1).padStart(5)} | ${median(inner.map((i) => i.load)).toFixed(0)} / ${median(inner.map((i) => i.draw)).toFixed(0)} | ${median(wheel).toFixed(1)} / ${percentile(wheel, 0.9).toFixed(1)} | ${median(pan).toFixed(1)} / ${percentile(pan, 0.9).toFixed(1)}`,
       );
     }
   } finally {

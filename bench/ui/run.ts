@@ -20,11 +20,11 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { sql } from 'drizzle-orm';
 import { idOf } from '../../src/globalId.js';
 import type { Page } from 'puppeteer-core';
 import { ensureWebBuilt, launchBrowser } from '../../test/helpers/browser.js';
 import { testWorker, waitForJob } from '../../test/helpers/jobs.js';
+import { makeQdVersions } from '../../test/helpers/qdVersions.js';
 import { startTestServer } from '../../test/helpers/testServer.js';
 
 const { values: args } = parseArgs({
@@ -43,6 +43,44 @@ const QD_VERSIONS = Number(args.qd);
 const DIST = join(import.meta.dirname, '../../web/dist');
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))]!;
+
+/**
+ * Page-side: a wheel zoom over the QD plot (40 wheel events, one per animation frame), then, once
+ * the chart has been drawn again at the new domains, a drag pan (40 moves, one per frame), as
+ * d3-zoom receives them from a mouse. Resolves the frame times (requestAnimationFrame deltas) of
+ * each and the redraw time (the gesture's end mark to the next drawn mark).
+ */
+const QD_GESTURES = `(async () => {
+  const svg = document.querySelector('[data-testid="qd-plot"] figure > svg');
+  const box = svg.getBoundingClientRect();
+  const cx = box.left + box.width / 2, cy = box.top + box.height / 2;
+  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+  const run = async (steps, act) => {
+    const deltas = [];
+    let last = await frame();
+    for (let i = 0; i < steps; i++) {
+      act(i);
+      const now = await frame();
+      deltas.push(now - last);
+      last = now;
+    }
+    return deltas;
+  };
+  const mouse = (type, x, y) => new MouseEvent(type, { clientX: x, clientY: y, bubbles: true, cancelable: true, view: window, button: 0 });
+  const drawn = () => performance.getEntriesByName('qdc-qd-drawn').length;
+  const before = drawn();
+  const wheel = await run(40, () => svg.dispatchEvent(new WheelEvent('wheel', { deltaY: -40, clientX: cx, clientY: cy, bubbles: true, cancelable: true, view: window })));
+  while (drawn() === before) await frame();
+  const end = performance.getEntriesByName('qdc-qd-gesture-end').at(-1).startTime;
+  const redraw = performance.getEntriesByName('qdc-qd-drawn').at(-1).startTime - end;
+  const zoomed = document.querySelector('[data-testid="qd-plot"] figure > svg');
+  zoomed.dispatchEvent(mouse('mousedown', cx, cy));
+  const pan = await run(40, (i) => window.dispatchEvent(mouse('mousemove', cx + (i + 1) * 6, cy + (i + 1) * 3)));
+  window.dispatchEvent(mouse('mouseup', cx + 240, cy + 120));
+  return { wheel, pan, redraw };
+})()`;
 
 ensureWebBuilt();
 const server = await startTestServer({ tintMaxSamples: Math.max(N, 10) });
@@ -87,13 +125,35 @@ try {
     rows: number;
     /** Navigation start -> the app's own rows (interactive). */
     appRows: number;
+    /** Navigation start -> the request sent, the first byte of the HTML, its last byte. */
+    request: number;
+    ttfb: number;
     html: number;
     scripts: number;
     graphqlRequests: number;
     graphqlMs: number;
   }
   const timings = new Map<string, Timing[]>();
-  let qd = { render: 0, frame: 0, points: 0 };
+  let qd = {
+    bare: 0,
+    render: 0,
+    request: 0,
+    answered: 0,
+    wheel: 0,
+    wheel90: 0,
+    pan: 0,
+    pan90: 0,
+    redraw: 0,
+    points: 0,
+  };
+  const qdBare: number[] = [];
+  const qdRender: number[] = [];
+  const qdRequest: number[] = [];
+  const qdAnswered: number[] = [];
+  const qdWheel: number[] = [];
+  const qdPan: number[] = [];
+  const qdRedraw: number[] = [];
+  let qdPoints = 0;
   const record = (name: string, t: Timing) => timings.set(name, [...(timings.get(name) ?? []), t]);
   try {
     const measure = async (path: string, ready: string, view: string) => {
@@ -127,6 +187,8 @@ try {
         const js = resources.filter((r) => r.name.endsWith('.js'));
         const gql = resources.filter((r) => new URL(r.name).pathname === '/graphql');
         return {
+          request: nav.requestStart,
+          ttfb: nav.responseStart,
           html: nav.responseEnd,
           scripts: Math.max(0, ...js.map((r) => r.responseEnd)),
           graphqlRequests: gql.length,
@@ -165,56 +227,72 @@ try {
     await measure('/qd', '[data-testid="qd-summary"], .error', 'qd plane');
     await measure('/taxonomy', '[data-testid="components"]', 'taxonomy');
 
-    // 3. The QD plane with QD_VERSIONS versions: one made through the API (a version and two
-    // pushed scores), the rest copied from it in SQL with other values (the API would take
-    // minutes for 10k versions and this measures the page, not ingest).
-    await server.ok(`mutation { createDataset(input: { slug: "bench-qd", name: "bench qd" }) { id } }`);
-    const made = await server.ok(
-      `mutation { createVersion(input: { dataset: "bench-qd", samples: [{ prompt: "p", response: "r" }] }) { version { id } } }`,
-    );
-    for (const name of ['qx', 'qy']) {
-      await server.ok(
-        `mutation ($v: ID!, $s: ScorerInput!) { recordSampleScores(version: $v, scorer: $s, scores: [{ ordinal: 0, value: 0.5 }]) { recorded } }`,
-        { v: made.createVersion.version.id, s: { name } },
-      );
-    }
-    const template = idOf('DatasetVersion', made.createVersion.version.id);
-    const { db } = server.database;
-    await db.execute(sql`insert into dataset_versions (dataset_id, version, content_hash, sample_count, byte_size)
-      select dataset_id, 1 + i, 'qd-' || i, 1, 0 from dataset_versions, generate_series(1, ${QD_VERSIONS - 1}::int) i
-      where id = ${template}`);
-    await db.execute(sql`insert into metric_results (version_id, scorer_id, params, params_hash, status, value, n, samples_done, estimator, computed_at)
-      select v.id, r.scorer_id, r.params, r.params_hash, r.status,
-        case when s.name = 'qx' then (v.version * 0.6180339887) % 1 else ((v.version * 0.7548776662) % 1) * (1.2 - (v.version * 0.6180339887) % 1) end,
-        r.n, r.samples_done, r.estimator, r.computed_at
-      from dataset_versions v, metric_results r join scorers s on s.id = r.scorer_id
-      where v.dataset_id = (select dataset_id from dataset_versions where id = ${template}) and v.id <> ${template}
-        and r.version_id = ${template}`);
+    // 3. The QD plane with QD_VERSIONS versions (most made in SQL: test/helpers/qdVersions.ts).
+    await makeQdVersions(server, 'bench-qd', QD_VERSIONS);
     const qdPath = '/qd?x=external:qx&y=external:qy&datasets=bench-qd&arrows=off';
-    const qdRender: number[] = [];
-    const qdFrames: number[] = [];
-    let qdPoints = 0;
-    for (let i = 0; i < Math.max(3, Math.ceil(ROUNDS / 2)); i++) {
+    // The page's own request (web/src/views/QdPlane.tsx, FRONTIER), made by a bare client.
+    const frontierQuery = `query QdPlane($x: MetricAxisInput!, $y: MetricAxisInput!, $scope: VersionScopeInput) {
+  paretoFrontier(x: $x, y: $y, scope: $scope) {
+    xDirection yDirection
+    points { x y onFrontier version { id version dataset { slug } parents { role version { id } } } }
+    frontier { x y version { id } }
+    excluded { reason version { id version dataset { slug } } }
+  }
+}`;
+    const qdRounds = Math.max(3, Math.ceil(ROUNDS / 2));
+    for (let i = 0; i < qdRounds + 1; i++) {
+      const t = performance.now();
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: frontierQuery,
+          variables: {
+            x: { metric: 'external:qx' },
+            y: { metric: 'external:qy' },
+            scope: { datasets: ['bench-qd'] },
+          },
+        }),
+      });
+      const body = (await res.json()) as { data: { paretoFrontier: { points: unknown[] } } };
+      if (body.data.paretoFrontier.points.length !== QD_VERSIONS) throw new Error('short frontier');
+      if (i > 0) qdBare.push(performance.now() - t);
+    }
+    for (let i = 0; i < qdRounds; i++) {
       const context = await browser.createBrowserContext();
       const page = await context.newPage();
       await page.setViewport({ width: 1400, height: 1000 });
-      const t = performance.now();
       await page.goto(`${server.url}${qdPath}`);
-      await page.waitForSelector('[data-testid="qd-plot"] svg', { timeout: 300_000 });
-      qdRender.push(performance.now() - t);
-      qdPoints = (await page.$$('[data-testid="qd-plot"] svg circle')).length;
-      // Frame time while the page scrolls past the plot and its tables (no pan/zoom exists).
-      qdFrames.push(
-        (await page.evaluate(`new Promise((resolve) => {
-          const times = []; let last = performance.now(); let n = 0;
-          const step = (now) => { times.push(now - last); last = now; window.scrollBy(0, 40);
-            if (++n < 60) requestAnimationFrame(step); else resolve(times.sort((a, b) => a - b)[Math.floor(times.length / 2)]); };
-          requestAnimationFrame(step);
-        })`)) as number,
-      );
+      await page.waitForFunction(`performance.getEntriesByName('qdc-qd-drawn').length > 0`, {
+        timeout: 300_000,
+      });
+      const drawn = (await page.evaluate(`(() => {
+        const gql = performance.getEntriesByType('resource').filter((r) => new URL(r.name).pathname === '/graphql');
+        const frontier = gql.reduce((a, b) => (b.responseEnd - b.startTime > a.responseEnd - a.startTime ? b : a));
+        return { at: performance.getEntriesByName('qdc-qd-drawn')[0].startTime, frontier: frontier.responseEnd - frontier.startTime, answered: frontier.responseEnd };
+      })()`)) as { at: number; frontier: number; answered: number };
+      qdRender.push(drawn.at);
+      qdRequest.push(drawn.frontier);
+      qdAnswered.push(drawn.answered);
+      qdPoints = Number(await page.$eval('[data-testid="qd-plot"]', (e) => e.getAttribute('data-drawn')));
+      const frames = (await page.evaluate(QD_GESTURES)) as { wheel: number[]; pan: number[]; redraw: number };
+      qdWheel.push(...frames.wheel);
+      qdPan.push(...frames.pan);
+      qdRedraw.push(frames.redraw);
       await context.close();
     }
-    qd = { render: median(qdRender), frame: median(qdFrames), points: qdPoints };
+    qd = {
+      bare: median(qdBare),
+      render: median(qdRender),
+      request: median(qdRequest),
+      answered: median(qdAnswered),
+      wheel: median(qdWheel),
+      wheel90: percentile(qdWheel, 0.9),
+      pan: median(qdPan),
+      pan90: percentile(qdPan, 0.9),
+      redraw: median(qdRedraw),
+      points: qdPoints,
+    };
   } finally {
     await browser.close();
   }
@@ -227,13 +305,13 @@ try {
   );
   console.log(`   bare GraphQL client, first page of ${PAGE_SIZE}: ${b.toFixed(1)} ms`);
   console.log(
-    '   | page | first rows | ratio | app rows | ratio | HTML done | scripts done | GraphQL requests | their time |',
+    '   | page | first rows | ratio | app rows | ratio | request sent | HTML first byte | HTML done | scripts done | GraphQL requests | their time |',
   );
-  console.log('   | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('   | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [name, list] of timings) {
     const m = (key: keyof Timing) => median(list.map((t) => t[key]));
     console.log(
-      `   | ${name} | ${m('rows').toFixed(0)} ms | ${(m('rows') / b).toFixed(2)} | ${m('appRows').toFixed(0)} ms | ${(m('appRows') / b).toFixed(2)} | ${m('html').toFixed(0)} ms | ${m('scripts').toFixed(0)} ms | ${m('graphqlRequests')} | ${m('graphqlMs').toFixed(0)} ms |`,
+      `   | ${name} | ${m('rows').toFixed(0)} ms | ${(m('rows') / b).toFixed(2)} | ${m('appRows').toFixed(0)} ms | ${(m('appRows') / b).toFixed(2)} | ${m('request').toFixed(0)} ms | ${m('ttfb').toFixed(0)} ms | ${m('html').toFixed(0)} ms | ${m('scripts').toFixed(0)} ms | ${m('graphqlRequests')} | ${m('graphqlMs').toFixed(0)} ms |`,
     );
   }
   console.log('\n2. JavaScript per view, gzipped (level 9, as served)');
@@ -250,7 +328,14 @@ try {
     );
   }
   console.log(
-    `\n3. QD plane, ${QD_VERSIONS.toLocaleString('en-US')} versions (${qd.points} dots drawn): navigation -> plot ${qd.render.toFixed(0)} ms; median frame while scrolling ${qd.frame.toFixed(1)} ms`,
+    `\n3. QD plane, ${QD_VERSIONS.toLocaleString('en-US')} versions (${qd.points} dots drawn), median of ${Math.max(3, Math.ceil(ROUNDS / 2))} cold navigations`,
+  );
+  console.log(`   bare GraphQL client, the page's paretoFrontier request: ${qd.bare.toFixed(0)} ms`);
+  console.log(
+    `   navigation -> plot drawn: ${qd.render.toFixed(0)} ms (${(qd.render / qd.bare).toFixed(2)}x bare); the page's own paretoFrontier request ${qd.request.toFixed(0)} ms, answered at ${qd.answered.toFixed(0)} ms`,
+  );
+  console.log(
+    `   frame time, wheel zoom over all ${qd.points} dots: median ${qd.wheel.toFixed(1)} ms, p90 ${qd.wheel90.toFixed(1)} ms; drag pan (zoomed in): median ${qd.pan.toFixed(1)} ms, p90 ${qd.pan90.toFixed(1)} ms; redraw after the zoom: ${qd.redraw.toFixed(0)} ms`,
   );
 } finally {
   await worker.stop();

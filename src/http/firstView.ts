@@ -1,9 +1,10 @@
 /**
  * The first view of a browser navigation to a sample browser URL, answered inside the HTML: the
- * server runs the very GraphQL operations the app would send first (the session check and the
- * version with its first page of rows), with the navigation's own credentials, embeds their
+ * server runs the very GraphQL operations the app would send first (the session check, the first
+ * page of rows and the version), side by side with the navigation's own credentials, embeds their
  * results as JSON for the app to use instead of asking again, and draws the first rows as plain
- * HTML so they show before the app's JavaScript has loaded. The app replaces them when it starts.
+ * HTML so they show before the app's JavaScript has loaded (src/http/webRoutes.ts streams the page:
+ * the rows go out as soon as their operation is answered). The app replaces them when it starts.
  *
  * The operation texts must equal the app's (web/src/auth.tsx, web/src/views/Samples.tsx): the app
  * takes an embedded result only for the same text and variables, so a drift costs a request, never
@@ -15,16 +16,27 @@ export const SESSION_QUERY = '{ serverInfo { auth version backend } }';
 
 const SAMPLE_FIELDS = 'id ordinal prompt response reference messages { role content } metadata';
 
-/** The sample browser's first request (web/src/views/Samples.tsx, VERSION). */
-export const SAMPLE_BROWSER_QUERY = `query SampleBrowserVersion($id: ID!, $withRows: Boolean!, $first: Int) {
+/** The sample browser's version, with what its controls need (web/src/views/Samples.tsx, VERSION). */
+export const SAMPLE_BROWSER_QUERY = `query SampleBrowserVersion($id: ID!) {
   version(id: $id) {
     id version sampleCount dataset { slug name }
-    firstRows: sampleRows(first: $first) @include(if: $withRows) {
+    metrics { metric status definition { sampleValue } }
+    embeddings { embedded space { key } }
+  }
+}`;
+
+/**
+ * Its first page of rows in plain ordinal order (web/src/views/Samples.tsx, FIRST_ROWS), asked for
+ * beside the version so that the rows wait for nothing else; the few version fields are for the
+ * drawn heading.
+ */
+export const SAMPLE_ROWS_QUERY = `query SampleBrowserFirstRows($id: ID!, $first: Int) {
+  version(id: $id) {
+    id version sampleCount dataset { slug name }
+    firstRows: sampleRows(first: $first) {
       pageInfo { hasNextPage endCursor }
       edges { node { ordinal scores sample { ${SAMPLE_FIELDS} } } }
     }
-    metrics { metric status definition { sampleValue } }
-    embeddings { embedded space { key } }
   }
 }`;
 
@@ -53,7 +65,8 @@ export function firstViewOperations(url: URL): Operation[] {
   }
   return [
     { query: SESSION_QUERY, variables: {} },
-    { query: SAMPLE_BROWSER_QUERY, variables: { id, withRows: true, first: FIRST_PAGE_SIZE } },
+    { query: SAMPLE_ROWS_QUERY, variables: { id, first: FIRST_PAGE_SIZE } },
+    { query: SAMPLE_BROWSER_QUERY, variables: { id } },
   ];
 }
 
@@ -97,10 +110,18 @@ interface RowsResult {
   } | null;
 }
 
-/** The first rows as static HTML in the app's classes (the first 30: what fits a screen and more). */
-function renderRows(answered: readonly AnsweredOperation[]): string {
-  const rows = answered.find((op) => op.query === SAMPLE_BROWSER_QUERY)?.result.data as
-    RowsResult | undefined;
+/** Whether an operation was answered with data and no error (only those are embedded). */
+export function usable(op: AnsweredOperation | null): op is AnsweredOperation {
+  return op !== null && !op.result.errors?.length && op.result.data != null;
+}
+
+/**
+ * The first rows (of SAMPLE_ROWS_QUERY's answer) as static HTML in the app's classes, the first
+ * 30: what fits a screen and more. Empty when there is no usable answer.
+ */
+export function renderRows(answer: AnsweredOperation | null): string {
+  if (!usable(answer) || answer.query !== SAMPLE_ROWS_QUERY) return '';
+  const rows = answer.result.data as RowsResult;
   const version = rows?.version;
   if (!version?.firstRows) return '';
   const field = (name: string, text: string | null) =>
@@ -127,16 +148,16 @@ function renderRows(answered: readonly AnsweredOperation[]): string {
   );
 }
 
+/** Where a page is split to stream it: the app's empty root element, which the rows fill. */
+export const ROOT_ELEMENT = '<div id="root"></div>';
+
 /**
- * index.html with the answered operations embedded (a JSON script element, which no CSP blocks
- * because it never runs) and the first rows drawn into #root. Operations that failed are left
- * out, so the app asks again and shows the error as it always does.
+ * The answered operations as a JSON script element (which no CSP blocks, because it never runs),
+ * or nothing. Operations that failed are left out, so the app asks again and shows the error as
+ * it always does.
  */
-export function embedFirstView(html: string, answered: readonly AnsweredOperation[]): string {
-  const usable = answered.filter((op) => !op.result.errors?.length && op.result.data != null);
-  if (usable.length === 0) return html;
-  const json = `<script type="application/json" id="qdc-first-view">${scriptJson(usable)}</script>`;
-  return html
-    .replace('<div id="root"></div>', `<div id="root">${renderRows(usable)}</div>`)
-    .replace('</body>', `${json}</body>`);
+export function answersElement(answered: readonly (AnsweredOperation | null)[]): string {
+  const kept = answered.filter(usable);
+  if (kept.length === 0) return '';
+  return `<script type="application/json" id="qdc-first-view">${scriptJson(kept)}</script>`;
 }

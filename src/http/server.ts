@@ -273,19 +273,28 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
    * navigation carries no API key, so with auth required nothing is answered and the app asks
    * for a key as usual. A failed operation is left out (the app repeats it and shows the error).
    */
-  async function answerFirstView(
+  function answerFirstView(
     req: IncomingMessage,
     url: URL,
     request: Pick<Context, 'requestId' | 'logger'>,
-  ): Promise<AnsweredOperation[]> {
-    if (options.webFirstView === false) return [];
+  ): Promise<AnsweredOperation | null>[] {
     const operations = firstViewOperations(url);
     if (operations.length === 0) return [];
-    try {
-      const { role, presentedKey, keyId, keyRowId } = await authenticate(req);
-      if (options.auth === 'required' && !role) return [];
-      const answered: AnsweredOperation[] = [];
-      for (const operation of operations) {
+    const failed = (error: unknown) => {
+      request.logger.warn('first view not embedded', { error: (error as Error).message });
+      return null;
+    };
+    const session = authenticate(req).then(
+      (who) => (options.auth === 'required' && !who.role ? null : who),
+      failed,
+    );
+    // Run side by side, as the app's requests would go, each answer ready on its own: the page
+    // draws the rows as soon as theirs is in.
+    return operations.map(async (operation) => {
+      try {
+        const who = await session;
+        if (!who) return null;
+        const { role, presentedKey, keyId, keyRowId } = who;
         const response = await apollo.executeOperation(operation, {
           contextValue: createContext(
             database,
@@ -296,15 +305,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
             request,
           ),
         });
-        if (response.body.kind !== 'single') continue;
+        if (response.body.kind !== 'single') return null;
         const { data, errors } = response.body.singleResult;
-        answered.push({ ...operation, result: errors ? { data, errors: [...errors] } : { data } });
+        return { ...operation, result: errors ? { data, errors: [...errors] } : { data } };
+      } catch (error) {
+        return failed(error);
       }
-      return answered;
-    } catch (error) {
-      request.logger.warn('first view not embedded', { error: (error as Error).message });
-      return [];
-    }
+    });
   }
 
   const bulk = {
@@ -346,7 +353,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       checkHost(req.headers.host, allowedHosts);
       // The ingest route takes only its own non-simple content types (415 for any other).
       if (url.pathname.startsWith('/v1/') && !INGEST_PATH.test(url.pathname)) checkNotSimpleWrite(req);
-      const firstView = () => answerFirstView(req, url, { requestId, logger: log });
+      const firstView =
+        options.webFirstView === false
+          ? undefined
+          : () => answerFirstView(req, url, { requestId, logger: log });
       if (await web.handle(req, res, url, firstView)) return;
       if (url.pathname === '/graphql') return await handleGraphQL(req, res, url, { requestId, logger: log });
       const route = url.pathname.startsWith('/v1/') ? findV1Route(url.pathname) : undefined;

@@ -7,8 +7,16 @@ import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
-import { embedFirstView, type AnsweredOperation } from './firstView.js';
+import { createGzip, gzipSync } from 'node:zlib';
+import {
+  answersElement,
+  firstViewOperations,
+  renderRows,
+  ROOT_ELEMENT,
+  SAMPLE_ROWS_QUERY,
+  type AnsweredOperation,
+  type Operation,
+} from './firstView.js';
 
 /** Where `vite build` writes the app (web/vite.config.ts). */
 export const WEB_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
@@ -53,6 +61,17 @@ const MAP_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
   "script-src 'self' 'unsafe-eval'",
 );
 
+/** The source module of the one view whose first operations are answered in its page. */
+const SAMPLES_VIEW = 'src/views/Samples.tsx';
+
+interface FirstView {
+  /** The operations to answer (firstViewOperations) and their answers, one promise each. */
+  operations: Operation[];
+  answer: () => Promise<AnsweredOperation | null>[];
+  /** The view's source module (a key of Vite's manifest), whose chunks the page preloads. */
+  view: string;
+}
+
 /** Paths the server answers itself; the app's client-side routes are everything else. */
 const SERVER_PATHS = /^\/(graphql|v1|healthz)(\/|$)/;
 
@@ -71,7 +90,7 @@ export interface WebRoutes {
     req: IncomingMessage,
     res: ServerResponse,
     url: URL,
-    firstView?: () => Promise<AnsweredOperation[]>,
+    firstView?: () => Promise<AnsweredOperation | null>[],
   ): Promise<boolean>;
 }
 
@@ -119,19 +138,98 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
+  /**
+   * The Vite manifest's chunks for one source module: its own file and the files it imports
+   * statically, in load order (web/vite.config.ts writes the manifest; it is not served).
+   */
+  async function chunksOf(source: string): Promise<string[]> {
+    const manifest = await load('.vite/manifest.json');
+    if (!manifest) return [];
+    let entries: Record<string, { file: string; isEntry?: boolean; imports?: string[] }>;
+    try {
+      entries = JSON.parse(manifest.body.toString('utf8')) as typeof entries;
+    } catch {
+      return [];
+    }
+    const files: string[] = [];
+    const seen = new Set<string>();
+    const visit = (key: string) => {
+      const entry = entries[key];
+      // The page's entry (the app) is in the page already.
+      if (!entry || entry.isEntry || seen.has(key)) return;
+      seen.add(key);
+      entry.imports?.forEach(visit);
+      files.push(`/${entry.file}`);
+    };
+    visit(source);
+    return files;
+  }
+
+  /**
+   * A page whose first view the server answers (src/http/firstView.ts), streamed: everything up
+   * to the app's root element goes out at once, so the browser fetches the stylesheet and the
+   * scripts (the view's own chunks too, as modulepreloads) while the operations run; the drawn
+   * rows follow as soon as their operation is answered, and the answers' JSON once all are. The
+   * module scripts run only once the document has been parsed, so the app always finds the JSON.
+   */
+  async function streamPage(
+    req: IncomingMessage,
+    res: ServerResponse,
+    page: CachedFile,
+    firstView: FirstView,
+    policy: string,
+  ) {
+    const html = page.body.toString('utf8');
+    const root = html.indexOf(ROOT_ELEMENT);
+    const preload = await chunksOf(firstView.view);
+    const links = preload
+      .filter((href) => !html.includes(`"${href}"`))
+      .map((href) => `<link rel="modulepreload" crossorigin href="${href}">`)
+      .join('');
+    res.statusCode = 200;
+    res.setHeader('content-type', page.type);
+    res.setHeader('cache-control', 'no-cache');
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('content-security-policy', policy);
+    res.setHeader('referrer-policy', 'no-referrer');
+    res.setHeader('vary', 'accept-encoding');
+    let write = (text: string) => void res.write(text);
+    let end = (text: string) => void res.end(text);
+    if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+      res.setHeader('content-encoding', 'gzip');
+      const zip = createGzip({ level: 6 });
+      zip.pipe(res);
+      write = (text) => {
+        zip.write(text);
+        zip.flush();
+      };
+      end = (text) => void zip.end(text);
+    }
+    write(html.slice(0, root).replace('</head>', `${links}</head>`));
+    // Only now: starting the operations runs their parsing and validation at once, which the
+    // head need not wait for.
+    const answers = firstView.answer();
+    const rowsAt = firstView.operations.findIndex((op) => op.query === SAMPLE_ROWS_QUERY);
+    let answered: (AnsweredOperation | null)[] = [];
+    try {
+      write(`<div id="root">${renderRows(rowsAt >= 0 ? await answers[rowsAt]! : null)}`);
+      answered = await Promise.all(answers);
+    } finally {
+      const rest = `</div>${html.slice(root + ROOT_ELEMENT.length)}`;
+      end(rest.replace('</body>', `${answersElement(answered)}</body>`));
+    }
+  }
+
   async function sendPage(
     req: IncomingMessage,
     res: ServerResponse,
     name: string,
-    firstView?: () => Promise<AnsweredOperation[]>,
+    firstView?: FirstView,
     policy = CONTENT_SECURITY_POLICY,
   ) {
     const page = await load(name);
-    const answered = page && firstView ? await firstView() : [];
-    if (page && answered.length > 0) {
-      const body = Buffer.from(embedFirstView(page.body.toString('utf8'), answered));
-      return send(req, res, { body, gzipped: gzipSync(body, { level: 6 }), type: page.type }, false, policy);
-    }
+    if (page && firstView && page.body.includes(ROOT_ELEMENT))
+      return streamPage(req, res, page, firstView, policy);
     if (page) return send(req, res, page, false, policy);
     res.statusCode = 503;
     res.setHeader('content-type', 'text/html; charset=utf-8');
@@ -163,11 +261,12 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
       }
       if (url.pathname === '/' || wantsHtml) {
         const policy = MAP_PAGE.test(url.pathname) ? MAP_CONTENT_SECURITY_POLICY : CONTENT_SECURITY_POLICY;
+        const operations = wantsHtml && req.method === 'GET' && firstView ? firstViewOperations(url) : [];
         await sendPage(
           req,
           res,
           'index.html',
-          wantsHtml && req.method === 'GET' ? firstView : undefined,
+          operations.length > 0 ? { operations, answer: firstView!, view: SAMPLES_VIEW } : undefined,
           policy,
         );
         return true;

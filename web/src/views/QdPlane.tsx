@@ -1,9 +1,13 @@
 /**
- * The quality x diversity plane: versions on two metrics (Observable Plot), the Pareto frontier
- * from `paretoFrontier`, excluded versions with why, lineage arrows, and a comparison table.
+ * The quality x diversity plane: versions on two metrics (Observable Plot, with d3-zoom's pan and
+ * zoom), the Pareto frontier from `paretoFrontier`, excluded versions with why, lineage arrows,
+ * virtualised tables of the versions and the excluded, and a comparison of the ticked ones.
  */
 import * as Plot from '@observablehq/plot';
-import { useEffect, useRef, useState } from 'react';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { select } from 'd3-selection';
+import { zoom, type D3ZoomEvent } from 'd3-zoom';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { gql } from '../api';
 import { navigate, paths, replaceQuery, useLocation } from '../router';
 import { ErrorView, formatNumber, Link, Loading, Query, useQuery } from '../ui';
@@ -32,7 +36,10 @@ interface FrontierData {
   };
 }
 
-/** Most dots that each get a text label; beyond it only frontier dots are labelled. */
+/**
+ * Most dots that each get a text label, a link and a title; beyond it only the frontier's dots
+ * are labelled and the pointer's tip stands for the rest.
+ */
 const MAX_LABELS = 300;
 
 const FRONTIER = `query QdPlane($x: MetricAxisInput!, $y: MetricAxisInput!, $scope: VersionScopeInput) {
@@ -166,6 +173,105 @@ function MetricSelect({ name, value, defs }: { name: 'x' | 'y'; value: string; d
 
 const label = (v: { version: number; dataset: { slug: string } }) => `${v.dataset.slug} v${v.version}`;
 
+type Domain = [number, number];
+
+/** What the plot shows: null is every point; otherwise the x and y domains zoomed or panned to. */
+interface View {
+  x: Domain;
+  y: Domain;
+}
+
+/** Marks that pan and zoom with the view (the axes and grid are drawn again when a gesture ends). */
+const ZOOMED_MARKS = new Set(['dot', 'line', 'arrow', 'text']);
+
+/** How long after the last pan or zoom gesture the chart is drawn again with the new domains. */
+const REDRAW_AFTER_MS = 250;
+
+/**
+ * Pan and zoom on a Plot chart (in the page already) with d3-zoom. The marks that move are taken
+ * out into their own SVG on a layer under the chart, clipped to the plot's frame; during a gesture
+ * only that layer's CSS transform changes, which the browser's compositor applies to what it
+ * has drawn, so a frame costs the same for 10 dots or 10,000. When the gestures end, `onView` gets
+ * the new domains and the chart is drawn again with them (axes included, dots at their size).
+ */
+function attachZoom(chart: ReturnType<typeof Plot.plot>, onView: (view: View) => void): void {
+  const svg = chart instanceof SVGSVGElement ? chart : chart.querySelector<SVGSVGElement>(':scope > svg');
+  const xScale = chart.scale('x');
+  const yScale = chart.scale('y');
+  if (!svg || svg === chart || !xScale?.range || !yScale?.range || !xScale.invert || !yScale.invert) return;
+  const [left, right] = [Math.min(...xScale.range), Math.max(...xScale.range)] as Domain;
+  const [top, bottom] = [Math.min(...yScale.range), Math.max(...yScale.range)] as Domain;
+  const pad = 20; // Plot's inset: dots at the edge of the domain stay whole
+  const ns = 'http://www.w3.org/2000/svg';
+  const layer = document.createElement('div');
+  layer.className = 'qd-layer';
+  layer.dataset.testid = 'qd-marks';
+  const at = svg.getBoundingClientRect();
+  const origin = chart.getBoundingClientRect();
+  Object.assign(layer.style, {
+    left: `${at.left - origin.left + left - pad}px`,
+    top: `${at.top - origin.top + top - pad}px`,
+    width: `${right - left + 2 * pad}px`,
+    height: `${bottom - top + 2 * pad}px`,
+  });
+  const moving = document.createElementNS(ns, 'svg');
+  for (const name of ['class', 'width', 'height', 'viewBox']) {
+    const value = svg.getAttribute(name);
+    if (value !== null) moving.setAttribute(name, value);
+  }
+  Object.assign(moving.style, { left: `${pad - left}px`, top: `${pad - top}px` });
+  const style = svg.querySelector(':scope > style');
+  if (style) moving.appendChild(style.cloneNode(true));
+  for (const mark of [...svg.children]) {
+    if (ZOOMED_MARKS.has(mark.getAttribute('aria-label') ?? '')) moving.appendChild(mark);
+  }
+  layer.appendChild(moving);
+  chart.insertBefore(layer, svg);
+  const invertX = xScale.invert;
+  const invertY = yScale.invert;
+  // A wheel gesture can end while a drag goes on (each is its own gesture): draw again only when
+  // the last one has ended, and a moment later, as wheel gestures end whenever a frame is late.
+  let active = 0;
+  let pending: ReturnType<typeof setTimeout> | undefined;
+  const behaviour = zoom<SVGSVGElement, unknown>()
+    .extent([
+      [left, top],
+      [right, bottom],
+    ])
+    .scaleExtent([1 / 64, 4096])
+    .on('start', () => {
+      active++;
+      clearTimeout(pending);
+    })
+    .on('zoom', (event: D3ZoomEvent<SVGSVGElement, unknown>) => {
+      const { x, y, k } = event.transform;
+      moving.style.transform = `translate(${x}px, ${y}px) scale(${k})`;
+    })
+    .on('end', (event: D3ZoomEvent<SVGSVGElement, unknown>) => {
+      if (--active > 0) return;
+      const t = event.transform;
+      if (t.k === 1 && t.x === 0 && t.y === 0) return;
+      const xs = [invertX(t.invertX(left)) as number, invertX(t.invertX(right)) as number];
+      const ys = [invertY(t.invertY(bottom)) as number, invertY(t.invertY(top)) as number];
+      const next: View = { x: [Math.min(...xs), Math.max(...xs)], y: [Math.min(...ys), Math.max(...ys)] };
+      pending = setTimeout(() => {
+        performance.mark('qdc-qd-gesture-end');
+        onView(next);
+      }, REDRAW_AFTER_MS);
+    });
+  select(svg).call(behaviour);
+}
+
+/** The points a view draws: those in it and a view's width or height around it (for panning). */
+function inView(points: Point[], view: View | null): Point[] {
+  if (!view) return points;
+  const [x0, x1] = view.x;
+  const [y0, y1] = view.y;
+  const w = x1 - x0;
+  const h = y1 - y0;
+  return points.filter((p) => p.x >= x0 - w && p.x <= x1 + w && p.y >= y0 - h && p.y <= y1 + h);
+}
+
 function Plane({
   data,
   x,
@@ -179,27 +285,41 @@ function Plane({
 }) {
   const container = useRef<HTMLDivElement>(null);
   const [chosen, setChosen] = useState<string[] | null>(null);
-  const byId = new Map(data.points.map((p) => [p.version.id, p]));
-  const links = arrows
-    ? data.points.flatMap((child) =>
-        child.version.parents
-          .filter((p) => byId.has(p.version.id))
-          .map((p) => ({ from: byId.get(p.version.id)!, to: child, role: p.role })),
-      )
-    : [];
+  const [view, setView] = useState<View | null>(null);
+  useEffect(() => setView(null), [data]);
+  const links = useMemo(() => {
+    if (!arrows) return [];
+    const byId = new Map(data.points.map((p) => [p.version.id, p]));
+    return data.points.flatMap((child) =>
+      child.version.parents
+        .filter((p) => byId.has(p.version.id))
+        .map((p) => ({ from: byId.get(p.version.id)!, to: child, role: p.role })),
+    );
+  }, [data, arrows]);
+  const frontierLine = useMemo(() => [...data.frontier].sort((a, b) => a.x - b.x), [data]);
   useEffect(() => {
     if (!container.current) return;
-    const frontier = [...data.frontier].sort((a, b) => a.x - b.x);
+    const points = inView(data.points, view);
+    const few = points.length <= MAX_LABELS;
+    const labelled = few ? points : points.filter((p) => p.onFrontier);
+    const title = (p: Point) =>
+      `${label(p.version)}\n${x} = ${formatNumber(p.x)}\n${y} = ${formatNumber(p.y)}`;
     const chart = Plot.plot({
       width: Math.min(900, container.current.clientWidth || 900),
       height: 480,
       grid: true,
       inset: 20,
-      x: { label: `${x} (${data.xDirection === 'LOWER_IS_BETTER' ? '← better' : 'better →'})` },
-      y: { label: `${y} (${data.yDirection === 'LOWER_IS_BETTER' ? '↓ better' : '↑ better'})` },
+      x: {
+        label: `${x} (${data.xDirection === 'LOWER_IS_BETTER' ? '← better' : 'better →'})`,
+        ...(view && { domain: view.x }),
+      },
+      y: {
+        label: `${y} (${data.yDirection === 'LOWER_IS_BETTER' ? '↓ better' : '↑ better'})`,
+        ...(view && { domain: view.y }),
+      },
       color: { domain: ['frontier', 'dominated'], range: ['#d62728', '#6b8fb5'], legend: true },
       marks: [
-        Plot.line(frontier, { x: 'x', y: 'y', stroke: '#d62728', strokeDasharray: '4 3' }),
+        Plot.line(frontierLine, { x: 'x', y: 'y', stroke: '#d62728', strokeDasharray: '4 3' }),
         Plot.arrow(links, {
           x1: (l) => l.from.x,
           y1: (l) => l.from.y,
@@ -210,18 +330,21 @@ function Plane({
           inset: 6,
           title: (l) => `${label(l.from.version)} → ${label(l.to.version)} (${l.role})`,
         }),
-        Plot.dot(data.points, {
+        // The dots lie under the chart (see attachZoom): the pointer's nearest dot gets a tip and a
+        // click opens it. While there are few, each dot is also a link with a title (for the
+        // keyboard and screen readers); past that those would cost more than the dots.
+        Plot.dot(points, {
           x: 'x',
           y: 'y',
           r: 6,
           fill: (p: Point) => (p.onFrontier ? 'frontier' : 'dominated'),
           stroke: 'white',
-          href: (p: Point) => paths.version(p.version.dataset.slug, p.version.version),
-          title: (p: Point) =>
-            `${label(p.version)}\n${x} = ${formatNumber(p.x)}\n${y} = ${formatNumber(p.y)}`,
+          ariaLabel: (p: Point) => label(p.version),
+          ...(few && { href: (p: Point) => paths.version(p.version.dataset.slug, p.version.version), title }),
         }),
+        Plot.tip(points, Plot.pointer({ x: 'x', y: 'y', title })),
         // A label per dot is unreadable (and slow) past a few hundred: then only the frontier's.
-        Plot.text(data.points.length > MAX_LABELS ? data.points.filter((p) => p.onFrontier) : data.points, {
+        Plot.text(labelled, {
           x: 'x',
           y: 'y',
           text: (p: Point) => label(p.version),
@@ -234,85 +357,156 @@ function Plane({
     chart.addEventListener('click', (event) => {
       const anchor = (event.target as Element).closest('a');
       const href = anchor?.getAttribute('href');
-      if (href) {
+      // The pointer's dot (Plot sets the chart's value to it), when the dots are not links.
+      const pointed = (chart as { value?: Point | null }).value;
+      const to =
+        href ?? (pointed ? paths.version(pointed.version.dataset.slug, pointed.version.version) : null);
+      if (to) {
         event.preventDefault();
-        navigate(href);
+        navigate(to);
       }
     });
+    const domains = { x: chart.scale('x')?.domain, y: chart.scale('y')?.domain };
+    container.current.dataset.xDomain = [...(domains.x ?? [])].join(',');
+    container.current.dataset.yDomain = [...(domains.y ?? [])].join(',');
+    container.current.dataset.drawn = String(points.length);
     container.current.replaceChildren(chart);
+    attachZoom(chart, setView);
+    performance.mark('qdc-qd-drawn', { detail: { points: points.length } });
     return () => chart.remove();
-  }, [data, x, y, links.length]);
+  }, [data, x, y, links, frontierLine, view]);
   const compared = chosen ?? data.frontier.map((f) => f.version.id);
+  const comparedSet = new Set(compared);
   const toggle = (id: string) =>
-    setChosen(compared.includes(id) ? compared.filter((c) => c !== id) : [...compared, id]);
+    setChosen(comparedSet.has(id) ? compared.filter((c) => c !== id) : [...compared, id]);
   return (
     <>
       <p className="count" data-testid="qd-summary">
         {data.points.length} versions placed, {data.frontier.length} on the frontier, {data.excluded.length}{' '}
         excluded
+        <span className="sub">
+          {' '}
+          · scroll to zoom, drag to pan
+          {view && (
+            <>
+              {' '}
+              <button type="button" className="link" onClick={() => setView(null)} data-testid="qd-reset">
+                show all
+              </button>
+            </>
+          )}
+        </span>
       </p>
       <div className="plot" ref={container} data-testid="qd-plot" />
       <div className="qd-tables">
-        <table className="grid" data-testid="qd-points">
-          <caption>Versions (tick to compare)</caption>
-          <thead>
-            <tr>
-              <th />
-              <th>Version</th>
-              <th>{x}</th>
-              <th>{y}</th>
-              <th>Frontier</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.points.map((p) => (
-              <tr key={p.version.id} data-version-id={p.version.id} data-frontier={p.onFrontier}>
-                <td>
-                  <input
-                    type="checkbox"
-                    aria-label={`compare ${label(p.version)}`}
-                    checked={compared.includes(p.version.id)}
-                    onChange={() => toggle(p.version.id)}
-                  />
-                </td>
-                <td>
-                  <Link to={paths.version(p.version.dataset.slug, p.version.version)}>
-                    {label(p.version)}
-                  </Link>
-                </td>
-                <td className="num">{formatNumber(p.x)}</td>
-                <td className="num">{formatNumber(p.y)}</td>
-                <td>{p.onFrontier ? 'yes' : ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <VirtualTable
+          testId="qd-points"
+          caption="Versions (tick to compare)"
+          columns={['', 'Version', x, y, 'Frontier']}
+          numeric={[2, 3]}
+          items={data.points}
+          row={(p) => ({
+            key: p.version.id,
+            attributes: { 'data-version-id': p.version.id, 'data-frontier': String(p.onFrontier) },
+            cells: [
+              <input
+                type="checkbox"
+                aria-label={`compare ${label(p.version)}`}
+                checked={comparedSet.has(p.version.id)}
+                onChange={() => toggle(p.version.id)}
+              />,
+              <Link to={paths.version(p.version.dataset.slug, p.version.version)}>{label(p.version)}</Link>,
+              formatNumber(p.x),
+              formatNumber(p.y),
+              p.onFrontier ? 'yes' : '',
+            ],
+          })}
+        />
         {data.excluded.length > 0 && (
-          <table className="grid" data-testid="qd-excluded">
-            <caption>Excluded</caption>
-            <thead>
-              <tr>
-                <th>Version</th>
-                <th>Why</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.excluded.map((e) => (
-                <tr key={e.version.id}>
-                  <td>
-                    <Link to={paths.version(e.version.dataset.slug, e.version.version)}>
-                      {label(e.version)}
-                    </Link>
-                  </td>
-                  <td>{e.reason}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <VirtualTable
+            testId="qd-excluded"
+            caption="Excluded"
+            columns={['Version', 'Why']}
+            items={data.excluded}
+            row={(e) => ({
+              key: e.version.id,
+              attributes: { 'data-version-id': e.version.id },
+              cells: [
+                <Link to={paths.version(e.version.dataset.slug, e.version.version)}>{label(e.version)}</Link>,
+                e.reason,
+              ],
+            })}
+          />
         )}
       </div>
       {compared.length > 0 && <Comparison versions={compared} />}
     </>
+  );
+}
+
+/** Height of one table row (px), for the virtualiser's first estimate; rows are measured. */
+const ROW_HEIGHT = 31;
+
+/**
+ * A table whose body holds only the rows in view (TanStack Virtual), with spacer rows above and
+ * below standing for the rest, so 10,000 versions cost as much as a screenful.
+ */
+function VirtualTable<T>({
+  testId,
+  caption,
+  columns,
+  numeric = [],
+  items,
+  row,
+}: {
+  testId: string;
+  caption: string;
+  columns: string[];
+  numeric?: number[];
+  items: T[];
+  row: (item: T) => { key: string; attributes: Record<string, string>; cells: ReactNode[] };
+}) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: items.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+  const shown = virtualizer.getVirtualItems();
+  const before = shown[0]?.start ?? 0;
+  const after = virtualizer.getTotalSize() - (shown[shown.length - 1]?.end ?? 0);
+  return (
+    <div className="virtual-table" ref={scroller} data-testid={`${testId}-scroll`}>
+      <table className="grid" data-testid={testId} data-rows={items.length}>
+        <caption>
+          {caption} <span className="sub">({formatNumber(items.length)})</span>
+        </caption>
+        <thead>
+          <tr>
+            {columns.map((c, i) => (
+              <th key={i}>{c}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {before > 0 && <tr aria-hidden="true" style={{ height: before }} />}
+          {shown.map((virtual) => {
+            const { key, attributes, cells } = row(items[virtual.index]!);
+            return (
+              <tr key={key} {...attributes} data-index={virtual.index} ref={virtualizer.measureElement}>
+                {cells.map((cell, i) => (
+                  <td key={i} className={numeric.includes(i) ? 'num' : undefined}>
+                    {cell}
+                  </td>
+                ))}
+              </tr>
+            );
+          })}
+          {after > 0 && <tr aria-hidden="true" style={{ height: after }} />}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -3,7 +3,7 @@
  * virtualised list (only the rows in view exist in the DOM), with per-sample score columns,
  * sort and range filters, faceted histograms, semantic search and similar samples.
  */
-import * as Plot from '@observablehq/plot';
+import type * as Plot from '@observablehq/plot';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { gql } from '../api';
@@ -35,15 +35,23 @@ interface Range {
 
 const SAMPLE_FIELDS = 'id ordinal prompt response reference messages { role content } metadata';
 
-const VERSION = `query SampleBrowserVersion($id: ID!, $withRows: Boolean!, $first: Int) {
+/** The version and what the controls need (src/http/firstView.ts has the same text). */
+const VERSION = `query SampleBrowserVersion($id: ID!) {
   version(id: $id) {
     id version sampleCount dataset { slug name }
-    firstRows: sampleRows(first: $first) @include(if: $withRows) {
+    metrics { metric status definition { sampleValue } }
+    embeddings { embedded space { key } }
+  }
+}`;
+
+/** The first page in plain ordinal order, asked for beside VERSION (and answered in the page). */
+const FIRST_ROWS = `query SampleBrowserFirstRows($id: ID!, $first: Int) {
+  version(id: $id) {
+    id version sampleCount dataset { slug name }
+    firstRows: sampleRows(first: $first) {
       pageInfo { hasNextPage endCursor }
       edges { node { ordinal scores sample { ${SAMPLE_FIELDS} } } }
     }
-    metrics { metric status definition { sampleValue } }
-    embeddings { embedded space { key } }
   }
 }`;
 
@@ -111,14 +119,23 @@ function formatRanges(ranges: Range[]): string {
 
 export default function SamplesPage({ versionId }: { versionId: string }) {
   const { query } = useLocation();
-  // In plain ordinal order (no score columns, sort or filter) the first page comes with the
-  // version, in one request.
+  // In plain ordinal order (no score columns, sort or filter) the first page is asked for beside
+  // the version, not after it. If it fails, the list asks again (and shows the error).
   const plain = !query.get('columns') && !query.get('sort') && !query.get('ranges');
   const [withRows] = useState(plain);
-  const state = useQuery<VersionData>(VERSION, { id: versionId, withRows, first: PAGE_SIZE });
+  const state = useQuery<VersionData>(VERSION, { id: versionId });
+  const rows = useQuery<{ version: { firstRows: RowsData['version']['sampleRows'] } | null }>(
+    FIRST_ROWS,
+    { id: versionId, first: PAGE_SIZE },
+    { skip: !withRows },
+  );
+  const waiting = withRows && !rows.data && !rows.error;
   return (
-    <Query state={state} notFound={(data) => (data.version ? null : `No version has the id “${versionId}”.`)}>
-      {(data) => <Browser version={data.version!} />}
+    <Query
+      state={waiting ? { ...state, data: null } : state}
+      notFound={(data) => (data.version ? null : `No version has the id “${versionId}”.`)}
+    >
+      {(data) => <Browser version={{ ...data.version!, firstRows: rows.data?.version?.firstRows }} />}
     </Query>
   );
 }
@@ -262,43 +279,52 @@ function Facet({
         (own.min === undefined || histogram.edges[i + 1]! >= own.min) &&
         (own.max === undefined || histogram.edges[i]! <= own.max),
     }));
-    const chart = Plot.plot({
-      width: 300,
-      height: 110,
-      marginLeft: 40,
-      x: { label: null },
-      y: { label: null, grid: true },
-      marks: [
-        Plot.rectY(bins, {
-          x1: 'x1',
-          x2: 'x2',
-          y: 'count',
-          fill: (b: (typeof bins)[number]) => (b.selected ? '#4c78a8' : '#c9d6e6'),
-          title: (b: (typeof bins)[number]) => `${formatNumber(b.x1)} – ${formatNumber(b.x2)}: ${b.count}`,
-          insetLeft: 0.5,
-          insetRight: 0.5,
-        }),
-        Plot.ruleY([0]),
-      ],
-    });
-    let dragged = false;
-    chart.querySelectorAll('rect').forEach((rect, i) => {
-      const bin = bins[i];
-      if (!bin) return;
-      rect.style.cursor = 'pointer';
-      rect.addEventListener('click', () => {
-        if (!dragged) onRange({ metric, min: bin.x1, max: bin.x2 });
+    // Plot is loaded with the first histogram, not with the rows (it is most of the view's code).
+    let live = true;
+    let chart: ReturnType<typeof Plot.plot> | null = null;
+    void import('../histogramPlot').then((Plot) => {
+      if (!live || !container.current) return;
+      chart = Plot.plot({
+        width: 300,
+        height: 110,
+        marginLeft: 40,
+        x: { label: null },
+        y: { label: null, grid: true },
+        marks: [
+          Plot.rectY(bins, {
+            x1: 'x1',
+            x2: 'x2',
+            y: 'count',
+            fill: (b: (typeof bins)[number]) => (b.selected ? '#4c78a8' : '#c9d6e6'),
+            title: (b: (typeof bins)[number]) => `${formatNumber(b.x1)} – ${formatNumber(b.x2)}: ${b.count}`,
+            insetLeft: 0.5,
+            insetRight: 0.5,
+          }),
+          Plot.ruleY([0]),
+        ],
       });
+      let dragged = false;
+      chart.querySelectorAll('rect').forEach((rect, i) => {
+        const bin = bins[i];
+        if (!bin) return;
+        rect.style.cursor = 'pointer';
+        rect.addEventListener('click', () => {
+          if (!dragged) onRange({ metric, min: bin.x1, max: bin.x2 });
+        });
+      });
+      brush(chart, (lo, hi) => {
+        dragged = true;
+        setTimeout(() => (dragged = false), 0);
+        const first = histogram.edges[0]!;
+        const last = histogram.edges[histogram.edges.length - 1]!;
+        onRange({ metric, min: Math.max(first, lo), max: Math.min(last, hi) });
+      });
+      container.current.replaceChildren(chart);
     });
-    brush(chart, (lo, hi) => {
-      dragged = true;
-      setTimeout(() => (dragged = false), 0);
-      const first = histogram.edges[0]!;
-      const last = histogram.edges[histogram.edges.length - 1]!;
-      onRange({ metric, min: Math.max(first, lo), max: Math.min(last, hi) });
-    });
-    container.current.replaceChildren(chart);
-    return () => chart.remove();
+    return () => {
+      live = false;
+      chart?.remove();
+    };
   }, [state.data, own.min, own.max]);
   return (
     <div className="facet" data-metric={metric}>
