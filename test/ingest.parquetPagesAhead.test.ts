@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { brotliCompressSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { openParquetFile } from '../src/ingest/parquetFile.js';
 import { InflatedPages, inflateRowGroup } from '../src/ingest/readers/parquetPagesAhead.js';
-import { compressors, readParquetRecords } from '../src/ingest/readers/parquetReader.js';
+import { compressors, MAX_PAGE_BYTES } from '../src/ingest/readers/parquetCompressors.js';
+import { readParquetRecords } from '../src/ingest/readers/parquetReader.js';
 
 describe('Parquet pages inflated ahead on the thread pool', () => {
   const dir = mkdtempSync(join(tmpdir(), 'qdc-pages-ahead-'));
@@ -74,6 +75,24 @@ describe('Parquet pages inflated ahead on the thread pool', () => {
       }
     });
   }
+
+  it('refuses a page claiming more than the page limit, and one that inflates past its claim', () => {
+    const page = brotliCompressSync(Buffer.alloc(1000, 'a'));
+    for (const codec of ['BROTLI', 'GZIP', 'SNAPPY', 'ZSTD', 'LZ4'] as const) {
+      assert.throws(
+        () => compressors[codec]!(page, MAX_PAGE_BYTES + 1),
+        /a page claims 536870913 bytes uncompressed, over the limit of 536870912 bytes for one page/,
+        codec,
+      );
+    }
+    // A page whose header says 10 bytes is not inflated to its real 1000.
+    assert.throws(() => compressors.BROTLI!(page, 10), /larger than|maxOutputLength|too large/i);
+    assert.throws(
+      () => compressors.GZIP!(gzipSync(Buffer.alloc(1000, 'a')), 10),
+      /larger than|maxOutputLength|too large/i,
+    );
+    assert.equal(compressors.BROTLI!(page, 1000).length, 1000);
+  });
 
   it('matches a page by its bytes, not its length, and inflates what it does not hold itself', () => {
     const pages = new InflatedPages();

@@ -28,7 +28,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { openCatalog } from '../../src/app.js';
 import { openParquetFile } from '../../src/ingest/parquetFile.js';
-import { compressors } from '../../src/ingest/readers/parquetReader.js';
+import { compressors } from '../../src/ingest/readers/parquetCompressors.js';
 import { writeCorpus } from '../ingest/corpus.js';
 import { createScratchDatabase, type ScratchDatabase } from '../scratchDatabase.js';
 

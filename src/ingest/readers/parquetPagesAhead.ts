@@ -9,9 +9,10 @@
  * error names the row group.
  */
 import { promisify } from 'node:util';
-import { brotliDecompress, brotliDecompressSync, gunzip, gunzipSync } from 'node:zlib';
+import { brotliDecompress, gunzip } from 'node:zlib';
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { parquetHeader } from 'hyparquet/src/column.js';
+import { compressors, MAX_PAGE_BYTES } from './parquetCompressors.js';
 
 type RowGroup = FileMetaData['row_groups'][number];
 type Decompress = (input: Uint8Array, outputLength: number) => Uint8Array;
@@ -20,7 +21,6 @@ const inflateAsync = {
   BROTLI: promisify(brotliDecompress),
   GZIP: promisify(gunzip),
 } as const;
-const inflateSync = { BROTLI: brotliDecompressSync, GZIP: gunzipSync } as const;
 type Codec = keyof typeof inflateAsync;
 
 interface ReadyPage {
@@ -56,12 +56,12 @@ export class InflatedPages {
     return found!.page;
   }
 
-  /** hyparquet's decompressors for GZIP and BROTLI: a ready page, else a synchronous inflate. */
+  /** hyparquet's decompressors for GZIP and BROTLI: a ready page, else the reader's own. */
   decompressors(): Record<Codec, Decompress> {
     const use =
       (codec: Codec): Decompress =>
-      (input) =>
-        this.take(input) ?? inflateSync[codec](input);
+      (input, outputLength) =>
+        this.take(input) ?? compressors[codec]!(input, outputLength);
     return { BROTLI: use('BROTLI'), GZIP: use('GZIP') };
   }
 }
@@ -84,8 +84,10 @@ export async function inflateRowGroup(file: AsyncBuffer, group: RowGroup): Promi
       continue;
     }
     for (const { input, outputLength } of pageInputs(bytes)) {
-      // One output chunk of the page's size: no concatenation of 16 KiB pieces.
-      const options = { chunkSize: Math.max(outputLength, 64) };
+      // A page over the limit is left to the reader, whose decompressor refuses it by name.
+      if (outputLength > MAX_PAGE_BYTES) continue;
+      // One output chunk of the page's size (no concatenation of 16 KiB pieces), and no more.
+      const options = { chunkSize: Math.max(outputLength, 64), maxOutputLength: Math.max(outputLength, 1) };
       work.push(
         inflateAsync[codec](input, options).then(
           (page) => pages.add(input, page),

@@ -16,22 +16,12 @@
  */
 import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
 import type { AsyncBuffer, FileMetaData, SchemaTree } from 'hyparquet';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
-import { compressors as jsCompressors } from 'hyparquet-compressors';
 import { BadInputError } from '../../errors.js';
+import { compressors } from './parquetCompressors.js';
 import { inflateRowGroup } from './parquetPagesAhead.js';
 import type { ReaderItem, ReaderSummary } from './types.js';
 
 const MAGIC = 0x31524150; // "PAR1", little-endian
-/**
- * hyparquet-compressors' decoders (Snappy, ZSTD, LZ4, ...), with node:zlib's native ones for
- * GZIP and BROTLI (the export's codec): several times faster than their JavaScript versions.
- */
-export const compressors = {
-  ...jsCompressors,
-  GZIP: (input: Uint8Array): Uint8Array => gunzipSync(input),
-  BROTLI: (input: Uint8Array): Uint8Array => brotliDecompressSync(input),
-};
 /** Footer bytes fetched first: enough for most schemas; a larger footer is fetched whole after. */
 const FOOTER_FETCH = 1 << 16;
 
