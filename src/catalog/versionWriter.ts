@@ -150,6 +150,9 @@ async function writeInStages(
       staged = true;
     }
     await database.rawTransaction((tx) => tx.copyFromBlob!(copy, chunk));
+    // PGlite runs in this thread and its calls resolve as microtasks: without a macrotask turn
+    // here, the requests waiting on sockets would not even be read until the write had ended.
+    await new Promise((resolve) => setImmediate(resolve));
   };
   try {
     const chunker = new CopyChunker(versionId, STAGED_CHUNK_BYTES);
