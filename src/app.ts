@@ -1,6 +1,7 @@
 /** Opening the catalog (connect, migrate, seed) and the job kinds. Shared by `qdc serve`, `qdc worker`, `qdc migrate` and tests. */
 import { createRequire } from 'node:module';
 import { seedTaxonomy } from './catalog/taxonomy/seedTaxonomy.js';
+import { removeAbandonedVersions } from './catalog/versionWriter.js';
 import { connect, type ConnectOptions, type Database } from './db/connect.js';
 import { migrate } from './db/migrate.js';
 import type { Logger } from './logger.js';
@@ -40,6 +41,10 @@ export async function openCatalog(options: ConnectOptions, logger?: Logger): Pro
   const database = await connect(options);
   try {
     await migrate(database);
+    const abandoned = await removeAbandonedVersions(database);
+    if (abandoned > 0) {
+      logger?.warn('removed versions left half-written by a stopped process', { versions: abandoned });
+    }
     const seeded = await seedTaxonomy(database.db);
     await syncMetricDefinitions(database.db);
     await seedJudgeTemplates(database.db);

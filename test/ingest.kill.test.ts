@@ -2,7 +2,9 @@
  * Crash safety of bulk ingest: the real server (`qdc serve`, a child process) is SIGKILLed in the
  * middle of a large streamed ingest. Whatever it had copied must vanish with it: after a restart on
  * the same data the dataset has no version, no sample row and no placeholder row is left, and the
- * next ingest is version 1.
+ * next ingest is version 1. On PostgreSQL the server rolls the writing transaction back; on PGlite,
+ * which commits a version's chunks as they come, the killed ingest leaves a STAGING version with
+ * rows, which opening the data directory deletes.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { openCatalog } from '../src/app.js';
-import type { ConnectOptions } from '../src/db/connect.js';
+import { connect, type ConnectOptions } from '../src/db/connect.js';
 import { rowsOf } from '../src/db/sqlHelpers.js';
 import { createScratchDatabase, testBackend } from './helpers/testDatabase.js';
 import type { ResponseJson } from './helpers/testServer.js';
@@ -22,8 +24,6 @@ import type { ResponseJson } from './helpers/testServer.js';
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 /** Bytes the client must have pushed into the upload before the kill. */
 const KILL_AFTER_BYTES = 24 * 1024 * 1024;
-/** On PGlite the upload is finite (the server copies it once it has arrived), and this long. */
-const PGLITE_UPLOAD_BYTES = 64 * 1024 * 1024;
 
 interface Child {
   url: string;
@@ -135,9 +135,7 @@ describe(`ingest killed midway (${testBackend})`, () => {
         let stop = false;
         const pad = 'z'.repeat(940);
         async function* endless(): AsyncGenerator<Uint8Array> {
-          // PGlite spools an upload and writes it only once it has all arrived: there the upload
-          // ends (at PGLITE_UPLOAD_BYTES) and the kill comes while its rows are being copied.
-          for (let row = 0; !stop && (scratch !== null || sent < PGLITE_UPLOAD_BYTES);) {
+          for (let row = 0; !stop;) {
             let text = '';
             for (let k = 0; k < 64; k++, row++)
               text += `{"prompt":"endless row ${row}","response":"${pad}"}\n`;
@@ -204,7 +202,29 @@ describe(`ingest killed midway (${testBackend})`, () => {
           );
         }
 
-        // 3. Open the same data directly: nothing of the killed ingest is there.
+        // 3. PGlite: the killed ingest left its committed chunks, under a STAGING version.
+        if (!scratch) {
+          const raw = await connect(connectOptions);
+          try {
+            const one = async (query: ReturnType<typeof sql>) =>
+              Number(rowsOf<{ n: number }>(await raw.db.execute(query))[0]!.n);
+            assert.equal(
+              await one(sql`select count(*)::int as n from dataset_versions where status = 'STAGING'`),
+              1,
+              'the killed ingest left its STAGING version',
+            );
+            assert.ok((await one(sql`select count(*)::int as n from samples`)) > 0, 'and some of its rows');
+            assert.equal(
+              await one(sql`select count(*)::int as n from dataset_versions where status = 'READY'`),
+              0,
+              'and no READY version',
+            );
+          } finally {
+            await raw.close();
+          }
+        }
+
+        // 4. Open the same data as the catalog does: nothing of the killed ingest is there.
         const direct = await openCatalog(connectOptions);
         try {
           const one = async (query: ReturnType<typeof sql>) =>
@@ -224,7 +244,7 @@ describe(`ingest killed midway (${testBackend})`, () => {
           await direct.close();
         }
 
-        // 4. Restart the server on the same data: no version, and a normal ingest becomes version 1.
+        // 5. Restart the server on the same data: no version, and a normal ingest becomes version 1.
         const second = await spawnServer(dbArgs);
         children.push(second);
         const before = await gql(

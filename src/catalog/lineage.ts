@@ -3,11 +3,12 @@
  * bounded walk over them. The graph is kept acyclic: a run that would make a version its own
  * ancestor is refused, and lineage writes are serialized so two runs cannot race into a cycle.
  */
-import { asc, eq, getTableColumns, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { Db, Executor } from '../db/connect.js';
 import {
   algorithms,
   datasetVersions,
+  readyVersion,
   generationRuns,
   runInputs,
   type GenerationRunRow,
@@ -61,7 +62,7 @@ export async function recordGenerationRun(db: Db, input: RecordRunInput): Promis
         await tx
           .select({ id: datasetVersions.id })
           .from(datasetVersions)
-          .where(anyOf(datasetVersions.id, ids, 'bigint'))
+          .where(and(anyOf(datasetVersions.id, ids, 'bigint'), readyVersion))
       ).map((r) => r.id),
     );
     if (!found.has(input.outputVersionId)) throw new NotFoundError(`no version with id ${outputRef}`);
@@ -206,7 +207,7 @@ export async function walkLineage(
         directions.map((d) => sql`${d}`),
         sql`, `,
       )}]::text[]`}) as d(dir)
-      where ${datasetVersions.id} = ${start}
+      where ${datasetVersions.id} = ${start} and ${readyVersion}
       union
       select w.dir, case when w.dir = 'UPSTREAM' then e.parent else e.child end, w.depth + 1
       from walk w
@@ -226,7 +227,7 @@ export async function walkLineage(
     kept as (select dir, version_id, degree from ranked where rn <= ${options.maxNodes}),
     members as (select version_id from kept union select ${start}::bigint)
     select
-      (select count(*) from ${datasetVersions} where ${datasetVersions.id} = ${start})::int as root_found,
+      (select count(*) from ${datasetVersions} where ${datasetVersions.id} = ${start} and ${readyVersion})::int as root_found,
       coalesce((
         select json_agg(json_build_object(
           'versionId', k.version_id, 'degree', k.degree, 'direction', k.dir,

@@ -1,7 +1,7 @@
 /** Immutable dataset versions: creating them from samples, and reading versions and samples. */
 import { and, asc, desc, eq, getTableColumns, gt, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db/connect.js';
-import { datasetVersions, samples, type SampleRow, type VersionRow } from '../db/schema.js';
+import { datasetVersions, readyVersion, samples, type SampleRow, type VersionRow } from '../db/schema.js';
 import { BadInputError } from '../errors.js';
 import { canonicalizeSample, type SampleInput } from './canonicalSample.js';
 import { writeVersion, type WriteVersionResult } from './versionWriter.js';
@@ -39,12 +39,14 @@ export async function findVersionByNumber(
   const [row] = await db
     .select()
     .from(datasetVersions)
-    .where(and(eq(datasetVersions.datasetId, datasetId), eq(datasetVersions.version, version)));
+    .where(and(eq(datasetVersions.datasetId, datasetId), eq(datasetVersions.version, version), readyVersion));
   return row ?? null;
 }
 
 const versionsByIds = preparedSelect(getTableColumns(datasetVersions), (select) =>
-  select.from(datasetVersions).where(anyOf(datasetVersions.id, sql.placeholder('ids'), 'bigint')),
+  select
+    .from(datasetVersions)
+    .where(and(anyOf(datasetVersions.id, sql.placeholder('ids'), 'bigint'), readyVersion)),
 );
 
 export async function findVersionsByIds(db: Executor, ids: readonly number[]): Promise<VersionRow[]> {
@@ -72,7 +74,7 @@ function versionPages(afterCursor: boolean) {
           select newest.id from unnest(${sql.placeholder('datasetIds')}::bigint[]) as page_of(dataset_id)
           cross join lateral (
             select id, version from ${datasetVersions} as newest
-            where newest.dataset_id = page_of.dataset_id ${below}
+            where newest.dataset_id = page_of.dataset_id and newest.status = 'READY' ${below}
             order by newest.version desc
             limit ${sql.placeholder('limit')}
           ) as newest
@@ -139,7 +141,13 @@ export async function findSamplesByIds(db: Executor, ids: readonly number[]): Pr
   return db
     .select()
     .from(samples)
-    .where(anyOf(samples.id, ids, 'bigint'));
+    .where(
+      and(
+        anyOf(samples.id, ids, 'bigint'),
+        // A sample of a version still being written (STAGING) is not there yet.
+        sql`${samples.versionId} in (select ${datasetVersions.id} from ${datasetVersions} where ${readyVersion})`,
+      ),
+    );
 }
 
 function cursorNumber(key: readonly (string | number)[]): number {

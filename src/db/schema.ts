@@ -2,7 +2,7 @@
  * The catalog's tables, the single source of truth for migrations (`npm run db:generate`).
  * Later domains (metrics, embeddings, jobs) add their own tables here without reshaping these.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import {
   type AnyPgColumn,
   bigint,
@@ -27,7 +27,11 @@ import {
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 
-/** STAGING exists only inside the writing transaction (a placeholder row); readers only ever see READY. */
+/**
+ * STAGING marks a version still being written (see catalog/versionWriter.ts): on PostgreSQL it only
+ * exists inside the writing transaction; on PGlite it is committed while its samples go in by
+ * chunks. Readers only ever see READY (`readyVersion`).
+ */
 export const versionStatus = pgEnum('version_status', ['READY', 'STAGING']);
 export const effect = pgEnum('qdc_effect', ['UP', 'DOWN', 'NONE', 'DEPENDS']);
 export const componentStage = pgEnum('component_stage', [
@@ -105,6 +109,14 @@ export const datasetVersions = pgTable(
   ],
 );
 export type VersionRow = typeof datasetVersions.$inferSelect;
+
+/**
+ * The condition every reader of dataset_versions adds: a version being written (STAGING) is
+ * invisible until its last sample is in and it is numbered.
+ */
+export const readyVersion: SQL = sql`${datasetVersions.status} = 'READY'`;
+/** The same for raw SQL over an alias of dataset_versions (`readyVersionAs('v')`). */
+export const readyVersionAs = (alias: string): SQL => sql`${sql.identifier(alias)}.status = 'READY'`;
 
 export const samples = pgTable(
   'samples',

@@ -5,6 +5,8 @@ import type { Database } from '../db/connect.js';
 import {
   datasetEmbeddings,
   datasets,
+  datasetVersions,
+  readyVersion,
   sampleEmbeddings,
   samples,
   type EmbeddingSpaceRow,
@@ -93,7 +95,8 @@ export async function similarToSample(
     const [exists] = await database.db
       .select({ n: count() })
       .from(samples)
-      .where(eq(samples.id, request.sampleId));
+      .innerJoin(datasetVersions, eq(datasetVersions.id, samples.versionId))
+      .where(and(eq(samples.id, request.sampleId), readyVersion));
     if (!exists!.n)
       throw new NotFoundError(`no sample with id ${request.sampleId}`, { id: request.sampleId });
     throw new BadInputError(

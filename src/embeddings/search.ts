@@ -9,6 +9,7 @@ import { and, sql, sum, type SQL } from 'drizzle-orm';
 import type { Database, Executor } from '../db/connect.js';
 import {
   datasetVersions,
+  readyVersion,
   generationRuns,
   metricDefinitions,
   metricResults,
@@ -125,7 +126,7 @@ function scopeFilters(scope: SearchScope, excludeSampleId: number | null): Scope
   if (scope.datasetIds && scope.datasetIds.length > 0) {
     parts.push(
       sql`${sampleEmbeddings.versionId} in (select ${datasetVersions.id} from ${datasetVersions}
-        where ${datasetVersions.datasetId} = any(${sql.param([...scope.datasetIds])}::bigint[]))`,
+        where ${datasetVersions.datasetId} = any(${sql.param([...scope.datasetIds])}::bigint[]) and ${readyVersion})`,
     );
   }
   let lineage: SQL | null = null;
@@ -169,7 +170,7 @@ function scorePredicate(predicate: ScorePredicate): SQL {
 async function scopeIsSmall(database: Database, scope: SearchScope): Promise<boolean> {
   const restricted = (scope.versionIds?.length ?? 0) > 0 || (scope.datasetIds?.length ?? 0) > 0;
   if (!restricted) return false;
-  const conditions: SQL[] = [];
+  const conditions: SQL[] = [readyVersion];
   if (scope.versionIds?.length) conditions.push(anyOf(datasetVersions.id, scope.versionIds, 'bigint'));
   if (scope.datasetIds?.length) conditions.push(anyOf(datasetVersions.datasetId, scope.datasetIds, 'bigint'));
   const [row] = await database.db

@@ -21,7 +21,7 @@ import { findDatasetBySlug } from '../catalog/datasets.js';
 import { findRunsBy, recordGenerationRun, type InputRole } from '../catalog/lineage.js';
 import { findVersionByNumber } from '../catalog/versions.js';
 import type { Db, Executor } from '../db/connect.js';
-import { datasetVersions, type VersionRow } from '../db/schema.js';
+import { datasetVersions, readyVersion, type VersionRow } from '../db/schema.js';
 import { BadInputError, isDomainError, NotFoundError } from '../errors.js';
 import { toGlobalId } from '../globalId.js';
 import { latestResultsOfVersions, type MetricResultView } from '../metricRuns/results.js';
@@ -388,7 +388,9 @@ async function resolveDataset(
     const [row] = await db
       .select()
       .from(datasetVersions)
-      .where(and(eq(datasetVersions.datasetId, dataset.id), eq(datasetVersions.contentHash, named)));
+      .where(
+        and(eq(datasetVersions.datasetId, dataset.id), eq(datasetVersions.contentHash, named), readyVersion),
+      );
     version = row ?? null;
   } else {
     return unknown(`version "${named}" is neither a version number nor a content hash (64 hex digits)`);

@@ -50,8 +50,7 @@ export interface WorkerOptions {
   onlyJobId?: number;
   /**
    * Sees every progress report as the handler makes it, before any heartbeat stores it (the CLI
-   * draws its bar from this: on PGlite a long write transaction holds the only connection, so
-   * the stored progress only moves when it commits).
+   * draws its bar from this: the stored progress moves only with each heartbeat, `heartbeatMs`).
    */
   onProgress?: (jobId: number, done: number, total: number | null) => void;
 }

@@ -6,7 +6,7 @@
  */
 import { and, asc, eq, type SQL } from 'drizzle-orm';
 import type { Executor } from '../db/connect.js';
-import { datasets, datasetVersions } from '../db/schema.js';
+import { datasets, datasetVersions, readyVersion } from '../db/schema.js';
 import { anyOf } from '../db/sqlHelpers.js';
 import { BadInputError } from '../errors.js';
 import { neighboursOfVersions, type InputRole } from '../catalog/lineage.js';
@@ -244,7 +244,7 @@ export function markFrontier(points: ParetoPoint[], xSign: number, ySign: number
 }
 
 async function versionsInScope(db: Executor, scope: ParetoScope): Promise<number[]> {
-  const conditions: SQL[] = [eq(datasetVersions.status, 'READY')];
+  const conditions: SQL[] = [readyVersion];
   if (scope.datasetSlugs?.length) conditions.push(anyOf(datasets.slug, scope.datasetSlugs, 'text'));
   if (scope.versionIds?.length) conditions.push(anyOf(datasetVersions.id, scope.versionIds, 'bigint'));
   const rows = await db
