@@ -63,6 +63,25 @@ describe(`CSRF and Host checks (${testBackend})`, () => {
       )[0]!.n,
     );
 
+  it('refuses a scorer name PostgreSQL cannot store or that is not Unicode, and stores nothing', async () => {
+    const body = '{"ordinal":0,"value":0.5}\n';
+    for (const [scorer, problem, code] of [
+      ['a%00b', /scorer\.name contains a NUL character/, 'BAD_USER_INPUT'],
+      // Percent-encoding that is not UTF-8 (here an encoded surrogate), which URLSearchParams
+      // would turn into U+FFFD.
+      ['a%ED%A0%80b', /the query parameter "scorer" is not valid percent-encoded UTF-8/, 'BAD_REQUEST'],
+    ] as const) {
+      const res = await send(
+        `${server.url}/v1/versions/${encodeURIComponent(versionId)}/scores?scorer=${scorer}`,
+        { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body },
+      );
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.match(res.body.errors[0].message, problem);
+      assert.equal(res.body.errors[0].extensions.code, code);
+    }
+    assert.equal(await scoreCount(), 0);
+  });
+
   it('refuses a score push a web page could send without a preflight, and stores nothing', async () => {
     const url = `${server.url}/v1/versions/${encodeURIComponent(versionId)}/scores?scorer=csrf`;
     const body = '{"ordinal":0,"value":0.5}\n{"ordinal":1,"value":0.25}\n';

@@ -631,7 +631,15 @@ describe(`bulk ingest over HTTP (${testBackend})`, () => {
     await createDataset(server, slug);
     const body = jsonl([{ prompt: 'p' }]);
     await writesNothing(server, slug, async () => {
-      for (const type of ['text/plain', 'application/xml', 'multipart/form-data; boundary=x']) {
+      // Names an object's own prototype members: a type table lookup must not find them.
+      for (const type of [
+        'text/plain',
+        'application/xml',
+        'multipart/form-data; boundary=x',
+        'constructor',
+        '__proto__',
+        'tostring',
+      ]) {
         expectError(
           await post(server, slug, body, { type }),
           415,

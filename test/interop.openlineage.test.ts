@@ -199,6 +199,26 @@ describe('OpenLineage', () => {
     assert.match(twice.body.events[0].reason, /already has a generation run/);
   });
 
+  it('refuses an event with a NUL or a lone surrogate in any string, naming its path', async () => {
+    const event = (name: string) => ({
+      eventType: 'COMPLETE',
+      eventTime: '2026-02-01T00:00:00Z',
+      producer: 'https://github.com/apache/airflow',
+      schemaURL: 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent',
+      run: { runId: '3f5e3b7a-1c2d-4e5f-8a9b-0c1d2e3f4a5c' },
+      job: { namespace: 'airflow', name },
+      outputs: [{ namespace: 'qdc', name: 'gen-unknown' }],
+    });
+    for (const [name, problem] of [
+      ['dag\u0000task', /\$\.job\.name contains a NUL character/],
+      ['dag\ud800task', /\$\.job\.name contains an unpaired UTF-16 surrogate/],
+    ] as const) {
+      const { status, body } = await post(event(name));
+      assert.equal(status, 400, JSON.stringify(body));
+      assert.match(body.errors[0].message, problem);
+    }
+  });
+
   it('reports unknown datasets instead of guessing, and ignores events other than COMPLETE', async () => {
     await createVersion('gen-unknown', [{ prompt: 'a', response: 'b' }]);
     const { status, body } = await post({

@@ -93,7 +93,7 @@ export async function handleIngest(
     throw new HttpError(405, 'BAD_REQUEST', `use POST to ingest into ${url.pathname}`);
   const slug = decodePathPart(rawSlug, 'dataset slug');
   const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  const container = INGEST_TYPES[mediaType];
+  const container = Object.hasOwn(INGEST_TYPES, mediaType) ? INGEST_TYPES[mediaType] : undefined;
   if (!container) {
     throw new HttpError(
       415,

@@ -351,6 +351,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       checkHost(req.headers.host, allowedHosts);
+      checkQueryEncoding(url);
       // The ingest route takes only its own non-simple content types (415 for any other).
       if (url.pathname.startsWith('/v1/') && !INGEST_PATH.test(url.pathname)) checkNotSimpleWrite(req);
       const firstView =
@@ -496,6 +497,27 @@ function checkHost(header: string | undefined, allowed: string[] | '*'): void {
       `this server does not answer for the host "${name}" (allowed: ${allowed.join(', ')}; see QDC_ALLOWED_HOSTS)`,
       { host: name },
     );
+  }
+}
+
+/**
+ * URLSearchParams turns percent-encoding that is not UTF-8 into U+FFFD without a word, so a
+ * scorer name or a search text would be stored altered: such a query is refused instead.
+ */
+function checkQueryEncoding(url: URL): void {
+  if (!url.search.includes('%')) return;
+  for (const part of url.search.slice(1).split('&')) {
+    try {
+      decodeURIComponent(part.replace(/\+/g, ' '));
+    } catch {
+      const name = part.split('=')[0]!.slice(0, 64);
+      throw new HttpError(
+        400,
+        'BAD_REQUEST',
+        `the query parameter "${name}" is not valid percent-encoded UTF-8; nothing was done`,
+        { parameter: name },
+      );
+    }
   }
 }
 

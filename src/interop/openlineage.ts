@@ -22,6 +22,7 @@ import { findRunsBy, recordGenerationRun, type InputRole } from '../catalog/line
 import { findVersionByNumber } from '../catalog/versions.js';
 import type { Db, Executor } from '../db/connect.js';
 import { datasetVersions, readyVersion, type VersionRow } from '../db/schema.js';
+import { findUnstorable } from '../storableText.js';
 import { BadInputError, isDomainError, NotFoundError } from '../errors.js';
 import { toGlobalId } from '../globalId.js';
 import { latestResultsOfVersions, type MetricResultView } from '../metricRuns/results.js';
@@ -174,6 +175,9 @@ export function runEventProblems(event: unknown, prefix = '$'): SchemaProblem[] 
       `${prefix}.outputs[${i}].facets.dataQualityMetrics`,
     );
   });
+  // Names, notes and params are stored as text and jsonb.
+  const unstorable = findUnstorable(event, prefix);
+  if (unstorable) problems.push({ path: unstorable.path, message: unstorable.problem });
   return problems;
 }
 

@@ -8,6 +8,7 @@ import { and, eq, or, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db/connect.js';
 import { metricResults, samples, sampleScores, scorers } from '../db/schema.js';
 import { anyOf } from '../db/sqlHelpers.js';
+import { unstorableString } from '../storableText.js';
 import { BadInputError, NotFoundError } from '../errors.js';
 import { findVersionsByIds } from '../catalog/versions.js';
 import { paramsHash } from '../metrics/params.js';
@@ -81,6 +82,8 @@ function checkScorer(scorer: ScorerIdentity): Required<{ [K in keyof ScorerIdent
         field: `scorer.${field}`,
       });
     }
+    const problem = unstorableString(text);
+    if (problem) throw new BadInputError(`scorer.${field} ${problem}`, { field: `scorer.${field}` });
     return text;
   };
   return {
