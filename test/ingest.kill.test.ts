@@ -288,7 +288,8 @@ describe(`ingest killed midway (${testBackend})`, () => {
           }
         }
         await scratch?.drop();
-        rmSync(tmp, { recursive: true, force: true });
+        // Retried: a failure above must not be hidden behind a cleanup error.
+        rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
       }
     },
   );
