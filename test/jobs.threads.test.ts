@@ -265,7 +265,7 @@ function valuesByOrdinal(values: ReadonlyArray<{ ordinal: number; value: number 
   return values.map((v): [number, number] => [v.ordinal, v.value]).sort((a, b) => a[0] - b[0]);
 }
 
-describe('cancelling a metric job whose thread spins on a sample', () => {
+describe('stopping a metric job whose thread spins on a sample', () => {
   let server: TestServer;
   let worker: RunningWorker;
   let threads: MetricThreads;
@@ -342,4 +342,27 @@ describe('cancelling a metric job whose thread spins on a sample', () => {
       }
     },
   );
+
+  it('terminates the thread mid-sample on shutdown and hands the job back', { timeout: 60_000 }, async () => {
+    const input = randomSamples(1500, 6);
+    input[1000]!.response += ` ${PATHOLOGICAL}`;
+    const versionId = await storeVersion(server.database, 'shutdown', input);
+    const marker = join(dir, 'slow-started-shutdown');
+    const job = await enqueueComputeMetrics(server.database.db, versionId, [SLOW_METRIC_KEY], {
+      [SLOW_METRIC_KEY]: { marker },
+    });
+    while (!existsSync(marker)) await sleep(10);
+    // Returns once the job has stopped: not after the ten-minute budget.
+    await worker.stop();
+
+    const handedBack = (await getJob(server.database.db, job.id))!;
+    assert.equal(handedBack.status, 'QUEUED');
+    const slow = (await resultsByKeyOf(server, job.id)).get(SLOW_METRIC_KEY)!;
+    assert.equal(slow.status, 'PARTIAL');
+    assert.equal(
+      slow.statusReason,
+      'shutdown after 1000 of 1500 samples; the metric thread was stopped mid-batch, so no value',
+    );
+    assert.equal(slow.samplesDone, 1000);
+  });
 });
