@@ -50,6 +50,7 @@ export interface Config {
   metricThreads: boolean;
   /** Longest time one sample may take in one metric's pass before it is left out (ms). */
   jobSampleBudgetMs: number;
+  jobFinalizeBudgetMs: number;
   /** Most samples (and test samples) one TInt generation may ask for. */
   tintMaxSamples: number;
   embedding: EmbeddingConfig;
@@ -229,6 +230,10 @@ export const ENV_DOCS: ReadonlyArray<[name: string, meaning: string]> = [
   [
     'QDC_JOB_SAMPLE_BUDGET_MS',
     'Longest time one sample may take in one text metric of a metric job (default 10000); past it the thread is ended and the sample left out of that metric, which ends PARTIAL.',
+  ],
+  [
+    'QDC_JOB_FINALIZE_BUDGET_MS',
+    "Longest time one text metric's finalize (e.g. self-BLEU's pairwise pass) may take in a metric job (default 300000); past it the thread is ended and that metric recorded FAILED, the job's other metrics keep their results.",
   ],
   [
     'QDC_TINT_MAX_SAMPLES',
@@ -495,6 +500,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'QDC_JOB_SAMPLE_BUDGET_MS',
       env.QDC_JOB_SAMPLE_BUDGET_MS,
       10_000,
+      10,
+      2 ** 31 - 1,
+    ),
+    jobFinalizeBudgetMs: parseIntVar(
+      'QDC_JOB_FINALIZE_BUDGET_MS',
+      env.QDC_JOB_FINALIZE_BUDGET_MS,
+      300_000,
       10,
       2 ** 31 - 1,
     ),

@@ -3,7 +3,8 @@
  * pathological sample in its worker thread, the GraphQL API keeps answering; the sample is left
  * out of that metric after the per-sample time budget with the reason, every other sample and
  * every other metric get the values of the in-process computation, and the job succeeds on its
- * first attempt instead of failing and being retried.
+ * first attempt instead of failing and being retried. A finalize past its own budget fails that
+ * metric only; a cancel stops a thread that spins on a sample at once, not after the budget.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { sql } from 'drizzle-orm';
 import { createJobHandlers } from '../src/app.js';
 import { rowsOf } from '../src/db/sqlHelpers.js';
 import { metricDefinitions, metricResults, sampleScores, samples as samplesTable } from '../src/db/schema.js';
-import { getJob } from '../src/jobs/queue.js';
+import { getJob, requestCancel } from '../src/jobs/queue.js';
 import { startWorker, type RunningWorker } from '../src/jobs/worker.js';
 import { silentLogger } from '../src/logger.js';
 import { enqueueComputeMetrics } from '../src/metricRuns/computeJob.js';
@@ -27,6 +28,7 @@ import { waitForJob } from './helpers/jobs.js';
 import { randomSamples, storeVersion, versionSamples } from './helpers/metricData.js';
 import {
   PATHOLOGICAL,
+  SLOW_FINALIZE_METRIC_KEY,
   SLOW_METRIC_KEY,
   SLOW_METRIC_MODULE,
   SLOW_PREPASS_METRIC_KEY,
@@ -64,7 +66,12 @@ describe('metric jobs in worker threads', () => {
     input[SLOW_ORDINAL]!.response += ` ${PATHOLOGICAL}`;
     versionId = await storeVersion(server.database, 'threads', input);
     samples = await versionSamples(server.database, versionId);
-    threads = new MetricThreads({ enabled: true, sampleBudgetMs: BUDGET_MS, modules: [SLOW_METRIC_MODULE] });
+    threads = new MetricThreads({
+      enabled: true,
+      sampleBudgetMs: BUDGET_MS,
+      finalizeBudgetMs: BUDGET_MS,
+      modules: [SLOW_METRIC_MODULE],
+    });
     worker = startWorker(server.database, {
       handlers: createJobHandlers({ embedders: server.embedders, metricThreads: threads }),
       concurrency: 1,
@@ -114,14 +121,7 @@ describe('metric jobs in worker threads', () => {
       assert.equal(finished.status, 'SUCCEEDED', finished.error ?? '');
       assert.equal(finished.attempts, 1);
 
-      const results = await server.database.db
-        .select()
-        .from(metricResults)
-        .where(sql`${metricResults.jobId} = ${job.id}`);
-      const keyOf = new Map(
-        (await server.database.db.select().from(metricDefinitions)).map((d) => [d.id, d.key]),
-      );
-      const byKey = new Map(results.map((r) => [keyOf.get(r.definitionId!)!, r]));
+      const byKey = await resultsByKey(job.id);
 
       // The slow metric: PARTIAL, the sample named with the reason, the rest as computed in-process.
       const slow = byKey.get(SLOW_METRIC_KEY)!;
@@ -197,27 +197,172 @@ describe('metric jobs in worker threads', () => {
     },
   );
 
-  async function resultsByKey(jobId: number) {
-    const results = await server.database.db
-      .select()
-      .from(metricResults)
-      .where(sql`${metricResults.jobId} = ${jobId}`);
-    const keyOf = new Map(
-      (await server.database.db.select().from(metricDefinitions)).map((d) => [d.id, d.key]),
-    );
-    return new Map(results.map((r) => [keyOf.get(r.definitionId!)!, r]));
-  }
+  it(
+    'fails only the metric whose finalize runs past its budget; the others keep their results',
+    { timeout: 120_000 },
+    async () => {
+      const marker = join(dir, 'slow-finalize-started');
+      // The slow one is finalized first: the thread is rebuilt for the two after it.
+      const rest = ['complexity.length', 'diversity.self_repetition'];
+      const job = await enqueueComputeMetrics(
+        server.database.db,
+        versionId,
+        [SLOW_FINALIZE_METRIC_KEY, ...rest],
+        { [SLOW_FINALIZE_METRIC_KEY]: { marker } },
+      );
+      const finished = await waitForJob(server.database, job.id);
+      assert.equal(finished.status, 'SUCCEEDED', finished.error ?? '');
+      assert.equal(finished.attempts, 1);
+      assert.ok(existsSync(marker));
+      const byKey = await resultsByKey(job.id);
 
-  async function storedValues(resultId: number): Promise<Array<[number, number]>> {
-    return rowsOf<{ ordinal: number; value: number }>(
-      await server.database.db.execute(sql`
+      const slow = byKey.get(SLOW_FINALIZE_METRIC_KEY)!;
+      assert.equal(slow.status, 'FAILED');
+      assert.equal(
+        slow.statusReason,
+        `finalize exceeded the time budget of ${BUDGET_MS} ms (QDC_JOB_FINALIZE_BUDGET_MS)`,
+      );
+      assert.equal(slow.value, null);
+      for (const key of rest) {
+        const result = byKey.get(key)!;
+        const metric = requireMetric(key);
+        const all = await runInMemory(metric, resolveParams(metric, {}), samples);
+        assert.equal(result.status, 'COMPLETE', `${key}: ${result.statusReason}`);
+        assert.equal(result.value, all.outcome.value, key);
+        assert.equal(result.n, all.outcome.n, key);
+        assert.deepEqual(await storedValues(result.id), valuesByOrdinal(all.sampleValues), key);
+      }
+    },
+  );
+
+  const resultsByKey = (jobId: number) => resultsByKeyOf(server, jobId);
+  const storedValues = (resultId: number) => storedValuesOf(server, resultId);
+});
+
+/** The results of a job, by metric key. */
+async function resultsByKeyOf(server: TestServer, jobId: number) {
+  const results = await server.database.db
+    .select()
+    .from(metricResults)
+    .where(sql`${metricResults.jobId} = ${jobId}`);
+  const keyOf = new Map(
+    (await server.database.db.select().from(metricDefinitions)).map((d) => [d.id, d.key]),
+  );
+  return new Map(results.map((r) => [keyOf.get(r.definitionId!)!, r]));
+}
+
+/** A result's stored per-sample values, by ordinal. */
+async function storedValuesOf(server: TestServer, resultId: number): Promise<Array<[number, number]>> {
+  return rowsOf<{ ordinal: number; value: number }>(
+    await server.database.db.execute(sql`
         select ${samplesTable.ordinal} as ordinal, ${sampleScores.value} as value
         from ${sampleScores} join ${samplesTable} on ${samplesTable.id} = ${sampleScores.sampleId}
         where ${sampleScores.resultId} = ${resultId} order by 1`),
-    ).map((r) => [r.ordinal, r.value]);
-  }
-});
+  ).map((r) => [r.ordinal, r.value]);
+}
 
 function valuesByOrdinal(values: ReadonlyArray<{ ordinal: number; value: number }>): Array<[number, number]> {
   return values.map((v): [number, number] => [v.ordinal, v.value]).sort((a, b) => a[0] - b[0]);
 }
+
+describe('stopping a metric job whose thread spins on a sample', () => {
+  let server: TestServer;
+  let worker: RunningWorker;
+  let threads: MetricThreads;
+  let dir: string;
+
+  before(async () => {
+    server = await startTestServer();
+    dir = mkdtempSync(join(tmpdir(), 'qdc-threads-cancel-'));
+    // A budget far past the test's timeout: only the cancel can stop the sample in time.
+    threads = new MetricThreads({ enabled: true, sampleBudgetMs: 600_000, modules: [SLOW_METRIC_MODULE] });
+    worker = startWorker(server.database, {
+      handlers: createJobHandlers({ embedders: server.embedders, metricThreads: threads }),
+      concurrency: 1,
+      leaseMs: 3000,
+      pollMs: 25,
+      backoffMs: 50,
+      logger: silentLogger,
+    });
+  });
+  after(async () => {
+    await worker.stop();
+    await threads.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(
+    'terminates the thread mid-sample and records the batches done as PARTIAL',
+    { timeout: 60_000 },
+    async () => {
+      // Three batches of 1000; the second one's first sample spins.
+      const input = randomSamples(2500, 5);
+      input[1000]!.response += ` ${PATHOLOGICAL}`;
+      const versionId = await storeVersion(server.database, 'cancel', input);
+      const samples = await versionSamples(server.database, versionId);
+      const marker = join(dir, 'slow-started');
+      const job = await enqueueComputeMetrics(
+        server.database.db,
+        versionId,
+        [SLOW_METRIC_KEY, 'complexity.length'],
+        { [SLOW_METRIC_KEY]: { marker } },
+      );
+      while (!existsSync(marker)) await sleep(10);
+      await requestCancel(server.database.db, job.id);
+
+      const finished = await waitForJob(server.database, job.id, 50_000);
+      assert.equal(finished.status, 'CANCELLED', finished.error ?? '');
+      const byKey = await resultsByKeyOf(server, job.id);
+
+      // Both metrics ran in the thread: the first batch's values are stored, and the accumulators
+      // went with the thread, so there is no value.
+      const first = samples.slice(0, 1000);
+      for (const key of [SLOW_METRIC_KEY, 'complexity.length']) {
+        const result = byKey.get(key)!;
+        assert.equal(result.status, 'PARTIAL', key);
+        assert.equal(
+          result.statusReason,
+          'cancelled after 1000 of 2500 samples; the metric thread was stopped mid-batch, so no value',
+          key,
+        );
+        assert.equal(result.samplesDone, 1000, key);
+        assert.equal(result.value, null, key);
+        const metric = requireMetric(key);
+        const expected = await runInMemory(
+          metric,
+          resolveParams(metric, key === SLOW_METRIC_KEY ? { marker } : {}),
+          first,
+        );
+        assert.deepEqual(
+          await storedValuesOf(server, result.id),
+          valuesByOrdinal(expected.sampleValues),
+          key,
+        );
+      }
+    },
+  );
+
+  it('terminates the thread mid-sample on shutdown and hands the job back', { timeout: 60_000 }, async () => {
+    const input = randomSamples(1500, 6);
+    input[1000]!.response += ` ${PATHOLOGICAL}`;
+    const versionId = await storeVersion(server.database, 'shutdown', input);
+    const marker = join(dir, 'slow-started-shutdown');
+    const job = await enqueueComputeMetrics(server.database.db, versionId, [SLOW_METRIC_KEY], {
+      [SLOW_METRIC_KEY]: { marker },
+    });
+    while (!existsSync(marker)) await sleep(10);
+    // Returns once the job has stopped: not after the ten-minute budget.
+    await worker.stop();
+
+    const handedBack = (await getJob(server.database.db, job.id))!;
+    assert.equal(handedBack.status, 'QUEUED');
+    const slow = (await resultsByKeyOf(server, job.id)).get(SLOW_METRIC_KEY)!;
+    assert.equal(slow.status, 'PARTIAL');
+    assert.equal(
+      slow.statusReason,
+      'shutdown after 1000 of 1500 samples; the metric thread was stopped mid-batch, so no value',
+    );
+    assert.equal(slow.samplesDone, 1000);
+  });
+});

@@ -41,6 +41,7 @@ import {
   type SampleReplay,
   type SkippedSample,
 } from './metricThreads.js';
+import { ThreadAbortedError } from '../threads/pool.js';
 
 export const COMPUTE_METRICS_JOB = 'metrics.compute';
 /** Samples per batch read from the database and fed to the accumulators. */
@@ -238,7 +239,19 @@ async function computeMetrics(
     }
   };
   const session =
-    threaded.length > 0 ? await ThreadedRuns.start(threads, threaded, version.sampleCount, replay) : null;
+    threaded.length > 0
+      ? await ThreadedRuns.start(threads, threaded, version.sampleCount, replay, signal)
+      : null;
+
+  /** Runs a step of the thread; null when the job's signal terminated the thread during it. */
+  async function inThread<T>(step: () => Promise<T>): Promise<{ value: T } | null> {
+    try {
+      return { value: await step() };
+    } catch (error) {
+      if (error instanceof ThreadAbortedError) return null;
+      throw error;
+    }
+  }
 
   /** Copies the failures the thread reported to the runs. */
   function threadFailures(): void {
@@ -258,7 +271,10 @@ async function computeMetrics(
       const threadPrepass = threaded.some((run) => run.prepass);
       for await (const batch of streamVersionSamples(db, version.id, batchSize, spaceId)) {
         if (session && threadPrepass) {
-          await session.prepass(batch);
+          if (!(await inThread(() => session.prepass(batch)))) {
+            stoppedInPrepass = true;
+            break;
+          }
           threadFailures();
         }
         for (const run of runs) {
@@ -279,7 +295,7 @@ async function computeMetrics(
     }
 
     if (session && !stoppedInPrepass) {
-      await session.create();
+      if (!(await inThread(() => session.create()))) stoppedInPrepass = true;
       threadFailures();
     }
     for (const run of runs) {
@@ -301,8 +317,16 @@ async function computeMetrics(
     let leaseLost = false;
     if (!stoppedInPrepass) {
       for await (const batch of streamVersionSamples(db, version.id, batchSize, spaceId)) {
-        const threadReply =
-          session && threaded.some((run) => !run.failure) ? await session.update(batch) : null;
+        const threadStep =
+          session && threaded.some((run) => !run.failure)
+            ? await inThread(() => session.update(batch))
+            : { value: null };
+        // The job was stopped mid-batch: the batch counts for no metric, as on a judge's stop.
+        if (!threadStep) {
+          stoppedMidBatch = true;
+          break;
+        }
+        const threadReply = threadStep.value;
         threadFailures();
         for (const run of runs) {
           if (run.failure) continue;
@@ -353,8 +377,12 @@ async function computeMetrics(
     if (leaseLost || stop === 'lease-lost') return { stopped: 'lease-lost' };
     const complete = !stop && processed === version.sampleCount;
     const threadOutcomes =
-      session && !stoppedInPrepass && threaded.some((run) => !run.failure) ? await session.finalize() : [];
+      session && !stoppedInPrepass && !session.stopped && threaded.some((run) => !run.failure)
+        ? ((await inThread(() => session.finalize()))?.value ?? [])
+        : [];
     threadFailures();
+    // The signal terminated the thread (mid-sample, say): its runs' accumulators are gone.
+    const threadLost = session?.stopped === true;
     const summary: Array<Record<string, unknown>> = [];
     for (const run of runs) {
       let outcome: MetricOutcome | null = null;
@@ -370,9 +398,12 @@ async function computeMetrics(
           run.failure = `finalize failed: ${(error as Error).message}`;
         }
       }
+      // Its accumulator went with the thread: the samples done are stored, the value is not known.
+      const lost =
+        threadLost && !stoppedInPrepass && run.threadIndex !== undefined && !run.failure && outcome === null;
       const status = run.failure
         ? 'FAILED'
-        : !complete
+        : !complete || lost
           ? 'PARTIAL'
           : outcome!.value === null
             ? 'FAILED'
@@ -381,8 +412,8 @@ async function computeMetrics(
               : 'COMPLETE';
       const reason = run.failure
         ? run.failure
-        : !complete
-          ? `${stop ?? 'stopped'} after ${processed} of ${version.sampleCount} samples${stoppedInPrepass ? ' (during the prepass)' : ''}${skipped.length > 0 ? `; ${skipNote(skipped)}` : ''}`
+        : !complete || lost
+          ? `${stop ?? context.stopReason() ?? 'stopped'} after ${processed} of ${version.sampleCount} samples${stoppedInPrepass ? ' (during the prepass)' : ''}${lost ? '; the metric thread was stopped mid-batch, so no value' : ''}${skipped.length > 0 ? `; ${skipNote(skipped)}` : ''}`
           : outcome!.value === null || skipped.length === 0
             ? (outcome!.reason ?? null)
             : skipNote(skipped);

@@ -8,6 +8,7 @@ import { markIdle, markItem, serveThread, threadData } from '../threads/host.js'
 import { requireMetric } from '../metrics/registry.js';
 import type { Accumulator, MetricDefinition, Prepass, SampleValue } from '../metrics/types.js';
 import {
+  PHASE_FINALIZE,
   PHASE_PREPASS,
   PHASE_UPDATE,
   type FinalizeReply,
@@ -114,18 +115,21 @@ async function handle(request: MetricThreadRequest): Promise<unknown> {
       return reply;
     }
     case 'finalize': {
-      const reply: FinalizeReply = { outcomes: runs.map(() => null), failures: [] };
-      for (let r = 0; r < runs.length; r++) {
-        const run = runs[r]!;
-        if (run.failed) continue;
-        try {
-          reply.outcomes[r] = await run.accumulator!.finalize(run.state);
-        } catch (error) {
-          run.failed = true;
-          reply.failures.push([r, `finalize failed: ${(error as Error).message}`]);
-        }
+      const run = runs[request.run];
+      if (!run || run.failed) return { outcome: null } satisfies FinalizeReply;
+      let reply: FinalizeReply;
+      try {
+        markItem(PHASE_FINALIZE, request.run, 0);
+        reply = { outcome: await run.accumulator!.finalize(run.state) };
+      } catch (error) {
+        reply = { outcome: null, failure: `finalize failed: ${(error as Error).message}` };
       }
-      runs = [];
+      markIdle();
+      // Finalized: its state is not needed any more.
+      run.failed = true;
+      run.accumulator = undefined;
+      run.state = undefined;
+      run.prepassState = undefined;
       return reply;
     }
   }

@@ -4,6 +4,7 @@ import type { MetricOutcome, MetricSample, SampleValue } from '../metrics/types.
 /** Which pass a marked sample belongs to (the first field of `markItem`). */
 export const PHASE_PREPASS = 1;
 export const PHASE_UPDATE = 2;
+export const PHASE_FINALIZE = 3;
 
 export interface ThreadRunSpec {
   key: string;
@@ -20,7 +21,8 @@ export type MetricThreadRequest =
   | { type: 'prepass'; batch: MetricSample[] }
   | { type: 'create' }
   | { type: 'update'; batch: MetricSample[]; emit: boolean }
-  | { type: 'finalize' };
+  /** Finalizes one run (each has its own finalize budget) and drops its state. */
+  | { type: 'finalize'; run: number };
 
 /** A run that threw: its index and the message. */
 export type RunFailure = [run: number, message: string];
@@ -31,8 +33,9 @@ export interface UpdateReply {
 }
 
 export interface FinalizeReply {
-  outcomes: Array<MetricOutcome | null>;
-  failures: RunFailure[];
+  outcome: MetricOutcome | null;
+  /** Why its finalize threw. */
+  failure?: string;
 }
 
 export interface MetricThreadData {

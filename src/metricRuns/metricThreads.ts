@@ -11,13 +11,22 @@
  * PARTIAL and names the samples it left out, and the job succeeds instead of failing on every
  * attempt (a poison job).
  *
+ * Each run's `finalize` has a budget too (self-BLEU's and ROUGE-L's pairwise passes are
+ * quadratic in their subset): past it the thread is terminated, that run is recorded FAILED, and
+ * a fresh thread is rebuilt by replaying every sample for the runs not yet finalized.
+ *
+ * The job's AbortSignal (cancel, shutdown, a lost lease) terminates the thread at once, even in
+ * the middle of a sample; the runs' accumulators are then gone (`stopped`), and the job records
+ * the samples of the batches done before it.
+ *
  * Metrics that read embeddings, a causal language model or a judge stay on the main thread: they
  * need the database (neighbour search), native model sessions or HTTP connections.
  */
 import type { Config } from '../config.js';
 import type { MetricDefinition, MetricOutcome, MetricSample } from '../metrics/types.js';
-import { BudgetExceededError, ThreadPool, type PooledThread } from '../threads/pool.js';
+import { BudgetExceededError, ThreadAbortedError, ThreadPool, type PooledThread } from '../threads/pool.js';
 import {
+  PHASE_FINALIZE,
   PHASE_PREPASS,
   type FinalizeReply,
   type MetricThreadData,
@@ -32,20 +41,33 @@ export interface MetricThreadOptions {
   enabled: boolean;
   /** Longest time one sample may take in one run's pass before it is left out (ms). */
   sampleBudgetMs: number;
+  /** Longest time one run's finalize may take before that run is recorded FAILED (ms; default 5 min). */
+  finalizeBudgetMs?: number;
   /** Module URLs each thread imports first, to register metrics of its own (tests). */
   modules?: string[];
 }
 
 export const DEFAULT_SAMPLE_BUDGET_MS = 10_000;
+export const DEFAULT_FINALIZE_BUDGET_MS = 300_000;
 
 export const DEFAULT_METRIC_THREADS: MetricThreadOptions = {
   enabled: true,
   sampleBudgetMs: DEFAULT_SAMPLE_BUDGET_MS,
+  finalizeBudgetMs: DEFAULT_FINALIZE_BUDGET_MS,
 };
 
-/** The metric threads the configuration asks for (QDC_METRIC_THREADS, QDC_JOB_SAMPLE_BUDGET_MS). */
-export function metricThreadsOf(config: Pick<Config, 'metricThreads' | 'jobSampleBudgetMs'>): MetricThreads {
-  return new MetricThreads({ enabled: config.metricThreads, sampleBudgetMs: config.jobSampleBudgetMs });
+/**
+ * The metric threads the configuration asks for (QDC_METRIC_THREADS, QDC_JOB_SAMPLE_BUDGET_MS,
+ * QDC_JOB_FINALIZE_BUDGET_MS).
+ */
+export function metricThreadsOf(
+  config: Pick<Config, 'metricThreads' | 'jobSampleBudgetMs' | 'jobFinalizeBudgetMs'>,
+): MetricThreads {
+  return new MetricThreads({
+    enabled: config.metricThreads,
+    sampleBudgetMs: config.jobSampleBudgetMs,
+    finalizeBudgetMs: config.jobFinalizeBudgetMs,
+  });
 }
 
 /** The threads of one set of job handlers, kept between jobs; created on first use. */
@@ -106,9 +128,12 @@ export class ThreadedRuns {
   readonly failures: Array<string | undefined>;
   /** Per run: the samples it left out. */
   readonly skipped: SkippedSample[][];
+  /** Per run: finalized already (a rebuilt thread leaves it alone). */
+  private readonly finalized: boolean[];
   private thread: PooledThread;
   private stage: Stage = 'started';
   private readonly hasPrepass: boolean;
+  private stoppedBySignal = false;
 
   private constructor(
     private readonly threads: MetricThreads,
@@ -116,7 +141,10 @@ export class ThreadedRuns {
     private readonly sampleCount: number,
     private readonly replay: SampleReplay,
     hasPrepass: boolean,
+    /** Terminates the thread when aborted (undefined once a stopped job finalizes what it has). */
+    private signal: AbortSignal | undefined,
   ) {
+    this.finalized = runs.map(() => false);
     this.failures = runs.map(() => undefined);
     this.skipped = runs.map(() => []);
     this.hasPrepass = hasPrepass;
@@ -128,6 +156,7 @@ export class ThreadedRuns {
     runs: ReadonlyArray<{ metric: MetricDefinition; params: Record<string, number | string> }>,
     sampleCount: number,
     replay: SampleReplay,
+    signal?: AbortSignal,
   ): Promise<ThreadedRuns> {
     const session = new ThreadedRuns(
       threads,
@@ -135,6 +164,7 @@ export class ThreadedRuns {
       sampleCount,
       replay,
       runs.some((run) => run.metric.prepass?.(run.params) !== undefined),
+      signal,
     );
     try {
       await session.send({ type: 'start', runs: session.specs(), sampleCount });
@@ -149,18 +179,28 @@ export class ThreadedRuns {
     return this.threads.options.sampleBudgetMs;
   }
 
+  /** The signal terminated the thread: the runs' accumulators are gone. */
+  get stopped(): boolean {
+    return this.stoppedBySignal;
+  }
+
   private specs(): ThreadRunSpec[] {
     return this.runs.map((run, r) => ({
       key: run.key,
       params: run.params,
-      failed: this.failures[r] !== undefined,
+      failed: this.failures[r] !== undefined || this.finalized[r]!,
       skipPrepass: this.skipped[r]!.filter((s) => s.pass === 'prepass').map((s) => s.ordinal),
       skipUpdate: this.skipped[r]!.map((s) => s.ordinal),
     }));
   }
 
-  private send<T>(request: MetricThreadRequest, budgeted = false): Promise<T> {
-    return this.thread.request<T>(request, budgeted ? this.budgetMs : undefined);
+  private async send<T>(request: MetricThreadRequest, budgetMs?: number): Promise<T> {
+    try {
+      return await this.thread.request<T>(request, budgetMs, this.signal);
+    } catch (error) {
+      if (error instanceof ThreadAbortedError) this.stoppedBySignal = true;
+      throw error;
+    }
   }
 
   private recordFailures(failures: readonly RunFailure[]): void {
@@ -189,10 +229,32 @@ export class ThreadedRuns {
     return reply;
   }
 
+  /**
+   * Finalizes each run that has not failed, one request each under the finalize budget. A run past
+   * it is recorded failed, and the thread is rebuilt (every sample replayed) for the runs after it.
+   * After the signal stopped the job between batches, finalizing what was done still runs (as on
+   * the main thread); only a signal that arrives during it stops it.
+   */
   async finalize(): Promise<Array<MetricOutcome | null>> {
-    const reply = await this.send<FinalizeReply>({ type: 'finalize' });
-    this.recordFailures(reply.failures);
-    return reply.outcomes;
+    if (this.signal?.aborted) this.signal = undefined;
+    const outcomes: Array<MetricOutcome | null> = this.runs.map(() => null);
+    const budgetMs = this.threads.options.finalizeBudgetMs ?? DEFAULT_FINALIZE_BUDGET_MS;
+    for (let r = 0; r < this.runs.length; r++) {
+      if (this.failures[r] !== undefined) continue;
+      try {
+        const reply = await this.send<FinalizeReply>({ type: 'finalize', run: r }, budgetMs);
+        outcomes[r] = reply.outcome;
+        if (reply.failure !== undefined) this.failures[r] ??= reply.failure;
+        this.finalized[r] = true;
+      } catch (error) {
+        if (!(error instanceof BudgetExceededError) || error.fields[0] !== PHASE_FINALIZE) throw error;
+        this.failures[r] ??=
+          `finalize exceeded the time budget of ${budgetMs} ms (QDC_JOB_FINALIZE_BUDGET_MS)`;
+        if (this.runs.some((_, later) => later > r && this.failures[later] === undefined))
+          await this.rebuild(null);
+      }
+    }
+    return outcomes;
   }
 
   /** Hands the thread back (for the next job) once the runs are finalized. */
@@ -212,7 +274,7 @@ export class ThreadedRuns {
   private async budgeted<T>(request: MetricThreadRequest, batch: readonly MetricSample[]): Promise<T> {
     for (;;) {
       try {
-        return await this.send<T>(request, true);
+        return await this.send<T>(request, this.budgetMs);
       } catch (error) {
         if (!(error instanceof BudgetExceededError)) throw error;
         this.skip(error, batch);
@@ -236,10 +298,11 @@ export class ThreadedRuns {
   /**
    * A fresh thread in the state the terminated one had before the batch starting at
    * `beforeOrdinal`: the prepass replayed (all of it when the main pass had begun), then the
-   * main pass's earlier batches, without emitting values. A sample that runs past the budget
+   * main pass's earlier batches (all of them for `null`: a finalize ran past its budget), without
+   * emitting values. A sample that runs past the budget
    * during the replay is left out too, and the replay starts over.
    */
-  private async rebuild(beforeOrdinal: number): Promise<void> {
+  private async rebuild(beforeOrdinal: number | null): Promise<void> {
     for (;;) {
       await this.thread.terminate();
       this.thread = this.threads.acquire();
@@ -251,7 +314,7 @@ export class ThreadedRuns {
           for await (const batch of this.replay(bound)) {
             current = batch;
             this.recordFailures(
-              await this.send<RunFailure[]>({ type: 'prepass', batch: textOnly(batch) }, true),
+              await this.send<RunFailure[]>({ type: 'prepass', batch: textOnly(batch) }, this.budgetMs),
             );
           }
         }
@@ -261,7 +324,7 @@ export class ThreadedRuns {
             current = batch;
             const reply = await this.send<UpdateReply>(
               { type: 'update', batch: textOnly(batch), emit: false },
-              true,
+              this.budgetMs,
             );
             this.recordUpdateFailures(reply, batch);
           }

@@ -39,6 +39,14 @@ export class BudgetExceededError extends Error {
   }
 }
 
+/** The caller's signal was aborted while the thread had a request: the thread was terminated. */
+export class ThreadAbortedError extends Error {
+  constructor() {
+    super('the thread was stopped: its caller was aborted');
+    this.name = 'ThreadAbortedError';
+  }
+}
+
 /** The thread stopped (crashed, or ran out of memory) while it had a request. */
 export class ThreadExitedError extends Error {
   constructor(message: string) {
@@ -53,18 +61,12 @@ export class PooledThread {
   readonly progress: Int32Array;
   private pending: { resolve(reply: Reply): void; reject(error: Error): void } | null = null;
   private exited = false;
-  private readonly ready: Promise<void>;
 
   constructor(
     private readonly worker: Worker,
     progress: Int32Array,
   ) {
     this.progress = progress;
-    this.ready = new Promise<void>((resolve, reject) => {
-      worker.once('online', resolve);
-      worker.once('error', reject);
-    });
-    this.ready.catch(() => undefined);
     worker.on('message', (reply: Reply) => {
       const pending = this.pending;
       this.pending = null;
@@ -89,17 +91,25 @@ export class PooledThread {
 
   /**
    * Sends one request and waits for its answer. With `budgetMs`, an item marked by the thread that
-   * runs longer than that terminates the thread and rejects with BudgetExceededError.
+   * runs longer than that terminates the thread and rejects with BudgetExceededError. When
+   * `signal` is aborted before the answer, the thread is terminated at once (whatever it is doing)
+   * and the request rejects with ThreadAbortedError.
    */
-  async request<T>(message: unknown, budgetMs?: number): Promise<T> {
+  async request<T>(message: unknown, budgetMs?: number, signal?: AbortSignal): Promise<T> {
     if (this.pending) throw new Error('a thread serves one request at a time');
     if (this.exited) throw new ThreadExitedError('the thread has exited');
+    if (signal?.aborted) throw new ThreadAbortedError();
     const answer = new Promise<Reply>((resolve, reject) => {
       this.pending = { resolve, reject };
     });
     this.worker.ref();
     let watchdog: NodeJS.Timeout | undefined;
-    let exceeded: BudgetExceededError | null = null;
+    let exceeded: BudgetExceededError | ThreadAbortedError | null = null;
+    const onAbort = () => {
+      exceeded ??= new ThreadAbortedError();
+      void this.worker.terminate();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     if (budgetMs !== undefined) {
       const progress = this.progress;
       let seq = Atomics.load(progress, PROGRESS_SEQ);
@@ -133,17 +143,13 @@ export class PooledThread {
       return reply.value as T;
     } finally {
       clearInterval(watchdog);
+      signal?.removeEventListener('abort', onAbort);
       this.worker.unref();
     }
   }
 
   async terminate(): Promise<void> {
     if (!this.exited) await this.worker.terminate();
-  }
-
-  /** Resolves when the thread has started (its module may still be loading). */
-  started(): Promise<void> {
-    return this.ready;
   }
 }
 

@@ -5,7 +5,8 @@
  * spin for ten minutes, the way a pathological input stalls a real metric. Before it spins it
  * writes the sample's ordinal to the file its `marker` parameter names, so a test knows when.
  * A second one spins the same way in its prepass (which counts the samples), and its values are
- * each response's length divided by that count.
+ * each response's length divided by that count. A third never finishes its `finalize` (writing
+ * the marker first), the way a pairwise pass over a pathological subset would.
  */
 import { writeFileSync } from 'node:fs';
 import { registerMetric } from '../../src/metrics/registry.js';
@@ -13,6 +14,7 @@ import type { MetricDefinition, Prepass } from '../../src/metrics/types.js';
 
 export const SLOW_METRIC_KEY = 'quality.test_slow_length';
 export const SLOW_PREPASS_METRIC_KEY = 'quality.test_slow_prepass';
+export const SLOW_FINALIZE_METRIC_KEY = 'quality.test_slow_finalize';
 export const SLOW_METRIC_MODULE = import.meta.url;
 export const PATHOLOGICAL = 'PATHOLOGICAL';
 
@@ -100,5 +102,29 @@ export const slowPrepassMetric: MetricDefinition<{ marker: string }, State, numb
   }),
 };
 
+export const slowFinalizeMetric: MetricDefinition<{ marker: string }, State> = {
+  ...slowLengthMetric,
+  key: SLOW_FINALIZE_METRIC_KEY,
+  description: 'Test only: response length in characters; its finalize never finishes.',
+  create: (params) => ({
+    init: () => ({ sum: 0, n: 0 }),
+    update(state, batch, emit) {
+      for (const sample of batch) {
+        state.sum += sample.response.length;
+        state.n += 1;
+        emit({ ordinal: sample.ordinal, value: sample.response.length });
+      }
+    },
+    merge: (left, right) => ({ sum: left.sum + right.sum, n: left.n + right.n }),
+    finalize: () => {
+      if (params.marker !== '') writeFileSync(params.marker, 'finalize');
+      const until = Date.now() + 600_000;
+      while (Date.now() < until);
+      throw new Error('unreachable');
+    },
+  }),
+};
+
 registerMetric(slowLengthMetric as unknown as MetricDefinition);
+registerMetric(slowFinalizeMetric as unknown as MetricDefinition);
 registerMetric(slowPrepassMetric as unknown as MetricDefinition);
