@@ -166,9 +166,48 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
   }
 
   /**
+   * The head with its stylesheets (the app's, a few KB) inlined: a linked stylesheet holds back
+   * the first paint of the streamed rows until it has loaded, a request a cold page would make
+   * while the rows are already there. The policy's style-src allows inline styles.
+   */
+  async function inlineStylesheets(head: string): Promise<string> {
+    let out = head;
+    for (const [link, href] of head.matchAll(
+      /<link rel="stylesheet"(?: crossorigin)? href="\/(assets\/[^"]+\.css)">/g,
+    )) {
+      const css = (await load(href!))?.body.toString('utf8');
+      if (css === undefined || /<\/style/i.test(css)) continue;
+      out = out.replace(link, `<style>${css}</style>`);
+    }
+    return out;
+  }
+
+  /**
+   * The streamed page's head: the stylesheets inlined, the view's chunks preloaded. Kept for the
+   * last page text seen (a rebuild changes its hashed names), so that a navigation's head waits
+   * for no file read but the page's own.
+   */
+  let lastHead: { page: string; view: string; head: Promise<string> } | null = null;
+  function headOf(page: string, view: string): Promise<string> {
+    if (lastHead?.page === page && lastHead.view === view) return lastHead.head;
+    const head = (async () => {
+      const links = (await chunksOf(view))
+        .filter((href) => !page.includes(`"${href}"`))
+        .map((href) => `<link rel="modulepreload" crossorigin href="${href}">`)
+        .join('');
+      return (await inlineStylesheets(page)).replace('</head>', `${links}</head>`);
+    })();
+    lastHead = { page, view, head };
+    head.catch(() => {
+      if (lastHead?.head === head) lastHead = null; // a failed read is tried again next time
+    });
+    return head;
+  }
+
+  /**
    * A page whose first view the server answers (src/http/firstView.ts), streamed: everything up
-   * to the app's root element goes out at once, so the browser fetches the stylesheet and the
-   * scripts (the view's own chunks too, as modulepreloads) while the operations run; the drawn
+   * to the app's root element goes out at once (the stylesheet inlined), so the browser fetches
+   * the scripts (the view's own chunks too, as modulepreloads) while the operations run; the drawn
    * rows follow as soon as their operation is answered, and the answers' JSON once all are. The
    * module scripts run only once the document has been parsed, so the app always finds the JSON.
    */
@@ -181,11 +220,7 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
   ) {
     const html = page.body.toString('utf8');
     const root = html.indexOf(ROOT_ELEMENT);
-    const preload = await chunksOf(firstView.view);
-    const links = preload
-      .filter((href) => !html.includes(`"${href}"`))
-      .map((href) => `<link rel="modulepreload" crossorigin href="${href}">`)
-      .join('');
+    const head = await headOf(html.slice(0, root), firstView.view);
     res.statusCode = 200;
     res.setHeader('content-type', page.type);
     res.setHeader('cache-control', 'no-cache');
@@ -205,7 +240,7 @@ export function createWebRoutes(root: string = WEB_ROOT): WebRoutes {
       };
       end = (text) => void zip.end(text);
     }
-    write(html.slice(0, root).replace('</head>', `${links}</head>`));
+    write(head);
     // Only now: starting the operations runs their parsing and validation at once, which the
     // head need not wait for.
     const answers = firstView.answer();
