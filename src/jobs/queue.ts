@@ -247,7 +247,8 @@ export interface JobCanceller {
 
 /**
  * Asks for a job to stop. A queued job is cancelled at once; a running one is flagged and its
- * worker stops at the next batch (recording what it has as PARTIAL). Finished jobs are returned
+ * worker stops at the next batch (recording what it has as PARTIAL; a metric thread mid-batch is
+ * terminated at once, see metricRuns/metricThreads.ts). Finished jobs are returned
  * unchanged. With `as` (auth on), only the key that queued the job or an admin may: anyone else
  * gets a ForbiddenError and the job is left alone. A job queued without a key is the admin's.
  */

@@ -1113,8 +1113,10 @@ export type Mutation = {
   __typename?: 'Mutation';
   /**
    * Ask a job to stop. A queued job is cancelled at once. A running job stops at its next batch and
-   * ends CANCELLED: a metrics job stores its results as PARTIAL with the count done; a TInt
-   * generation keeps nothing of the split it was writing. A finished job is returned unchanged.
+   * ends CANCELLED: a metrics job stores its results as PARTIAL with the count done (a metric thread
+   * busy on a batch is stopped at once, and its metrics then keep the earlier batches' per-sample
+   * values but no aggregate value); a TInt generation keeps nothing of the split it was writing. A
+   * finished job is returned unchanged.
    * Unknown id: NOT_FOUND. With auth on, only the key that queued the job (see `Job.createdBy`) or an
    * admin may cancel it; any other key gets FORBIDDEN and the job goes on. A job queued without a key
    * (auth off, or the CLI on the database) can then be cancelled by an admin only.
