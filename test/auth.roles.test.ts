@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
 import {
   getNamedType,
   GraphQLObjectType,
@@ -19,6 +20,7 @@ import {
 } from 'graphql';
 import { createApiKey, revokeApiKey } from '../src/auth/apiKeys.js';
 import type { ApiKeyRow } from '../src/db/schema.js';
+import { rowsOf } from '../src/db/sqlHelpers.js';
 import { fromGlobalId, toGlobalId } from '../src/globalId.js';
 import { claimJob, getJob } from '../src/jobs/queue.js';
 import { enqueueComputeMetrics } from '../src/metricRuns/computeJob.js';
@@ -331,6 +333,42 @@ describe(`per-key request and job limits on the server (${testBackend})`, () => 
     } finally {
       await restarted.stop();
     }
+  });
+});
+
+describe(`a reader cannot make the server load a model by naming a space (${testBackend})`, () => {
+  let server: TestServer;
+  const keys = {} as Record<Role, string>;
+  before(async () => {
+    server = await startTestServer({ auth: 'required' });
+    for (const role of ROLES) keys[role] = (await createApiKey(server.database.db, { role })).key;
+  });
+  after(() => server.stop());
+  const search = (space: string | null, key: string) =>
+    server.gql(
+      `query ($s: String) { searchDatasets(query: "gardening", k: 3, space: $s) { space { key } } }`,
+      { s: space },
+      { key },
+    );
+
+  it('searchDatasets: a reader gets FORBIDDEN for a space the catalog lacks; the default and stored ones work', async () => {
+    const unknown = 'Xenova/some-other-model@main:q8';
+    const refused = await search(unknown, keys.reader);
+    assert.equal(refused.errors?.[0]?.extensions?.code, 'FORBIDDEN', JSON.stringify(refused));
+    assert.match(
+      refused.errors![0]!.message,
+      /is not in this catalog, and adding a space .* needs the writer role/,
+    );
+    const stored = await server.database.db.execute(sql`select count(*)::int as n from embedding_spaces`);
+    assert.equal(rowsOf<{ n: number }>(stored)[0]!.n, 0, 'no space was added');
+    // The default space, by name or not, is the server's own model.
+    const byDefault = await search(null, keys.reader);
+    assert.equal(byDefault.errors, undefined, JSON.stringify(byDefault.errors));
+    const named = await search(byDefault.data!.searchDatasets.space.key, keys.reader);
+    assert.equal(named.errors, undefined, JSON.stringify(named.errors));
+    // A writer may add a space: it gets past the role check (here the model is not on the machine).
+    const writer = await search(unknown, keys.writer);
+    assert.notEqual(writer.errors?.[0]?.extensions?.code, 'FORBIDDEN', JSON.stringify(writer.errors));
   });
 });
 

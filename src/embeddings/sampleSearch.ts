@@ -12,7 +12,7 @@ import {
   type EmbeddingSpaceRow,
 } from '../db/schema.js';
 import { names, rowsOf } from '../db/sqlHelpers.js';
-import { BadInputError, NotFoundError } from '../errors.js';
+import { BadInputError, ForbiddenError, NotFoundError } from '../errors.js';
 import type { EmbedderRegistry } from './registry.js';
 import {
   checkK,
@@ -139,9 +139,23 @@ export async function searchDatasetsByText(
   database: Database,
   registry: EmbedderRegistry,
   request: { query: string; k: number; space?: string | null },
+  options: { mayAddSpace: boolean } = { mayAddSpace: true },
 ): Promise<{ space: EmbeddingSpaceRow; hits: DatasetHit[] }> {
   checkQueryText(request.query);
   checkK(request.k);
+  // Naming a space loads (and may download) its model and stores vectors in it: a caller who may
+  // not write searches the server's default space or a space the catalog already holds.
+  if (!options.mayAddSpace && request.space) {
+    const key = spaceKey(await registry.specFor(request.space));
+    const isDefault = key === spaceKey(await registry.specFor(null));
+    if (!isDefault && !(await findSpaceByKey(database.db, key))) {
+      const known = (await listSpaces(database.db)).map((s) => s.key);
+      throw new ForbiddenError(
+        `space ${key} is not in this catalog, and adding a space (loading its model) needs the writer role; search the default space or one of: ${known.join(', ') || 'none yet'}`,
+        { space: key, spaces: known },
+      );
+    }
+  }
   const embedder = await registry.embedderFor(request.space);
   const space = await ensureSpace(database.db, embedder);
   const de = datasetEmbeddings;

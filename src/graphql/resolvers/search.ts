@@ -1,5 +1,6 @@
 import { startJob } from '../jobQuota.js';
 import type { Resolvers } from '../generated/types.js';
+import { roleAllows } from '../../auth/apiKeys.js';
 import { NotFoundError } from '../../errors.js';
 import { enqueueEmbedVersion } from '../../embeddings/embedJob.js';
 import { enqueueFindOverlap } from '../../embeddings/overlapJob.js';
@@ -72,7 +73,8 @@ export const searchResolvers: Resolvers = {
       return { ...result, hits: result.hits.map(withSimilarity) };
     },
     searchDatasets: async (_, args, ctx) => {
-      const result = await searchDatasetsByText(ctx.database, ctx.embedders, args);
+      const mayAddSpace = ctx.facts.auth === 'off' || (ctx.role !== null && roleAllows(ctx.role, 'writer'));
+      const result = await searchDatasetsByText(ctx.database, ctx.embedders, args, { mayAddSpace });
       return { ...result, hits: result.hits.map(withSimilarity) };
     },
   },
