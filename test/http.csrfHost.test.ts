@@ -80,6 +80,14 @@ describe(`CSRF and Host checks (${testBackend})`, () => {
       assert.equal(res.body.errors[0].extensions.code, code);
     }
     assert.equal(await scoreCount(), 0);
+    // A lone "%" is no escape at all: taken literally, as before.
+    const literal = await send(
+      `${server.url}/v1/versions/${encodeURIComponent(versionId)}/scores?scorer=100%&model=a%20b`,
+      { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body },
+    );
+    assert.equal(literal.status, 200, JSON.stringify(literal.body));
+    assert.equal(literal.body.result.metric, 'external:100%');
+    await server.database.db.execute(sql`delete from metric_results where scorer_id is not null`);
   });
 
   it('refuses a score push a web page could send without a preflight, and stores nothing', async () => {

@@ -252,7 +252,7 @@ async function publish(
     [datasetId, contentHash],
   );
   if (existing) throw new IdenticalVersionExists(Number(existing.id));
-  await tx.query(
+  const published = await tx.query<{ id: string }>(
     `with taken as (
        update datasets set next_version = next_version + 1 where id = $5 returning next_version - 1 as version
      )
@@ -260,9 +260,16 @@ async function publish(
         set version = taken.version, content_hash = $2, sample_count = $3, byte_size = $4,
             status = 'READY', created_at = clock_timestamp()
        from taken
-      where dataset_versions.id = $1`,
+      where dataset_versions.id = $1 and dataset_versions.status = 'STAGING'
+      returning dataset_versions.id`,
     [versionId, contentHash, tally.count, tally.byteSize, datasetId],
   );
+  // Throwing rolls the version number back too.
+  if (published.length !== 1) {
+    throw new Error(
+      `the staged version ${versionId} was removed while it was written (was the data directory opened by another process?); nothing was published`,
+    );
+  }
 }
 
 async function copyThroughStdin(

@@ -511,8 +511,9 @@ function checkHost(header: string | undefined, allowed: string[] | '*'): void {
 function checkQueryEncoding(url: URL): void {
   if (!url.search.includes('%')) return;
   for (const part of url.search.slice(1).split('&')) {
+    // Only runs of well-formed %XX escapes: a lone "%" is taken literally, as URLSearchParams does.
     try {
-      decodeURIComponent(part.replace(/\+/g, ' '));
+      for (const run of part.match(/(?:%[0-9a-fA-F]{2})+/g) ?? []) decodeURIComponent(run);
     } catch {
       const name = part.split('=')[0]!.slice(0, 64);
       throw new HttpError(

@@ -139,6 +139,9 @@ export class PooledThread {
       const reply = await answer.catch((error: Error) => {
         throw exceeded ?? error;
       });
+      // The watchdog or the signal terminated the thread just as its reply came in: the thread is
+      // gone, so the request failed all the same.
+      if (exceeded) throw exceeded;
       if (!reply.ok) throw new Error(reply.message);
       return reply.value as T;
     } finally {

@@ -15,6 +15,9 @@ import { parquetHeader } from 'hyparquet/src/column.js';
 import { compressors, MAX_PAGE_BYTES } from './parquetCompressors.js';
 
 type RowGroup = FileMetaData['row_groups'][number];
+
+/** The most bytes of inflated pages one row group holds ahead of its reading. */
+export const MAX_AHEAD_BYTES = 256 * 1024 * 1024;
 type Decompress = (input: Uint8Array, outputLength: number) => Uint8Array;
 
 const inflateAsync = {
@@ -70,6 +73,9 @@ export class InflatedPages {
 export async function inflateRowGroup(file: AsyncBuffer, group: RowGroup): Promise<InflatedPages> {
   const pages = new InflatedPages();
   const work: Promise<void>[] = [];
+  // Each inflate holds its whole output buffer from the start: past this many bytes of claimed
+  // output, the rest of the group's pages are left to the reader (inflated one at a time).
+  let budget = MAX_AHEAD_BYTES;
   for (const chunk of group.columns) {
     const meta = chunk.meta_data;
     if (!meta || !(meta.codec in inflateAsync)) continue;
@@ -85,7 +91,8 @@ export async function inflateRowGroup(file: AsyncBuffer, group: RowGroup): Promi
     }
     for (const { input, outputLength } of pageInputs(bytes)) {
       // A page over the limit is left to the reader, whose decompressor refuses it by name.
-      if (outputLength > MAX_PAGE_BYTES) continue;
+      if (outputLength > MAX_PAGE_BYTES || outputLength > budget) continue;
+      budget -= outputLength;
       // One output chunk of the page's size (no concatenation of 16 KiB pieces), and no more.
       const options = { chunkSize: Math.max(outputLength, 64), maxOutputLength: Math.max(outputLength, 1) };
       work.push(
