@@ -47,6 +47,18 @@ const OTHER_METRICS = [
   'diversity.self_bleu',
 ];
 
+/** A worker that runs metric jobs for `server` with their text metrics in `threads`. */
+function startThreadWorker(server: TestServer, threads: MetricThreads, leaseMs: number): RunningWorker {
+  return startWorker(server.database, {
+    handlers: createJobHandlers({ embedders: server.embedders, metricThreads: threads }),
+    concurrency: 1,
+    leaseMs,
+    pollMs: 25,
+    backoffMs: 50,
+    logger: silentLogger,
+  });
+}
+
 async function sleep(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -72,14 +84,7 @@ describe('metric jobs in worker threads', () => {
       finalizeBudgetMs: BUDGET_MS,
       modules: [SLOW_METRIC_MODULE],
     });
-    worker = startWorker(server.database, {
-      handlers: createJobHandlers({ embedders: server.embedders, metricThreads: threads }),
-      concurrency: 1,
-      leaseMs: 5000,
-      pollMs: 25,
-      backoffMs: 50,
-      logger: silentLogger,
-    });
+    worker = startThreadWorker(server, threads, 5000);
   });
   after(async () => {
     await worker.stop();
@@ -276,14 +281,7 @@ describe('stopping a metric job whose thread spins on a sample', () => {
     dir = mkdtempSync(join(tmpdir(), 'qdc-threads-cancel-'));
     // A budget far past the test's timeout: only the cancel can stop the sample in time.
     threads = new MetricThreads({ enabled: true, sampleBudgetMs: 600_000, modules: [SLOW_METRIC_MODULE] });
-    worker = startWorker(server.database, {
-      handlers: createJobHandlers({ embedders: server.embedders, metricThreads: threads }),
-      concurrency: 1,
-      leaseMs: 3000,
-      pollMs: 25,
-      backoffMs: 50,
-      logger: silentLogger,
-    });
+    worker = startThreadWorker(server, threads, 3000);
   });
   after(async () => {
     await worker.stop();
